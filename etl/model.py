@@ -1,0 +1,121 @@
+"""The one tidy observation schema, shared by every source format, and its checks."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+# One row per published cell that carries a value or a flag; a bare ':' is no row.
+OBSERVATION_SCHEMA = pa.schema(
+    [
+        pa.field("dataset", pa.string(), nullable=False),      # Eurostat code, lower case; 'desi' for the DESI export
+        pa.field("indicator", pa.string()),                    # catalogue id; NULL when the catalogue does not name the series
+        pa.field("geo", pa.string(), nullable=False),          # Eurostat geo code (EU27_2020, DE, EL, ...)
+        pa.field("period", pa.string(), nullable=False),       # as published: '2023', '2023-Q1', ...
+        pa.field("year", pa.int16()),                          # calendar year of the period
+        pa.field("unit", pa.string()),                         # unit code (PC_HH, PC_ENT, ...)
+        pa.field("dims", pa.map_(pa.string(), pa.string())),   # every other dimension code of the series
+        pa.field("value", pa.float64()),                       # NULL when not available
+        pa.field("flags", pa.string()),                        # exactly as published ('b', 'bu', 'e', ...); NULL when none
+        pa.field("source_updated", pa.string()),               # the source's own last-update stamp, ISO 8601
+        pa.field("retrieved_at", pa.timestamp("s", tz="UTC")), # when the raw file was downloaded
+        pa.field("source_file", pa.string()),                  # raw file name the row came from
+    ]
+)
+OBSERVATION_COLUMNS = OBSERVATION_SCHEMA.names
+
+# Columns a format decoder must produce; the rest are added by `finalize`.
+DECODED_COLUMNS = ["dataset", "geo", "period", "unit", "dims", "value", "flags"]
+
+# Eurostat status/flag letters (https://ec.europa.eu/eurostat/data/database/information)
+FLAG_MEANINGS: dict[str, str] = {
+    "b": "break in time series",
+    "c": "confidential",
+    "d": "definition differs (see metadata)",
+    "e": "estimated",
+    "f": "forecast",
+    "n": "not significant",
+    "p": "provisional",
+    "r": "revised",
+    "s": "Eurostat estimate",
+    "u": "low reliability",
+    "z": "not applicable",
+    "m": "missing",
+    "i": "see metadata",
+    "x": "aggregate not available",
+}
+FLAG_PATTERN = re.compile(r"^[a-z]+$")
+
+
+class DecodeError(ValueError):
+    """A source file that cannot be trusted; the message names the file and the place."""
+
+    def __init__(self, source: str, where: str, reason: str):
+        self.source, self.where, self.reason = source, where, reason
+        super().__init__(f"{source}: {where}: {reason}")
+
+
+@dataclass
+class Decoded:
+    """What a format decoder returns for one raw file."""
+
+    dataset: str
+    observations: pd.DataFrame                              # DECODED_COLUMNS
+    source_updated: str | None = None                       # ISO 8601 when the source states it
+    labels: list[tuple[str, str, str]] = field(default_factory=list)  # (dimension, code, label)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_flags(flags: pd.Series, source: str) -> None:
+    """Refuse flag strings that are not combinations of known Eurostat letters."""
+    present = flags.dropna().unique()
+    for flag in present:
+        letters = set(str(flag))
+        if not FLAG_PATTERN.match(str(flag)) or not letters <= FLAG_MEANINGS.keys():
+            raise DecodeError(source, "flags", f"unknown flag {flag!r}")
+
+
+def check_unique(obs: pd.DataFrame, source: str) -> None:
+    """Refuse a file that publishes the same observation twice."""
+    key = obs[["dataset", "geo", "period", "unit"]].astype(str)
+    key = key.assign(dims=obs["dims"].map(lambda d: tuple(sorted(d.items())) if d else ()))
+    dup = key.duplicated(keep=False)
+    if dup.any():
+        first = key[dup].iloc[0]
+        raise DecodeError(
+            source, f"observation geo={first.geo} period={first.period} dims={dict(first.dims)}",
+            f"duplicated observation ({int(dup.sum())} rows)",
+        )
+
+
+def year_of(period: pd.Series) -> pd.Series:
+    """Calendar year of a published period ('2023', '2023-Q1', '2023M04')."""
+    return pd.to_numeric(period.str.slice(0, 4), errors="coerce").astype("Int16")
+
+
+def finalize(decoded: Decoded, *, retrieved_at: pd.Timestamp, source_file: str) -> pa.Table:
+    """Validate a decoded frame and return it as a pyarrow table in OBSERVATION_SCHEMA."""
+    obs = decoded.observations
+    missing = [c for c in DECODED_COLUMNS if c not in obs.columns]
+    assert not missing, f"{source_file}: decoder left out columns {missing}"
+    empty = obs["value"].isna() & obs["flags"].isna()
+    assert not empty.any(), f"{source_file}: {int(empty.sum())} rows with neither value nor flag"
+    check_flags(obs["flags"], source_file)
+    n = len(obs)
+    frame = {
+        "dataset": obs["dataset"].astype(str).to_numpy(),
+        "indicator": pa.nulls(n, pa.string()),
+        "geo": obs["geo"].astype(str).to_numpy(),
+        "period": obs["period"].astype(str).to_numpy(),
+        "year": pa.array(year_of(obs["period"].astype(str)), type=pa.int16(), from_pandas=True),
+        "unit": pa.array(obs["unit"], type=pa.string(), from_pandas=True),
+        "dims": pa.array([list(d.items()) if d else [] for d in obs["dims"]], type=pa.map_(pa.string(), pa.string())),
+        "value": pa.array(obs["value"], type=pa.float64(), from_pandas=True),
+        "flags": pa.array(obs["flags"], type=pa.string(), from_pandas=True),
+        "source_updated": pa.array([decoded.source_updated] * n, type=pa.string()),
+        "retrieved_at": pa.array([retrieved_at.to_pydatetime()] * n, type=pa.timestamp("s", tz="UTC")),
+        "source_file": pa.array([source_file] * n, type=pa.string()),
+    }
+    return pa.table(frame, schema=OBSERVATION_SCHEMA)
