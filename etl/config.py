@@ -1,0 +1,38 @@
+"""Where things live and which service to talk to; read from the environment at call time."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+EUROSTAT_BASE_URL = "https://ec.europa.eu"  # the live service is the default
+
+
+def data_dir() -> Path:
+    """The data folder (raw/, parquet/, dsm.duckdb); DSM_DATA_DIR overrides ./data."""
+    return Path(os.environ.get("DSM_DATA_DIR", Path.cwd() / "data")).resolve()
+
+
+def database_path() -> Path:
+    """The DuckDB file the dashboard reads."""
+    return data_dir() / "dsm.duckdb"
+
+
+def raw_dir() -> Path:
+    """Raw downloads, one folder per dataset."""
+    return data_dir() / "raw"
+
+
+def parquet_dir() -> Path:
+    """Tidy observations, one Parquet file per dataset."""
+    return data_dir() / "parquet"
+
+
+def eurostat_base_url() -> str:
+    """Base URL of the Eurostat dissemination API; DSM_EUROSTAT_URL points it at a mirror or a loopback server."""
+    return os.environ.get("DSM_EUROSTAT_URL", EUROSTAT_BASE_URL).rstrip("/")
+
+
+def offline_dir() -> Path | None:
+    """A folder of recorded responses to refresh from instead of the live service (DSM_OFFLINE_DIR)."""
+    value = os.environ.get("DSM_OFFLINE_DIR")
+    return Path(value).resolve() if value else None
