@@ -121,3 +121,9 @@ def _geo_frame() -> pd.DataFrame:
 def geo_table() -> pd.DataFrame:
     """Geo codes with name, is_eu27, is_bsr, is_aggregate and iso3 (None for aggregates); a fresh copy."""
     return _geo_frame().copy()
+
+
+def reload() -> None:
+    """Forget every loaded list, so edited CSVs (or a changed CODELIST_DIR) are read again."""
+    for cached in (_rows, codelist, label_to_code, dimension_ids, _geo_frame):
+        cached.cache_clear()
