@@ -402,6 +402,7 @@ def start_server(data_dir: Path | str | None = None, faults: list[Fault] | tuple
     assert folder.is_dir(), f"loopback Eurostat: recorded data folder {folder} does not exist"
     server = LoopbackEurostat(data_dir=folder, faults=list(faults))
     server.httpd = QuietServer(("127.0.0.1", 0), make_handler(server))
-    server.thread = threading.Thread(target=server.httpd.serve_forever, name="loopback-eurostat", daemon=True)
+    server.thread = threading.Thread(target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                     name="loopback-eurostat", daemon=True)
     server.thread.start()
     return server
