@@ -1,0 +1,295 @@
+"""The indicator catalogue (etl/catalogue.toml): load, validate, and assign indicator ids to observations."""
+from __future__ import annotations
+
+import functools
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
+THEMES = (
+    "connectivity", "human_capital", "use_of_internet", "integration_of_digital_technology",
+    "digital_public_services", "e_commerce", "cross_border",
+)
+LIVE_FORMATS = ("jsonstat", "tsv")
+SOURCE_FORMATS = ("jsonstat", "tsv", "sdmx_csv", "xlsx", "desi_csv")
+AGGREGATES = ("sum",)
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
+DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The observation columns a selection may name besides `dims` keys; geo and time are never selected.
+COLUMN_KEYS = ("unit",)
+FORBIDDEN_KEYS = ("geo", "time", "period", "year", "dataset")
+
+INDICATOR_REQUIRED = {
+    "id": str, "title": str, "description": str, "dataset": str, "source_format": str, "selection": dict,
+    "unit": str, "higher_is_better": bool, "theme": str, "headline": bool, "live_only": bool,
+}
+INDICATOR_OPTIONAL = {
+    "target_2030": (int, float), "target_label": str, "aggregate": str, "parts": int, "scale": (int, float),
+}
+DATASET_REQUIRED = {"title": str, "licence": str, "source_url": str}
+DATASET_OPTIONAL = {"live_format": str, "live_filters": dict}
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry that is not usable; the message names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One [datasets.<code>] entry."""
+
+    code: str
+    title: str
+    licence: str
+    source_url: str
+    live_format: str | None = None
+    live_filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One [[indicators]] entry."""
+
+    id: str
+    title: str
+    description: str
+    dataset: str
+    source_format: str
+    selection: dict[str, str]
+    unit: str
+    higher_is_better: bool
+    theme: str
+    headline: bool
+    live_only: bool
+    target_2030: float | None = None
+    target_label: str | None = None
+    aggregate: str | None = None
+    parts: int | None = None
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Country groups: the Baltic Sea Region, the reference aggregate and the best-practice peers."""
+
+    bsr: tuple[str, ...]
+    reference: str
+    best_practice: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The whole validated catalogue."""
+
+    datasets: dict[str, Dataset]
+    indicators: tuple[Indicator, ...]
+    groups: Groups
+    path: Path
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """One indicator by id."""
+        for item in self.indicators:
+            if item.id == indicator_id:
+                return item
+        raise KeyError(f"no indicator {indicator_id!r} in {self.path.name}")
+
+    def indicators_of(self, dataset: str) -> list[Indicator]:
+        """The indicators a dataset feeds, in catalogue order."""
+        return [item for item in self.indicators if item.dataset == dataset]
+
+    def rows(self) -> list[dict]:
+        """One plain dict per indicator, as the `catalogue` table stores it (selection as JSON)."""
+        out = []
+        for item in self.indicators:
+            row = {name: getattr(item, name) for name in Indicator.__dataclass_fields__}
+            row["selection"] = json.dumps(item.selection, sort_keys=True)
+            row["dataset_title"] = self.datasets[item.dataset].title
+            out.append(row)
+        return out
+
+
+# ---------------------------------------------------------------- loading and validation
+
+def check_fields(entry: dict, where: str, required: dict, optional: dict) -> None:
+    """Refuse missing, unknown or wrongly typed fields, naming the entry and the field."""
+    for name, kind in required.items():
+        if name not in entry:
+            raise CatalogueError(f"{where}: missing field {name!r}")
+    for name, value in entry.items():
+        kind = required.get(name) or optional.get(name)
+        if kind is None:
+            raise CatalogueError(f"{where}: unknown field {name!r}")
+        # bool is an int in Python; a number field must not accept true/false
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise CatalogueError(f"{where}: field {name!r} must be {kind}, got {value!r}")
+
+
+def parse_dataset(code: str, entry: dict, where: str) -> Dataset:
+    """Validate one [datasets.<code>] table."""
+    if not DATASET_CODE.match(code):
+        raise CatalogueError(f"{where}: dataset code {code!r} must be lower-case letters, digits and _")
+    check_fields(entry, where, DATASET_REQUIRED, DATASET_OPTIONAL)
+    live_format = entry.get("live_format")
+    if live_format is not None and live_format not in LIVE_FORMATS:
+        raise CatalogueError(f"{where}: field 'live_format' must be one of {LIVE_FORMATS}, got {live_format!r}")
+    filters = entry.get("live_filters", {})
+    for dim, codes in filters.items():
+        if not (isinstance(codes, list) and codes and all(isinstance(c, str) and c for c in codes)):
+            raise CatalogueError(f"{where}: field 'live_filters.{dim}' must be a non-empty list of codes")
+    return Dataset(code, entry["title"], entry["licence"], entry["source_url"], live_format, dict(filters))
+
+
+def parse_indicator(entry: dict, where: str, datasets: dict[str, Dataset]) -> Indicator:
+    """Validate one [[indicators]] entry against the datasets."""
+    check_fields(entry, where, INDICATOR_REQUIRED, INDICATOR_OPTIONAL)
+    if not SNAKE_CASE.match(entry["id"]):
+        raise CatalogueError(f"{where}: field 'id' must be snake_case, got {entry['id']!r}")
+    if entry["dataset"] not in datasets:
+        raise CatalogueError(f"{where}: field 'dataset' names {entry['dataset']!r}, which has no [datasets.{entry['dataset']}]")
+    if entry["theme"] not in THEMES:
+        raise CatalogueError(f"{where}: field 'theme' must be one of {THEMES}, got {entry['theme']!r}")
+    if entry["source_format"] not in SOURCE_FORMATS:
+        raise CatalogueError(f"{where}: field 'source_format' must be one of {SOURCE_FORMATS}, got {entry['source_format']!r}")
+    check_selection(entry["selection"], where)
+    check_target(entry, where)
+    check_aggregate(entry, where)
+    check_live_filters(entry, where, datasets[entry["dataset"]])
+    values = {name: entry[name] for name in entry}
+    for name in ("target_2030", "scale"):
+        if name in values:
+            values[name] = float(values[name])
+    return Indicator(**values)
+
+
+def check_selection(selection: dict, where: str) -> None:
+    """A selection names dimensions with one code each, never geo or time."""
+    if not selection:
+        raise CatalogueError(f"{where}: field 'selection' is empty; it must name at least one dimension")
+    for key, code in selection.items():
+        if key in FORBIDDEN_KEYS:
+            raise CatalogueError(f"{where}: field 'selection.{key}': geo and time are never selected")
+        if not isinstance(code, str) or not code:
+            raise CatalogueError(f"{where}: field 'selection.{key}' must be one code (a string), got {code!r}")
+
+
+def check_target(entry: dict, where: str) -> None:
+    """A 2030 target comes with its label, and vice versa."""
+    if ("target_2030" in entry) != ("target_label" in entry):
+        raise CatalogueError(f"{where}: fields 'target_2030' and 'target_label' go together")
+
+
+def check_aggregate(entry: dict, where: str) -> None:
+    """An aggregate names how many parts it sums."""
+    aggregate = entry.get("aggregate")
+    if aggregate is None:
+        if "parts" in entry:
+            raise CatalogueError(f"{where}: field 'parts' needs 'aggregate'")
+        return
+    if aggregate not in AGGREGATES:
+        raise CatalogueError(f"{where}: field 'aggregate' must be one of {AGGREGATES}, got {aggregate!r}")
+    if entry.get("parts", 0) < 2:
+        raise CatalogueError(f"{where}: field 'parts' must be an integer >= 2 for an aggregate")
+
+
+def check_live_filters(entry: dict, where: str, dataset: Dataset) -> None:
+    """Live filters must not filter away the series an indicator selects."""
+    for key, code in entry["selection"].items():
+        allowed = dataset.live_filters.get(key)
+        if allowed is not None and code not in allowed:
+            raise CatalogueError(
+                f"{where}: field 'selection.{key}' = {code!r} is filtered out by [datasets.{dataset.code}] live_filters {allowed}")
+
+
+def parse_groups(entry: dict, where: str) -> Groups:
+    """Validate the [groups] table."""
+    check_fields(entry, where, {"bsr": list, "reference": str, "best_practice": list}, {})
+    for name in ("bsr", "best_practice"):
+        if not entry[name] or not all(isinstance(code, str) and code for code in entry[name]):
+            raise CatalogueError(f"{where}: field {name!r} must be a non-empty list of geo codes")
+    return Groups(tuple(entry["bsr"]), entry["reference"], tuple(entry["best_practice"]))
+
+
+def parse_catalogue(document: dict, path: Path) -> Catalogue:
+    """Validate a parsed catalogue document."""
+    name = path.name
+    datasets = {code: parse_dataset(code, entry, f"{name}: [datasets.{code}]")
+                for code, entry in document.get("datasets", {}).items()}
+    indicators = []
+    seen: set[str] = set()
+    for number, entry in enumerate(document.get("indicators", [])):
+        where = f"{name}: [[indicators]] #{number + 1} (id={entry.get('id')!r})"
+        indicator = parse_indicator(entry, where, datasets)
+        if indicator.id in seen:
+            raise CatalogueError(f"{where}: field 'id' repeats an earlier indicator")
+        seen.add(indicator.id)
+        indicators.append(indicator)
+    if not indicators:
+        raise CatalogueError(f"{name}: no [[indicators]]")
+    check_overlaps(indicators, name)
+    groups = parse_groups(document.get("groups", {}), f"{name}: [groups]")
+    return Catalogue(datasets, tuple(indicators), groups, path)
+
+
+def check_overlaps(indicators: list[Indicator], name: str) -> None:
+    """Two indicators of one dataset must not be able to claim the same observation."""
+    for i, first in enumerate(indicators):
+        for second in indicators[i + 1:]:
+            if first.dataset != second.dataset:
+                continue
+            shared = first.selection.keys() & second.selection.keys()
+            if all(first.selection[k] == second.selection[k] for k in shared):
+                raise CatalogueError(
+                    f"{name}: indicators {first.id!r} and {second.id!r} select overlapping series of "
+                    f"{first.dataset} (field 'selection' must differ on a shared dimension)")
+
+
+def load_catalogue_file(path: Path) -> Catalogue:
+    """Read and validate a catalogue file (uncached; tests use it on their own files)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise CatalogueError(f"{path.name}: not valid TOML: {err}") from err
+    return parse_catalogue(document, path)
+
+
+@functools.cache
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """The validated catalogue, read once per process."""
+    return load_catalogue_file(Path(path) if path else CATALOGUE_PATH)
+
+
+# ---------------------------------------------------------------- assigning indicator ids
+
+def selection_mask(table: pa.Table, selection: dict[str, str]) -> pa.ChunkedArray:
+    """Rows of an observation table that match every key of a selection (vectorised)."""
+    mask = None
+    for key, code in selection.items():
+        if key in COLUMN_KEYS:
+            column = table.column(key)
+        else:
+            column = pc.map_lookup(table.column("dims"), pa.scalar(key, pa.string()), "first")
+        matches = pc.fill_null(pc.equal(column, pa.scalar(code, pa.string())), False)
+        mask = matches if mask is None else pc.and_(mask, matches)
+    return mask
+
+
+def assign_indicators(table: pa.Table, catalogue: Catalogue, dataset: str) -> pa.Table:
+    """The observation table with its `indicator` column set from the catalogue's selections."""
+    indicator = pa.nulls(table.num_rows, pa.string())
+    claimed = pa.array([False] * table.num_rows) if table.num_rows else pa.array([], pa.bool_())
+    for item in catalogue.indicators_of(dataset):
+        mask = selection_mask(table, item.selection)
+        overlap = pc.sum(pc.and_(mask, claimed)).as_py() or 0
+        assert overlap == 0, f"{dataset}: {overlap} rows match {item.id!r} and an earlier indicator"
+        indicator = pc.if_else(mask, pa.scalar(item.id, pa.string()), indicator)
+        claimed = pc.or_(claimed, mask)
+    position = table.schema.get_field_index("indicator")
+    return table.set_column(position, table.schema.field("indicator"), indicator)
