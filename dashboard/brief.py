@@ -1,0 +1,346 @@
+"""One-page policy briefs (/brief/country/<geo>, /brief/wp/<WP>): plain HTML for A4, or PDF with ?format=pdf.
+
+Charts are static SVG rendered server side by kaleido through the system Chromium (dashboard.export's renderer);
+the PDF is the same HTML printed by headless Chromium. Both are cached per database version.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import re
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from flask import Flask, Response, request
+
+from dashboard import findings as findings_registry
+from dashboard import insights as insights_module
+from dashboard.export import flag_legend_text
+
+CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
+MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 8
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--no-pdf-header-footer"]
+PDF_TIMEOUT_S = 60
+
+STYLE = """
+@page { size: A4; margin: 11mm 12mm; }
+* { box-sizing: border-box; }
+body { font: 8.6pt/1.3 "DejaVu Sans", Arial, sans-serif; color: #111; margin: 0; }
+main { max-width: 186mm; margin: 0 auto; }
+h1 { font-size: 14pt; margin: 0 0 1mm; } h2 { font-size: 10pt; margin: 3mm 0 1mm; border-bottom: 0.3mm solid #999; }
+.sub { color: #444; margin: 0 0 2mm; }
+table { border-collapse: collapse; width: 100%; font-size: 7.8pt; }
+th, td { border-bottom: 0.2mm solid #ccc; padding: 0.6mm 1mm; text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+.charts { display: flex; gap: 4mm; } figure { margin: 0; flex: 1; } figure img { width: 100%; height: auto; }
+figcaption, .source { font-size: 7pt; color: #444; }
+ul { margin: 0; padding-left: 4mm; } li { margin: 0 0 0.6mm; }
+.wp { font-weight: bold; } .muted { color: #666; } footer { font-size: 6.8pt; color: #555; margin-top: 2mm; }
+@media screen { body { background: #eee; } main { background: #fff; padding: 11mm 12mm; width: 210mm; max-width: none; } }
+"""
+
+
+class BriefNotFound(LookupError):
+    """No brief exists for the requested country or work package."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published value as the brief shows it, with what identifies it in the database."""
+
+    indicator: str
+    geo: str
+    year: int
+    value: float
+    flags: str | None
+
+
+def esc(text: object) -> str:
+    """HTML-escape any text."""
+    return html.escape(str(text), quote=True)
+
+
+# ---------------------------------------------------------------- data (all through dashboard.data.queries)
+
+def _queries():
+    """The dashboard's query module (imported late: nothing touches the database at import time)."""
+    from dashboard.data import queries
+    return queries
+
+
+def indicator_meta(indicator_id: str) -> insights_module.IndicatorMeta:
+    """Catalogue facts about one indicator."""
+    return insights_module._meta_of(_queries().indicator(indicator_id))
+
+
+def latest_cells(indicator_id: str, geos: list[str]) -> tuple[int | None, dict[str, Cell]]:
+    """The latest year most BSR countries report, and each geo's value in that year."""
+    frame = insights_module.annual_values(_queries().indicator_frame(indicator_id))
+    year = insights_module.latest_common_year(frame, _queries().peer_group())
+    if year is None:
+        return None, {}
+    rows = frame[(frame["year"] == year) & frame["geo"].isin(geos)]
+    cells = {r.geo: Cell(indicator_id, r.geo, year, float(r.value), insights_module._flags(pd.Series(r._asdict())))
+             for r in rows.itertuples()}
+    return year, cells
+
+
+def source_line(indicator_ids: list[str]) -> str:
+    """'Source: Eurostat isoc_e_dii (updated 2025-04-08); ...' for the datasets behind the indicators."""
+    parts = []
+    for indicator_id in dict.fromkeys(indicator_ids):
+        info = _queries().source_info(indicator_id)
+        updated = f" (updated {info['source_updated']})" if info.get("source_updated") else ""
+        parts.append(f"{info.get('dataset') or '?'}{updated}")
+    return f"Source: Eurostat / European Commission (DESI): {'; '.join(dict.fromkeys(parts))}."
+
+
+# ---------------------------------------------------------------- charts
+
+def _svg_img(fig: go.Figure, alt: str) -> str:
+    """An <img> holding the figure as SVG (a data URI keeps each chart's SVG ids apart)."""
+    from dashboard.export import renderer
+    width, height = CHART_SIZE
+    fig.update_layout(width=width, height=height, margin=dict(l=40, r=10, t=30, b=30), font=dict(size=10),
+                      template="plotly_white", showlegend=False, title=dict(font=dict(size=11), x=0.01))
+    svg = renderer().render(fig, "svg", width, height)
+    data = base64.b64encode(svg).decode("ascii")
+    return f'<img alt="{esc(alt)}" src="data:image/svg+xml;base64,{data}">'
+
+
+def ranking_chart(indicator_id: str, highlight: str | None = None) -> tuple[str, str] | None:
+    """Bars of every BSR country in the latest year with the EU27 as a line; (img html, caption) or None."""
+    q = _queries()
+    meta, peers = indicator_meta(indicator_id), q.peer_group()
+    year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
+    bars = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: c.value, reverse=meta.higher_is_better)
+    if not bars:
+        return None
+    colours = ["#0072B2" if c.geo == highlight else ("#9ab" if highlight else "#0072B2") for c in bars]
+    fig = go.Figure(go.Bar(x=[c.geo for c in bars], y=[c.value for c in bars], marker_color=colours,
+                           text=[f"{c.value:.0f}{c.flags or ''}" for c in bars], textposition="outside"))
+    eu = next((cells[code] for code in insights_module.EU27_CODES if code in cells), None)
+    if eu:
+        fig.add_hline(y=eu.value, line_dash="dash", line_color="#000",
+                      annotation_text=f"EU27 {eu.value:.1f}", annotation_position="top left")
+    fig.update_layout(title=dict(text=f"{meta.title[:48]}, {year}"), yaxis=dict(title=meta.unit or ""))
+    return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id])
+
+
+def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[str, str] | None:
+    """Horizontal bars: the country's gap to the EU27 on each headline indicator in its latest year."""
+    rows = []
+    for indicator_id in indicator_ids:
+        _, cells = latest_cells(indicator_id, [geo, *insights_module.EU27_CODES])
+        eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
+        if geo in cells and eu:
+            sign = 1 if indicator_meta(indicator_id).higher_is_better else -1
+            rows.append((indicator_meta(indicator_id).title[:34], sign * (cells[geo].value - eu.value)))
+    if not rows:
+        return None
+    fig = go.Figure(go.Bar(y=[r[0] for r in rows], x=[r[1] for r in rows], orientation="h",
+                           marker_color=["#009E73" if r[1] >= 0 else "#D55E00" for r in rows]))
+    fig.update_layout(title=dict(text="Ahead of (+) or behind (−) the EU27"), margin=dict(l=150))
+    return _svg_img(fig, f"{geo}: gap to the EU27 by indicator"), source_line(indicator_ids) + \
+        " Gap in points, sign turned so that + is better."
+
+
+def charts_block(charts: list[tuple[str, str] | None]) -> str:
+    """Up to two figures side by side, each with its source line."""
+    shown = [c for c in charts if c][:2]
+    if not shown:
+        return '<p class="muted">No chart: the database holds no values for these indicators.</p>'
+    return '<div class="charts">' + "".join(
+        f"<figure>{img}<figcaption>{esc(caption)}</figcaption></figure>" for img, caption in shown) + "</div>"
+
+
+# ---------------------------------------------------------------- building blocks
+
+def value_cell(cell: Cell | None, meta: insights_module.IndicatorMeta) -> str:
+    """A table cell carrying the number and, as data attributes, which database value it is."""
+    if cell is None:
+        return '<td class="muted">:</td>'  # missing is missing, as Eurostat writes it
+    return (f'<td class="num" data-indicator="{esc(cell.indicator)}" data-geo="{esc(cell.geo)}" '
+            f'data-year="{cell.year}" data-value="{cell.value!r}" data-flags="{esc(cell.flags or "")}">'
+            f'{esc(insights_module.fmt_value(meta, cell.value, cell.flags))}</td>')
+
+
+def findings_block(chosen: list[findings_registry.Finding], full_text: bool) -> str:
+    """The findings as a list (title, or title and text), each with its source document."""
+    if not chosen:
+        return '<p class="muted">No finding in the registry concerns this.</p>'
+    items = []
+    for f in chosen[:MAX_FINDINGS]:
+        text = f" {esc(f.text)}" if full_text else ""
+        items.append(f'<li data-finding="{esc(f.id)}"><span class="wp">{esc(f.work_package)}</span> '
+                     f'<b>{esc(f.title)}</b>.{text} <span class="source">({esc(f.source.document)}, '
+                     f'{f.source.date.isoformat()})</span></li>')
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def insights_block(chosen: list[insights_module.Insight]) -> str:
+    """The computed insights as sentences, each marked with what it is about."""
+    if not chosen:
+        return '<p class="muted">No computed insight applies (insights cover headline indicators).</p>'
+    return "<ul>" + "".join(
+        f'<li class="insight" data-kind="{esc(i.kind)}" data-indicator="{esc(i.indicator)}" data-geo="{esc(i.geo or "")}"'
+        f' data-year="{i.year or ""}" data-flags="{esc(i.flags or "")}" data-value="{"" if i.value is None else repr(i.value)}">{esc(i.sentence)}</li>'
+        for i in chosen[:MAX_INSIGHTS]) + "</ul>"
+
+
+def page(title: str, subtitle: str, body: str) -> str:
+    """The whole HTML document for one A4 page."""
+    q = _queries()
+    run = q.last_refresh() if _has_refresh_runs() else None
+    stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
+    made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
+    legend = f" {flag_legend_text(letters)}." if letters else ""
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+            f"<style>{STYLE}</style></head><body><main><h1>{esc(title)}</h1><p class=\"sub\">{esc(subtitle)}</p>"
+            f"{body}<footer>Baltic DSM Dashboard for the DIGINNO project (WP4). Brief made {made}{esc(stamp)}.{esc(legend)} "
+            "Findings state the work packages' aims from the project documents; numbers are computed from "
+            "Eurostat and DESI data; ':' means not available.</footer></main></body></html>")
+
+
+def _has_refresh_runs() -> bool:
+    """Whether the database has a refresh_runs table (a test database may not)."""
+    try:
+        _queries().last_refresh()
+        return True
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------- the two briefs
+
+def country_brief_html(geo: str) -> str:
+    """The one-page brief for one BSR country."""
+    q = _queries()
+    peers = q.peer_group()
+    if geo not in peers:
+        raise BriefNotFound(f"No brief for country {geo!r}: briefs exist for {', '.join(peers)}.")
+    name = q.geo_names().get(geo, geo)
+    headline = q.headline_indicators()[:MAX_TABLE_ROWS]
+    rows = []
+    for indicator_id in headline:
+        meta = indicator_meta(indicator_id)
+        year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
+        eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
+        ranked = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: -c.value if meta.higher_is_better else c.value)
+        rank = next((f"{i + 1} of {len(ranked)}" for i, c in enumerate(ranked) if c.geo == geo), "–")
+        rows.append(f"<tr><td>{esc(meta.title)}</td><td>{year or '–'}</td>{value_cell(cells.get(geo), meta)}"
+                    f"{value_cell(eu, meta)}<td>{rank}</td></tr>")
+    table = ("<table><thead><tr><th>Headline indicator</th><th>Year</th><th>" + esc(name) +
+             "</th><th>EU27</th><th>BSR rank</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    all_insights = insights_module.insights()
+    mine = [i for i in all_insights if i.geo == geo and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
+    mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
+    chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])
+    charts = charts_block([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])
+    body = (f"<h2>Where {esc(name)} stands</h2>{table}{charts}"
+            f"<h2>What the data say</h2>{insights_block(mine)}"
+            f"<h2>DIGINNO findings concerning {esc(name)}</h2>{findings_block(chosen, full_text=False)}")
+    return page(f"{name}: digital single market brief",
+                f"{name} against the Baltic Sea Region peers and the EU27 · latest common year per indicator", body)
+
+
+WP_TITLES = {
+    "WP2": "WP2 — digital transformation of SMEs",
+    "WP3": "WP3 — innovative cross-border G2B digital services",
+    "WP4": "WP4 — the digital single market in the Baltic Sea Region",
+}
+
+
+def wp_brief_html(wp: str) -> str:
+    """The one-page brief for one work package."""
+    if wp not in findings_registry.WORK_PACKAGES:
+        raise BriefNotFound(f"No brief for work package {wp!r}: briefs exist for {', '.join(findings_registry.WORK_PACKAGES)}.")
+    q = _queries()
+    peers = q.peer_group()
+    chosen = findings_registry.select(findings_registry.registry().findings, work_packages=[wp])
+    known = set(q.indicator_ids())
+    indicator_ids = [i for i in dict.fromkeys(x for f in chosen for x in f.indicators) if i in known][:MAX_TABLE_ROWS]
+    geos = [*peers, insights_module.EU27_CODES[0]]
+    head = "".join(f"<th>{esc(g if g != 'EU27_2020' else 'EU27')}</th>" for g in geos)
+    rows = []
+    for indicator_id in indicator_ids:
+        meta = indicator_meta(indicator_id)
+        year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
+        eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
+        tds = "".join(value_cell(cells.get(g), meta) for g in peers) + value_cell(eu, meta)
+        rows.append(f"<tr><td>{esc(meta.title)} ({year or '–'})</td>{tds}</tr>")
+    table = (f"<table><thead><tr><th>Indicator (year)</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+             if rows else '<p class="muted">None of the linked indicators has data in this database.</p>')
+    region = [i for i in insights_module.select(insights_module.insights(), indicators=indicator_ids)
+              if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
+    charts = charts_block([ranking_chart(i) for i in indicator_ids[:2]])
+    body = (f"<h2>What the work package set out to establish</h2>{findings_block(chosen, full_text=True)}"
+            f"<h2>The evidence: linked indicators, latest year</h2>{table}{charts}"
+            f"<h2>What the data say</h2>{insights_block(region)}")
+    return page(f"{WP_TITLES[wp]}: brief", "DIGINNO work package findings beside the BSR evidence", body)
+
+
+# ---------------------------------------------------------------- PDF and caching
+
+def html_to_pdf(document: str) -> bytes:
+    """Print an HTML document to PDF with headless Chromium (A4 comes from the document's @page rule)."""
+    with tempfile.TemporaryDirectory(prefix="dsm-brief-") as tmp:
+        source, target = Path(tmp) / "brief.html", Path(tmp) / "brief.pdf"
+        source.write_text(document, encoding="utf-8")
+        cmd = [CHROMIUM, *CHROMIUM_ARGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()]
+        done = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT_S)
+        if not target.exists() or target.stat().st_size == 0:
+            raise RuntimeError(f"Chromium made no PDF (exit {done.returncode}): {done.stderr.decode(errors='replace')[-500:]}")
+        return target.read_bytes()
+
+
+_cache: dict[tuple, bytes | str] = {}
+_cache_lock = threading.Lock()
+
+
+def render(kind: str, key: str, fmt: str) -> str | bytes:
+    """A brief as HTML text or PDF bytes, cached per database version and findings files."""
+    from dashboard.data.connection import database_version
+    stamp = (database_version(), findings_registry._directory_stamp(findings_registry.FINDINGS_DIR))
+    cache_key = (kind, key, fmt, stamp)
+    with _cache_lock:
+        if cache_key in _cache:
+            return _cache[cache_key]
+    document = country_brief_html(key) if kind == "country" else wp_brief_html(key)
+    result = html_to_pdf(document) if fmt == "pdf" else document
+    with _cache_lock:
+        _cache[cache_key] = result
+    return result
+
+
+def _respond(kind: str, key: str) -> Response:
+    """The Flask response for a brief request: HTML, PDF download, or a plain 404/400."""
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "pdf"):
+        return Response(f"Unknown format {fmt!r}: use html or pdf.\n", status=400, mimetype="text/plain")
+    try:
+        body = render(kind, key, fmt)
+    except BriefNotFound as exc:
+        return Response(f"{exc}\n", status=404, mimetype="text/plain")
+    if fmt == "pdf":
+        headers = {"Content-Disposition": f'attachment; filename="brief-{kind}-{key}.pdf"'}
+        return Response(body, mimetype="application/pdf", headers=headers)
+    return Response(body, mimetype="text/html")
+
+
+def register_brief_routes(server: Flask) -> None:
+    """Add /brief/country/<geo> and /brief/wp/<wp> to the Dash app's Flask server (app.server)."""
+    if server.extensions.get("dsm_brief_routes"):
+        return
+    server.extensions["dsm_brief_routes"] = True
+    server.add_url_rule("/brief/country/<geo>", "brief_country", lambda geo: _respond("country", geo))
+    server.add_url_rule("/brief/wp/<wp>", "brief_wp", lambda wp: _respond("wp", wp))

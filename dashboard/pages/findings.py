@@ -1,0 +1,131 @@
+"""/findings: the DIGINNO work packages' findings beside the evidence, filtered by work package, country and theme."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import findings as findings_registry
+from dashboard import side_panel
+
+dash.register_page(__name__, path="/findings", title="DIGINNO findings", name="Findings")
+
+FILTER_KEYS = ("wp", "geo", "theme")   # URL query keys, comma-separated values
+
+
+def _split(value: str | list | None) -> list[str]:
+    """'WP2,WP3' or ['WP2'] -> ['WP2', 'WP3']."""
+    if not value:
+        return []
+    parts = value if isinstance(value, list) else str(value).split(",")
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
+    """indicator -> theme, indicator -> title from the database catalogue, or an explanation why not."""
+    try:
+        from dashboard.data import queries
+        cat = queries.catalogue()
+    except Exception as exc:  # no database yet: the findings still show, without themes
+        return {}, {}, f"The indicator catalogue is unavailable ({exc}); themes and indicator checks are skipped."
+    themes = dict(zip(cat["id"], cat["theme"].fillna(""))) if "theme" in cat.columns else {}
+    titles = dict(zip(cat["id"], cat["title"].fillna(cat["id"]))) if "title" in cat.columns else {}
+    return themes, titles, None
+
+
+def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[findings_registry.Finding]:
+    """Findings matching the filters; a theme matches when any linked indicator belongs to it."""
+    chosen = findings_registry.select(findings_registry.registry().findings, work_packages=wps, geos=geos)
+    if themes:
+        theme_of, _, _ = _catalogue_info()
+        chosen = [f for f in chosen if {theme_of.get(i) for i in f.indicators} & set(themes)]
+    return chosen
+
+
+def filter_query(wps: list[str], geos: list[str], themes: list[str]) -> str:
+    """The URL query that reproduces the filters ('' when none)."""
+    params = [(k, ",".join(v)) for k, v in zip(FILTER_KEYS, (wps, geos, themes)) if v]
+    return "?" + urlencode(params, safe=",") if params else ""
+
+
+def finding_card(finding: findings_registry.Finding, titles: dict[str, str]) -> html.Article:
+    """A finding with its linked indicators, source document, evidence chart and what the data say now."""
+    items, problem = side_panel.relevant_insights(list(finding.indicators), list(finding.countries))
+    region_wide = [i for i in items if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
+    return html.Article(className="finding-card", id=f"finding-{finding.id}", **{"data-wp": finding.work_package}, children=[
+        html.Header([html.Span(finding.work_package, className="badge wp-badge"), " ", html.H3(finding.title)]),
+        html.P(finding.text),
+        html.P(["Countries: ", ", ".join(finding.countries)], className="finding-countries"),
+        html.P(["Indicators: ", *[html.Span([titles.get(i, i), " "], className="indicator-chip", title=i)
+                                   for i in finding.indicators]]),
+        html.P([html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}"
+                           + (f" ({finding.source.file})" if finding.source.file else "")),
+                " ", dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
+                " ", html.A(f"{finding.work_package} brief", href=f"/brief/wp/{finding.work_package}")]),
+        html.Details([html.Summary("What the data say now"),
+                      html.P(problem, className="muted") if problem else
+                      html.Ul([side_panel.insight_item(i) for i in region_wide], className="insights-list")]),
+    ])
+
+
+def problems_box() -> html.Div | None:
+    """Analyst notes: every file or field in the registry that did not validate, and unknown indicators."""
+    registry = findings_registry.registry()
+    themes, _, unavailable = _catalogue_info()
+    errors = list(registry.errors)
+    if not unavailable:
+        errors += findings_registry.check_indicators(registry, themes.keys())
+    if not errors:
+        return None
+    return html.Div(id="findings-errors", className="alert alert-warning", children=[
+        html.Strong(f"{len(errors)} problem(s) in the findings files (dashboard/findings/); the rest loaded:"),
+        html.Ul([html.Li(str(e)) for e in errors]),
+    ])
+
+
+def results(wps: list[str], geos: list[str], themes: list[str]) -> list:
+    """The list of finding cards for the filters."""
+    _, titles, _ = _catalogue_info()
+    chosen = filtered(wps, geos, themes)
+    if not chosen:
+        return [html.P("No finding matches these filters.", className="muted")]
+    return [html.P(f"{len(chosen)} finding(s)", id="findings-count"), *[finding_card(f, titles) for f in chosen]]
+
+
+def layout(wp: str | None = None, geo: str | None = None, theme: str | None = None, **_other) -> html.Div:
+    """The page for the filters in the URL (?wp=WP2,WP3&geo=EE&theme=...)."""
+    wps, geos, themes = _split(wp), _split(geo), _split(theme)
+    registry = findings_registry.registry()
+    theme_of, _, unavailable = _catalogue_info()
+    all_geos = sorted({g for f in registry.findings for g in f.countries})
+    all_themes = sorted({theme_of.get(i) for f in registry.findings for i in f.indicators} - {None, ""})
+    return html.Div(className="findings-page", children=[
+        dcc.Location(id="findings-url", refresh=False),
+        html.H2("DIGINNO findings beside the evidence"),
+        html.P("What each work package set out to establish (from the project documents), linked to the indicators "
+               "that bear on it. The numbers under each finding are computed from the database, never typed in."),
+        html.Div(className="findings-filters", children=[
+            dcc.Dropdown(id="findings-wp", options=list(findings_registry.WORK_PACKAGES), value=wps, multi=True,
+                         placeholder="Work package"),
+            dcc.Dropdown(id="findings-geo", options=all_geos, value=geos, multi=True, placeholder="Country"),
+            dcc.Dropdown(id="findings-theme", options=all_themes, value=themes, multi=True, placeholder="Theme",
+                         disabled=bool(unavailable)),
+        ]),
+        problems_box(),
+        html.Div(id="findings-results", children=results(wps, geos, themes)),
+    ])
+
+
+@callback(
+    Output("findings-results", "children"),
+    Output("findings-url", "search"),
+    Input("findings-wp", "value"),
+    Input("findings-geo", "value"),
+    Input("findings-theme", "value"),
+    prevent_initial_call=True,
+)
+def update(wps, geos, themes):
+    """Re-filter and write the filters into the URL so the view can be shared."""
+    wps, geos, themes = _split(wps), _split(geos), _split(themes)
+    return results(wps, geos, themes), filter_query(wps, geos, themes)

@@ -1,0 +1,67 @@
+"""The side panel beside a chart: the DIGINNO findings and computed insights about what is on screen."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import findings as findings_registry
+from dashboard import insights as insights_module
+
+# Region-wide statements first, then the ones about a single country on screen.
+KIND_ORDER = ("leader", "laggard", "fastest_improver", "convergence", "gap_eu27", "target_2030")
+MAX_INSIGHTS_PER_INDICATOR = 8
+
+
+def finding_item(finding: findings_registry.Finding) -> html.Li:
+    """One finding: work package, title, text, its source document and a link to the evidence chart."""
+    return html.Li(className="finding", **{"data-finding": finding.id}, children=[
+        html.Span(finding.work_package, className="badge wp-badge"), " ",
+        html.Strong(finding.title),
+        html.P(finding.text, className="finding-text"),
+        html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}", className="finding-source"),
+        " ", dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
+    ])
+
+
+def insight_item(insight: insights_module.Insight) -> html.Li:
+    """One insight sentence with a link to the chart that shows it."""
+    return html.Li(className="insight", **{"data-kind": insight.kind, "data-indicator": insight.indicator,
+                                           "data-geo": insight.geo or ""}, children=[
+        insight.sentence, " ", dcc.Link("chart →", href=insight.href, className="insight-link"),
+    ])
+
+
+def relevant_insights(indicators: list[str], geos: list[str]) -> tuple[list[insights_module.Insight], str | None]:
+    """Insights about the indicators and countries on screen, ordered region-wide first; or an explanation why none."""
+    try:
+        items = insights_module.insights()
+    except Exception as exc:  # a missing or half-built database must not break the chart page beside it
+        return [], f"Insights are unavailable: {exc}"
+    chosen = insights_module.select(items, indicators=indicators, geos=geos)
+    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    chosen.sort(key=lambda i: (indicators.index(i.indicator) if i.indicator in indicators else 99,
+                               rank.get(i.kind, 99), i.geo or ""))
+    per_indicator: dict[str, int] = {}
+    kept = []
+    for item in chosen:
+        per_indicator[item.indicator] = per_indicator.get(item.indicator, 0) + 1
+        if per_indicator[item.indicator] <= MAX_INSIGHTS_PER_INDICATOR:
+            kept.append(item)
+    return kept, None
+
+
+def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
+    """Findings and insights concerning the indicators and countries on screen (a Dash component)."""
+    indicators, geos = [i for i in (indicators or []) if i], [g for g in (geos or []) if g]
+    registry = findings_registry.registry()
+    related = findings_registry.select(registry.findings, indicators=indicators, geos=geos)
+    items, problem = relevant_insights(indicators, geos)
+    return html.Div(className="side-panel-content", children=[
+        html.H4("DIGINNO findings"),
+        html.Ul([finding_item(f) for f in related], className="findings-list")
+        if related else html.P("No project finding concerns this view.", className="muted"),
+        html.H4("What the data say"),
+        html.P(problem, className="muted") if problem else
+        html.Ul([insight_item(i) for i in items], className="insights-list")
+        if items else html.P("No computed insight for this view (headline indicators only).", className="muted"),
+        dcc.Link("All findings →", href="/findings"),
+    ])
