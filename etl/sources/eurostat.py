@@ -47,6 +47,10 @@ class EurostatHTTPError(EurostatError):
     """Eurostat answered with an HTTP error that retrying will not fix, or after retries ran out."""
 
 
+class EurostatUnavailable(EurostatHTTPError):
+    """Every attempt failed with something retryable (timeouts, 5xx, 429, cut-off bodies): the service is down for us."""
+
+
 class RejectedBody(EurostatError):
     """A body arrived but is not data we can trust (HTML page, truncated, undecodable)."""
 
@@ -319,7 +323,7 @@ class EurostatClient:
                 continue
             if not last:
                 self.sleep(self.backoff * 2 ** attempt)
-        raise EurostatHTTPError(
+        raise EurostatUnavailable(
             dataset, url, f"gave up after {self.max_retries + 1} attempts: " + summarize(failures),
             status=last_status,
         )
@@ -443,7 +447,8 @@ class EurostatClient:
             "content_type": fetched.headers.get("Content-Type"),
             "format": LIVE_FORMATS[live_format],
             "live_format": live_format,
-            "filters": {dim: codes for dim, codes in filter_pairs(filters)} or None,
+            # Only filters that were part of the request; the bulk TSV is always the whole dataset.
+            "filters": (dict(filter_pairs(filters)) or None) if live_format != "tsv" else None,
             "last_modified": fetched.headers.get("Last-Modified"),
         }
         if fetched.async_key:
