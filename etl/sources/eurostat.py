@@ -383,27 +383,29 @@ class EurostatClient:
         return self.await_async_key(url, dataset, key, status)
 
     def await_async_key(self, url: str, dataset: str, key: str, status: str) -> Fetched:
-        """Poll async/status/{key} until AVAILABLE, then GET async/data/{key}."""
+        """Poll async/status/{key} until AVAILABLE (bounded), then GET async/data/{key}."""
         status_url = self.base_url + ASYNC_STATUS_PATH.format(key=encode(key))
-        for _ in range(self.async_max_polls):
-            if status == "AVAILABLE":
-                data_url = self.base_url + ASYNC_DATA_PATH.format(key=encode(key))
-                response = self.get(data_url, dataset)
-                if async_status(response.content):
-                    raise AsyncExtractionError(dataset, data_url, f"async key {key} answered a status, not data")
-                return Fetched(url, response.content, response.status_code, dict(response.headers),
-                               async_key=key, data_url=data_url)
+        polls = 0
+        while status != "AVAILABLE":
             if status not in ASYNC_WAITING:
                 raise AsyncExtractionError(dataset, url, f"asynchronous extraction {key} ended with status {status}")
+            if polls >= self.async_max_polls:
+                raise AsyncExtractionError(
+                    dataset, url, f"asynchronous extraction {key} not AVAILABLE after {polls} polls "
+                    f"(last status {status}; every {self.async_poll_interval} s)")
             self.sleep(self.async_poll_interval)
             answer = self.get(status_url, dataset)
+            polls += 1
             found = async_status(answer.content)
             if found is None:
                 raise AsyncExtractionError(dataset, status_url, f"unreadable async status: {error_message(answer.content)}")
             status = found[1]
-        raise AsyncExtractionError(
-            dataset, url, f"asynchronous extraction {key} not AVAILABLE after {self.async_max_polls} polls "
-            f"(last status {status}; every {self.async_poll_interval} s)")
+        data_url = self.base_url + ASYNC_DATA_PATH.format(key=encode(key))
+        response = self.get(data_url, dataset)
+        if async_status(response.content):
+            raise AsyncExtractionError(dataset, data_url, f"async key {key} answered a status, not data")
+        return Fetched(url, response.content, response.status_code, dict(response.headers),
+                       async_key=key, data_url=data_url)
 
     # -- the whole fetch
 

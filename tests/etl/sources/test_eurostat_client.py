@@ -247,6 +247,21 @@ def test_async_extraction_that_never_finishes_stops_after_the_polling_budget(cli
     assert eurostat_server.requests_of("async-data") == []
 
 
+def test_async_extraction_available_on_the_last_allowed_poll_is_fetched(client, eurostat_server, raw_dir):
+    eurostat_server.add_fault(Fault.asynchronous(polls=4))  # 4 x PROCESSING, AVAILABLE at poll 5 of 5
+    stored = client.fetch_dataset("isoc_ci_in_h", "tsv", raw_dir=raw_dir)
+    assert stored.meta["async_key"]
+    assert len(eurostat_server.requests_of("async-status")) == 5
+
+
+def test_a_transient_503_while_polling_is_retried(client, eurostat_server, raw_dir):
+    eurostat_server.add_fault(Fault.asynchronous(polls=1), Fault.unavailable(on="async-status"))
+    stored = client.fetch_dataset("isoc_ci_in_h", "tsv", raw_dir=raw_dir)
+    assert stored.meta["async_key"]
+    assert [r.kind for r in eurostat_server.requests] == [
+        "sdmx21", "async-status", "async-status", "async-status", "async-data"]
+
+
 def test_statistics_api_asynchronous_warning_is_retried_until_the_data_comes(client, eurostat_server, sleeps,
                                                                              raw_dir, shared_data):
     eurostat_server.add_fault(Fault.statistics_async(times=2))
