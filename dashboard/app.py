@@ -1,0 +1,58 @@
+"""The Dash app: multi-page, all assets served locally, no I/O at import (pages build from the URL on request)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash, dcc, html
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TITLE = "Baltic DSM Dashboard"
+NAV = [("/", "Overview"), ("/compare", "Compare"), ("/trends", "Trends"), ("/map", "Map"),
+       ("/relationships", "Relationships"), ("/country", "Country profile"), ("/desi", "DESI"),
+       ("/findings", "Findings"), ("/sources", "Data & sources")]
+
+
+def create_app() -> Dash:
+    """Build the app (pages are imported, nothing is read: layouts are functions of the URL)."""
+    app = Dash(
+        "dashboard",  # package name: dash then names page modules dashboard.pages.<page>
+        use_pages=True,
+        pages_folder=str(PACKAGE_DIR / "pages"),
+        assets_folder=str(PACKAGE_DIR / "assets"),
+        suppress_callback_exceptions=True,  # page components come and go with the URL
+        serve_locally=True,
+        external_stylesheets=[],
+        external_scripts=[],
+        title=TITLE,
+        update_title=None,
+    )
+    import dashboard.components  # noqa: F401  (registers the URL-sync callback shared by all pages)
+
+    app.layout = shell
+    return app
+
+
+def shell() -> html.Div:
+    """Header, navigation, page container and footer shared by all pages."""
+    return html.Div(className="app", children=[
+        html.Header(className="app-header", children=[
+            dcc.Link(TITLE, href="/", className="brand"),
+            html.Nav([dcc.Link(label, href=path, className="nav-link") for path, label in NAV if _has_page(path)],
+                     className="nav"),
+        ]),
+        html.Main(dash.page_container, className="app-main"),
+        html.Footer(className="app-footer", children=[
+            "Data: Eurostat and the European Commission (DESI); reuse authorised with acknowledgement "
+            "(Commission Decision 2011/833/EU). Map boundaries: Natural Earth (public domain). DIGINNO WP4.",
+        ]),
+    ])
+
+
+def _has_page(path: str) -> bool:
+    """Only link pages that exist in this build (other engineers' pages land separately)."""
+    return any(page["path"] == path for page in dash.page_registry.values())
+
+
+app = create_app()
+server = app.server

@@ -1,0 +1,191 @@
+"""Shared page pieces: URL-bound controls, chart card with chart/table toggle, side panel, friendly error."""
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboard.state import parse_query_string
+
+PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
+# Changing the key on the left drops the keys on the right from the URL, so they fall back to their defaults
+# (a year valid for one indicator may not exist for the next).
+RESETS = {"indicator": ("year",)}
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def url_control_id(key: str) -> dict:
+    """Id of a control whose value is the URL parameter `key`; the one sync_url callback writes it to the URL."""
+    return {"type": "url-control", "key": key}
+
+
+@callback(
+    Output(PAGES_LOCATION, "search", allow_duplicate=True),
+    Input({"type": "url-control", "key": ALL}, "value"),
+    State({"type": "url-control", "key": ALL}, "id"),
+    State(PAGES_LOCATION, "search"),
+    prevent_initial_call=True,
+)
+def sync_url(values, ids, search):
+    """Write every URL-bound control's value into the query string (a history entry: back/forward work)."""
+    triggered = ctx.triggered_id["key"] if isinstance(ctx.triggered_id, dict) else None
+    new_search = query_with_controls(search, [i["key"] for i in ids], values, triggered)
+    return no_update if new_search == (search or "") else new_search
+
+
+def query_with_controls(search: str | None, keys: list[str], values: list, triggered: str | None = None) -> str:
+    """The query string after applying control values (lists joined by commas, empty values removed)."""
+    query = parse_query_string(search)
+    for key, value in zip(keys, values):
+        text = _as_param(value)
+        query.pop(key, None) if text == "" else query.__setitem__(key, text)
+    for dropped in RESETS.get(triggered, ()):
+        query.pop(dropped, None)
+    return "?" + urlencode(list(query.items()), safe=",") if query else ""
+
+
+def _as_param(value) -> str:
+    """A control value as URL text: lists comma-joined, None/[] as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value if v not in (None, ""))
+    return str(value)
+
+
+def dropdown(key: str, options, value, *, label: str, multi: bool = False, clearable: bool = False) -> html.Div:
+    """A labelled URL-bound dropdown (options: list of (value, label) or dicts)."""
+    opts = [o if isinstance(o, dict) else {"value": o[0], "label": o[1]} for o in options]
+    return html.Div(className=f"control control-{key}", children=[
+        html.Label(label, htmlFor=f"control-{key}"),
+        dcc.Dropdown(id=url_control_id(key), options=opts, value=value, multi=multi, clearable=clearable,
+                     searchable=True, persistence=False),
+    ])
+
+
+def view_toggle(view: str) -> dcc.RadioItems:
+    """Chart/table switch bound to the URL's `view` parameter."""
+    return dcc.RadioItems(
+        id=url_control_id("view"), className="view-toggle", inline=True, value=view,
+        options=[{"label": "Chart", "value": "chart"}, {"label": "Table", "value": "table"}],
+    )
+
+
+def data_table(df: pd.DataFrame, *, table_id: str | None = None, max_rows: int = 500) -> html.Table:
+    """The chart's rows as a plain HTML table (flags in their own column, missing shown as ':')."""
+    assert len(df) <= max_rows, f"table of {len(df)} rows is too long for a page; aggregate first"
+    header = html.Thead(html.Tr([html.Th(str(c)) for c in df.columns]))
+    body = html.Tbody([html.Tr([html.Td(_cell(v)) for v in row]) for row in df.itertuples(index=False)])
+    return html.Table([header, body], id=table_id or "data-table", className="data-table")
+
+
+def _cell(value) -> str:
+    """Table cell text: ':' for missing (Eurostat's notation), numbers to 2 decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ":"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def chart_card(name: str, figure, table: pd.DataFrame, *, view: str, source: str, graph_config: dict | None = None,
+               note=None) -> html.Section:
+    """A chart (or its table) with the chart/table toggle, source line, share/export slots."""
+    config = {**GRAPH_CONFIG, **(graph_config or {})}
+    body = (dcc.Graph(id=f"{name}-graph", figure=figure, config=config, className="chart")
+            if view == "chart" else data_table(table, table_id=f"{name}-table"))
+    return html.Section(className="chart-card", **{"data-chart": name}, children=[
+        html.Div(className="chart-card-bar", children=[view_toggle(view), share_slot(name)]),
+        body,
+        html.P(source, className="source-line"),
+        note or "",
+    ])
+
+
+def share_slot(chart_name: str) -> html.Div:
+    """Copy-link and export hooks: the export/embed module fills `export-slot`; the link is the current URL."""
+    return html.Div(className="share", children=[
+        dcc.Clipboard(id="copy-link", title="Copy a link to this view", className="copy-link"),
+        html.Div(id="export-slot", className="export-slot", **{"data-chart": chart_name}),
+    ])
+
+
+def side_panel() -> html.Aside:
+    """Slot where the findings/insights module lists what applies to the current view."""
+    return html.Aside(id="side-panel", className="side-panel", children=[])
+
+
+def page(title: str, *, intro=None, controls=(), body=(), state_data: dict | None = None, panel: bool = True) -> html.Div:
+    """Standard page frame: heading, intro, controls row, main body, findings side panel, state store."""
+    main = html.Div(className="page-main", children=[
+        html.H1(title),
+        html.P(intro, className="intro") if intro else "",
+        html.Div(list(controls), className="controls") if controls else "",
+        *list(body),
+    ])
+    return html.Div(className="page", children=[
+        main,
+        side_panel() if panel else "",
+        dcc.Store(id="view-state", data=state_data or {}),
+    ])
+
+
+def friendly_error(message: str, back_href: str = "/", *, back_label: str = "Back to the default view") -> html.Div:
+    """A plain-language message for a URL that asks for something that does not exist, and a way back."""
+    return html.Div(className="friendly-error", role="alert", children=[
+        html.H1("This view is not available"),
+        html.P(message, className="friendly-error-message"),
+        dcc.Link(back_label, href=back_href, className="back-link"),
+    ])
+
+
+def flag_legend(flags: pd.DataFrame) -> html.Details:
+    """Collapsible list of every Eurostat flag letter and its meaning."""
+    return html.Details(className="flag-legend", children=[
+        html.Summary("What the flag letters mean"),
+        html.Dl([item for row in flags.itertuples(index=False) for item in (html.Dt(row.flag), html.Dd(row.meaning))]),
+    ])
+
+
+def guarded(build, query: dict, page_path: str, **parse_options):
+    """Parse the URL into a State and build the page; a bad URL or a missing database gives a friendly message."""
+    from dashboard.data.connection import DatabaseMissing
+    from dashboard.state import InvalidState, parse_state
+
+    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}  # repeated keys: last wins
+    try:
+        state = parse_state(query, page_path, **parse_options)
+        return build(state)
+    except InvalidState as exc:
+        return friendly_error(str(exc), page_path)
+    except DatabaseMissing:
+        return friendly_error("No data has been loaded yet: run `dsm refresh` and reload this page.", page_path,
+                              back_label="Try again")
+
+
+def indicator_options() -> list[dict]:
+    """Dropdown options for every indicator with data: 'Title (id)'."""
+    from dashboard.data import queries
+
+    cat = queries.catalogue()
+    cat = cat[cat["has_data"]]
+    return [{"value": i, "label": f"{t} ({i})"} for i, t in zip(cat["id"], cat["title"].fillna(cat["id"]))]
+
+
+def country_options(include_aggregates: bool = False) -> list[dict]:
+    """Dropdown options for countries (and aggregates when asked): 'Name (code)'."""
+    from dashboard.data import queries
+
+    geo = queries.countries()
+    if not include_aggregates:
+        geo = geo[~geo["is_aggregate"]]
+    return [{"value": c, "label": f"{n} ({c})"} for c, n in zip(geo["code"], geo["name"].fillna(geo["code"]))]
+
+
+def year_options(indicator_id: str) -> list[dict]:
+    """Dropdown options for the years in which the indicator has values, newest first."""
+    from dashboard.data import queries
+
+    return [{"value": y, "label": str(y)} for y in reversed(queries.available_years(indicator_id))]

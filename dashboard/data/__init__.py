@@ -1,0 +1,2 @@
+"""The dashboard's only data access: `connection` (read-only DuckDB, reopened on swap) and `queries` (cached DataFrames)."""
+from dashboard.data import queries  # noqa: F401  (re-exported: `from dashboard.data import queries`)

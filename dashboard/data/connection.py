@@ -1,0 +1,108 @@
+"""Read-only DuckDB access for the dashboard: one connection per thread, reopened when the file is swapped."""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pandas as pd
+
+from etl import config
+
+CACHE_SIZE = 512
+_local = threading.local()
+_cache: OrderedDict[tuple, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+class DatabaseMissing(RuntimeError):
+    """The DuckDB file is not there (no refresh has run yet)."""
+
+
+def database_version(path: Path | None = None) -> tuple:
+    """Identity of the database file now: (path, inode, mtime_ns, size); changes when the ETL swaps it."""
+    path = path or config.database_path()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as exc:
+        raise DatabaseMissing(f"{path}: no database yet; run `dsm refresh` first") from exc
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _open(path: str) -> duckdb.DuckDBPyConnection:
+    """Open the file read-only through ATTACH, so a swapped file is really reopened.
+
+    duckdb.connect(path) reuses a cached instance of an already-open path, which would keep serving
+    the old (replaced) file; attaching into a private in-memory instance does not.
+    """
+    con = duckdb.connect(":memory:")
+    con.execute("ATTACH ? AS dsm (READ_ONLY)", [path])
+    con.execute("USE dsm")
+    return con
+
+
+def connection() -> tuple[duckdb.DuckDBPyConnection, tuple]:
+    """This thread's connection to the current database file, and the file version it reads."""
+    version = database_version()
+    held = getattr(_local, "held", None)
+    if held is None or held[1] != version:
+        if held is not None:
+            held[0].close()
+        _local.held = (_open(version[0]), version)
+    return _local.held
+
+
+def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
+    """Run one SELECT with bound parameters and return a DataFrame."""
+    con, _ = connection()
+    return con.execute(sql, list(params)).df()
+
+
+def clear_cache() -> None:
+    """Forget every cached result (tests; the version key makes this unnecessary in production)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def cached(fn: Callable) -> Callable:
+    """Cache a query function's result by (function, args, database version); DataFrames come back as copies."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), database_version())
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _copy(_cache[key])
+        result = fn(*args, **kwargs)
+        with _cache_lock:
+            _cache[key] = result
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        return _copy(result)
+
+    wrapper.uncached = fn
+    return wrapper
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for call arguments (lists become tuples, dicts sorted tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_freeze(v) for v in value]
+        return tuple(sorted(items)) if isinstance(value, (set, frozenset)) else tuple(items)
+    return value
+
+
+def _copy(value: Any) -> Any:
+    """Hand out copies of mutable results so a caller cannot change the cache."""
+    if isinstance(value, pd.DataFrame):
+        return value.copy()
+    if isinstance(value, (list, dict)):
+        return type(value)(value)
+    return value

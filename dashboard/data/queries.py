@@ -1,0 +1,261 @@
+"""Every query the dashboard runs: small cached functions returning pandas DataFrames (bound parameters only)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from dashboard.data.connection import cached, query
+from etl.model import FLAG_MEANINGS
+
+EU27 = "EU27_2020"
+BSR_AVERAGE = "BSR_AVG"  # pseudo-geo code of the computed BSR average series; never stored in the database
+# The DIGINNO peer group, in the order the dashboard lists it; the geo table's is_bsr column is authoritative.
+DEFAULT_PEERS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
+POPULATION_INDICATOR = "population"  # catalogue id of a population series, when the database has one
+VALUE_COLUMNS = ["indicator", "geo", "period", "year", "value", "flags", "unit", "dataset", "source_updated", "retrieved_at"]
+MIN_AVERAGE_SHARE = 2 / 3  # a BSR average needs at least this share of the peer group reporting that year
+
+
+class UnknownIndicator(KeyError):
+    """An indicator id that the catalogue does not hold."""
+
+
+@cached
+def catalogue() -> pd.DataFrame:
+    """The indicator catalogue, one row per indicator, with has_data telling whether any value is loaded."""
+    df = query(
+        "SELECT c.*, EXISTS (SELECT 1 FROM indicator_values v WHERE v.indicator = c.id) AS has_data "
+        "FROM catalogue c ORDER BY c.id"
+    )
+    for column in ("higher_is_better", "headline", "live_only"):
+        if column in df.columns:
+            df[column] = df[column].fillna(False).astype(bool)
+    if "target_2030" in df.columns:
+        df["target_2030"] = pd.to_numeric(df["target_2030"], errors="coerce")
+    return df
+
+
+def indicator(indicator_id: str) -> dict:
+    """One catalogue entry as a dict; raises UnknownIndicator for an id the catalogue does not hold."""
+    cat = catalogue()
+    row = cat[cat["id"] == indicator_id]
+    if row.empty:
+        raise UnknownIndicator(indicator_id)
+    entry = row.iloc[0].to_dict()
+    entry["target_2030"] = None if pd.isna(entry.get("target_2030")) else float(entry["target_2030"])
+    return entry
+
+
+def indicator_ids(with_data: bool = True) -> list[str]:
+    """Catalogue ids, by default only those with at least one loaded value."""
+    cat = catalogue()
+    return cat.loc[cat["has_data"], "id"].tolist() if with_data else cat["id"].tolist()
+
+
+def headline_indicators() -> list[str]:
+    """Ids of the headline indicators that have data, in catalogue order."""
+    cat = catalogue()
+    if "headline" not in cat.columns:
+        return []
+    return cat.loc[cat["headline"] & cat["has_data"], "id"].tolist()
+
+
+@cached
+def countries() -> pd.DataFrame:
+    """The geo table (code, name, is_eu27, is_bsr, is_aggregate, iso3 when present)."""
+    df = query("SELECT * FROM geo ORDER BY code")
+    if "name" not in df.columns and "label" in df.columns:
+        df = df.rename(columns={"label": "name"})
+    for column in ("is_eu27", "is_bsr", "is_aggregate"):
+        if column in df.columns:
+            df[column] = df[column].fillna(False).astype(bool)
+    return df
+
+
+def geo_names() -> dict[str, str]:
+    """Code -> display name for every geo, plus the computed BSR average."""
+    geo = countries()
+    names = dict(zip(geo["code"], geo["name"].fillna(geo["code"])))
+    names[BSR_AVERAGE] = "BSR average"
+    return names
+
+
+def peer_group() -> list[str]:
+    """The BSR peer group from the geo table's is_bsr column, in the DIGINNO order."""
+    geo = countries()
+    flagged = set(geo.loc[geo["is_bsr"], "code"]) if "is_bsr" in geo.columns else set()
+    if not flagged:
+        return list(DEFAULT_PEERS)
+    ordered = [code for code in DEFAULT_PEERS if code in flagged]
+    return ordered + sorted(flagged - set(ordered))
+
+
+def european_countries() -> list[str]:
+    """Codes of the single countries (not aggregates) that the user may add to a view."""
+    geo = countries()
+    return geo.loc[~geo["is_aggregate"], "code"].tolist()
+
+
+@cached
+def series(indicator_id: str, geos: tuple[str, ...] | list[str], years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Observations of one indicator for the given geos (all periods, or years=(first, last) inclusive)."""
+    sql = f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE indicator = ? AND geo = ANY(?)"
+    params: list = [indicator_id, list(geos)]
+    if years is not None:
+        sql += " AND year BETWEEN ? AND ?"
+        params += [int(years[0]), int(years[1])]
+    return _typed(query(sql + " ORDER BY geo, period", params))
+
+
+@cached
+def values_for_year(indicator_id: str, year: int) -> pd.DataFrame:
+    """One value per geo for one year (the latest period within the year when the series is sub-annual)."""
+    df = query(
+        f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE indicator = ? AND year = ? "
+        "QUALIFY row_number() OVER (PARTITION BY geo ORDER BY period DESC) = 1 ORDER BY geo",
+        [indicator_id, int(year)],
+    )
+    return _typed(df)
+
+
+@cached
+def available_years(indicator_id: str) -> list[int]:
+    """Years in which the indicator has at least one value (not just a flag), ascending."""
+    df = query(
+        "SELECT DISTINCT year FROM indicator_values WHERE indicator = ? AND value IS NOT NULL AND year IS NOT NULL ORDER BY year",
+        [indicator_id],
+    )
+    return [int(y) for y in df["year"]]
+
+
+def latest_year(indicator_id: str) -> int | None:
+    """The most recent year with any value, or None when the indicator has none."""
+    years = available_years(indicator_id)
+    return years[-1] if years else None
+
+
+@cached
+def indicator_frame(indicator_id: str) -> pd.DataFrame:
+    """All annual values of one indicator for every geo (the per-indicator precompute pages slice from)."""
+    df = query(
+        f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE indicator = ? "
+        "QUALIFY row_number() OVER (PARTITION BY geo, year ORDER BY period DESC) = 1 ORDER BY geo, year",
+        [indicator_id],
+    )
+    return _typed(df)
+
+
+@cached
+def bsr_average(indicator_id: str) -> pd.DataFrame:
+    """BSR average per year, population-weighted when the database holds population, else unweighted.
+
+    Columns: year, value, flags (union of the members' flag letters), n_countries, n_peers, missing, method.
+    Years where fewer than MIN_AVERAGE_SHARE of the peers report are left out rather than averaged thinly.
+    """
+    peers = peer_group()
+    frame = indicator_frame(indicator_id)
+    frame = frame[frame["geo"].isin(peers) & frame["value"].notna()]
+    weights = _population_weights(peers)
+    rows = []
+    for year, group in frame.groupby("year"):
+        if len(group) < MIN_AVERAGE_SHARE * len(peers):
+            continue
+        rows.append(_average_row(int(year), group, peers, weights))
+    columns = ["year", "value", "flags", "n_countries", "n_peers", "missing", "method"]
+    out = pd.DataFrame(rows, columns=columns)
+    out.insert(0, "geo", BSR_AVERAGE)
+    return out
+
+
+def _average_row(year: int, group: pd.DataFrame, peers: list[str], weights: pd.DataFrame) -> dict:
+    """One year of the BSR average from the peers that report it."""
+    w = weights[weights["year"] == year].set_index("geo")["value"] if not weights.empty else pd.Series(dtype=float)
+    weighted = not w.empty and set(group["geo"]) <= set(w.index)
+    if weighted:
+        value = float(np.average(group["value"], weights=w.reindex(group["geo"]).to_numpy()))
+        method = f"population-weighted mean of {len(group)} of {len(peers)} BSR countries"
+    else:
+        value = float(group["value"].mean())
+        method = f"unweighted mean of {len(group)} of {len(peers)} BSR countries"
+    letters = sorted(set("".join(group["flags"].dropna())))
+    missing = [p for p in peers if p not in set(group["geo"])]
+    return {"year": year, "value": value, "flags": "".join(letters) or None, "n_countries": len(group),
+            "n_peers": len(peers), "missing": ",".join(missing), "method": method}
+
+
+def _population_weights(peers: list[str]) -> pd.DataFrame:
+    """Population by geo and year when the catalogue holds a population series, else an empty frame."""
+    if POPULATION_INDICATOR not in set(catalogue()["id"]):
+        return pd.DataFrame(columns=["geo", "year", "value"])
+    frame = indicator_frame(POPULATION_INDICATOR)
+    return frame[frame["geo"].isin(peers)][["geo", "year", "value"]]
+
+
+def average_method(indicator_id: str) -> str:
+    """How the BSR average of this indicator is computed, for labels ('unweighted mean of ...')."""
+    avg = bsr_average(indicator_id)
+    if avg.empty:
+        return "BSR average not available (too few countries report)"
+    kinds = sorted({m.split(" mean")[0] for m in avg["method"]})
+    return f"{' / '.join(kinds)} mean of the BSR countries reporting (at least {int(np.ceil(MIN_AVERAGE_SHARE * avg['n_peers'].iloc[0]))} of {avg['n_peers'].iloc[0]})"
+
+
+@cached
+def provenance(dataset: str) -> pd.DataFrame:
+    """Provenance rows (file, url, sha256, bytes, source_updated, retrieved_at, rows, format) of one dataset."""
+    return query("SELECT * FROM provenance WHERE dataset = ? ORDER BY file", [dataset])
+
+
+@cached
+def source_info(indicator_id: str) -> dict:
+    """Dataset code and its latest source update / retrieval time, for a chart's source line."""
+    df = query(
+        "SELECT dataset, max(source_updated) AS source_updated, max(retrieved_at) AS retrieved_at "
+        "FROM indicator_values WHERE indicator = ? GROUP BY dataset ORDER BY dataset",
+        [indicator_id],
+    )
+    if df.empty:
+        entry = indicator(indicator_id)
+        return {"dataset": entry.get("dataset"), "source_updated": None, "retrieved_at": None}
+    return {
+        "dataset": ", ".join(df["dataset"]),
+        "source_updated": _date_only(df["source_updated"].dropna().max()),
+        "retrieved_at": _date_only(df["retrieved_at"].dropna().max()),
+    }
+
+
+@cached
+def last_refresh() -> dict | None:
+    """The most recent refresh run (run_id, started_at, finished_at, status, message), if any."""
+    df = query("SELECT * FROM refresh_runs ORDER BY started_at DESC LIMIT 1")
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def flags_legend() -> pd.DataFrame:
+    """Every Eurostat flag letter and its meaning (from etl.model.FLAG_MEANINGS)."""
+    return pd.DataFrame(sorted(FLAG_MEANINGS.items()), columns=["flag", "meaning"])
+
+
+def selection_of(indicator_id: str) -> dict:
+    """The catalogue's selection JSON for an indicator, decoded."""
+    raw = indicator(indicator_id).get("selection")
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return {}
+    return raw if isinstance(raw, dict) else json.loads(raw)
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Give value/year sensible dtypes whatever DuckDB handed back (an empty result has object columns)."""
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
+    df["year"] = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
+    df["flags"] = df["flags"].astype(object).where(df["flags"].notna(), None)
+    return df
+
+
+def _date_only(stamp) -> str | None:
+    """YYYY-MM-DD of an ISO stamp or timestamp (None stays None)."""
+    if stamp is None or (isinstance(stamp, float) and np.isnan(stamp)):
+        return None
+    return str(pd.Timestamp(stamp).date()) if not isinstance(stamp, str) else stamp[:10]

@@ -1,0 +1,1 @@
+"""Pure figure builders: DataFrame (+ state/meta) -> plotly Figure; no queries, no I/O."""

@@ -1,0 +1,103 @@
+"""What every chart shares: title, unit, source line, flag rendering (text labels, hollow markers, breaks), flag legend."""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from etl.model import FLAG_MEANINGS
+
+# Values the source marks as not final or not fully reliable get hollow markers.
+HOLLOW_FLAGS = frozenset("epu")
+BREAK_FLAG = "b"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"  # no web fonts: served offline
+
+
+def flag_letters(flags) -> str:
+    """The flag string as published, '' when none (None/NaN)."""
+    if flags is None or (isinstance(flags, float) and math.isnan(flags)):
+        return ""
+    return str(flags)
+
+
+def is_hollow(flags) -> bool:
+    """True when the value is estimated, provisional or of low reliability."""
+    return bool(set(flag_letters(flags)) & HOLLOW_FLAGS)
+
+
+def has_break(flags) -> bool:
+    """True when the value starts a break in the time series."""
+    return BREAK_FLAG in flag_letters(flags)
+
+
+def marker_symbol(flags, base: str = "circle") -> str:
+    """Open marker for e/p/u values, filled otherwise."""
+    return f"{base}-open" if is_hollow(flags) else base
+
+
+def describe_flags(flags) -> str:
+    """'b: break in time series; e: estimated' (every letter explained), '' when none."""
+    return "; ".join(f"{letter}: {FLAG_MEANINGS.get(letter, 'unknown flag')}" for letter in flag_letters(flags))
+
+
+def hover_flags(flags) -> str:
+    """Hover line for a value's flags, '' when it has none."""
+    text = describe_flags(flags)
+    return f"<br>Flag {flag_letters(flags)} — {text}" if text else ""
+
+
+def source_line(dataset: str | None, updated: str | None) -> str:
+    """'Source: Eurostat, isoc_ci_in_h (updated 2025-04-08)' (the Commission for the DESI)."""
+    publisher = "European Commission, DESI" if (dataset or "").lower().startswith("desi") else "Eurostat"
+    name = f"{publisher}, {dataset}" if dataset and publisher == "Eurostat" else publisher
+    return f"Source: {name}" + (f" (updated {updated})" if updated else "")
+
+
+def flag_legend_text(flag_strings) -> str:
+    """Legend of the flag letters that occur in a chart, plus what hollow markers mean."""
+    letters = sorted({letter for f in flag_strings for letter in flag_letters(f)})
+    if not letters:
+        return ""
+    parts = [f"<b>{letter}</b> {FLAG_MEANINGS.get(letter, 'unknown flag')}" for letter in letters]
+    note = " · hollow marker = estimated/provisional/low reliability" if set(letters) & HOLLOW_FLAGS else ""
+    return "Flags: " + " · ".join(parts) + note
+
+
+def finish(fig: go.Figure, *, title: str, unit: str | None, source: str, flags=(), height: int = 480) -> go.Figure:
+    """Apply the house layout: title, unit on the value axis, source line and flag legend under the plot."""
+    legend = flag_legend_text(flags)
+    notes = [source] + ([legend] if legend else [])
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        template="plotly_white",
+        font={"family": FONT, "size": 13},
+        height=height,
+        margin={"l": 60, "r": 30, "t": 70, "b": 70 + 18 * len(notes)},
+        meta={"unit": unit, "source": source, "flag_legend": legend},
+    )
+    for i, text in enumerate(notes):
+        fig.add_annotation(
+            text=text, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
+            yshift=-45 - 18 * i, showarrow=False, font={"size": 11, "color": "#444"},
+            name="source" if i == 0 else "flag-legend",
+        )
+    return fig
+
+
+def empty_figure(message: str, *, title: str = "") -> go.Figure:
+    """A blank chart with a message in the middle (no data for this selection)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 15})
+    fig.update_layout(title={"text": title, "x": 0}, template="plotly_white", xaxis={"visible": False},
+                      yaxis={"visible": False}, height=360, font={"family": FONT})
+    return fig
+
+
+def unit_label(unit: str | None) -> str:
+    """Human label of a Eurostat unit code for axis titles."""
+    labels = {
+        "PC_HH": "% of households", "PC_IND": "% of individuals", "PC_ENT": "% of enterprises",
+        "PC": "%", "PC_EMP": "% of total employment", "PC_GDP": "% of GDP", "THS_PER": "thousand persons",
+        "PC_TURN": "% of turnover", "PC_HH_IACC": "% of households with internet access",
+    }
+    return labels.get(unit or "", unit or "")

@@ -1,0 +1,82 @@
+"""Overview scorecard: headline indicators (rows) x countries, EU27 and BSR average (columns), coloured vs EU27."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import colours
+from dashboard.figures import common
+
+POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
+ARROWS = {1: "▲", -1: "▼", 0: "►"}
+
+
+def figure(df: pd.DataFrame, state=None) -> go.Figure:
+    """Heatmap of positions vs EU27 with the value, flags and 5-year arrow in every cell."""
+    meta = df.attrs["meta"]
+    if df.empty:
+        return common.empty_figure("No headline indicator has data.", title=meta["title"])
+    columns = [c for c in meta["columns"] if c in set(df["geo"])]
+    rows = list(dict.fromkeys(df["indicator"]))
+    titles = dict(zip(df["indicator"], df["title"]))
+    grid = df.set_index(["indicator", "geo"], drop=False)
+    z, text, custom = [], [], []
+    for ind in rows:
+        z.append([_score(grid, ind, geo) for geo in columns])
+        text.append([cell_text(grid.loc[(ind, geo)]) if (ind, geo) in grid.index else "" for geo in columns])
+        custom.append([_custom(grid, ind, geo) for geo in columns])
+    heat = go.Heatmap(
+        z=z, x=[meta["names"].get(c, c) for c in columns], y=[titles[i] for i in rows], text=text, texttemplate="%{text}",
+        customdata=custom, colorscale=[[0, colours.WORSE], [0.5, colours.NEUTRAL], [1, colours.BETTER]],
+        zmin=-1, zmax=1, showscale=False, xgap=2, ygap=2,
+        hovertemplate="<b>%{y}</b><br>%{x}: %{customdata[2]}<extra></extra>",
+    )
+    fig = go.Figure(heat)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="top")
+    return common.finish(fig, title=meta["title"], unit=None, source=meta["source"], flags=df["flags"],
+                         height=140 + 48 * len(rows))
+
+
+def _score(grid: pd.DataFrame, indicator_id: str, geo: str):
+    """-1 worse, 0 about the same / reference, 1 better than EU27; None (blank) when missing."""
+    if (indicator_id, geo) not in grid.index:
+        return None
+    return POSITION_SCORE[grid.loc[(indicator_id, geo)]["position"]] if geo != colours.EU27 else 0
+
+
+def _custom(grid: pd.DataFrame, indicator_id: str, geo: str) -> list:
+    """[indicator id, geo, hover text] for a cell (the page turns a click into a link)."""
+    if (indicator_id, geo) not in grid.index:
+        return ["", geo, "no data"]
+    row = grid.loc[(indicator_id, geo)]
+    return [row["indicator"], geo, describe(row)]
+
+
+def cell_text(row: pd.Series) -> str:
+    """'83.2 e ▲' — value, flags as published, direction of the 5-year change; ':' when missing."""
+    if row["value"] is None or pd.isna(row["value"]):
+        return ":"
+    flags = common.flag_letters(row["flags"])
+    return f"{row['value']:.1f}{' ' + flags if flags else ''} {trend_arrow(row['change_5y'])}".strip()
+
+
+def trend_arrow(change) -> str:
+    """▲ up, ▼ down, ► flat (|change| < 0.5), '' when no 5-year base."""
+    if change is None or pd.isna(change):
+        return ""
+    return ARROWS[0] if abs(change) < 0.5 else ARROWS[1 if change > 0 else -1]
+
+
+def describe(row: pd.Series) -> str:
+    """Hover text: value and flags, difference to EU27, 5-year change, distance to the 2030 target."""
+    if row["value"] is None or pd.isna(row["value"]):
+        return f"no data for {int(row['year'])}"
+    parts = [f"{row['value']:.1f} ({int(row['year'])}){common.hover_flags(row['flags'])}"]
+    if row["diff_vs_eu27"] is not None and not pd.isna(row["diff_vs_eu27"]) and row["geo"] != colours.EU27:
+        parts.append(f"{row['diff_vs_eu27']:+.1f} vs EU27 ({row['position']})")
+    if row["change_5y"] is not None and not pd.isna(row["change_5y"]):
+        parts.append(f"{row['change_5y']:+.1f} since {int(row['base_year'])}")
+    if row["distance_to_target"] is not None and not pd.isna(row["distance_to_target"]):
+        parts.append(f"{row['distance_to_target']:+.1f} to the 2030 target of {row['target_2030']:g}")
+    return "<br>".join(parts)

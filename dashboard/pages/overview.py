@@ -1,0 +1,81 @@
+"""Overview page: scorecard of the headline indicators against EU27 and the BSR average; every cell links on."""
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, callback, dcc, html, no_update
+
+from dashboard import charts, components
+from dashboard.figures import scorecard
+from dashboard.state import State, href
+
+PATH = "/"
+dash.register_page(__name__, path=PATH, title="Overview — Baltic DSM Dashboard", name="Overview", order=0)
+
+
+def layout(**query):
+    """The page for a URL query (geo: the countries shown; view: heatmap or linked table)."""
+    return components.guarded(build, query, PATH, needs_indicator=False, needs_year=False)
+
+
+def build(state: State):
+    """Country picker and the scorecard (heatmap or table of links) for a valid state."""
+    chart = charts.CHARTS["scorecard"]
+    df = chart.data(state)
+    meta = df.attrs["meta"]
+    controls = [components.dropdown("geo", components.country_options(), list(state.geos), label="Countries",
+                                    multi=True)]
+    body = html.Section(className="chart-card", **{"data-chart": "scorecard"}, children=[
+        html.Div(className="chart-card-bar", children=[components.view_toggle(state.view),
+                                                        components.share_slot("scorecard")]),
+        dcc.Graph(id="scorecard-graph", figure=chart.figure(df, state), config=components.GRAPH_CONFIG,
+                  className="chart") if state.view == "chart" else scorecard_table(df, state),
+        html.P(meta["source"], className="source-line"),
+    ])
+    intro = ("Latest year of each headline indicator. Green: better than the EU27, red: worse, pale: within 2 % of it "
+             "(respecting whether higher is better). ▲▼► five-year direction. Click a cell for its chart.")
+    return components.page("Digital single market at a glance", intro=intro, controls=controls, body=[body],
+                           state_data={"page": PATH, "geos": list(state.geos)})
+
+
+def cell_href(indicator_id: str, geo: str, state: State) -> str:
+    """The chart behind a cell: Trends for that indicator with the cell's country (or the peer group for references)."""
+    geos = state.geos if geo in ("EU27_2020", "BSR_AVG") else tuple(dict.fromkeys([geo, *state.geos]))
+    return href(State(page="/trends", indicator=indicator_id, geos=geos))
+
+
+def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
+    """The scorecard as an HTML table whose every cell is a link to its chart."""
+    meta = df.attrs["meta"]
+    columns = [c for c in meta["columns"] if c in set(df["geo"])]
+    head = html.Thead(html.Tr([html.Th("Indicator"), html.Th("Year")] +
+                              [html.Th(meta["names"].get(c, c), title=c) for c in columns]))
+    rows = []
+    for indicator_id, group in df.groupby("indicator", sort=False):
+        cells = group.set_index("geo", drop=False)
+        first = group.iloc[0]
+        row = [html.Th(dcc.Link(first["title"], href=href(State(page="/compare", indicator=indicator_id,
+                                                                geos=state.geos, year=int(first["year"]))))),
+               html.Td(str(int(first["year"])))]
+        for geo in columns:
+            cell = cells.loc[geo]
+            row.append(html.Td(dcc.Link(scorecard.cell_text(cell), href=cell_href(indicator_id, geo, state)),
+                               className=f"score score-{cell['position']}",
+                               title=scorecard.describe(cell).replace("<br>", "\n")))
+        rows.append(html.Tr(row))
+    return html.Table([head, html.Tbody(rows)], id="scorecard-table", className="data-table scorecard")
+
+
+@callback(
+    Output(components.PAGES_LOCATION, "href", allow_duplicate=True),
+    Input("scorecard-graph", "clickData"),
+    prevent_initial_call=True,
+)
+def open_cell(click):
+    """A click on a heatmap cell opens the chart behind it."""
+    if not click or not click.get("points"):
+        return no_update
+    indicator_id, geo = click["points"][0]["customdata"][:2]
+    if not indicator_id:
+        return no_update
+    return cell_href(indicator_id, geo, State(page=PATH, geos=()))

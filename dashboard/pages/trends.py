@@ -1,0 +1,38 @@
+"""Trends page: lines over time for chosen countries plus EU27 and the BSR average, the 2030 target, flags."""
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from dashboard import charts, components
+from dashboard.data import queries
+
+PATH = "/trends"
+dash.register_page(__name__, path=PATH, title="Trends — Baltic DSM Dashboard", name="Trends", order=2)
+
+
+def layout(**query):
+    """The page for a URL query (indicator, geo, view); a bad parameter gives a friendly message."""
+    return components.guarded(build, query, PATH, needs_year=False)
+
+
+def build(state):
+    """Controls and the trends chart (or its table) for a valid state."""
+    chart = charts.CHARTS["trends"]
+    df = chart.data(state)
+    meta = df.attrs["meta"]
+    controls = [
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
+        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
+    ]
+    card = components.chart_card("trends", chart.figure(df, state), _table(df), view=state.view,
+                                 source=meta["source"], note=components.flag_legend(queries.flags_legend()))
+    intro = (f"EU27 (black) is the reference; the BSR average is the {meta['average_method']}. "
+             "Hollow markers: estimated, provisional or low-reliability values; diamonds and a gap: break in series.")
+    return components.page("Trends over time", intro=intro, controls=controls, body=[card],
+                           state_data={"page": PATH, "indicator": state.indicator, "geos": list(state.geos)})
+
+
+def _table(df):
+    """Table view rows: country, year, value, flags as published."""
+    return df[["name", "geo", "period", "value", "flags"]].rename(columns={"name": "country"})
