@@ -1,0 +1,377 @@
+"""JSON-stat 2.0 decoder: Eurostat Statistics API, SDMX 3.0 `format=JSON` and SDMX 2.1 `format=JSON` answers.
+
+A JSON-stat dataset is a dense cube described by `id` (dimension names) and `size` (categories per
+dimension); `value` and `status` hold the cells, either as a list over every flat index or as a dict
+keyed by the stringified flat index (row-major: the last dimension varies fastest). Category `index`
+is a dict code -> position or a list of codes in position order.
+
+Rows: one per cell that carries a value or a status; a status without a value (confidential cells) is
+a row with a NULL value. A null/absent value is missing, never 0.
+
+Status (choice documented here, the same as etl.formats.sdmx_csv for CONF_STATUS): Eurostat's SDMX 2.1
+JSON writes a status as `<observation flags>|<confidentiality status>` ('|C' = confidential, no flag).
+The observation part is kept exactly as published; a confidentiality status other than F (free) appends
+the flag letter 'c' (so code reading only `flags` sees the cell as confidential) and the status itself
+is kept verbatim in dims as `conf_status`, so nothing published is lost. An unknown status is refused.
+
+Dataset code: `extension.id` lower-cased, else the `dataset` argument, else the file name stem; when both
+the file and the caller name a dataset they must agree. `source_updated` is `updated` as published.
+
+`merge_parts` joins partial answers of one dataset (any format) into one Decoded, dropping identical
+duplicates and refusing conflicting ones.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError, check_flags
+
+GZIP_MAGIC = b"\x1f\x8b"
+# Dimensions with their own columns; every other one goes to `dims` (freq included).
+OWN_COLUMNS = ("geo", "time", "unit")
+# SDMX CL_CONF_STATUS: F is free for publication; every other status withholds the cell.
+CONF_STATUS_CODES = {"F", "N", "C", "D", "S", "A", "O", "T", "G", "M"}
+DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+FILE_SUFFIXES = (".gz", ".json")
+
+
+# ---------------------------------------------------------------- reading the document
+
+def unpacked(raw: bytes, source: str) -> bytes:
+    """The body, gunzipped when it starts with the gzip magic bytes."""
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DecodeError(source, "gzip stream", f"truncated or corrupt gzip: {err}") from None
+
+
+def read_document(raw: bytes, source: str) -> dict:
+    """The parsed JSON-stat dataset object; refuses HTML pages, broken JSON and Eurostat error answers."""
+    body = unpacked(raw, source)
+    head = body[:512].lstrip().lower()
+    if not head:
+        raise DecodeError(source, "byte 0", "empty body")
+    if head.startswith(b"<"):
+        raise DecodeError(source, "byte 0", "an HTML/XML page, not JSON-stat (error page or login wall?)")
+    try:
+        doc = json.loads(body)
+    except UnicodeDecodeError as err:
+        raise DecodeError(source, f"byte {err.start}", "not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        where = f"line {err.lineno} column {err.colno} (char {err.pos})"
+        raise DecodeError(source, where, f"invalid or truncated JSON: {err.msg}") from None
+    if not isinstance(doc, dict):
+        raise DecodeError(source, "top level", f"expected a JSON object, got {type(doc).__name__}")
+    if "error" in doc:
+        raise DecodeError(source, "key 'error'", f"the server answered with an error: {json.dumps(doc['error'])[:300]}")
+    if doc.get("class", "dataset") != "dataset":
+        raise DecodeError(source, "key 'class'", f"expected a JSON-stat dataset, got class {doc.get('class')!r}")
+    missing = [key for key in ("id", "size", "dimension", "value") if key not in doc]
+    if missing:
+        raise DecodeError(source, "top level", f"not a JSON-stat dataset: missing {', '.join(missing)}")
+    return doc
+
+
+def read_shape(doc: dict, source: str) -> tuple[list[str], list[int]]:
+    """Dimension ids and sizes, checked against each other and against `dimension`."""
+    ids, sizes = doc["id"], doc["size"]
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise DecodeError(source, "key 'id'", "expected a list of dimension names")
+    if len(set(ids)) != len(ids):
+        raise DecodeError(source, "key 'id'", f"repeated dimension names in {ids}")
+    if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
+        raise DecodeError(source, "key 'size'", "expected a list of non-negative integers")
+    if len(ids) != len(sizes):
+        raise DecodeError(source, "key 'size'", f"{len(sizes)} sizes for {len(ids)} dimensions {ids}")
+    if not isinstance(doc["dimension"], dict):
+        raise DecodeError(source, "key 'dimension'", "expected an object keyed by dimension name")
+    absent = [i for i in ids if i not in doc["dimension"]]
+    if absent:
+        raise DecodeError(source, "key 'dimension'", f"no description of dimensions {absent}")
+    for needed in ("geo", "time"):
+        if needed not in ids:
+            raise DecodeError(source, "key 'id'", f"no '{needed}' dimension in {ids}")
+    return ids, sizes
+
+
+def category_codes(doc: dict, dim: str, size: int, source: str) -> list[str]:
+    """The category codes of one dimension in position order; their count must equal its size."""
+    where = f"dimension '{dim}' category"
+    category = doc["dimension"][dim].get("category") if isinstance(doc["dimension"][dim], dict) else None
+    if not isinstance(category, dict):
+        raise DecodeError(source, where, "missing 'category' object")
+    index = category.get("index")
+    if index is None:
+        # JSON-stat lets a single-category dimension name its code in `label` only.
+        index = list(category.get("label") or {})
+    if isinstance(index, list):
+        codes = index
+    elif isinstance(index, dict):
+        codes = [None] * len(index)
+        for code, position in index.items():
+            if type(position) is not int or not 0 <= position < len(index) or codes[position] is not None:
+                raise DecodeError(source, f"{where} index '{code}'", f"position {position!r} is not one of 0..{len(index) - 1} "
+                                  "or is used twice")
+            codes[position] = code
+    else:
+        raise DecodeError(source, f"{where} index", "expected an object code -> position or a list of codes")
+    if len(codes) != size:
+        raise DecodeError(source, f"{where} index", f"{len(codes)} categories but 'size' says {size}")
+    if not all(isinstance(c, str) and c for c in codes) or len(set(codes)) != len(codes):
+        raise DecodeError(source, f"{where} index", "category codes must be distinct non-empty strings")
+    return codes
+
+
+def category_labels(doc: dict, ids: list[str]) -> list[tuple[str, str, str]]:
+    """Every (dimension, code, label) the file names."""
+    labels = []
+    for dim in ids:
+        named = doc["dimension"][dim]["category"].get("label") or {}
+        labels.extend((dim, code, str(label)) for code, label in named.items())
+    return labels
+
+
+# ---------------------------------------------------------------- cells
+
+def flat_indices(keys: list[str], total: int, field: str, source: str) -> np.ndarray:
+    """Dict keys as flat cell indices, each checked to lie inside the cube."""
+    try:
+        indices = np.array(keys, dtype=np.int64) if keys else np.empty(0, dtype=np.int64)
+    except (ValueError, OverflowError):
+        bad = next(k for k in keys if not k.strip().lstrip("-").isdigit())
+        raise DecodeError(source, f"'{field}' key {bad!r}", "not a cell index") from None
+    outside = (indices < 0) | (indices >= total)
+    if outside.any():
+        bad = keys[int(np.argmax(outside))]
+        raise DecodeError(source, f"'{field}' key {bad!r}", f"cell index out of range: the cube has {total} cells")
+    return indices
+
+
+def read_values(values, total: int, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(flat indices, numbers) of the cells with a value; null is missing, never 0."""
+    if isinstance(values, dict):
+        keys, numbers = list(values), list(values.values())
+        indices = flat_indices(keys, total, "value", source)
+    elif isinstance(values, list):
+        if len(values) != total:
+            raise DecodeError(source, "key 'value'", f"list of {len(values)} cells but 'size' gives {total}")
+        numbers, indices = values, np.arange(total, dtype=np.int64)
+    else:
+        raise DecodeError(source, "key 'value'", "expected an object or a list")
+    for position, number in enumerate(numbers):
+        if number is not None and type(number) not in (int, float):
+            where = f"'value' key {keys[position]!r}" if isinstance(values, dict) else f"'value' item {position}"
+            raise DecodeError(source, where, f"not a number: {number!r}")
+    floats = np.array(numbers, dtype=np.float64) if numbers else np.empty(0)
+    present = ~np.isnan(floats)
+    return indices[present], floats[present]
+
+
+def read_statuses(statuses, total: int, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(flat indices, status strings) of the cells with a non-empty status."""
+    if statuses is None:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    if isinstance(statuses, str):
+        # JSON-stat: a single string is the status of every cell.
+        statuses = [statuses] * total
+    if isinstance(statuses, dict):
+        keys = list(statuses)
+        indices = flat_indices(keys, total, "status", source)
+        texts = np.array(list(statuses.values()), dtype=object)
+    elif isinstance(statuses, list):
+        if len(statuses) != total:
+            raise DecodeError(source, "key 'status'", f"list of {len(statuses)} cells but 'size' gives {total}")
+        indices, texts = np.arange(total, dtype=np.int64), np.array(statuses, dtype=object)
+    else:
+        raise DecodeError(source, "key 'status'", "expected an object, a list or a string")
+    present = np.array([t is not None and t != "" for t in texts], dtype=bool)
+    return indices[present], texts[present]
+
+
+def split_status(status: str, where: str, source: str) -> tuple[str | None, str | None]:
+    """A published status as (flags exactly as published, confidentiality status or None)."""
+    if not isinstance(status, str):
+        raise DecodeError(source, where, f"status is not a string: {status!r}")
+    flags, _, conf = status.partition("|")
+    flags, conf = flags.strip(), conf.strip()
+    if flags and (not FLAG_PATTERN.match(flags) or not set(flags) <= FLAG_MEANINGS.keys()):
+        raise DecodeError(source, where, f"unknown flag {status!r} (known: {''.join(sorted(FLAG_MEANINGS))})")
+    if conf and conf not in CONF_STATUS_CODES:
+        raise DecodeError(source, where, f"unknown confidentiality status {conf!r} in {status!r}")
+    if conf and conf != "F" and "c" not in flags:
+        flags += "c"
+    return flags or None, conf or None
+
+
+def status_columns(indices: np.ndarray, texts: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Flags and confidentiality statuses per status cell, each distinct status parsed once."""
+    flags = np.empty(len(texts), dtype=object)
+    confs = np.empty(len(texts), dtype=object)
+    for status in pd.unique(texts):
+        at = texts == status
+        first = int(indices[np.argmax(at)])
+        flags[at], confs[at] = split_status(status, f"'status' key '{first}'", source)
+    return flags, confs
+
+
+# ---------------------------------------------------------------- assembling rows
+
+def series_dims(ids: list[str], sizes: list[int], coords: tuple, codes: dict, confs: np.ndarray) -> np.ndarray:
+    """One dims dict per row; rows of one series share a dict built once."""
+    other = [i for i, dim in enumerate(ids) if dim not in OWN_COLUMNS]
+    n = len(coords[0])
+    if other:
+        series = np.ravel_multi_index([coords[i] for i in other], [sizes[i] for i in other])
+        unique, inverse = np.unique(series, return_inverse=True)
+        unravelled = np.unravel_index(unique, [sizes[i] for i in other])
+        dicts = np.empty(len(unique), dtype=object)
+        for k in range(len(unique)):
+            dicts[k] = {ids[i]: codes[ids[i]][int(unravelled[j][k])] for j, i in enumerate(other)}
+        dims = dicts[inverse.reshape(-1)]
+    else:
+        dims = np.empty(n, dtype=object)
+        dims[:] = [{} for _ in range(n)]
+    for row in np.flatnonzero(pd.notna(confs)):
+        dims[row] = {**dims[row], "conf_status": confs[row]}
+    return dims
+
+
+def dataset_of(doc: dict, source: str, expected: str | None) -> str:
+    """The dataset code: extension.id, else the caller's, else the file name; file and caller must agree."""
+    extension = doc.get("extension") if isinstance(doc.get("extension"), dict) else {}
+    stated = extension.get("id")
+    if stated is not None:
+        code = str(stated).lower()
+        if expected is not None and expected.lower() != code:
+            raise DecodeError(source, "extension.id", f"holds {code!r}, expected {expected.lower()!r}")
+    elif expected is not None:
+        code = expected.lower()
+    else:
+        code = Path(source).name.lower()
+        while code.endswith(FILE_SUFFIXES):
+            code = code.rsplit(".", 1)[0]
+    if not DATASET_CODE.match(code):
+        raise DecodeError(source, "dataset code", f"no usable dataset code (got {code!r}); pass dataset=")
+    return code
+
+
+def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
+    """Decode one JSON-stat 2.0 body (gzip or plain) into tidy observations (see the module docstring)."""
+    doc = read_document(raw, source)
+    ids, sizes = read_shape(doc, source)
+    codes = {dim: category_codes(doc, dim, size, source) for dim, size in zip(ids, sizes)}
+    code = dataset_of(doc, source, dataset)
+    total = math.prod(sizes)
+    value_at, numbers = read_values(doc["value"], total, source)
+    status_at, texts = read_statuses(doc.get("status"), total, source)
+    status_flags, status_confs = status_columns(status_at, texts, source)
+
+    cells = np.union1d(value_at, status_at)
+    value = np.full(len(cells), np.nan)
+    value[np.searchsorted(cells, value_at)] = numbers
+    flags = np.full(len(cells), None, dtype=object)
+    confs = np.full(len(cells), None, dtype=object)
+    status_rows = np.searchsorted(cells, status_at)
+    flags[status_rows], confs[status_rows] = status_flags, status_confs
+
+    coords = np.unravel_index(cells, sizes) if len(cells) else tuple(np.empty(0, dtype=np.int64) for _ in ids)
+    column = {dim: np.asarray(codes[dim], dtype=object)[coords[i]] for i, dim in enumerate(ids)}
+    frame = pd.DataFrame({
+        "dataset": np.full(len(cells), code, dtype=object),
+        "geo": column["geo"],
+        "period": column["time"],
+        "unit": pd.Series(column["unit"] if "unit" in column else np.full(len(cells), None), dtype=object),
+        "dims": series_dims(ids, sizes, coords, codes, confs),
+        "value": value,
+        # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
+        "flags": pd.Series(flags, dtype=object),
+    }, columns=DECODED_COLUMNS)
+    check_flags(frame["flags"], source)
+    assert not (frame["value"].isna() & frame["flags"].isna()).any(), f"{source}: a row with neither value nor flag"
+    updated = doc.get("updated")
+    return Decoded(dataset=code, observations=frame, source_updated=None if updated is None else str(updated),
+                   labels=category_labels(doc, ids))
+
+
+# ---------------------------------------------------------------- partial answers
+
+def observation_keys(obs: pd.DataFrame) -> pd.Series:
+    """One hashable key per observation: dataset, geo, period, unit and dims (without conf_status)."""
+    dims = obs["dims"].map(lambda d: tuple(sorted((k, v) for k, v in (d or {}).items() if k != "conf_status")))
+    return pd.Series(list(zip(obs["dataset"], obs["geo"], obs["period"], obs["unit"], dims)), index=obs.index)
+
+
+def merge_parts(parts: list[Decoded], sources: list[str] | None = None) -> Decoded:
+    """Several partial answers of one dataset as one Decoded; identical duplicates dropped, conflicting ones refused."""
+    assert parts, "merge_parts needs at least one part"
+    names = sources or [f"part {i + 1}" for i in range(len(parts))]
+    assert len(names) == len(parts), f"{len(names)} source names for {len(parts)} parts"
+    joined = " + ".join(names)
+    datasets = sorted({p.dataset for p in parts})
+    if len(datasets) != 1:
+        raise DecodeError(joined, "dataset", f"parts of different datasets {datasets} cannot be merged")
+    frames = [p.observations.assign(_part=i) for i, p in enumerate(parts)]
+    obs = pd.concat(frames, ignore_index=True)
+    keys = observation_keys(obs)
+    repeated = keys.duplicated(keep=False)
+    if repeated.any():
+        refuse_conflicts(obs[repeated], keys[repeated], names)
+    merged = obs[~keys.duplicated(keep="first")].drop(columns="_part").reset_index(drop=True)
+    return Decoded(dataset=datasets[0], observations=merged[DECODED_COLUMNS],
+                   source_updated=latest_update(parts), labels=union_labels(parts),
+                   warnings=merge_warnings(parts, names, int(len(obs) - len(merged))))
+
+
+def refuse_conflicts(rows: pd.DataFrame, keys: pd.Series, names: list[str]) -> None:
+    """Raise when one observation appears more than once with different value, flags or confidentiality."""
+    conf = rows["dims"].map(lambda d: (d or {}).get("conf_status"))
+    payload = pd.DataFrame({"key": keys, "value": rows["value"].astype("float64"),
+                            "flags": rows["flags"].astype(object), "conf": conf, "part": rows["_part"]})
+    for key, group in payload.groupby("key", sort=False):
+        first = group.iloc[0]
+        for _, other in group.iloc[1:].iterrows():
+            same_value = (pd.isna(first.value) and pd.isna(other.value)) or first.value == other.value
+            same_flags = (first.flags if pd.notna(first.flags) else None) == (other.flags if pd.notna(other.flags) else None)
+            if not (same_value and same_flags and first.conf == other.conf):
+                _, geo, period, unit, dims = key
+                raise DecodeError(
+                    f"{names[first.part]} + {names[other.part]}",
+                    f"observation geo={geo} period={period} unit={unit} dims={dict(dims)}",
+                    f"conflicting duplicate: {first.value!r} flags {first.flags!r} vs {other.value!r} flags {other.flags!r}",
+                )
+
+
+def latest_update(parts: list[Decoded]) -> str | None:
+    """The latest source_updated the parts state (ISO 8601 strings sort by time within one zone)."""
+    stamps = [p.source_updated for p in parts if p.source_updated]
+    return max(stamps) if stamps else None
+
+
+def union_labels(parts: list[Decoded]) -> list[tuple[str, str, str]]:
+    """Every (dimension, code, label) of the parts, first naming kept, in order of appearance."""
+    seen: dict[tuple[str, str], str] = {}
+    for part in parts:
+        for dim, code, label in part.labels:
+            seen.setdefault((dim, code), label)
+    return [(dim, code, label) for (dim, code), label in seen.items()]
+
+
+def merge_warnings(parts: list[Decoded], names: list[str], dropped: int) -> list[str]:
+    """The parts' warnings plus notes on dropped duplicates and differing update stamps."""
+    warnings = [w for p in parts for w in p.warnings]
+    if dropped:
+        warnings.append(f"{dropped} identical duplicate observations across {', '.join(names)} dropped")
+    stamps = {p.source_updated for p in parts if p.source_updated}
+    if len(stamps) > 1:
+        warnings.append(f"parts state different update stamps {sorted(stamps)}; kept the latest")
+    return warnings
