@@ -1,0 +1,161 @@
+"""Relationships page: two indicators for one year, one point per country, fitted OLS line with Pearson r and n."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import colours
+from dashboard.figures import common
+
+# Columns the relationships data function hands to the figure.
+POINT_COLUMNS = ["geo", "name", "x", "x_flags", "y", "y_flags", "is_bsr", "is_reference"]
+MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Ordinary least squares line y = intercept + slope * x, Pearson r and the number of countries."""
+
+    slope: float
+    intercept: float
+    r: float
+    n: int
+
+
+def ols_fit(x, y) -> Fit | None:
+    """OLS line and Pearson r of paired values; None when fewer than 3 pairs or a variable does not vary."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    assert x.shape == y.shape, f"x and y differ in length ({x.shape} vs {y.shape})"
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    n = int(x.size)
+    if n < MIN_POINTS_FOR_FIT or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    dx, dy = x - x.mean(), y - y.mean()
+    slope = float((dx * dy).sum() / (dx * dx).sum())
+    intercept = float(y.mean() - slope * x.mean())
+    r = float((dx * dy).sum() / np.sqrt((dx * dx).sum() * (dy * dy).sum()))
+    return Fit(slope=slope, intercept=intercept, r=r, n=n)
+
+
+def fit_points(points: pd.DataFrame) -> pd.DataFrame:
+    """The rows the line is fitted to: single countries with both values (aggregates such as EU27 are shown, not fitted)."""
+    if points.empty:
+        return points
+    return points[~points["is_reference"].astype(bool) & points["x"].notna() & points["y"].notna()]
+
+
+def fit_text(fit: Fit | None, n_points: int) -> str:
+    """'Pearson r = 0.82 (n = 27 countries)', or why no line is drawn."""
+    if fit is None:
+        return f"No fitted line: {n_points} countr{'y' if n_points == 1 else 'ies'} with both values (need {MIN_POINTS_FOR_FIT}, and both must vary)"
+    return f"OLS fit: y = {fit.intercept:.3g} + {fit.slope:.3g}·x · Pearson r = {fit.r:.2f} (n = {fit.n} countries)"
+
+
+def _hover(row: pd.Series, meta: dict) -> str:
+    """Hover text for one country: name, both values with their units and flags."""
+    x_unit, y_unit = meta.get("x_unit_label", ""), meta.get("y_unit_label", "")
+    return (
+        f"<b>{row['name']}</b> ({row['geo']})"
+        f"<br>{meta.get('x_title', 'x')}: {row['x']:.4g} {x_unit}{common.hover_flags(row['x_flags'])}"
+        f"<br>{meta.get('y_title', 'y')}: {row['y']:.4g} {y_unit}{common.hover_flags(row['y_flags'])}"
+    )
+
+
+def _label(row: pd.Series) -> str:
+    """Point label: country code plus the flag letters of either value (as published)."""
+    letters = "/".join(f for f in (common.flag_letters(row["x_flags"]), common.flag_letters(row["y_flags"])) if f)
+    return f"{row['geo']} ({letters})" if letters else str(row["geo"])
+
+
+def _marker_trace(group: pd.DataFrame, meta: dict, *, name: str, size: int, highlight: bool) -> go.Scatter:
+    """One group of points (BSR, other countries or reference aggregates) with labels and flagged hollow markers."""
+    hollow = [common.is_hollow(a) or common.is_hollow(b) for a, b in zip(group["x_flags"], group["y_flags"])]
+    base = "diamond" if name.startswith("EU") else "circle"
+    colour = [colours.colour_for(g) if highlight or g == colours.EU27 else colours.MUTED for g in group["geo"]]
+    return go.Scatter(
+        x=group["x"], y=group["y"], mode="markers+text", name=name,
+        text=[_label(r) for _, r in group.iterrows()], textposition="top center",
+        textfont={"size": 11 if highlight else 9, "color": "#222" if highlight else "#777"},
+        marker={"size": size, "color": colour, "symbol": [f"{base}-open" if h else base for h in hollow],
+                "line": {"width": 2 if highlight else 1, "color": colour}},
+        hovertext=[_hover(r, meta) for _, r in group.iterrows()], hoverinfo="text",
+        customdata=group["geo"],
+    )
+
+
+def figure(points: pd.DataFrame, state=None) -> go.Figure:
+    """Scatter of two indicators (BSR highlighted, others muted, EU27 as a reference) with OLS line and r stated."""
+    meta = points.attrs.get("meta", {})
+    title = f"{meta.get('y_title', 'y')} against {meta.get('x_title', 'x')}, {meta.get('year', '')}"
+    if points.empty:
+        return common.empty_figure("No country has values for both indicators in this year.", title=title)
+    fitted = fit_points(points)
+    fit = ols_fit(fitted["x"], fitted["y"])
+    fig = go.Figure()
+    others = points[~points["is_bsr"].astype(bool) & ~points["is_reference"].astype(bool)]
+    bsr = points[points["is_bsr"].astype(bool) & ~points["is_reference"].astype(bool)]
+    reference = points[points["is_reference"].astype(bool)]
+    if not others.empty:
+        fig.add_trace(_marker_trace(others, meta, name="Other countries", size=9, highlight=False))
+    if not bsr.empty:
+        fig.add_trace(_marker_trace(bsr, meta, name="BSR countries", size=13, highlight=True))
+    if not reference.empty:
+        fig.add_trace(_marker_trace(reference, meta, name="EU27 (not in the fit)", size=13, highlight=False))
+    if fit is not None:
+        xs = np.linspace(float(fitted["x"].min()), float(fitted["x"].max()), 2)
+        fig.add_trace(go.Scatter(x=xs, y=fit.intercept + fit.slope * xs, mode="lines", name=f"OLS fit (r = {fit.r:.2f})",
+                                 line={"color": "#444", "dash": "dot", "width": 2}, hoverinfo="skip"))
+    fig.add_annotation(text=fit_text(fit, len(fitted)), xref="paper", yref="paper", x=0, y=1.0, xanchor="left",
+                       yanchor="bottom", showarrow=False, font={"size": 12}, name="fit")
+    fig.update_xaxes(title=f"{meta.get('x_title', 'x')} ({meta.get('x_unit_label', '')})")
+    fig.update_yaxes(title=f"{meta.get('y_title', 'y')} ({meta.get('y_unit_label', '')})")
+    flags = list(points["x_flags"]) + list(points["y_flags"])
+    fig = common.finish(fig, title=title, unit=None, source=meta.get("source", ""), flags=flags, height=560)
+    fig.update_layout(meta={**fig.layout.meta, "fit": None if fit is None else fit.__dict__})
+    return fig
+
+
+# ---------------------------------------------------------------- data and registration
+
+def relationships_data(state) -> pd.DataFrame:
+    """Points of the relationships scatter for a validated state (indicator = x, extra 'y', year)."""
+    from dashboard import charts
+    from dashboard.data import profile
+
+    x_id, y_id = state.indicator, state.get("y")
+    assert x_id and y_id and state.year is not None, f"relationships state is incomplete: {state}"
+    x_meta, y_meta = charts.meta(x_id), charts.meta(y_id)
+    points = profile.pair_values(x_id, y_id, int(state.year))
+    source = x_meta["source"] if x_meta["source"] == y_meta["source"] else f"{x_meta['source']} · {y_meta['source']}"
+    meta = {"x": x_id, "y": y_id, "x_title": x_meta["title"], "y_title": y_meta["title"], "x_unit": x_meta["unit"],
+            "y_unit": y_meta["unit"], "x_unit_label": unit_text(x_id, x_meta["unit"]),
+            "y_unit_label": unit_text(y_id, y_meta["unit"]), "year": int(state.year), "source": source, "unit": None,
+            "title": f"{y_meta['title']} against {x_meta['title']}, {state.year}"}
+    points.attrs["meta"] = meta
+    return points
+
+
+def unit_text(indicator_id: str, unit_code: str | None) -> str:
+    """Readable unit: the house label of a Eurostat unit code, else the catalogue's own unit text."""
+    from dashboard.data import queries
+
+    label = common.unit_label(unit_code)
+    if label and label != unit_code:
+        return label
+    return queries.indicator(indicator_id).get("unit") or label
+
+
+def _register() -> None:
+    """Add the relationships scatter to the chart registry."""
+    from dashboard import charts
+
+    charts.register(charts.Chart("scatter", "Relationship between two indicators", "/relationships",
+                                 relationships_data, figure))
+
+
+_register()

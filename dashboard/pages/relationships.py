@@ -1,0 +1,114 @@
+"""Relationships page: any two indicators for one year, a point per country, BSR highlighted, OLS line with r and n."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import charts, components
+from dashboard.data import profile, queries
+from dashboard.figures import scatter
+from dashboard.state import InvalidState, parse_query_string
+
+PATH = "/relationships"
+Y_CONTROL = "relationships-y"  # not a generic URL control: changing y must also drop the year (see set_y)
+dash.register_page(__name__, path=PATH, title="Relationships — Baltic DSM Dashboard", name="Relationships", order=4)
+
+
+def layout(**query):
+    """The page for a URL query (indicator = x axis, y, year, view); a bad parameter gives a friendly message."""
+    year_text = str(query.get("year") or "").strip()
+    return components.guarded(lambda state: build(resolve(state, year_text)), query, PATH, needs_year=False)
+
+
+def resolve(state, year_text: str):
+    """Complete a parsed state: validate the y indicator and the year for the pair (defaults when blank)."""
+    y_id = (state.get("y") or "").strip() or default_y(state.indicator)
+    if y_id not in set(queries.indicator_ids(with_data=False)):
+        raise InvalidState(f"Unknown indicator “{y_id}” for the y axis: it is not in the catalogue.")
+    if y_id not in set(queries.indicator_ids()):
+        raise InvalidState(f"Indicator “{y_id}” has no data in this database.")
+    years = profile.pair_years(state.indicator, y_id)
+    if not years:
+        raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in the same year; "
+                           "choose another pair.")
+    if not year_text:
+        year = years[-1]
+    elif not year_text.isdigit() or int(year_text) not in years:
+        raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in {year_text} "
+                           f"(years with both: {years[0]}–{years[-1]}).")
+    else:
+        year = int(year_text)
+    return state.with_(year=year, extra_y=y_id)
+
+
+def default_y(x_id: str) -> str:
+    """The first headline indicator (else any) other than x that shares at least one year with x."""
+    candidates = queries.headline_indicators() + queries.indicator_ids()
+    for candidate in dict.fromkeys(candidates):
+        if candidate != x_id and profile.pair_years(x_id, candidate):
+            return candidate
+    return x_id
+
+
+def build(state):
+    """Controls, the scatter (or its table) and the fit statement for a valid state."""
+    chart = charts.CHARTS["scatter"]
+    df = chart.data(state)
+    meta = df.attrs["meta"]
+    fitted = scatter.fit_points(df)
+    fit = scatter.ols_fit(fitted["x"], fitted["y"])
+    options = components.indicator_options()
+    controls = [
+        components.dropdown("indicator", options, state.indicator, label="Indicator on the x axis"),
+        html.Div(className="control control-y", children=[
+            html.Label("Indicator on the y axis", htmlFor=Y_CONTROL),
+            dcc.Dropdown(id=Y_CONTROL, options=options, value=state.get("y"), clearable=False, searchable=True),
+        ]),
+        components.dropdown("year", _year_options(state), state.year, label="Year"),
+    ]
+    summary = html.P(scatter.fit_text(fit, len(fitted)), id="fit-summary", className="fit-summary")
+    card = components.chart_card("scatter", chart.figure(df, state), _table(df), view=state.view,
+                                 source=meta["source"], note=components.flag_legend(queries.flags_legend()))
+    intro = ("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
+             "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
+             "Flag letters follow the country code; hollow markers: estimated, provisional or low reliability. "
+             "A correlation across countries says nothing about cause.")
+    return components.page("Relationships between indicators", intro=intro, controls=controls, body=[summary, card],
+                           state_data={"page": PATH, "indicator": state.indicator, "y": state.get("y"),
+                                       "year": state.year})
+
+
+def _year_options(state) -> list[dict]:
+    """Years in which some country has both values, newest first."""
+    return [{"value": y, "label": str(y)} for y in reversed(profile.pair_years(state.indicator, state.get("y")))]
+
+
+def _table(df):
+    """Table view rows: country, both values with their flags as published."""
+    meta = df.attrs["meta"]
+    table = df[["name", "geo", "x", "x_flags", "y", "y_flags", "is_bsr"]].copy()
+    return table.rename(columns={"name": "country", "x": meta["x_title"], "x_flags": "x flags",
+                                 "y": meta["y_title"], "y_flags": "y flags", "is_bsr": "BSR"})
+
+
+@callback(
+    Output(components.PAGES_LOCATION, "search", allow_duplicate=True),
+    Input(Y_CONTROL, "value"),
+    State(components.PAGES_LOCATION, "search"),
+    prevent_initial_call=True,
+)
+def set_y(y_id, search):
+    """Write the chosen y indicator into the URL and drop the year (it may not exist for the new pair)."""
+    return y_query(search, y_id)
+
+
+def y_query(search: str | None, y_id: str | None) -> str:
+    """The query string with `y` replaced and `year` removed; no_update when nothing changes."""
+    query = parse_query_string(search)
+    if not y_id or query.get("y") == y_id:
+        return no_update
+    query["y"] = y_id
+    query.pop("year", None)
+    return "?" + urlencode(list(query.items()), safe=",")
