@@ -126,7 +126,9 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
     for column in PROVENANCE_COLUMNS:
         if provenance and provenance.get(column) is not None:
             table[column] = table[column].astype(object).where(table[column].notna(), provenance[column])
-    if geo_names is not None and "geo" in table.columns:
+    if "name" in table.columns and "geo_name" not in table.columns:
+        table = table.rename(columns={"name": "geo_name"})  # the charts' display name of the geo
+    elif geo_names is not None and "geo" in table.columns:
         table["geo_name"] = table["geo"].map(lambda code: geo_names.get(code, code))
     table["flags"] = table["flags"].astype(object).where(table["flags"].notna(), None)
     table["flag_meaning"] = table["flags"].map(explain_flags)
@@ -183,16 +185,50 @@ def _title_text(fig: go.Figure) -> str:
     return (title.text or "") if title is not None else ""
 
 
-def footer_lines(fig: go.Figure, data: pd.DataFrame, source_line: str | None) -> list[str]:
-    """Source line and flag legend that the exported figure must carry, skipping what the figure already says."""
-    existing = " ".join(str(a.text or "") for a in fig.layout.annotations)
-    lines = []
-    if source_line and source_line not in existing:
-        lines.append(source_line)
-    legend = flag_legend_text(flags_present(data))
-    if legend and "Flags:" not in existing:
-        lines.append(legend)
-    return lines
+def _meta(fig: go.Figure) -> dict:
+    """The figure's layout.meta when it is a dict (dashboard.figures.common.finish stores source and legend there)."""
+    meta = fig.layout.meta
+    return meta if isinstance(meta, dict) else {}
+
+
+def _named_annotation_text(fig: go.Figure, name: str) -> str | None:
+    """Text of the annotation with this name, if the figure has one."""
+    for annotation in fig.layout.annotations:
+        if annotation.name == name:
+            return annotation.text
+    return None
+
+
+def footer_lines(fig: go.Figure, data: pd.DataFrame, source_line: str | None = None) -> list[str]:
+    """The source line and flag legend an exported figure must carry (the figure's own, else built here)."""
+    meta = _meta(fig)
+    source = source_line or meta.get("source") or _named_annotation_text(fig, "source")
+    legend = meta.get("flag_legend") or _named_annotation_text(fig, "flag-legend") or flag_legend_text(flags_present(data))
+    return [line for line in (source, legend) if line]
+
+
+def default_subtitle(fig: go.Figure, data: pd.DataFrame) -> str:
+    """'% of households · 2015–2024' from the figure's unit and the years the data covers."""
+    from dashboard.figures.common import unit_label
+
+    parts = []
+    unit = _meta(fig).get("unit")
+    if unit is None and "unit" in data.columns and data["unit"].notna().any():
+        unit = str(data["unit"].dropna().iloc[0])
+    if unit:
+        parts.append(unit_label(unit))
+    if "year" in data.columns and data["year"].notna().any():
+        first, last = int(data["year"].dropna().min()), int(data["year"].dropna().max())
+        parts.append(str(first) if first == last else f"{first}–{last}")
+    return " · ".join(parts)
+
+
+def _without_footer(fig: go.Figure) -> go.Figure:
+    """A copy of the figure without its source/flag-legend annotations (they are redrawn at export size)."""
+    out = go.Figure(fig)
+    keep = [a for a in out.layout.annotations if a.name not in ("source", "flag-legend", FOOTER_NAME)]
+    out.layout.annotations = keep
+    return out
 
 
 def _presentation_fonts(width: int) -> dict:
@@ -204,7 +240,12 @@ def _presentation_fonts(width: int) -> dict:
 def _default_fonts(width: int) -> dict:
     """The dashboard's own type sizes, grown a little on large canvases so text stays legible."""
     base = max(12, round(width / 110))
-    return {"base": base, "title": round(base * 1.45), "subtitle": base, "footer": max(10, round(base * 0.8))}
+    return {"base": base, "title": round(base * 1.4), "subtitle": base, "footer": max(10, round(base * 0.8))}
+
+
+def _has_cartesian_axes(fig: go.Figure) -> bool:
+    """True when the figure draws x/y axes (tick labels need room above the footer)."""
+    return any("xaxis" in trace._valid_props for trace in fig.data)
 
 
 def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZE, theme: str = DEFAULT_THEME,
@@ -213,61 +254,69 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
     assert size in SIZES, f"unknown size {size!r}; choose one of {sorted(SIZES)}"
     assert theme in THEMES, f"unknown theme {theme!r}; choose one of {THEMES}"
     width, height = SIZES[size]
-    out = go.Figure(fig)
+    lines = footer_lines(fig, data, source_line)
+    out = _without_footer(fig)
     fonts = _presentation_fonts(width) if theme == "presentation" else _default_fonts(width)
-    lines = footer_lines(out, data, source_line)
-    footer_px = int(len(lines) * fonts["footer"] * 1.6 + 8)
-    has_axes = any(t.type in (None, "scatter", "bar", "scattergl", "box", "heatmap") for t in out.data) and bool(out.data)
-    axis_px = int(fonts["base"] * 4.2) if has_axes else int(fonts["base"] * 0.8)
+    subtitle = subtitle if subtitle is not None else (_title_subtitle(out) or default_subtitle(out, data))
     title = _title_text(out)
-    subtitle = subtitle if subtitle is not None else (out.layout.title.subtitle.text if out.layout.title.subtitle else None)
-    top_px = int(fonts["title"] * 1.5 + (fonts["subtitle"] * 1.6 if subtitle else 0) + fonts["base"] * 1.2)
-    margin_b = axis_px + footer_px
+    line_px = fonts["footer"] * 1.45
+    footer_px = int(len(lines) * line_px + fonts["footer"])
+    axis_px = int(fonts["base"] * 3.6) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
+    top_px = int(fonts["title"] * 1.7 + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"])
     out.update_layout(
         width=width, height=height, autosize=False,
         font=dict(size=fonts["base"]),
-        title=dict(text=f"<b>{title}</b>" if title and not title.startswith("<b>") else title,
-                   font=dict(size=fonts["title"]), x=0.01, xanchor="left", y=1, yanchor="top",
-                   yref="container", pad=dict(t=int(fonts["base"] * 0.6)),
+        title=dict(text=title, font=dict(size=fonts["title"]), x=0.01, xanchor="left", xref="container",
+                   y=1, yanchor="top", yref="container", pad=dict(t=int(fonts["base"] * 0.8)),
                    subtitle=dict(text=subtitle or "", font=dict(size=fonts["subtitle"], color="#444"))),
-        margin=dict(t=top_px, b=margin_b, l=max(60, int(fonts["base"] * 4)), r=max(30, int(fonts["base"] * 1.5))),
+        margin=dict(t=top_px, b=axis_px + footer_px, l=max(60, int(fonts["base"] * 4.5)), r=max(30, int(fonts["base"] * 2))),
         legend=dict(font=dict(size=fonts["base"])),
     )
     if theme == "presentation":
         out.update_layout(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white")
         out.update_xaxes(tickfont=dict(size=fonts["base"]), title_font=dict(size=fonts["base"]))
         out.update_yaxes(tickfont=dict(size=fonts["base"]), title_font=dict(size=fonts["base"]))
-    if lines:
-        plot_px = max(1, height - top_px - margin_b)
+        out.update_traces(selector=dict(type="scatter"), line=dict(width=4), marker=dict(size=fonts["base"] * 0.6))
+    for i, text in enumerate(lines):
         out.add_annotation(
-            name=FOOTER_NAME, text="<br>".join(lines), showarrow=False, align="left",
-            xref="paper", yref="paper", x=0, xanchor="left", y=-axis_px / plot_px, yanchor="top",
-            font=dict(size=fonts["footer"], color="#444"),
+            name=FOOTER_NAME, text=text, showarrow=False, align="left",
+            xref="paper", yref="paper", x=0, xanchor="left", y=0, yanchor="top",
+            yshift=-axis_px - i * line_px, font=dict(size=fonts["footer"], color="#444"),
         )
     return out
 
 
-def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, source_line: str | None = None,
-                    link: str | None = None) -> str:
+def _title_subtitle(fig: go.Figure) -> str:
+    """The figure's own subtitle text ('' when none)."""
+    return (fig.layout.title.subtitle.text or "") if fig.layout.title.subtitle else ""
+
+
+def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str | None = None,
+                    topojson: dict[str, Any] | None = None) -> str:
     """A single offline HTML file of the interactive chart (plotly.js inlined, no network needed)."""
     out = go.Figure(fig)
-    lines = footer_lines(out, data, source_line)
-    if lines:
-        out.update_layout(margin=dict(b=max(120, 40 + 24 * len(lines))))
-        out.add_annotation(name=FOOTER_NAME, text="<br>".join(lines), showarrow=False, align="left",
-                           xref="paper", yref="paper", x=0, xanchor="left", y=-0.12, yanchor="top",
-                           font=dict(size=12, color="#444"))
+    lines = footer_lines(out, data)
+    has_footer = any(a.name in ("source", "flag-legend", FOOTER_NAME) for a in out.layout.annotations)
+    if lines and not has_footer:
+        for i, text in enumerate(lines):
+            out.add_annotation(name=FOOTER_NAME, text=text, showarrow=False, align="left", xref="paper",
+                               yref="paper", x=0, xanchor="left", y=0, yanchor="top", yshift=-45 - 18 * i,
+                               font=dict(size=11, color="#444"))
+        out.update_layout(margin=dict(b=70 + 18 * len(lines)))
     out.update_layout(autosize=True, width=None, height=None)
-    body = out.to_html(include_plotlyjs=True, full_html=True, default_width="100%", default_height="92vh",
+    page = out.to_html(include_plotlyjs=True, full_html=True, default_width="100%", default_height="90vh",
                        config={"responsive": True, "displaylogo": False})
-    escaped = _html_escape(title)
-    head = f'<meta charset="utf-8"><title>{escaped}</title>'
-    body = body.replace("<head>", "<head>" + head, 1)
+    head = f'<head><meta charset="utf-8"><title>{_html_escape(title)}</title>'
+    if topojson:
+        # plotly.js looks in window.PlotlyGeoAssets before fetching a map's topojson, so the file needs no network.
+        assets = json.dumps({"topojson": topojson}, separators=(",", ":")).replace("</", "<\\/")
+        head += f"<script>window.PlotlyGeoAssets = {assets};</script>"
+    page = page.replace("<head>", head, 1)
     if link:
         note = (f'<p style="font:13px sans-serif;margin:4px 8px">Exported from the Baltic DSM Dashboard: '
                 f'<a href="{_html_escape(link)}">{_html_escape(link)}</a></p>')
-        body = body.replace("</body>", note + "</body>", 1)
-    return body
+        page = page.replace("</body>", note + "</body>", 1)
+    return page
 
 
 def _html_escape(text: str) -> str:
@@ -327,15 +376,15 @@ class ImageRenderer:
             raise
         self._loop, self._thread = loop, thread
 
-    def render(self, fig: go.Figure, fmt: str, width: int, height: int) -> bytes:
-        """PNG or SVG bytes of a figure at exactly width x height pixels."""
+    def render(self, fig: go.Figure, fmt: str, width: int, height: int, *, topojson: str | None = None) -> bytes:
+        """PNG or SVG bytes of a figure at exactly width x height pixels (topojson: folder URL for maps)."""
         assert fmt in IMAGE_FORMATS, f"cannot render {fmt!r}; only {IMAGE_FORMATS}"
         with self._lock:
             if self._kaleido is None:
                 self._start()
             kaleido_browser, loop = self._kaleido, self._loop
         opts = {"format": fmt, "width": width, "height": height, "scale": 1}
-        future = asyncio.run_coroutine_threadsafe(kaleido_browser.calc_fig(fig, opts=opts), loop)
+        future = asyncio.run_coroutine_threadsafe(kaleido_browser.calc_fig(fig, opts=opts, topojson=topojson), loop)
         try:
             return future.result(self._timeout + 5)
         except Exception:
@@ -376,9 +425,268 @@ def renderer() -> ImageRenderer:
 def render_image(fig: go.Figure, fmt: str, size: str = DEFAULT_SIZE) -> bytes:
     """PNG/SVG bytes of an already prepared figure at one of SIZES."""
     width, height = SIZES[size]
-    return renderer().render(fig, fmt, width, height)
+    return renderer().render(fig, fmt, width, height, topojson=topojson_dir_uri() if has_geo(fig) else None)
 
 
 def exported_at() -> str:
     """Now, UTC, ISO 8601 to the second."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- one chart for one URL state -----------------------------------------------------------------------------------
+
+# parse_state options per page path, for charts whose page does not choose an indicator or a year.
+STATE_OPTIONS: dict[str, dict] = {
+    "/": {"needs_indicator": False, "needs_year": False},
+    "/trends": {"needs_year": False},
+}
+CONTROL_PARAMS = ("size", "theme")  # export parameters that are not part of the view state
+
+
+@dataclass
+class ChartView:
+    """A chart resolved for one state: the rows it shows, its figure, its metadata."""
+
+    name: str
+    chart: Any
+    state: Any
+    data: pd.DataFrame
+    figure: go.Figure
+    meta: dict
+
+    @property
+    def title(self) -> str:
+        """The chart's title as the figure shows it (registry title when the figure has none)."""
+        return _title_text(self.figure) or self.meta.get("title") or self.chart.title
+
+    def href(self) -> str:
+        """Path + query of the full dashboard view of this state."""
+        from dashboard.state import href
+
+        return href(self.state)
+
+    def query(self) -> str:
+        """The canonical query string of this state ('' or '?a=..')."""
+        from dashboard.state import state_to_query
+
+        return state_to_query(self.state)
+
+
+def load_chart(name: str) -> Any:
+    """The registered chart of this name; ExportError 404 naming the known charts otherwise."""
+    from dashboard.charts import load_all
+
+    charts = load_all()
+    if name not in charts:
+        raise ExportError(f"Unknown chart '{name}'. Known charts: {', '.join(sorted(charts))}.", status=404)
+    return charts[name]
+
+
+def chart_state(chart: Any, query: dict) -> Any:
+    """Validate the URL query for the chart's page; ExportError 400 with the state's own message otherwise."""
+    from dashboard.state import InvalidState, parse_state
+
+    options = getattr(chart, "state_options", None) or STATE_OPTIONS.get(chart.page, {})
+    try:
+        return parse_state(query, chart.page, **options)
+    except InvalidState as exc:
+        raise ExportError(f"Invalid view state: {exc}", status=400) from None
+
+
+def resolve_view(name: str, query: dict) -> ChartView:
+    """Chart + state + data + figure for a chart name and a URL query (export parameters ignored)."""
+    from dashboard.data.connection import DatabaseMissing
+
+    chart = load_chart(name)
+    state = chart_state(chart, {k: v for k, v in query.items() if k not in CONTROL_PARAMS})
+    try:
+        data = chart.data(state)
+    except DatabaseMissing as exc:
+        raise ExportError(f"No data yet: {exc}", status=503) from None
+    meta = dict(data.attrs.get("meta") or {})
+    figure = chart.figure(data, state)
+    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=meta)
+
+
+def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """The chart's rows with unit, dataset, source update and retrieval time of each value (same rows, same order).
+
+    Values come from `indicator_values` (via dashboard.data.queries.indicator_frame, the frame the charts slice);
+    a computed row such as the BSR average gets its indicator's dataset and latest update/retrieval.
+    """
+    from dashboard.data import queries
+
+    out = data.copy().reset_index(drop=True)
+    if "indicator" not in out.columns:
+        out.insert(0, "indicator", meta.get("indicator"))
+    if not {"geo", "year"} <= set(out.columns) or out["indicator"].isna().all():
+        return out
+    parts = []
+    for indicator_id in out["indicator"].dropna().unique():
+        frame = queries.indicator_frame(indicator_id)[["geo", "year", "unit", "dataset", "source_updated", "retrieved_at"]]
+        parts.append(frame.assign(indicator=indicator_id, year=frame["year"].astype("Int64")))
+    known = pd.concat(parts, ignore_index=True)
+    assert not known.duplicated(["indicator", "geo", "year"]).any(), "indicator_frame must hold one value per geo and year"
+    out["year"] = pd.to_numeric(out["year"], errors="coerce").astype("Int64")
+    overlap = [c for c in ("unit", "dataset", "source_updated", "retrieved_at") if c in out.columns]
+    merged = out.merge(known, on=["indicator", "geo", "year"], how="left", suffixes=("", "_db"))
+    for column in overlap:  # the chart's own column wins where it has one
+        merged[column] = merged[column].where(merged[column].notna(), merged.pop(f"{column}_db"))
+    for indicator_id in merged["indicator"].dropna().unique():
+        computed = (merged["indicator"] == indicator_id) & merged["dataset"].isna()
+        if computed.any():
+            frame = queries.indicator_frame(indicator_id)
+            latest = {"dataset": ", ".join(sorted(frame["dataset"].dropna().unique())),
+                      "source_updated": frame["source_updated"].dropna().max() if frame["source_updated"].notna().any() else None,
+                      "retrieved_at": frame["retrieved_at"].dropna().max() if frame["retrieved_at"].notna().any() else None,
+                      "unit": meta.get("unit") if meta.get("indicator") == indicator_id else None}
+            for column, value in latest.items():
+                if value is not None:
+                    merged.loc[computed & merged[column].isna(), column] = value
+    assert len(merged) == len(data), f"provenance join changed the row count ({len(data)} -> {len(merged)})"
+    return merged
+
+
+def view_table(view: ChartView) -> pd.DataFrame:
+    """The download table of a chart view: its rows, flags explained, provenance of every value."""
+    names = view.meta.get("names")
+    return export_table(with_provenance(view.data, view.meta), geo_names=names if isinstance(names, dict) else None)
+
+
+def xlsx_meta(view: ChartView, link: str) -> dict:
+    """The 'About' sheet's header fields."""
+    return {
+        "title": view.title,
+        "chart": view.name,
+        "view": link,
+        "indicator": view.meta.get("indicator") or "",
+        "unit": view.meta.get("unit_label") or view.meta.get("unit") or "",
+        "BSR average": view.meta.get("average_method") or "",
+        "exported at": exported_at(),
+    }
+
+
+def topojson_dir_uri() -> str:
+    """file:// URI of the app's own topojson folder (maps render offline)."""
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent / "assets" / "topojson").as_uri() + "/"
+
+
+def has_geo(fig: go.Figure) -> bool:
+    """True when the figure draws a geo subplot (needs topojson)."""
+    return any("geo" in trace._valid_props for trace in fig.data)
+
+
+def export_bytes(view: ChartView, request: ExportRequest, *, base_url: str = "") -> bytes:
+    """The file body for one export request of a resolved chart view."""
+    link = base_url.rstrip("/") + view.href()
+    if request.fmt == "csv":
+        return to_csv(view_table(view))
+    if request.fmt == "xlsx":
+        return to_xlsx(view_table(view), xlsx_meta(view, link))
+    if request.fmt == "html":
+        figure = view.figure if request.theme == "default" else static_figure_for_html(view)
+        return standalone_html(figure, view.data, title=view.title, link=link,
+                               topojson=geo_assets(view.figure)).encode("utf-8")
+    figure = static_figure(view.figure, view.data, size=request.size, theme=request.theme)
+    width, height = SIZES[request.size]
+    topojson = topojson_dir_uri() if has_geo(figure) else None
+    return renderer().render(figure, request.fmt, width, height, topojson=topojson)
+
+
+def static_figure_for_html(view: ChartView) -> go.Figure:
+    """The presentation theme for the interactive HTML: large type, but the page keeps its own size."""
+    fig = static_figure(view.figure, view.data, size="slide169", theme="presentation")
+    fig.update_layout(width=None, height=None, autosize=True)
+    return fig
+
+
+def geo_assets(fig: go.Figure) -> dict[str, Any]:
+    """Topojson files (name -> parsed JSON) a geo figure needs, read from the app's assets for inlining."""
+    from pathlib import Path
+
+    if not has_geo(fig):
+        return {}
+    folder = Path(__file__).resolve().parent / "assets" / "topojson"
+    names = set()
+    for geo in fig.select_geos():
+        scope = geo.scope or "world"
+        resolution = int(geo.resolution or 110)
+        names.add(f"{scope}_{resolution}m")
+    names = names or {"world_110m"}
+    assets = {}
+    for name in sorted(names):
+        path = folder / f"{name}.json"
+        assert path.is_file(), f"{path}: topojson for the map is missing; the HTML would need the network"
+        assets[name] = json.loads(path.read_text(encoding="utf-8"))
+    return assets
+
+
+def parse_export_request(filename: str, args: dict) -> ExportRequest:
+    """'trends.png' + {'size': 'slide169'} -> ExportRequest; ExportError 400/404 naming what is wrong."""
+    chart, dot, fmt = filename.rpartition(".")
+    if not dot or not chart:
+        raise ExportError(f"'{filename}': name the format as /export/<chart>.<{'|'.join(FORMATS)}>.", status=404)
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown format '{fmt}': choose one of {', '.join(FORMATS)}.", status=404)
+    size = args.get("size") or DEFAULT_SIZE
+    if size not in SIZES:
+        raise ExportError(f"Unknown size '{size}': choose one of {', '.join(SIZES)}.", status=400)
+    theme = args.get("theme") or DEFAULT_THEME
+    if theme not in THEMES:
+        raise ExportError(f"Unknown theme '{theme}': choose one of {', '.join(THEMES)}.", status=400)
+    return ExportRequest(chart=chart, fmt=fmt, size=size, theme=theme)
+
+
+def download_name(view: ChartView, request: ExportRequest) -> str:
+    """'trends_desi_conn_2023_slide169.png': chart, indicator, year, size."""
+    parts = [view.name, view.meta.get("indicator") or "", str(getattr(view.state, "year", "") or "")]
+    if request.fmt in IMAGE_FORMATS:
+        parts.append(request.size)
+    safe = "_".join(p for p in parts if p)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in safe)
+    return f"{safe}.{request.fmt}"
+
+
+def plain_error(message: str, status: int):
+    """A plain-text error response (never a traceback)."""
+    from flask import Response
+
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def export_response(filename: str, args: dict, *, base_url: str = ""):
+    """The Flask response for /export/<filename>?<args>."""
+    import logging
+
+    from flask import Response
+
+    try:
+        request = parse_export_request(filename, args)
+        view = resolve_view(request.chart, args)
+        body = export_bytes(view, request, base_url=base_url)
+    except ExportError as exc:
+        return plain_error(str(exc), exc.status)
+    except Exception:  # noqa: BLE001 - the visitor gets a plain message; the log gets the traceback
+        logging.getLogger(__name__).exception("export of %s failed", filename)
+        return plain_error("The export failed on the server; the error has been logged.", 500)
+    response = Response(body, mimetype=MEDIA_TYPES[request.fmt].split(";")[0])
+    response.headers["Content-Type"] = MEDIA_TYPES[request.fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(view, request)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register_export_routes(app: Any) -> None:
+    """Add GET /export/<chart>.<png|svg|csv|xlsx|html>?<state>&size=..&theme=.. to a Dash app's Flask server."""
+    from flask import request
+
+    server = getattr(app, "server", app)
+    prefix = getattr(getattr(app, "config", None), "routes_pathname_prefix", "/") or "/"
+
+    def export_chart(filename: str):
+        """Serve one export (see export_response)."""
+        return export_response(filename, request.args.to_dict(), base_url=request.host_url)
+
+    server.add_url_rule(f"{prefix}export/<path:filename>", "dsm_export_chart", export_chart, methods=["GET"])

@@ -1,0 +1,276 @@
+"""Embeds and sharing: /embed/<chart>?<state> (only the chart, sized to its iframe), share controls, the install hook.
+
+`install_sharing(app)` is the one call dashboard/app.py makes: it adds the embed and export routes, the share
+controls' clientside callbacks, the callback that fills each chart card's export slot, and the security headers.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, State, dcc, html
+from flask import Response, request
+
+from dashboard import export, security
+
+EMBED_ASSETS = "/embed/_assets/"
+EMBED_HEIGHT = 480  # default iframe height in the copied embed code (px); the chart fills whatever it gets
+EXPORT_LABELS = [("png", "PNG"), ("svg", "SVG"), ("csv", "CSV"), ("xlsx", "Excel"), ("html", "HTML")]
+
+# The embed page's only script: draw the figure from the inert JSON block, sized by its container (no inline JS,
+# so the page runs under script-src 'self').
+EMBED_JS = """(function () {
+  var holder = document.getElementById('dsm-embed-figure');
+  var chart = document.getElementById('dsm-embed-chart');
+  var fig = JSON.parse(holder.textContent);
+  var layout = Object.assign({}, fig.layout || {}, {autosize: true});
+  delete layout.width; delete layout.height;
+  var config = Object.assign({responsive: true, displaylogo: false}, JSON.parse(chart.getAttribute('data-config') || '{}'));
+  Plotly.newPlot(chart, fig.data || [], layout, config).then(function () {
+    document.body.setAttribute('data-rendered', 'true');
+  });
+})();
+"""
+EMBED_CSS = """html, body { margin: 0; padding: 0; width: 100%; height: 100%; overflow: hidden; background: #fff;
+  font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; }
+.dsm-embed { display: flex; flex-direction: column; width: 100vw; height: 100vh; box-sizing: border-box; }
+.dsm-embed-chart { flex: 1 1 auto; min-height: 0; width: 100%; }
+.dsm-embed-footer { flex: 0 0 auto; margin: 0; padding: 2px 8px 4px; font-size: 12px; color: #444; }
+.dsm-embed-footer a { color: #0b5394; }
+"""
+
+
+# --- URLs ----------------------------------------------------------------------------------------------------------
+
+def _relative(path: str) -> str:
+    """The path under the app's URL prefix (dash.get_relative_path inside an app, the path itself outside)."""
+    try:
+        from dash import get_relative_path
+
+        return get_relative_path(path)
+    except Exception:  # noqa: BLE001 - outside a running app there is no prefix to apply
+        return path
+
+
+def embed_path(chart_name: str, query: str) -> str:
+    """'/embed/<chart>?<state>' for a chart and a canonical query string ('' or '?...')."""
+    return _relative(f"/embed/{quote(chart_name)}") + (query or "")
+
+
+def export_path(chart_name: str, fmt: str, query: str, **params: str) -> str:
+    """'/export/<chart>.<fmt>?<state>&size=..' for a chart, a format and a canonical query string."""
+    extra = "&".join(f"{k}={quote(str(v))}" for k, v in params.items() if v)
+    query = query or ""
+    if extra:
+        query = (query + "&" if query else "?") + extra
+    return _relative(f"/export/{quote(chart_name)}.{fmt}") + query
+
+
+def embed_code(url: str, title: str, height: int = EMBED_HEIGHT) -> str:
+    """The <iframe> snippet a web editor pastes to show the chart (absolute URL)."""
+    return (f'<iframe src="{export._html_escape(url)}" title="{export._html_escape(title)}" width="100%" '
+            f'height="{height}" style="border:0;max-width:100%" loading="lazy"></iframe>')
+
+
+# --- share controls ----------------------------------------------------------------------------------------------
+
+def _query_of(state: Any) -> str:
+    """Canonical query string of a State, or a raw '?...' string passed through."""
+    if isinstance(state, str):
+        return state if not state or state.startswith("?") else "?" + state
+    from dashboard.state import state_to_query
+
+    return state_to_query(state)
+
+
+def share_controls(chart_name: str, state: Any, *, title: str = "", include_link: bool = True,
+                   instance: str = "") -> html.Div:
+    """'Copy link', 'Copy embed code' and download links for one chart in one state (a State or a '?query')."""
+    query = _query_of(state)
+    page = getattr(state, "page", None) if not isinstance(state, str) else None
+    full_path = _relative(page) + query if page else None
+    key = {"chart": chart_name, "instance": instance}
+    copies = []
+    if include_link and full_path:
+        copies.append(_copy_button("link", key, full_path, title, "Copy link", "Copy a link to this view"))
+    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, "Copy embed code",
+                               "Copy an <iframe> snippet that shows this chart on another web page"))
+    downloads = [html.A(label, href=export_path(chart_name, fmt, query, size="slide169" if fmt in ("png", "svg") else ""),
+                        className=f"export-link export-{fmt}", download="", rel="nofollow",
+                        title=f"Download {label}" + (" (16:9 slide)" if fmt in ("png", "svg") else ""))
+                 for fmt, label in EXPORT_LABELS]
+    return html.Div(className="share-controls", **{"data-chart": chart_name}, children=[
+        html.Div(copies, className="share-copy"),
+        html.Div([html.Span("Download: ", className="export-label"), *downloads], className="share-downloads"),
+    ])
+
+
+def _copy_button(kind: str, key: dict, path: str, title: str, label: str, tooltip: str) -> html.Span:
+    """A labelled clipboard button whose text is made absolute in the browser (it knows the origin)."""
+    ident = {**key, "kind": kind}
+    return html.Span(className=f"share-copy-{kind}", children=[
+        dcc.Store(id={"type": "dsm-share-path", **ident}, data={"path": path, "title": title}),
+        dcc.Clipboard(id={"type": "dsm-share-copy", **ident}, title=tooltip, className=f"copy-{kind}",
+                      style={"display": "inline-block"}),
+        html.Span(label, className="share-copy-label"),
+    ])
+
+
+# Clientside: absolute URL from window.location.origin; the embed kind wraps it in an <iframe> snippet.
+COPY_JS = """function (n, stored, id) {
+  if (!n || !stored) { return window.dash_clientside.no_update; }
+  var url = window.location.origin + stored.path;
+  if (id.kind !== 'embed') { return url; }
+  var esc = function (s) { return String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;'); };
+  return '<iframe src="' + esc(url) + '" title="' + esc(stored.title || 'Baltic DSM Dashboard chart') +
+    '" width="100%" height="%HEIGHT%" style="border:0;max-width:100%" loading="lazy"></iframe>';
+}""".replace("%HEIGHT%", str(EMBED_HEIGHT))
+
+
+def register_share_callbacks(app: Any) -> None:
+    """The clientside copy callback of every share control, and the filler of the chart cards' export slot."""
+    app.clientside_callback(
+        COPY_JS,
+        Output({"type": "dsm-share-copy", "chart": MATCH, "instance": MATCH, "kind": MATCH}, "content"),
+        Input({"type": "dsm-share-copy", "chart": MATCH, "instance": MATCH, "kind": MATCH}, "n_clicks"),
+        State({"type": "dsm-share-path", "chart": MATCH, "instance": MATCH, "kind": MATCH}, "data"),
+        State({"type": "dsm-share-copy", "chart": MATCH, "instance": MATCH, "kind": MATCH}, "id"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("export-slot", "children"),
+        Input("_pages_location", "pathname"),
+        Input("_pages_location", "search"),
+    )
+    def fill_export_slot(pathname, search):
+        """Share controls of the chart on the current page (components.share_slot leaves the slot empty)."""
+        chart_name = chart_for_page(_strip_prefix(pathname or "/"))
+        if chart_name is None:
+            return []
+        try:
+            view = export.resolve_view(chart_name, _query_dict(search))
+        except export.ExportError:
+            return []  # the page itself shows the friendly error for a bad URL
+        return share_controls(chart_name, view.state, title=view.title, include_link=False)
+
+
+def _strip_prefix(pathname: str) -> str:
+    """The page path without the app's URL prefix."""
+    try:
+        from dash import strip_relative_path
+
+        return "/" + (strip_relative_path(pathname) or "")
+    except Exception:  # noqa: BLE001
+        return pathname
+
+
+def _query_dict(search: str | None) -> dict:
+    """'?a=1&b=2' -> {'a': '1', 'b': '2'}."""
+    from dashboard.state import parse_query_string
+
+    return parse_query_string(search)
+
+
+def chart_for_page(page: str) -> str | None:
+    """The registered chart shown on a page path (the first registered when a page has several)."""
+    from dashboard.charts import load_all
+
+    for name, chart in load_all().items():
+        if chart.page == page:
+            return name
+    return None
+
+
+# --- the embed page ----------------------------------------------------------------------------------------------
+
+def embed_figure(fig: go.Figure) -> go.Figure:
+    """The chart's figure made to fill its frame: no fixed size, autosize on."""
+    out = go.Figure(fig)
+    out.update_layout(width=None, height=None, autosize=True)
+    return out
+
+
+def graph_config(fig: go.Figure) -> dict:
+    """plotly.js config for the embed: maps read topojson from the app's own assets (no CDN)."""
+    if export.has_geo(fig):
+        return {"topojsonURL": _relative("/assets/topojson/")}
+    return {}
+
+
+def embed_html(view: export.ChartView, full_url: str) -> str:
+    """The embed page: the chart filling the frame, then a link back to the full view."""
+    esc = export._html_escape
+    fig = embed_figure(view.figure)
+    figure_json = fig.to_json().replace("</", "<\\/")
+    config = json.dumps(graph_config(fig))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(view.title)} · Baltic DSM Dashboard</title>
+<link rel="stylesheet" href="{esc(_relative(EMBED_ASSETS + 'embed.css'))}">
+<script src="{esc(_relative(EMBED_ASSETS + 'plotly.min.js'))}"></script>
+</head><body>
+<main class="dsm-embed" data-chart="{esc(view.name)}">
+<div id="dsm-embed-chart" class="dsm-embed-chart" data-config="{esc(config)}" role="img" aria-label="{esc(view.title)}"></div>
+<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(view.title)} — open the full view in the Baltic DSM Dashboard</a></p>
+</main>
+<script type="application/json" id="dsm-embed-figure">{figure_json}</script>
+<script src="{esc(_relative(EMBED_ASSETS + 'embed.js'))}"></script>
+</body></html>
+"""
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> bytes:
+    """plotly.js as shipped with the installed plotly package (the version the figures were built for)."""
+    import plotly
+
+    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+
+
+EMBED_ASSET_BODIES = {
+    "embed.js": (lambda: EMBED_JS.encode("utf-8"), "text/javascript; charset=utf-8"),
+    "embed.css": (lambda: EMBED_CSS.encode("utf-8"), "text/css; charset=utf-8"),
+    "plotly.min.js": (plotly_js, "text/javascript; charset=utf-8"),
+}
+
+
+def embed_asset(name: str) -> Response:
+    """One static file of the embed page (cached by the browser for a day)."""
+    if name not in EMBED_ASSET_BODIES:
+        return export.plain_error(f"No embed asset '{name}'.", 404)
+    body, media_type = EMBED_ASSET_BODIES[name]
+    response = Response(body(), headers={"Content-Type": media_type})
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def embed_response(chart_name: str, args: dict) -> Response:
+    """The Flask response for /embed/<chart>?<state>: the page, or a plain 4xx message."""
+    try:
+        view = export.resolve_view(chart_name, args)
+    except export.ExportError as exc:
+        return export.plain_error(str(exc), exc.status)
+    full_url = request.host_url.rstrip("/") + _relative(view.href())
+    return Response(embed_html(view, full_url), headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def register_embed_routes(app: Any) -> None:
+    """GET /embed/<chart>?<state> and its static assets on the Dash app's Flask server."""
+    server = getattr(app, "server", app)
+    prefix = getattr(getattr(app, "config", None), "routes_pathname_prefix", "/") or "/"
+    server.add_url_rule(f"{prefix}embed/_assets/<name>", "dsm_embed_asset", embed_asset, methods=["GET"])
+    server.add_url_rule(f"{prefix}embed/<chart_name>", "dsm_embed_chart",
+                        lambda chart_name: embed_response(chart_name, request.args.to_dict()), methods=["GET"])
+
+
+def install_sharing(app: Any) -> None:
+    """Everything sharing needs on a Dash app: embed + export routes, share callbacks, security headers."""
+    register_embed_routes(app)
+    export.register_export_routes(app)
+    register_share_callbacks(app)
+    security.apply_security_headers(app)
