@@ -56,9 +56,11 @@ class FindingError:
     file: str
     field: str
     reason: str
+    finding: str | None = None   # the finding's id, when it has a readable one
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.reason}"
+        about = f" (finding {self.finding})" if self.finding else ""
+        return f"{self.file}: {self.field}: {self.reason}{about}"
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,7 @@ def load_file(path: Path) -> tuple[list[Finding], list[FindingError]]:
             findings.append(parse_finding(item, name))
         except _FieldError as exc:
             label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
-            field_path = f"{prefix}{exc.field_path}" + (f" (finding {label})" if label else "")
-            errors.append(FindingError(name, field_path, exc.reason))
+            errors.append(FindingError(name, f"{prefix}{exc.field_path}", exc.reason, label))
     return findings, errors
 
 
@@ -231,7 +232,8 @@ def load_findings(directory: Path | None = None) -> Registry:
         errors.extend(file_errors)
         for finding in loaded:
             if finding.id in seen:
-                errors.append(FindingError(path.name, "id", f"duplicate id {finding.id!r} (also in {seen[finding.id]})"))
+                errors.append(FindingError(path.name, "id", f"duplicate id {finding.id!r} (also in {seen[finding.id]})",
+                                           finding.id))
                 continue
             seen[finding.id] = path.name
             findings.append(finding)
@@ -242,7 +244,7 @@ def check_indicators(registry: Registry, known: Iterable[str]) -> list[FindingEr
     """Errors for every linked indicator that the catalogue does not hold."""
     known = set(known)
     return [
-        FindingError(f.file, f"indicators[{i}] (finding {f.id})", f"unknown indicator {code!r}: not in the catalogue")
+        FindingError(f.file, f"indicators[{i}]", f"unknown indicator {code!r}: not in the catalogue", f.id)
         for f in registry.findings for i, code in enumerate(f.indicators) if code not in known
     ]
 

@@ -1,7 +1,7 @@
 """The side panel beside a chart: the DIGINNO findings and computed insights about what is on screen."""
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
@@ -65,3 +65,12 @@ def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
         if items else html.P("No computed insight for this view (headline indicators only).", className="muted"),
         dcc.Link("All findings →", href="/findings"),
     ])
+
+
+@callback(Output("side-panel", "children"), Input("view-state", "data"))
+def fill_side_panel(view_state: dict | None):
+    """Fill a chart page's side-panel slot from the page's view state (indicator and countries on screen)."""
+    view_state = view_state or {}
+    indicator = view_state.get("indicator")
+    indicators = view_state.get("indicators") or ([indicator] if indicator else [])
+    return side_panel(list(indicators), list(view_state.get("geos") or []))

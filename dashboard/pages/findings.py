@@ -1,17 +1,14 @@
 """/findings: the DIGINNO work packages' findings beside the evidence, filtered by work package, country and theme."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import dcc, html
 
 from dashboard import findings as findings_registry
-from dashboard import side_panel
+from dashboard import components, side_panel
 
 dash.register_page(__name__, path="/findings", title="DIGINNO findings", name="Findings")
 
-FILTER_KEYS = ("wp", "geo", "theme")   # URL query keys, comma-separated values
 
 
 def _split(value: str | list | None) -> list[str]:
@@ -41,12 +38,6 @@ def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[finding
         theme_of, _, _ = _catalogue_info()
         chosen = [f for f in chosen if {theme_of.get(i) for i in f.indicators} & set(themes)]
     return chosen
-
-
-def filter_query(wps: list[str], geos: list[str], themes: list[str]) -> str:
-    """The URL query that reproduces the filters ('' when none)."""
-    params = [(k, ",".join(v)) for k, v in zip(FILTER_KEYS, (wps, geos, themes)) if v]
-    return "?" + urlencode(params, safe=",") if params else ""
 
 
 def finding_card(finding: findings_registry.Finding, titles: dict[str, str]) -> html.Article:
@@ -94,38 +85,35 @@ def results(wps: list[str], geos: list[str], themes: list[str]) -> list:
 
 
 def layout(wp: str | None = None, geo: str | None = None, theme: str | None = None, **_other) -> html.Div:
-    """The page for the filters in the URL (?wp=WP2,WP3&geo=EE&theme=...)."""
+    """The page for the filters in the URL (?wp=WP2,WP3&geo=EE&theme=...); the filters write back to the URL."""
     wps, geos, themes = _split(wp), _split(geo), _split(theme)
     registry = findings_registry.registry()
     theme_of, _, unavailable = _catalogue_info()
     all_geos = sorted({g for f in registry.findings for g in f.countries})
     all_themes = sorted({theme_of.get(i) for f in registry.findings for i in f.indicators} - {None, ""})
-    return html.Div(className="findings-page", children=[
-        dcc.Location(id="findings-url", refresh=False),
-        html.H2("DIGINNO findings beside the evidence"),
-        html.P("What each work package set out to establish (from the project documents), linked to the indicators "
-               "that bear on it. The numbers under each finding are computed from the database, never typed in."),
-        html.Div(className="findings-filters", children=[
-            dcc.Dropdown(id="findings-wp", options=list(findings_registry.WORK_PACKAGES), value=wps, multi=True,
-                         placeholder="Work package"),
-            dcc.Dropdown(id="findings-geo", options=all_geos, value=geos, multi=True, placeholder="Country"),
-            dcc.Dropdown(id="findings-theme", options=all_themes, value=themes, multi=True, placeholder="Theme",
-                         disabled=bool(unavailable)),
-        ]),
-        problems_box(),
-        html.Div(id="findings-results", children=results(wps, geos, themes)),
-    ])
+    controls = [
+        components.dropdown("wp", [(w, w) for w in findings_registry.WORK_PACKAGES], wps, label="Work package",
+                            multi=True, clearable=True),
+        components.dropdown("geo", [(g, g) for g in all_geos], geos, label="Country", multi=True, clearable=True),
+        components.dropdown("theme", [(t, t.replace("_", " ")) for t in all_themes], themes, label="Theme",
+                            multi=True, clearable=True),
+    ]
+    intro = ("What each DIGINNO work package set out to establish, from the project documents, linked to the "
+             "indicators that bear on it. The numbers under each finding are computed from the database, never typed in."
+             + (f" {unavailable}" if unavailable else ""))
+    return components.page("DIGINNO findings beside the evidence", intro=intro, controls=controls, panel=False,
+                           body=[problems_box() or "", html.Div(id="findings-results", children=results(wps, geos, themes))],
+                           state_data={"page": "/findings", "wp": wps, "geos": geos, "theme": themes})
 
 
-@callback(
-    Output("findings-results", "children"),
-    Output("findings-url", "search"),
-    Input("findings-wp", "value"),
-    Input("findings-geo", "value"),
-    Input("findings-theme", "value"),
-    prevent_initial_call=True,
-)
-def update(wps, geos, themes):
-    """Re-filter and write the filters into the URL so the view can be shared."""
-    wps, geos, themes = _split(wps), _split(geos), _split(themes)
-    return results(wps, geos, themes), filter_query(wps, geos, themes)
+def _register_brief_routes() -> None:
+    """Serve the policy briefs from the same Flask server (this module is imported while the app is built)."""
+    try:
+        app = dash.get_app()
+    except Exception:  # imported outside an app (tests, tools): nothing to register on
+        return
+    from dashboard.brief import register_brief_routes
+    register_brief_routes(app.server)
+
+
+_register_brief_routes()
