@@ -1,0 +1,551 @@
+"""The refresh pipeline: fetch (live) or copy (recorded folder) -> decode -> assign indicators -> Parquet + DuckDB.
+
+Layout of the data dir (config.data_dir()):
+    raw/<dataset>/<file> (+ .meta.json)   raw cache, written by the sources
+    parquet/<dataset>.parquet              tidy observations of the last successful refresh
+    parquet/_manifest.json                 what each Parquet file was built from (digests, provenance, labels)
+    dsm.duckdb                             self-contained database (its own copy of the observations)
+    refresh_runs.json                      every run, failed ones included (a failed run must not touch the db)
+    .refresh.lock                          held (flock) while a refresh runs
+
+Safety: the new Parquet set is staged in .staging-<run>/parquet and the database is built in a temp file;
+then parquet/ is swapped by two renames and the database by os.replace. Any failure before or during the
+swap leaves the previous parquet/ and dsm.duckdb exactly as they were.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+
+from etl import config
+from etl.catalogue import Catalogue, load_catalogue
+from etl.model import DecodeError, finalize
+from etl.publish import build_database, write_parquet
+from etl.sources import rawstore
+
+MANIFEST = "_manifest.json"
+RUNS_LOG = "refresh_runs.json"
+LOCK_FILE = ".refresh.lock"
+DATABASE_NAME = "dsm.duckdb"
+# Bump when the way rows are built changes, so that unchanged raw files are still rebuilt once.
+PIPELINE_VERSION = "1"
+DECODER_FOR_EXTENSION = (
+    (".json.gz", "jsonstat"), (".json", "jsonstat"), (".tsv.gz", "tsv"), (".tsv", "tsv"),
+    (".xlsx", "xlsx"), (".csv", "sdmx_csv"),
+)
+Progress = Callable[[str, str, int, int], None]  # (dataset, stage, done, total)
+
+
+class RefreshError(RuntimeError):
+    """A refresh that failed; names the dataset, the file and the reason. Nothing published was changed."""
+
+    def __init__(self, reason: str, dataset: str | None = None, file: str | None = None):
+        self.dataset, self.file, self.reason = dataset, file, reason
+        place = ", ".join(part for part in (f"dataset {dataset}" if dataset else "",
+                                            f"file {file}" if file else "") if part)
+        super().__init__(f"refresh failed: {place}: {reason}" if place else f"refresh failed: {reason}")
+
+
+class RefreshLocked(RefreshError):
+    """Another refresh holds the lock on this data dir."""
+
+
+@dataclass
+class DatasetResult:
+    """What happened to one dataset in a run."""
+
+    dataset: str
+    status: str                     # "built" | "unchanged" | "kept" (not in this run, previous data kept)
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    indicator_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RefreshReport:
+    """The outcome of a successful refresh."""
+
+    run_id: str
+    source: str
+    data_dir: Path
+    database: Path
+    started_at: str
+    finished_at: str = ""
+    datasets: dict[str, DatasetResult] = field(default_factory=dict)
+    missing_datasets: dict[str, str] = field(default_factory=dict)     # dataset -> why it is not in the source
+    missing_indicators: dict[str, str] = field(default_factory=dict)   # indicator id -> why it has no rows
+    skipped_files: list[str] = field(default_factory=list)
+    database_rebuilt: bool = False
+
+    @property
+    def rebuilt(self) -> list[str]:
+        """Datasets decoded and written in this run."""
+        return sorted(code for code, result in self.datasets.items() if result.status == "built")
+
+    @property
+    def unchanged(self) -> list[str]:
+        """Datasets whose raw files matched the last successful build, so nothing was redone."""
+        return sorted(code for code, result in self.datasets.items() if result.status == "unchanged")
+
+    @property
+    def total_rows(self) -> int:
+        """Observations in the published set."""
+        return sum(result.rows for result in self.datasets.values())
+
+
+# ---------------------------------------------------------------- small helpers
+
+def utc_now() -> str:
+    """Now, ISO 8601 UTC to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def write_json_atomic(path: Path, document) -> None:
+    """Write JSON through a temp file and os.replace, so readers see the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=1, sort_keys=True, default=str)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are for every reader of the data dir
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_json(path: Path, default):
+    """A JSON file, or default when it does not exist."""
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return default
+
+
+@contextmanager
+def refresh_lock(data_dir: Path) -> Iterator[None]:
+    """Hold an exclusive flock on the data dir's lock file (released by the OS even if we crash)."""
+    handle = open(data_dir / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise RefreshLocked(f"another refresh is running on {data_dir} (lock {LOCK_FILE})") from err
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def recover_interrupted_swap(data_dir: Path) -> None:
+    """If a crash happened between the two parquet renames, put the previous set back."""
+    parquet = data_dir / "parquet"
+    leftovers = sorted(data_dir.glob(".parquet-old-*"))
+    if not parquet.exists() and leftovers:
+        os.rename(leftovers[-1], parquet)
+    for folder in [*data_dir.glob(".parquet-old-*"), *data_dir.glob(".staging-*")]:
+        shutil.rmtree(folder, ignore_errors=True)
+    for tmp_db in data_dir.glob(f".{DATABASE_NAME}.*.tmp*"):
+        tmp_db.unlink(missing_ok=True)
+
+
+def decoder_digest() -> str:
+    """Hash of the code that turns raw bytes into rows, so a decoder change rebuilds unchanged files."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256(PIPELINE_VERSION.encode())
+    for path in sorted([root / "model.py", root / "refresh.py", *(root / "formats").glob("*.py"),
+                        *(root / "codelists").glob("*.csv")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def dataset_digest(raw_files: list[rawstore.RawFile], catalogue: Catalogue, dataset: str, code_digest: str) -> str:
+    """What a dataset's Parquet depends on: its raw files' sha256, its indicators and the decoding code."""
+    parts = {
+        "raw": sorted((f.path.name, f.meta["sha256"]) for f in raw_files),
+        "indicators": [row for row in catalogue.rows() if row["dataset"] == dataset],
+        "code": code_digest,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- sources
+
+class LiveSource:
+    """The live Eurostat API (the default), one accepted body per dataset."""
+
+    name = "live Eurostat API"
+
+    def __init__(self, catalogue: Catalogue, raw_dir: Path):
+        from etl.sources.eurostat import EurostatClient
+        self.catalogue, self.raw_dir, self.client = catalogue, raw_dir, EurostatClient()
+
+    def available(self, dataset: str) -> str | None:
+        """None when the dataset can be fetched, else why not."""
+        if self.catalogue.datasets[dataset].live_format is None:
+            return "not served by the live Eurostat API (recorded source only)"
+        return None
+
+    def fetch(self, dataset: str) -> list[rawstore.RawFile]:
+        """Download one dataset into the raw store."""
+        entry = self.catalogue.datasets[dataset]
+        return [self.client.fetch_dataset(dataset, entry.live_format, entry.live_filters or None, raw_dir=self.raw_dir)]
+
+    def skipped(self) -> list[str]:
+        """Nothing is skipped by the live source."""
+        return []
+
+
+class OfflineSource:
+    """A folder of recorded responses (etl/sources/recorded.py)."""
+
+    def __init__(self, folder: Path, catalogue: Catalogue, raw_dir: Path):
+        from etl.sources.recorded import RecordedSource
+        self.recorded = RecordedSource(folder, set(catalogue.datasets))
+        self.raw_dir = raw_dir
+        self.name = f"recorded folder {self.recorded.folder}"
+
+    def available(self, dataset: str) -> str | None:
+        """None when the folder holds the dataset, else why not."""
+        return None if dataset in self.recorded.datasets() else f"not in the recorded source {self.recorded.folder}"
+
+    def fetch(self, dataset: str) -> list[rawstore.RawFile]:
+        """Copy the dataset's recorded files into the raw store."""
+        return self.recorded.fetch_dataset(dataset, raw_dir=self.raw_dir)
+
+    def skipped(self) -> list[str]:
+        """Files in the folder that are not used, each with the reason."""
+        return [f"{path.name}: {reason}" for path, reason in self.recorded.skipped()] + \
+               [f"{path.name}: matches no catalogue dataset" for path in self.recorded.unknown()]
+
+
+# ---------------------------------------------------------------- decoding
+
+def decoder_name(raw: rawstore.RawFile) -> str:
+    """The etl.formats module for a raw file: its recorded format, else its extension."""
+    if raw.format:
+        return raw.format
+    name = raw.path.name.lower()
+    for suffix, decoder in DECODER_FOR_EXTENSION:
+        if name.endswith(suffix):
+            return decoder
+    raise DecodeError(raw.path.name, "file name", "no decoder for this kind of file")
+
+
+def decode_file(raw: rawstore.RawFile, dataset: str):
+    """Read a raw file (checksum verified) and decode it; returns (Decoded, meta)."""
+    body, meta = rawstore.read_raw(raw.path)
+    module = importlib.import_module(f"etl.formats.{decoder_name(raw)}")
+    decoded = module.decode(body, raw.path.name, dataset=dataset)
+    if decoded.dataset != dataset:
+        raise DecodeError(raw.path.name, "dataset", f"file holds dataset {decoded.dataset!r}, expected {dataset!r}")
+    decoded.source_updated = decoded.source_updated or meta.get("source_updated")
+    return decoded, meta
+
+
+def check_parts(decoded_files: list[tuple[str, object]], dataset: str) -> None:
+    """Partial JSON-stat answers of one dataset (disjoint series) must merge cleanly (jsonstat.merge_parts).
+
+    Rows stay per file (each keeps its source_file); the merge is the consistency check that the halves
+    really are parts of one dataset. Overlapping JSON-stat files are versions, resolved by indicator_values.
+    """
+    if len(decoded_files) < 2:
+        return
+    keys = [set(zip(d.observations["geo"], d.observations["period"], d.observations["unit"].astype(str),
+                    d.observations["dims"].map(lambda m: tuple(sorted((m or {}).items())))))
+            for _, d in decoded_files]
+    disjoint = all(not (keys[i] & keys[j]) for i in range(len(keys)) for j in range(i + 1, len(keys)))
+    jsonstat = importlib.import_module("etl.formats.jsonstat")
+    if disjoint and hasattr(jsonstat, "merge_parts"):
+        merged = jsonstat.merge_parts([d for _, d in decoded_files])
+        total = sum(len(d.observations) for _, d in decoded_files)
+        assert len(merged.observations) == total, \
+            f"{dataset}: merging {[n for n, _ in decoded_files]} gave {len(merged.observations)} rows, parts hold {total}"
+
+
+def build_dataset(dataset: str, raw_files: list[rawstore.RawFile], catalogue: Catalogue):
+    """Decode every raw file of a dataset into one observation table with indicator ids; plus labels and provenance."""
+    from etl.catalogue import assign_indicators
+    tables, labels, provenance, jsonstat_parts = [], [], [], []
+    for raw in raw_files:
+        try:
+            decoded, meta = decode_file(raw, dataset)
+            retrieved = pd.Timestamp(meta.get("retrieved_at") or utc_now())
+            retrieved = retrieved.tz_localize("UTC") if retrieved.tzinfo is None else retrieved.tz_convert("UTC")
+            table = finalize(decoded, retrieved_at=retrieved, source_file=raw.path.name)
+        except (DecodeError, rawstore.RawStoreError, AssertionError, ValueError, KeyError, TypeError) as err:
+            raise RefreshError(describe(err), dataset, raw.path.name) from err
+        tables.append(table)
+        labels += [tuple(map(str, label)) for label in decoded.labels]
+        provenance.append({
+            "dataset": dataset, "file": raw.path.name, "url": meta.get("url"), "sha256": meta["sha256"],
+            "bytes": meta.get("bytes"), "source_updated": decoded.source_updated,
+            "retrieved_at": meta.get("retrieved_at"), "rows": table.num_rows, "format": decoder_name(raw),
+        })
+        if decoder_name(raw) == "jsonstat":
+            jsonstat_parts.append((raw.path.name, decoded))
+    try:
+        check_parts(jsonstat_parts, dataset)
+    except (DecodeError, AssertionError, ValueError) as err:
+        raise RefreshError(describe(err), dataset, ", ".join(n for n, _ in jsonstat_parts)) from err
+    combined = assign_indicators(pa.concat_tables(tables), catalogue, dataset)
+    return combined, labels, provenance
+
+
+def describe(err: BaseException) -> str:
+    """The reason an error gives, without repeating the file name a DecodeError already carries."""
+    if isinstance(err, DecodeError):
+        return f"{err.where}: {err.reason}"
+    return str(err) or err.__class__.__name__
+
+
+def indicator_counts(table: pa.Table) -> dict[str, int]:
+    """Rows per indicator id in an observation table."""
+    counts = table.column("indicator").value_counts().to_pylist()
+    return {item["values"]: item["counts"] for item in counts if item["values"] is not None}
+
+
+# ---------------------------------------------------------------- the run
+
+@dataclass
+class Plan:
+    """Everything a run decided before publishing."""
+
+    staging: Path
+    manifest: dict
+    report: RefreshReport
+
+
+def refresh(offline: Path | None = None, only: list[str] | None = None, force: bool = False,
+            progress: Progress | None = None) -> RefreshReport:
+    """Refresh the data dir from the live API (default) or a recorded folder; all-or-nothing publish."""
+    data_dir = config.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    offline = Path(offline) if offline else config.offline_dir()
+    started = utc_now()
+    run_id = new_run_id()
+    report = None
+    try:
+        with refresh_lock(data_dir):
+            recover_interrupted_swap(data_dir)
+            report = run(data_dir, run_id, started, offline, only, force, progress or (lambda *a: None))
+    except RefreshLocked:
+        raise
+    except BaseException as err:
+        message = str(err) if isinstance(err, RefreshError) else f"{err.__class__.__name__}: {err}"
+        record_run(data_dir, run_id, started, "failed", message, [], [])
+        if isinstance(err, Exception) and not isinstance(err, RefreshError):
+            raise RefreshError(message) from err
+        raise
+    return report
+
+
+def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: list[str] | None,
+        force: bool, progress: Progress) -> RefreshReport:
+    """One locked refresh run."""
+    catalogue = load_catalogue()
+    source = OfflineSource(offline, catalogue, data_dir / "raw") if offline else LiveSource(catalogue, data_dir / "raw")
+    report = RefreshReport(run_id, source.name, data_dir, data_dir / DATABASE_NAME, started,
+                           skipped_files=source.skipped())
+    unknown = sorted(set(only or []) - set(catalogue.datasets))
+    if unknown:
+        raise RefreshError(f"not in the catalogue: {', '.join(unknown)}")
+    previous = read_json(data_dir / "parquet" / MANIFEST, {"datasets": {}})
+    staging = data_dir / f".staging-{run_id}"
+    (staging / "parquet").mkdir(parents=True)
+    try:
+        manifest = stage_datasets(catalogue, source, previous, staging / "parquet", report,
+                                  only, force, progress)
+        report.missing_indicators = missing_indicators(catalogue, manifest, report, offline is not None)
+        finished = utc_now()
+        report.finished_at = finished
+        database_current = (data_dir / DATABASE_NAME).exists() and (data_dir / "parquet" / MANIFEST).exists()
+        if not report.rebuilt and database_current and set(manifest["datasets"]) == set(previous["datasets"]):
+            record_run(data_dir, run_id, started, "unchanged", summary(report), [], sorted(report.missing_datasets))
+            return report
+        publish(data_dir, staging, catalogue, manifest, report, progress)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def stage_datasets(catalogue: Catalogue, source, previous: dict, staging_parquet: Path, report: RefreshReport,
+                   only: list[str] | None, force: bool, progress: Progress) -> dict:
+    """Decode what changed into the staging folder; link what did not. Returns the new manifest."""
+    code_digest = decoder_digest()
+    manifest = {"datasets": {}, "built_by": PIPELINE_VERSION}
+    wanted = [code for code in catalogue.datasets if not only or code in only]
+    for number, dataset in enumerate(wanted, start=1):
+        reason = source.available(dataset)
+        if reason:
+            report.missing_datasets[dataset] = reason
+            keep_previous(dataset, previous, staging_parquet, manifest, report)
+            progress(dataset, "missing", number, len(wanted))
+            continue
+        progress(dataset, "fetch", number, len(wanted))
+        try:
+            raw_files = source.fetch(dataset)
+        except Exception as err:
+            raise RefreshError(f"fetch failed: {err}", dataset, getattr(err, "url", None)) from err
+        digest = dataset_digest(raw_files, catalogue, dataset, code_digest)
+        before = previous["datasets"].get(dataset)
+        if not force and before and before["digest"] == digest and keep_previous(dataset, previous, staging_parquet, manifest, report):
+            report.datasets[dataset].status = "unchanged"
+            progress(dataset, "unchanged", number, len(wanted))
+            continue
+        progress(dataset, "decode", number, len(wanted))
+        table, labels, provenance = build_dataset(dataset, raw_files, catalogue)
+        write_parquet(table, staging_parquet / f"{dataset}.parquet")
+        counts = indicator_counts(table)
+        manifest["datasets"][dataset] = {
+            "digest": digest, "rows": table.num_rows, "files": [f.path.name for f in raw_files],
+            "indicator_rows": counts, "labels": sorted(set(labels)), "provenance": provenance,
+        }
+        report.datasets[dataset] = DatasetResult(dataset, "built", [f.path.name for f in raw_files], table.num_rows, counts)
+        progress(dataset, "built", number, len(wanted))
+    for dataset in previous["datasets"]:
+        if dataset not in manifest["datasets"] and dataset in catalogue.datasets and dataset not in wanted:
+            keep_previous(dataset, previous, staging_parquet, manifest, report)
+    return manifest
+
+
+def keep_previous(dataset: str, previous: dict, staging_parquet: Path, manifest: dict, report: RefreshReport) -> bool:
+    """Carry a dataset's previous Parquet file into the new set (hard link, so bytes and mtime stay)."""
+    entry = previous["datasets"].get(dataset)
+    current = staging_parquet.parent.parent / "parquet" / f"{dataset}.parquet"
+    if not entry or not current.exists():
+        return False
+    target = staging_parquet / current.name
+    try:
+        os.link(current, target)
+    except OSError:
+        shutil.copy2(current, target)
+    manifest["datasets"][dataset] = entry
+    report.datasets[dataset] = DatasetResult(dataset, "kept", entry["files"], entry["rows"], entry["indicator_rows"])
+    return True
+
+
+def missing_indicators(catalogue: Catalogue, manifest: dict, report: RefreshReport, offline: bool) -> dict[str, str]:
+    """Every indicator without rows, each with the reason (never silently empty)."""
+    missing = {}
+    for item in catalogue.indicators:
+        entry = manifest["datasets"].get(item.dataset)
+        if entry and entry["indicator_rows"].get(item.id, 0) > 0:
+            continue
+        if offline and item.live_only:
+            missing[item.id] = f"live-only: not in the recorded source (dataset {item.dataset})"
+        elif item.dataset in report.missing_datasets:
+            missing[item.id] = f"dataset {item.dataset} {report.missing_datasets[item.dataset]}"
+        elif entry is None:
+            missing[item.id] = f"dataset {item.dataset} not refreshed yet"
+        else:
+            missing[item.id] = f"selection {item.selection} matched no rows in {', '.join(entry['files'])}"
+    return missing
+
+
+def publish(data_dir: Path, staging: Path, catalogue: Catalogue, manifest: dict, report: RefreshReport,
+            progress: Progress) -> None:
+    """Build the database from the staged set, then swap the Parquet folder and the database in."""
+    progress("database", "database", 0, 1)
+    staged_parquet = staging / "parquet"
+    write_json_atomic(staged_parquet / MANIFEST, manifest)
+    entries = manifest["datasets"]
+    files = [staged_parquet / f"{code}.parquet" for code in sorted(entries)]
+    labels = [tuple(label) for entry in entries.values() for label in entry["labels"]]
+    provenance = [row for entry in entries.values() for row in entry["provenance"]]
+    runs = read_json(data_dir / RUNS_LOG, []) + [run_record(report.run_id, report.started_at, "success",
+                                                            summary(report), sorted(entries),
+                                                            sorted(report.missing_datasets))]
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{DATABASE_NAME}.", suffix=".tmp", dir=data_dir)
+    os.close(fd)
+    tmp_db = Path(tmp_name)
+    tmp_db.unlink()  # DuckDB creates the file itself; the unique name is what we wanted
+    try:
+        build_database(tmp_db, files, catalogue, labels, provenance, runs)
+        swap_in(data_dir, staged_parquet, tmp_db, report.run_id)
+    finally:
+        tmp_db.unlink(missing_ok=True)
+        Path(str(tmp_db) + ".wal").unlink(missing_ok=True)
+    report.database_rebuilt = True
+    write_json_atomic(data_dir / RUNS_LOG, runs)
+    progress("database", "database", 1, 1)
+
+
+def swap_in(data_dir: Path, staged_parquet: Path, tmp_db: Path, run_id: str) -> None:
+    """Rename the staged Parquet folder into place, then os.replace the database; undo the first if the second fails."""
+    parquet = data_dir / "parquet"
+    old = data_dir / f".parquet-old-{run_id}"
+    had_previous = parquet.exists()
+    if had_previous:
+        os.rename(parquet, old)
+    os.rename(staged_parquet, parquet)
+    try:
+        os.replace(tmp_db, data_dir / DATABASE_NAME)
+    except BaseException:
+        os.rename(parquet, staged_parquet)
+        if had_previous:
+            os.rename(old, parquet)
+        raise
+    rawstore.fsync_dir(data_dir)
+    if had_previous:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_record(run_id: str, started: str, status: str, message: str, loaded: list[str], missing: list[str]) -> dict:
+    """One entry of refresh_runs."""
+    return {"run_id": run_id, "started_at": started, "finished_at": utc_now(), "status": status,
+            "message": message, "datasets_loaded": loaded, "datasets_missing": missing}
+
+
+def record_run(data_dir: Path, run_id: str, started: str, status: str, message: str,
+               loaded: list[str], missing: list[str]) -> None:
+    """Append a run to refresh_runs.json (the database is not touched by a run that did not publish)."""
+    try:
+        runs = read_json(data_dir / RUNS_LOG, [])
+        runs.append(run_record(run_id, started, status, message, loaded, missing))
+        write_json_atomic(data_dir / RUNS_LOG, runs)
+    except (OSError, ValueError):
+        pass  # recording must never hide the original failure
+
+
+def summary(report: RefreshReport) -> str:
+    """One line for the runs log."""
+    return (f"{len(report.rebuilt)} rebuilt, {len(report.unchanged)} unchanged, "
+            f"{len(report.missing_datasets)} datasets and {len(report.missing_indicators)} indicators missing; "
+            f"source: {report.source}")
+
+
+def read_runs(data_dir: Path | None = None) -> list[dict]:
+    """Every recorded refresh run, oldest first."""
+    return read_json(Path(data_dir or config.data_dir()) / RUNS_LOG, [])
+
+
+def wall_time(function: Callable, *args, **kwargs) -> float:
+    """Seconds one call takes (for bench/)."""
+    start = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - start
