@@ -22,11 +22,9 @@ import csv
 import io
 import math
 
-import pandas as pd
-
 from etl import codelists
-from etl.formats.sdmx_csv import parse_flag, parse_number, text_of
-from etl.model import DECODED_COLUMNS, Decoded, DecodeError
+from etl.formats.sdmx_csv import observations_frame, parse_flag, parse_number, text_of
+from etl.model import Decoded, DecodeError
 
 DATASET = "desi"
 COLUMNS = ["observation", "time_period", "ref_area", "indicator", "breakdown", "unit_measure", "value", "flag", "note"]
@@ -110,7 +108,4 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
             raise DecodeError(source, f"line {line_no}", f"duplicated observation (first at line {seen[key]})")
         seen[key] = line_no
         records.append(record)
-    frame = pd.DataFrame(records, columns=[c for c in DECODED_COLUMNS if c != "dataset"])
-    frame.insert(0, "dataset", DATASET)
-    frame["value"] = frame["value"].astype("float64")
-    return Decoded(dataset=DATASET, observations=frame[DECODED_COLUMNS], source_updated=None)
+    return Decoded(dataset=DATASET, observations=observations_frame(records, DATASET), source_updated=None)

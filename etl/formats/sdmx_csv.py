@@ -65,6 +65,20 @@ def text_of(raw: bytes, source: str) -> str:
     return text
 
 
+def observations_frame(records: list[dict], dataset: str) -> pd.DataFrame:
+    """DECODED_COLUMNS from record dicts: value float64 (NaN = missing), flags/unit as objects with None."""
+    frame = pd.DataFrame({
+        "dataset": pd.Series([dataset] * len(records), dtype=object),
+        "geo": pd.Series([r["geo"] for r in records], dtype=object),
+        "period": pd.Series([r["period"] for r in records], dtype=object),
+        "unit": pd.Series([r["unit"] for r in records], dtype=object),
+        "dims": pd.Series([r["dims"] for r in records], dtype=object),
+        "value": pd.Series([r["value"] for r in records], dtype="float64"),
+        "flags": pd.Series([r["flags"] for r in records], dtype=object),
+    })
+    return frame[DECODED_COLUMNS]
+
+
 def parse_number(cell: str, source: str, where: str) -> float:
     """A published number; '' and ':' are missing (NaN), never 0; anything else unreadable is refused."""
     text = cell.strip()
@@ -229,12 +243,9 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
             reader.labels.setdefault((dimension, record_code(record, dimension)), codelists.normalise_label(row[col]))
         records.append(record)
     code = file_dataset(references, source, dataset)
-    frame = pd.DataFrame(records, columns=[c for c in DECODED_COLUMNS if c != "dataset"])
-    frame.insert(0, "dataset", code)
-    frame["value"] = frame["value"].astype("float64")
-    frame["flags"] = frame["flags"].astype(object).where(frame["flags"].notna(), None)
+    frame = observations_frame(records, code)
     labels = [(dim, c, label) for (dim, c), label in sorted(reader.labels.items())]
-    return Decoded(dataset=code, observations=frame[DECODED_COLUMNS], source_updated=max(stamps) if stamps else None,
+    return Decoded(dataset=code, observations=frame, source_updated=max(stamps) if stamps else None,
                    labels=labels, warnings=[] if len(stamps) <= 1 else [f"{len(stamps)} LAST UPDATE stamps; kept the latest"])
 
 

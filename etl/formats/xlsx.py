@@ -27,13 +27,12 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
-import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from etl import codelists
-from etl.formats.sdmx_csv import parse_flag, parse_number
-from etl.model import DECODED_COLUMNS, Decoded, DecodeError
+from etl.formats.sdmx_csv import observations_frame, parse_flag, parse_number
+from etl.model import Decoded, DecodeError
 
 SUMMARY, STRUCTURE = "Summary", "Structure"
 TITLE = re.compile(r"^(?P<title>.*)\[(?P<code>[A-Za-z0-9_]+?)(?:__custom_\d+)?\]\s*$")
@@ -184,11 +183,9 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
                 records.append(record)
     finally:
         workbook.close()
-    frame = pd.DataFrame(records, columns=[c for c in DECODED_COLUMNS if c != "dataset"])
-    frame.insert(0, "dataset", summary.dataset)
-    frame["value"] = frame["value"].astype("float64")
+    frame = observations_frame(records, summary.dataset)
     labels = [(dim, code, label) for (dim, code), label in sorted(mapper.labels.items())]
-    return Decoded(dataset=summary.dataset, observations=frame[DECODED_COLUMNS],
+    return Decoded(dataset=summary.dataset, observations=frame,
                    source_updated=summary.updated, labels=labels)
 
 
