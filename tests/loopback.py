@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -30,6 +31,7 @@ ROUTES = [
     ("async-data", re.compile(rf"^{API}/1\.0/async/data/(?P<key>[^/]+)$")),
 ]
 DATA_KINDS = {"statistics", "sdmx3", "sdmx21"}
+NOT_FILTERS = {"lang", "format", "lasttimeperiod", "sincetimeperiod", "untiltimeperiod"}  # Statistics API options
 SOAP_ENVELOPE = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<S:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -221,8 +223,7 @@ class LoopbackEurostat:
         for name, values in query.items():
             if kind == "sdmx3" and name.startswith("c[") and name.endswith("]"):
                 codes += [c for v in values for c in v.split(",")]
-            elif kind == "statistics" and name.lower() not in {"lang", "format", "lastTimePeriod".lower(),
-                                                                 "sincetimeperiod", "untiltimeperiod"}:
+            elif kind == "statistics" and name.lower() not in NOT_FILTERS:
                 codes += values
         return [c.upper() for c in codes]
 
@@ -390,7 +391,6 @@ class QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         """Ignore hang-ups; anything else is a bug worth seeing."""
-        import sys
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
             return
         super().handle_error(request, client_address)
