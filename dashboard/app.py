@@ -30,6 +30,7 @@ def create_app() -> Dash:
     import dashboard.components  # noqa: F401  (registers the URL-sync callback shared by all pages)
 
     app.layout = shell
+    from dashboard.embed import install_sharing; install_sharing(app)  # HOOK (share/embed/export engineer): /embed, /export routes, share callbacks, security headers
     return app
 
 

@@ -269,7 +269,10 @@ def register_embed_routes(app: Any) -> None:
 
 
 def install_sharing(app: Any) -> None:
-    """Everything sharing needs on a Dash app: embed + export routes, share callbacks, security headers."""
+    """Everything sharing needs on a Dash app: embed + export routes, share callbacks, security headers (once)."""
+    server = getattr(app, "server", app)
+    if "dsm_export_chart" in server.view_functions:
+        return
     register_embed_routes(app)
     export.register_export_routes(app)
     register_share_callbacks(app)
