@@ -1,0 +1,127 @@
+"""The `dsm` command: refresh the data, show its status, serve the dashboard."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from etl import config
+
+BAR_WIDTH = 24
+
+
+class ProgressBar:
+    """A plain text progress bar on stderr, one line per dataset (no extra dependency)."""
+
+    def __init__(self, stream: TextIO = sys.stderr):
+        self.stream = stream
+
+    def __call__(self, dataset: str, stage: str, done: int, total: int) -> None:
+        """Draw the bar for one progress event; a finished dataset ends its line."""
+        filled = BAR_WIDTH * done // max(total, 1)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        final = stage in {"built", "unchanged", "missing"} or (stage == "database" and done == total)
+        end = "\n" if final else ""
+        self.stream.write(f"\r[{bar}] {done:>2}/{total:<2} {dataset:<18} {stage:<10}{end}")
+        self.stream.flush()
+
+
+def format_table(headers: list[str], rows: list[list]) -> str:
+    """A plain fixed-width text table."""
+    cells = [[("" if value is None else str(value)) for value in row] for row in rows]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(value.ljust(w) for value, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def print_report(report, out: TextIO) -> None:
+    """The summary table of a refresh, then what is missing and why."""
+    rows = [[code, result.status, result.rows, len(result.indicator_rows), ", ".join(result.files)]
+            for code, result in sorted(report.datasets.items())]
+    out.write(format_table(["dataset", "status", "rows", "indicators", "files"], rows) + "\n")
+    for code, reason in sorted(report.missing_datasets.items()):
+        out.write(f"missing dataset {code}: {reason}\n")
+    for indicator, reason in sorted(report.missing_indicators.items()):
+        out.write(f"no rows for indicator {indicator}: {reason}\n")
+    for skipped in report.skipped_files:
+        out.write(f"skipped file {skipped}\n")
+    state = "rebuilt" if report.database_rebuilt else "unchanged (nothing new to build)"
+    out.write(f"database {report.database}: {state}; {report.total_rows} observations\n")
+
+
+def command_refresh(args: argparse.Namespace) -> int:
+    """dsm refresh."""
+    from etl.refresh import RefreshError, refresh
+    try:
+        report = refresh(offline=args.offline, only=args.only, force=args.force, progress=ProgressBar())
+    except RefreshError as err:
+        sys.stderr.write(f"\nerror: {err}\n")
+        return 1
+    print_report(report, sys.stdout)
+    return 0
+
+
+def command_status(args: argparse.Namespace) -> int:
+    """dsm status: one row per dataset of the published database."""
+    import duckdb
+    path = config.database_path()
+    if not path.exists():
+        sys.stderr.write(f"error: no database at {path}; run `dsm refresh` first\n")
+        return 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT dataset, rows, countries, first_year || '-' || last_year, flagged, missing_values, "
+            "indicators, source_updated, strftime(retrieved_at, '%Y-%m-%d %H:%M:%S') FROM dataset_status"
+        ).fetchall()
+        last = con.execute("SELECT run_id, status, finished_at FROM refresh_runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    headers = ["dataset", "rows", "countries", "years", "flagged", "missing", "indicators",
+               "source updated", "retrieved (UTC)"]
+    sys.stdout.write(format_table(headers, [list(row) for row in rows]) + "\n")
+    if last:
+        sys.stdout.write(f"database {path} built by run {last[0]} ({last[1]}, {last[2]})\n")
+    return 0
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    """dsm serve: the Dash app on the Flask server, debug off."""
+    if not config.database_path().exists():
+        sys.stderr.write(f"error: no database at {config.database_path()}; run `dsm refresh` first\n")
+        return 1
+    from dashboard.app import app  # lazy: refresh and status must not need the dashboard's imports
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser with its three commands."""
+    root = argparse.ArgumentParser(prog="dsm", description="Baltic DSM Dashboard: ETL and dashboard.")
+    commands = root.add_subparsers(dest="command", required=True)
+    refresh = commands.add_parser("refresh", help="fetch, decode and publish the catalogue's datasets")
+    refresh.add_argument("--offline", type=Path, metavar="DIR",
+                         help="refresh from a folder of recorded responses instead of the live Eurostat API")
+    refresh.add_argument("--only", nargs="+", metavar="DATASET", help="refresh only these datasets")
+    refresh.add_argument("--force", action="store_true", help="rebuild even when the raw files are unchanged")
+    refresh.set_defaults(handler=command_refresh)
+    status = commands.add_parser("status", help="rows, countries, years and freshness per dataset")
+    status.set_defaults(handler=command_status)
+    serve = commands.add_parser("serve", help="run the dashboard")
+    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.set_defaults(handler=command_serve)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `dsm` console script."""
+    args = parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
