@@ -13,7 +13,9 @@ Where the codes come from:
   indic_is I_DSK2_*, I_BUY3/I_B3_12/I_BLT12/I_BUMT12/I_BUMT12X, E_AESELL, unit PC_IND/PC_IND_IU3,
   inet_tec, terrtypo TOTAL, hhtyp). Labels the recorded label exports use but whose official code
   could not be confirmed are deliberately NOT listed, so decoding such a file fails loudly instead
-  of guessing.
+  of guessing. Known gaps (labels in the recorded files still without a confirmed code): inet_tec
+  'Broadband' and 'Very high-speed digital subscriber line 2 vectoring (VDSL2)' (isoc_cbt), ind_type
+  'Individuals living in a household with children' / '... without children' (isoc_ec_ibuy/ib20).
 
 `dimension.csv` maps Eurostat's dimension titles ('Individual type') to dimension ids ('ind_type').
 """
