@@ -198,11 +198,11 @@ def dataset_digest(raw_files: list[rawstore.RawFile], catalogue: Catalogue, data
 class LiveSource:
     """The live Eurostat API (the default), one accepted body per dataset."""
 
-    name = "live Eurostat API"
-
-    def __init__(self, catalogue: Catalogue, raw_dir: Path):
+    def __init__(self, catalogue: Catalogue, raw_dir: Path, client=None):
         from etl.sources.eurostat import EurostatClient
-        self.catalogue, self.raw_dir, self.client = catalogue, raw_dir, EurostatClient()
+        self.catalogue, self.raw_dir = catalogue, raw_dir
+        self.client = client or EurostatClient()
+        self.name = f"live Eurostat API {self.client.base_url}"
 
     def available(self, dataset: str) -> str | None:
         """None when the dataset can be fetched, else why not."""
@@ -341,9 +341,12 @@ class Plan:
 
 
 def refresh(offline: Path | None = None, only: list[str] | None = None, force: bool = False,
-            progress: Progress | None = None) -> RefreshReport:
-    """Refresh the data dir from the live API (default) or a recorded folder; all-or-nothing publish."""
-    data_dir = config.data_dir()
+            progress: Progress | None = None, *, data_dir: Path | None = None, client=None) -> RefreshReport:
+    """Refresh the data dir from the live API (default) or a recorded folder; all-or-nothing publish.
+
+    data_dir defaults to config.data_dir(); client (an EurostatClient) lets callers tune timeouts/retries.
+    """
+    data_dir = Path(data_dir) if data_dir else config.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     offline = Path(offline) if offline else config.offline_dir()
     started = utc_now()
@@ -352,7 +355,7 @@ def refresh(offline: Path | None = None, only: list[str] | None = None, force: b
     try:
         with refresh_lock(data_dir):
             recover_interrupted_swap(data_dir)
-            report = run(data_dir, run_id, started, offline, only, force, progress or (lambda *a: None))
+            report = run(data_dir, run_id, started, offline, only, force, progress or (lambda *a: None), client)
     except RefreshLocked:
         raise
     except BaseException as err:
@@ -365,10 +368,13 @@ def refresh(offline: Path | None = None, only: list[str] | None = None, force: b
 
 
 def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: list[str] | None,
-        force: bool, progress: Progress) -> RefreshReport:
+        force: bool, progress: Progress, client=None) -> RefreshReport:
     """One locked refresh run."""
     catalogue = load_catalogue()
-    source = OfflineSource(offline, catalogue, data_dir / "raw") if offline else LiveSource(catalogue, data_dir / "raw")
+    if offline:
+        source = OfflineSource(offline, catalogue, data_dir / "raw")
+    else:
+        source = LiveSource(catalogue, data_dir / "raw", client)
     report = RefreshReport(run_id, source.name, data_dir, data_dir / DATABASE_NAME, started,
                            skipped_files=source.skipped())
     unknown = sorted(set(only or []) - set(catalogue.datasets))
