@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.data import queries
+from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard.figures import common
 from dashboard.state import State
@@ -56,6 +57,7 @@ def render(name: str, state: State) -> go.Figure:
     return chart.figure(chart.data(state), state)
 
 
+@cached
 def meta(indicator_id: str) -> dict:
     """Everything a figure needs to label one indicator: title, unit, source line, target, average method."""
     entry = queries.indicator(indicator_id)
@@ -78,12 +80,20 @@ def meta(indicator_id: str) -> dict:
     }
 
 
+class Meta(dict):
+    """Chart metadata; pandas deep-copies attrs on every operation, so this dict hands out itself instead."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def with_meta(df: pd.DataFrame, meta_: dict) -> pd.DataFrame:
     """Attach chart metadata to a frame (figures read df.attrs['meta'])."""
-    df.attrs["meta"] = meta_
+    df.attrs["meta"] = Meta(meta_)
     return df
 
 
+@cached
 def _annual(indicator_id: str) -> pd.DataFrame:
     """All annual values of the indicator plus the BSR average as geo BSR_AVG."""
     frame = queries.indicator_frame(indicator_id)[["geo", "year", "period", "value", "flags"]]
@@ -148,7 +158,7 @@ def map_data(state: State) -> pd.DataFrame:
 def scorecard_data(state: State) -> pd.DataFrame:
     """Headline indicators x (peers, added countries, EU27, BSR average): latest value, 5-year change, vs EU27."""
     columns = list(dict.fromkeys([*state.geos, EU27, BSR_AVERAGE]))
-    rows = [row for ind in queries.headline_indicators() for row in _scorecard_rows(ind, columns)]
+    rows = [row for ind in queries.headline_indicators() for row in _scorecard_rows(ind, tuple(columns))]
     df = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     return with_meta(df, {"title": "Headline indicators: latest year against the EU27",
                           "source": _scorecard_source(), "names": queries.geo_names(), "columns": columns,
@@ -161,30 +171,31 @@ SCORECARD_COLUMNS = ["indicator", "title", "unit", "year", "geo", "value", "flag
 TOLERANCE = 0.02  # within 2 % of the EU27 value counts as "about the same"
 
 
-def _scorecard_rows(indicator_id: str, columns: list[str]) -> list[dict]:
-    """One scorecard row per column geo for one indicator at its latest year."""
+@cached
+def _scorecard_rows(indicator_id: str, columns: tuple[str, ...]) -> list[dict]:
+    """One scorecard row per column geo for one indicator at its latest year (cached per indicator and columns)."""
     m = meta(indicator_id)
     df = _annual(indicator_id)
     year = queries.latest_year(indicator_id)
-    at_year = df[df["year"] == year].set_index("geo")
-    eu_value = at_year["value"].get(EU27)
+    cells = {(g, int(y)): (None if pd.isna(v) else float(v), f)
+             for g, y, v, f in zip(df["geo"], df["year"], df["value"], df["flags"])}
+    eu_value = cells.get((EU27, year), (None, None))[0]
+    target = m["target_2030"]
     rows = []
     for geo in columns:
-        history = df[(df["geo"] == geo) & df["value"].notna() & (df["year"] > year - 6)].sort_values("year")
-        value = at_year["value"].get(geo)
-        value = None if value is None or pd.isna(value) else float(value)
-        base = history[history["year"] <= year - 5].tail(1)
-        change = None if value is None or base.empty else value - float(base["value"].iloc[0])
-        target = m["target_2030"]
+        value, flags = cells.get((geo, year), (None, None))
+        history = [(y, cells[(geo, y)][0]) for y in range(year - 5, year + 1)
+                   if (geo, y) in cells and cells[(geo, y)][0] is not None]
+        base = [(y, v) for y, v in history if y <= year - 5]
+        change = None if value is None or not base else value - base[-1][1]
         rows.append({
             "indicator": indicator_id, "title": m["title"], "unit": m["unit"], "year": year, "geo": geo,
-            "value": value, "flags": at_year["flags"].get(geo) if geo in at_year.index else None,
-            "eu27": eu_value, "diff_vs_eu27": None if value is None or eu_value is None or pd.isna(eu_value) else value - eu_value,
+            "value": value, "flags": flags, "eu27": eu_value,
+            "diff_vs_eu27": None if value is None or eu_value is None else value - eu_value,
             "position": _position(value, eu_value, m["higher_is_better"]),
-            "change_5y": change, "base_year": None if base.empty else int(base["year"].iloc[0]),
+            "change_5y": change, "base_year": base[-1][0] if base else None,
             "target_2030": target, "distance_to_target": None if value is None or target is None else target - value,
-            "higher_is_better": m["higher_is_better"],
-            "spark": [None if pd.isna(v) else float(v) for v in history["value"]],
+            "higher_is_better": m["higher_is_better"], "spark": [v for _, v in history],
         })
     return rows
 

@@ -12,6 +12,14 @@ from dashboard.figures import common
 TOPOJSON_URL = "/assets/topojson/"
 GRAPH_CONFIG = {"topojsonURL": TOPOJSON_URL}
 GEOMETRY_NOTE = "Boundaries: Natural Earth (public domain), via plotly.js (MIT)."
+GEO_LAYOUT = {
+    "scope": "world", "resolution": 50,
+    "projection": {"type": "azimuthal equal area", "rotation": {"lon": 15, "lat": 52}},
+    "lonaxis": {"range": [-25, 45]}, "lataxis": {"range": [34, 72]},
+    "showcountries": True, "countrycolor": "#ffffff", "showland": True, "landcolor": "#e6e6e6",
+    "showocean": True, "oceancolor": "#f4f8fb", "showlakes": False, "showframe": False, "showcoastlines": False,
+    "fitbounds": False,
+}
 
 
 def figure(df: pd.DataFrame, state=None) -> go.Figure:
@@ -20,37 +28,31 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     title = f"{meta['title']}, {meta['year']}"
     if df.empty:
         return common.empty_figure("No values for this year.", title=title)
-    fig = go.Figure([_values(df, meta), _bsr_outline(df[df["is_bsr"]])])
-    fig.update_geos(
-        scope="world", resolution=50, projection={"type": "azimuthal equal area", "rotation": {"lon": 15, "lat": 52}},
-        lonaxis={"range": [-25, 45]}, lataxis={"range": [34, 72]}, showcountries=True, countrycolor="#ffffff",
-        showland=True, landcolor="#e6e6e6", showocean=True, oceancolor="#f4f8fb", showlakes=False,
-        showframe=False, showcoastlines=False, fitbounds=False,
-    )
     flagged = df[df["flags"].notna()]
     note = "" if flagged.empty else " · flagged: " + ", ".join(f"{g} {f}" for g, f in zip(flagged["geo"], flagged["flags"]))
-    fig = common.finish(fig, title=title, unit=meta["unit"], source=f"{meta['source']}{note} · {GEOMETRY_NOTE}",
-                        flags=df["flags"], height=600)
-    fig.update_layout(margin={"l": 10, "r": 10})
-    return fig
+    layout = {"geo": GEO_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 120}}
+    return common.make_figure([_values(df, meta), _bsr_outline(df[df["is_bsr"]])], layout, title=title,
+                              unit=meta["unit"], source=f"{meta['source']}{note} · {GEOMETRY_NOTE}",
+                              flags=df["flags"], height=600)
 
 
-def _values(df: pd.DataFrame, meta: dict) -> go.Choropleth:
+def _values(df: pd.DataFrame, meta: dict) -> dict:
     """The coloured countries."""
-    return go.Choropleth(
-        locations=df["iso3"], z=df["value"], locationmode="ISO-3", colorscale=colours.SEQUENTIAL,
-        reversescale=not meta["higher_is_better"], marker={"line": {"color": "white", "width": 0.5}},
-        colorbar={"title": {"text": meta["unit_label"]}, "thickness": 14},
-        customdata=[[n, common.flag_letters(f), common.hover_flags(f)] for n, f in zip(df["name"], df["flags"])],
-        hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{z:.1f}} {meta['unit_label']}%{{customdata[2]}}<extra></extra>",
-        name=meta["title"],
-    )
+    return {
+        "type": "choropleth", "locations": df["iso3"].tolist(), "z": df["value"].astype(float).tolist(),
+        "locationmode": "ISO-3", "colorscale": colours.SEQUENTIAL, "reversescale": not meta["higher_is_better"],
+        "marker": {"line": {"color": "white", "width": 0.5}},
+        "colorbar": {"title": {"text": meta["unit_label"]}, "thickness": 14},
+        "customdata": [[n, common.flag_letters(f), common.hover_flags(f)] for n, f in zip(df["name"], df["flags"])],
+        "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{z:.1f}} {meta['unit_label']}%{{customdata[2]}}<extra></extra>",
+        "name": meta["title"],
+    }
 
 
-def _bsr_outline(bsr: pd.DataFrame) -> go.Choropleth:
+def _bsr_outline(bsr: pd.DataFrame) -> dict:
     """The Baltic Sea Region countries drawn again, transparent, with a heavy outline."""
-    return go.Choropleth(
-        locations=bsr["iso3"], z=[0] * len(bsr), locationmode="ISO-3", showscale=False,
-        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], hoverinfo="skip",
-        marker={"line": {"color": "#000000", "width": 2.2}}, name="Baltic Sea Region",
-    )
+    return {
+        "type": "choropleth", "locations": bsr["iso3"].tolist(), "z": [0] * len(bsr), "locationmode": "ISO-3",
+        "showscale": False, "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "hoverinfo": "skip",
+        "marker": {"line": {"color": "#000000", "width": 2.2}}, "name": "Baltic Sea Region",
+    }

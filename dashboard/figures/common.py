@@ -63,34 +63,79 @@ def flag_legend_text(flag_strings) -> str:
     return "Flags: " + " · ".join(parts) + note
 
 
-def finish(fig: go.Figure, *, title: str, unit: str | None, source: str, flags=(), height: int = 480) -> go.Figure:
-    """Apply the house layout: title, unit on the value axis, source line and flag legend under the plot."""
+def house_layout(*, title: str, unit: str | None, source: str, flags=(), height: int = 480) -> dict:
+    """The house layout as a plain dict: title, fonts, margins, source line and flag legend under the plot."""
     legend = flag_legend_text(flags)
     notes = [source] + ([legend] if legend else [])
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
-        template="plotly_white",
-        font={"family": FONT, "size": 13},
-        height=height,
-        margin={"l": 60, "r": 30, "t": 70, "b": 70 + 18 * len(notes)},
-        meta={"unit": unit, "source": source, "flag_legend": legend},
-    )
-    for i, text in enumerate(notes):
-        fig.add_annotation(
-            text=text, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-            yshift=-45 - 18 * i, showarrow=False, font={"size": 11, "color": "#444"},
-            name="source" if i == 0 else "flag-legend",
-        )
+    annotations = [
+        {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
+         "yshift": -45 - 18 * i, "showarrow": False, "font": {"size": 11, "color": "#444"},
+         "name": "source" if i == 0 else "flag-legend"}
+        for i, text in enumerate(notes)
+    ]
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        "template": template(),
+        "font": {"family": FONT, "size": 13},
+        "height": height,
+        "margin": {"l": 60, "r": 30, "t": 70, "b": 70 + 18 * len(notes)},
+        "meta": {"unit": unit, "source": source, "flag_legend": legend},
+        "annotations": annotations,
+    }
+
+
+def finish(fig: go.Figure, *, title: str, unit: str | None, source: str, flags=(), height: int = 480) -> go.Figure:
+    """Apply the house layout to a go.Figure (keeps the figure's own annotations; adds source and flag legend)."""
+    layout = house_layout(title=title, unit=unit, source=source, flags=flags, height=height)
+    notes = layout.pop("annotations")
+    fig.update_layout(layout)
+    for note in notes:
+        fig.add_annotation(note)
     return fig
+
+
+def make_figure(traces: list[dict], layout: dict, *, title: str, unit: str | None, source: str, flags=(),
+                height: int = 480, shapes=(), annotations=()) -> go.Figure:
+    """Build a figure from plain dicts without plotly's per-property validation (tests validate instead: fast)."""
+    house = house_layout(title=title, unit=unit, source=source, flags=flags, height=height)
+    house["annotations"] = list(annotations) + house["annotations"]
+    house["shapes"] = list(shapes)
+    return go.Figure(data=traces, layout={**house, **layout}, _validate=False)
+
+
+def reference_line(y: float, *, colour: str, dash: str, label: str, position: str = "right",
+                   above: bool = True) -> tuple[dict, dict]:
+    """A labelled horizontal line across the plot (shape, annotation) as dicts."""
+    shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+             "line": {"color": colour, "dash": dash, "width": 2}, "layer": "above", "name": label}
+    note = {"text": label, "xref": "paper", "x": 1 if position == "right" else 0, "yref": "y", "y": y,
+            "xanchor": position, "yanchor": "bottom" if above else "top", "showarrow": False,
+            "font": {"color": colour, "size": 11}, "bgcolor": "rgba(255,255,255,0.75)"}
+    return shape, note
+
+
+_TEMPLATE: dict | None = None
+
+
+def template() -> dict:
+    """plotly_white as a plain dict (resolved once; naming a template by string costs ~20 ms per figure)."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        import plotly.io as pio
+
+        _TEMPLATE = pio.templates["plotly_white"].to_plotly_json()
+    return _TEMPLATE
 
 
 def empty_figure(message: str, *, title: str = "") -> go.Figure:
     """A blank chart with a message in the middle (no data for this selection)."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 15})
-    fig.update_layout(title={"text": title, "x": 0}, template="plotly_white", xaxis={"visible": False},
-                      yaxis={"visible": False}, height=360, font={"family": FONT})
-    return fig
+    layout = {
+        "title": {"text": title, "x": 0}, "template": template(), "height": 360, "font": {"family": FONT},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "meta": {"empty": True},
+        "annotations": [{"text": message, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False,
+                         "font": {"size": 15}, "name": "empty"}],
+    }
+    return go.Figure(data=[], layout=layout, _validate=False)
 
 
 def unit_label(unit: str | None) -> str:

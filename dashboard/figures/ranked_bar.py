@@ -17,54 +17,53 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     bars = df[df["rank"].notna() & df["value"].notna()]
     if bars.empty:
         return common.empty_figure("No values for this year.", title=title)
-    fig = go.Figure(_bars(bars, meta))
-    refs = df[df["geo"].isin([EU27, BSR_AVERAGE]) & df["value"].notna()].set_index("geo")
-    for geo in (EU27, BSR_AVERAGE):
-        if geo in refs.index:
-            _reference_line(fig, geo, refs.loc[geo], meta)
+    shapes, notes = [], []
+    refs = df[df["geo"].isin([EU27, BSR_AVERAGE]) & df["value"].notna()]
+    for row in refs.itertuples(index=False):
+        shape, note = common.reference_line(row.value, colour=colours.colour_for(row.geo),
+                                            dash=colours.dash_for(row.geo), label=_reference_label(row, meta),
+                                            above=row.geo == EU27)
+        shapes.append(shape), notes.append(note)
     if meta.get("target_2030") is not None:
-        fig.add_hline(y=meta["target_2030"], line={"color": colours.TARGET, "dash": "dot", "width": 2},
-                      annotation_text=f"{meta.get('target_label') or '2030 target'}: {meta['target_2030']:g}",
-                      annotation_position="top left", annotation_font_color=colours.TARGET)
-    fig.update_xaxes(type="category", tickangle=-60, title=None)
-    fig.update_yaxes(title=meta["unit_label"], rangemode="tozero")
-    flags_seen = list(df["flags"])
-    if meta.get("no_data"):
-        flags_seen = flags_seen  # missing countries are named in the source note, not drawn as zero
-    fig = common.finish(fig, title=title, unit=meta["unit"], source=_source(meta), flags=flags_seen, height=520)
-    fig.update_layout(showlegend=False, bargap=0.25)
-    return fig
+        label = f"{meta.get('target_label') or '2030 target'}: {meta['target_2030']:g}"
+        shape, note = common.reference_line(meta["target_2030"], colour=colours.TARGET, dash="dot", label=label,
+                                            position="left")
+        shapes.append(shape), notes.append(note)
+    layout = {
+        "xaxis": {"type": "category", "tickangle": -60},
+        "yaxis": {"title": {"text": meta["unit_label"]}, "rangemode": "tozero"},
+        "showlegend": False, "bargap": 0.25,
+    }
+    return common.make_figure([_bars(bars, meta)], layout, title=title, unit=meta["unit"], source=_source(meta),
+                              flags=df["flags"], height=520, shapes=shapes, annotations=notes)
 
 
-def _bars(bars: pd.DataFrame, meta: dict) -> go.Bar:
-    """One bar per country: BSR in its own colour, others grey; e/p/u bars hatched; flag letters on top."""
+def _bars(bars: pd.DataFrame, meta: dict) -> dict:
+    """One bar per country: BSR and chosen countries in their colour, others grey; e/p/u hatched; flags on top."""
     colour = [colours.colour_for(g) if (b or s) else colours.MUTED
               for g, b, s in zip(bars["geo"], bars["is_bsr"], bars["is_selected"])]
-    return go.Bar(
-        x=bars["name"], y=bars["value"], marker={
-            "color": colour, "line": {"color": colour, "width": 1.5},
-            "pattern": {"shape": ["/" if common.is_hollow(f) else "" for f in bars["flags"]], "fillmode": "overlay",
-                        "fgcolor": "white", "size": 6},
-        },
-        text=[common.flag_letters(f) for f in bars["flags"]], textposition="outside", cliponaxis=False,
-        customdata=[[g, common.hover_flags(f)] for g, f in zip(bars["geo"], bars["flags"])],
-        hovertemplate=f"<b>%{{x}}</b> (%{{customdata[0]}})<br>%{{y:.1f}} {meta['unit_label']}%{{customdata[1]}}<extra></extra>",
-        name=meta["title"],
-    )
+    flags = bars["flags"].tolist()
+    return {
+        "type": "bar", "x": bars["name"].tolist(), "y": bars["value"].astype(float).tolist(),
+        "marker": {"color": colour, "line": {"color": colour, "width": 1.5},
+                   "pattern": {"shape": ["/" if common.is_hollow(f) else "" for f in flags], "fillmode": "overlay",
+                               "fgcolor": "white", "size": 6}},
+        "text": [common.flag_letters(f) for f in flags], "textposition": "outside", "cliponaxis": False,
+        "customdata": [[g, common.hover_flags(f)] for g, f in zip(bars["geo"], flags)],
+        "hovertemplate": f"<b>%{{x}}</b> (%{{customdata[0]}})<br>%{{y:.1f}} {meta['unit_label']}%{{customdata[1]}}<extra></extra>",
+        "name": meta["title"],
+    }
 
 
-def _reference_line(fig: go.Figure, geo: str, row: pd.Series, meta: dict) -> None:
-    """EU27 (black, solid) or BSR average (grey, dashed) across the bars, labelled with its value."""
-    label = "EU27" if geo == EU27 else f"BSR average ({meta['average_method'].split(' of the')[0]})"
-    flag = common.flag_letters(row["flags"])
-    fig.add_hline(y=row["value"], line={"color": colours.colour_for(geo), "dash": colours.dash_for(geo), "width": 2},
-                  annotation_text=f"{label}: {row['value']:.1f}{' ' + flag if flag else ''}",
-                  annotation_position="top right" if geo == EU27 else "bottom right",
-                  annotation_font_color=colours.colour_for(geo))
+def _reference_label(row, meta: dict) -> str:
+    """'EU27: 91.2' or 'BSR average (unweighted mean ...): 90.1 e'."""
+    label = "EU27" if row.geo == EU27 else f"BSR average ({meta['average_method'].split(' of the')[0]})"
+    flag = common.flag_letters(row.flags)
+    return f"{label}: {row.value:.1f}{' ' + flag if flag else ''}"
 
 
 def _source(meta: dict) -> str:
-    """Source line plus the countries that have no value this year (missing is shown as missing)."""
+    """Source line plus the countries that have no value this year (missing is shown as missing, not zero)."""
     if not meta.get("no_data"):
         return meta["source"]
     return f"{meta['source']} · no data: {', '.join(meta['no_data'])}"

@@ -19,41 +19,37 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     columns = [c for c in meta["columns"] if c in set(df["geo"])]
     rows = list(dict.fromkeys(df["indicator"]))
     titles = dict(zip(df["indicator"], df["title"]))
-    grid = df.set_index(["indicator", "geo"], drop=False)
-    z, text, custom = [], [], []
-    for ind in rows:
-        z.append([_score(grid, ind, geo) for geo in columns])
-        text.append([cell_text(grid.loc[(ind, geo)]) if (ind, geo) in grid.index else "" for geo in columns])
-        custom.append([_custom(grid, ind, geo) for geo in columns])
-    heat = go.Heatmap(
-        z=z, x=[meta["names"].get(c, c) for c in columns], y=[titles[i] for i in rows], text=text, texttemplate="%{text}",
-        customdata=custom, colorscale=[[0, colours.WORSE], [0.5, colours.NEUTRAL], [1, colours.BETTER]],
-        zmin=-1, zmax=1, showscale=False, xgap=2, ygap=2,
-        hovertemplate="<b>%{y}</b><br>%{x}: %{customdata[2]}<extra></extra>",
-    )
-    fig = go.Figure(heat)
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(side="top")
-    return common.finish(fig, title=meta["title"], unit=None, source=meta["source"], flags=df["flags"],
-                         height=140 + 48 * len(rows))
+    grid = {(r["indicator"], r["geo"]): r for r in df.to_dict("records")}
+    z = [[_score(grid.get((ind, geo))) for geo in columns] for ind in rows]
+    text = [[cell_text(grid[(ind, geo)]) if (ind, geo) in grid else "" for geo in columns] for ind in rows]
+    custom = [[_custom(grid.get((ind, geo)), geo) for geo in columns] for ind in rows]
+    heat = {
+        "type": "heatmap", "z": z, "x": [meta["names"].get(c, c) for c in columns], "y": [titles[i] for i in rows],
+        "text": text, "texttemplate": "%{text}", "customdata": custom,
+        "colorscale": [[0, colours.WORSE], [0.5, colours.NEUTRAL], [1, colours.BETTER]],
+        "zmin": -1, "zmax": 1, "showscale": False, "xgap": 2, "ygap": 2,
+        "hovertemplate": "<b>%{y}</b><br>%{x}: %{customdata[2]}<extra></extra>",
+    }
+    layout = {"yaxis": {"autorange": "reversed"}, "xaxis": {"side": "top"}}
+    return common.make_figure([heat], layout, title=meta["title"], unit=None, source=meta["source"],
+                              flags=df["flags"], height=140 + 48 * len(rows))
 
 
-def _score(grid: pd.DataFrame, indicator_id: str, geo: str):
+def _score(cell: dict | None):
     """-1 worse, 0 about the same / reference, 1 better than EU27; None (blank) when missing."""
-    if (indicator_id, geo) not in grid.index:
+    if cell is None:
         return None
-    return POSITION_SCORE[grid.loc[(indicator_id, geo)]["position"]] if geo != colours.EU27 else 0
+    return 0 if cell["geo"] == colours.EU27 else POSITION_SCORE[cell["position"]]
 
 
-def _custom(grid: pd.DataFrame, indicator_id: str, geo: str) -> list:
+def _custom(cell: dict | None, geo: str) -> list:
     """[indicator id, geo, hover text] for a cell (the page turns a click into a link)."""
-    if (indicator_id, geo) not in grid.index:
+    if cell is None:
         return ["", geo, "no data"]
-    row = grid.loc[(indicator_id, geo)]
-    return [row["indicator"], geo, describe(row)]
+    return [cell["indicator"], geo, describe(cell)]
 
 
-def cell_text(row: pd.Series) -> str:
+def cell_text(row) -> str:
     """'83.2 e ▲' — value, flags as published, direction of the 5-year change; ':' when missing."""
     if row["value"] is None or pd.isna(row["value"]):
         return ":"
@@ -68,7 +64,7 @@ def trend_arrow(change) -> str:
     return ARROWS[0] if abs(change) < 0.5 else ARROWS[1 if change > 0 else -1]
 
 
-def describe(row: pd.Series) -> str:
+def describe(row) -> str:
     """Hover text: value and flags, difference to EU27, 5-year change, distance to the 2030 target."""
     if row["value"] is None or pd.isna(row["value"]):
         return f"no data for {int(row['year'])}"

@@ -52,13 +52,13 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
                               [html.Th(meta["names"].get(c, c), title=c) for c in columns]))
     rows = []
     for indicator_id, group in df.groupby("indicator", sort=False):
-        cells = group.set_index("geo", drop=False)
+        cells = {r["geo"]: r for r in group.to_dict("records")}
         first = group.iloc[0]
         row = [html.Th(dcc.Link(first["title"], href=href(State(page="/compare", indicator=indicator_id,
                                                                 geos=state.geos, year=int(first["year"]))))),
                html.Td(str(int(first["year"])))]
         for geo in columns:
-            cell = cells.loc[geo]
+            cell = cells[geo]
             row.append(html.Td(dcc.Link(scorecard.cell_text(cell), href=cell_href(indicator_id, geo, state)),
                                className=f"score score-{cell['position']}",
                                title=scorecard.describe(cell).replace("<br>", "\n")))
