@@ -8,6 +8,8 @@ from dashboard.data import queries
 from dashboard.data.connection import cached, query
 
 EU27 = queries.EU27
+# The DESI editions up to 2020 publish the EU28 average, not EU27_2020; it is the reference when EU27 is absent.
+EU_REFERENCES = (EU27, "EU28")
 RANK_EXTRA = "NO"  # Norway is ranked with the EU27 members where it reports (the DIGINNO peer group includes it)
 CHANGE_YEARS = 5
 
@@ -63,17 +65,23 @@ _PROFILE_SQL = """
 SELECT v.indicator, v.geo, v.year, v.value, v.flags
 FROM indicator_values v JOIN geo g ON g.code = v.geo
 WHERE v.value IS NOT NULL AND v.year IS NOT NULL
-  AND (coalesce(g.is_eu27, false) OR NOT coalesce(g.is_aggregate, false) OR v.geo = ?)
+  AND (NOT coalesce(g.is_aggregate, false) OR v.geo = ANY(?))
 QUALIFY row_number() OVER (PARTITION BY v.indicator, v.geo, v.year ORDER BY v.period DESC) = 1
 ORDER BY v.indicator, v.geo, v.year
 """
+PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "geo", "year", "value", "flags",
+                   "reference", "eu27", "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among",
+                   "change_5y", "change_from", "gap_pct"]
 
 
 @cached
 def annual_country_values() -> pd.DataFrame:
-    """One value per indicator, single country (plus EU27) and year — the table every profile is cut from."""
-    df = query(_PROFILE_SQL, [EU27])
+    """One value per indicator, single country (plus the EU references) and year: what every profile is cut from."""
+    df = query(_PROFILE_SQL, [list(EU_REFERENCES)])
+    for column in ("indicator", "geo"):
+        df[column] = df[column].astype(object)  # plain objects: the per-country loops index them many times
     df["year"] = df["year"].astype(int)
+    df["value"] = df["value"].astype(float)
     df["flags"] = df["flags"].astype(object).where(df["flags"].notna(), None)
     return df
 
@@ -85,108 +93,113 @@ def eu27_members() -> frozenset[str]:
     return frozenset(geo.loc[geo["is_eu27"] & ~geo["is_aggregate"], "code"])
 
 
-def direction_of(entry: dict) -> int:
-    """+1 when higher is better, -1 when lower is better, 0 when the catalogue gives no direction."""
-    value = entry.get("higher_is_better")
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return 0
-    return 1 if bool(value) else -1
-
-
 @cached
-def raw_directions() -> dict[str, int]:
-    """Indicator id -> direction from the catalogue as stored (NULL stays 'no direction')."""
+def directions() -> dict[str, int]:
+    """Indicator id -> +1 (higher is better) or -1 (lower is better); 0 when the catalogue stores no direction."""
     df = query("SELECT id, higher_is_better FROM catalogue")
-    return {row.id: direction_of({"higher_is_better": None if pd.isna(row.higher_is_better) else row.higher_is_better})
+    return {row.id: 0 if pd.isna(row.higher_is_better) else (1 if bool(row.higher_is_better) else -1)
             for row in df.itertuples()}
 
 
-def _rank(values: pd.DataFrame, geo: str, direction: int) -> tuple[int | None, int]:
-    """1-based rank of `geo` among `values` (best first; ties share the better rank) and the number ranked."""
-    if geo not in set(values["geo"]):
-        return None, len(values)
-    ascending = direction < 0  # with no direction, rank 1 is the highest value
-    ranks = values["value"].rank(method="min", ascending=ascending)
-    return int(ranks[values["geo"] == geo].iloc[0]), len(values)
-
-
-def _ranking_pool(year_values: pd.DataFrame, geo: str, members: frozenset[str]) -> tuple[pd.DataFrame, str]:
-    """The countries a value is ranked among in one year, and how to say which they are."""
-    pool = set(members)
-    extra = [code for code in (RANK_EXTRA, geo) if code not in members and code != EU27]
-    present = set(year_values["geo"])
-    added = [code for code in dict.fromkeys(extra) if code in present]
-    pool |= set(added)
-    label = "EU27" + "".join(f" + {code}" for code in added)
-    return year_values[year_values["geo"].isin(pool)], label
-
-
-def _bsr_value(indicator_id: str, year: int) -> tuple[float | None, str | None]:
-    """The BSR average of an indicator in one year (value, flags), or (None, None) when too few peers report."""
-    avg = queries.bsr_average(indicator_id)
-    row = avg[avg["year"] == year]
-    if row.empty:
-        return None, None
-    return float(row["value"].iloc[0]), row["flags"].iloc[0]
-
-
-def _profile_row(entry: dict, frame: pd.DataFrame, geo: str, members: frozenset[str], direction: int) -> dict | None:
-    """One indicator of a country's profile at the latest year both the country and EU27 have a value."""
-    mine = frame[frame["geo"] == geo].set_index("year")
-    eu = frame[frame["geo"] == EU27].set_index("year")
-    common_years = sorted(set(mine.index) & set(eu.index))
-    if not common_years:
-        return None
-    year = common_years[-1]
-    value, eu_value = float(mine.at[year, "value"]), float(eu.at[year, "value"])
-    pool, pool_label = _ranking_pool(frame[frame["year"] == year], geo, members)
-    rank, ranked = _rank(pool, geo, direction)
-    bsr, bsr_flags = _bsr_value(entry["id"], year)
-    before = year - CHANGE_YEARS
-    change = value - float(mine.at[before, "value"]) if before in mine.index else None
-    return {
-        "indicator": entry["id"], "title": entry.get("title") or entry["id"], "theme": entry.get("theme") or "other",
-        "unit": entry.get("unit"), "dataset": entry.get("dataset"), "direction": direction, "year": int(year),
-        "value": value, "flags": mine.at[year, "flags"], "eu27": eu_value, "eu27_flags": eu.at[year, "flags"],
-        "bsr": bsr, "bsr_flags": bsr_flags, "rank": rank, "ranked": ranked, "rank_among": pool_label,
-        "change_5y": change, "change_from": before if change is not None else None,
-        "gap_pct": position_vs_eu(value, eu_value, direction),
-    }
-
-
 def position_vs_eu(value: float, eu_value: float, direction: int) -> float | None:
-    """How far the country is ahead of EU27, in % of the EU27 value, signed so that positive is better."""
-    if direction == 0 or eu_value == 0 or eu_value is None or np.isnan(eu_value):
+    """How far a value is ahead of the EU reference, in % of that reference, signed so that positive is better."""
+    if direction == 0 or eu_value is None or np.isnan(eu_value) or eu_value == 0:
         return None
     return direction * (value - eu_value) / abs(eu_value) * 100.0
 
 
-PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "year", "value", "flags", "eu27",
-                   "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among", "change_5y", "change_from",
-                   "gap_pct"]
+def _pool_label(members_reporting: int, members: int, extra: list[str]) -> str:
+    """'EU27', 'EU27 (25 of 27 reporting)', plus ' + NO' etc. for the countries ranked beside the members."""
+    label = "EU27" if members_reporting == members else f"EU27 ({members_reporting} of {members} reporting)"
+    return label + "".join(f" + {code}" for code in extra)
+
+
+def _references(values: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator and year the EU reference value: EU27_2020 when the indicator publishes it, else EU28."""
+    refs = values[values["geo"].isin(EU_REFERENCES)]
+    chosen = refs.groupby("indicator")["geo"].agg(lambda g: next(c for c in EU_REFERENCES if c in set(g)))
+    refs = refs[refs["geo"] == refs["indicator"].map(chosen)]
+    return refs.rename(columns={"geo": "reference", "value": "eu27", "flags": "eu27_flags"})
+
+
+def _latest_common(singles: pd.DataFrame, refs: pd.DataFrame) -> pd.DataFrame:
+    """Each country's value per indicator at the latest year in which it and the EU reference both have one."""
+    both = singles.merge(refs, on=["indicator", "year"], how="inner")
+    return both.sort_values("year").drop_duplicates(["indicator", "geo"], keep="last").reset_index(drop=True)
+
+
+def _ranks(rows: pd.DataFrame, singles: pd.DataFrame, members: frozenset[str]) -> pd.DataFrame:
+    """Rank (best first, ties share the better rank) and pool size of each row among EU27 members + NO that year."""
+    standard = members | {RANK_EXTRA}
+    pool = singles.loc[singles["geo"].isin(standard), ["indicator", "year", "geo", "value"]]
+    pairs = rows[["indicator", "geo", "year", "value", "direction"]].merge(pool, on=["indicator", "year"],
+                                                                          suffixes=("", "_other"))
+    sign = pairs["direction"].replace(0, 1)  # with no direction, rank 1 is the highest value
+    pairs["better"] = pairs["value_other"] * sign > pairs["value"] * sign
+    pairs["member"] = pairs["geo_other"].isin(members)
+    pairs["norway"] = pairs["geo_other"] == RANK_EXTRA
+    counted = pairs.groupby(["indicator", "geo"]).agg(better=("better", "sum"), pool=("better", "size"),
+                                                      reporting=("member", "sum"), norway=("norway", "any"))
+    out = rows.join(counted, on=["indicator", "geo"])
+    own = (~out["geo"].isin(standard)).astype(int)  # a country outside the standard pool is ranked beside it
+    out["rank"] = (out["better"].fillna(0) + 1).astype(int)
+    out["ranked"] = (out["pool"].fillna(0) + own).astype(int)
+    out["rank_among"] = [_pool_label(int(r), len(members), ([RANK_EXTRA] if n else []) + ([g] if o else []))
+                         for r, n, g, o in zip(out["reporting"].fillna(0), out["norway"].fillna(False), out["geo"], own)]
+    return out.drop(columns=["better", "pool", "reporting", "norway"])
+
+
+def _changes(rows: pd.DataFrame, singles: pd.DataFrame) -> pd.DataFrame:
+    """The change of each row's value over CHANGE_YEARS years (NaN when the earlier value is missing)."""
+    earlier = singles[["indicator", "geo", "year", "value"]].rename(columns={"value": "earlier"})
+    earlier = earlier.assign(year=earlier["year"] + CHANGE_YEARS)
+    out = rows.merge(earlier, on=["indicator", "geo", "year"], how="left")
+    out["change_5y"] = out["value"] - out["earlier"]
+    out["change_from"] = (out["year"] - CHANGE_YEARS).where(out["change_5y"].notna())
+    return out.drop(columns=["earlier"])
+
+
+def _bsr_table(indicator_ids) -> pd.DataFrame:
+    """The BSR average (indicator, year, bsr, bsr_flags) of each indicator, from the shared definition."""
+    frames = [queries.bsr_average(i)[["year", "value", "flags"]].assign(indicator=i) for i in indicator_ids]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["indicator", "year", "bsr", "bsr_flags"])
+    table = pd.concat(frames, ignore_index=True).rename(columns={"value": "bsr", "flags": "bsr_flags"})
+    table["year"] = table["year"].astype(int)
+    return table
 
 
 @cached
-def country_profile(geo: str) -> pd.DataFrame:
-    """Every indicator with data for `geo` against EU27 and the BSR average, its rank, and its 5-year change."""
+def all_profiles() -> pd.DataFrame:
+    """Every country's profile rows at once (computed once per database version; pages slice one country)."""
     values = annual_country_values()
-    members = eu27_members()
-    directions = raw_directions()
-    cat = queries.catalogue()
-    rows = []
-    for indicator_id, frame in values.groupby("indicator", sort=True):
-        match = cat[cat["id"] == indicator_id]
-        if match.empty:
-            continue
-        entry = match.iloc[0].to_dict()
-        row = _profile_row(entry, frame, geo, members, directions.get(indicator_id, 0))
-        if row is not None:
-            rows.append(row)
-    return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
+    cat = queries.catalogue().set_index("id")
+    values = values[values["indicator"].isin(cat.index)]
+    singles = values[~values["geo"].isin(EU_REFERENCES)]
+    rows = _latest_common(singles, _references(values))
+    if rows.empty:
+        return pd.DataFrame(columns=PROFILE_COLUMNS)
+    rows["direction"] = rows["indicator"].map(directions()).fillna(0).astype(int)
+    rows = _changes(_ranks(rows, singles, eu27_members()), singles)
+    rows["gap_pct"] = [position_vs_eu(v, e, d) for v, e, d in zip(rows["value"], rows["eu27"], rows["direction"])]
+    rows = rows.merge(_bsr_table(sorted(rows["indicator"].unique())), on=["indicator", "year"], how="left")
+    for column in ("title", "theme", "unit", "dataset"):
+        rows[column] = rows["indicator"].map(cat[column])
+    rows["title"] = rows["title"].fillna(rows["indicator"])
+    rows["theme"] = rows["theme"].fillna("other")
+    rows["bsr_flags"] = rows["bsr_flags"].astype(object).where(rows["bsr_flags"].notna(), None)
+    return rows[PROFILE_COLUMNS].sort_values(["geo", "theme", "indicator"]).reset_index(drop=True)
+
+
+def country_profile(geo: str) -> pd.DataFrame:
+    """Every indicator with data for `geo` against the EU reference and the BSR average, its rank and 5-year change."""
+    rows = all_profiles()
+    return rows[rows["geo"] == geo].reset_index(drop=True)
 
 
 def theme_positions(profile: pd.DataFrame) -> pd.DataFrame:
-    """Mean position vs EU27 per theme (positive = better than EU27), strongest first; undirected indicators left out."""
+    """Mean position vs EU per theme (positive = better than the EU), strongest first; undirected indicators left out."""
     scored = profile.dropna(subset=["gap_pct"])
     if scored.empty:
         return pd.DataFrame(columns=["theme", "mean_gap_pct", "n_indicators"])
@@ -195,9 +208,7 @@ def theme_positions(profile: pd.DataFrame) -> pd.DataFrame:
     return grouped.sort_values(["mean_gap_pct", "theme"], ascending=[False, True]).reset_index(drop=True)
 
 
+@cached
 def profile_countries() -> list[str]:
-    """Single countries a profile can be shown for: every non-aggregate geo with at least one value."""
-    values = annual_country_values()
-    geo = queries.countries()
-    singles = set(geo.loc[~geo["is_aggregate"], "code"])
-    return sorted(set(values["geo"]) & singles)
+    """Single countries a profile can be shown for (at least one indicator compared with the EU), by code."""
+    return sorted(all_profiles()["geo"].unique())

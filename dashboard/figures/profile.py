@@ -1,0 +1,131 @@
+"""Country profile: every indicator's position against the EU reference, with the BSR average beside it."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import colours
+from dashboard.figures import common
+
+BSR_AVERAGE = colours.BSR_AVERAGE
+
+
+def theme_label(theme: str) -> str:
+    """'integration_of_digital_technology' -> 'Integration of digital technology'."""
+    return str(theme).replace("_", " ").capitalize()
+
+
+def number(value, digits: int = 1) -> str:
+    """A value for text, ':' when missing (Eurostat's notation)."""
+    return ":" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+def _flagged(value, flags) -> str:
+    """'62.6 b' — a value followed by its flags exactly as published."""
+    letters = common.flag_letters(flags)
+    return f"{number(value)} {letters}".rstrip()
+
+
+def _change_text(row) -> str:
+    """'+2.8 since 2019', or why there is no five-year change."""
+    if pd.isna(row["change_5y"]):
+        return f"no value {int(row['year']) - 5} to compare"
+    return f"{row['change_5y']:+,.1f} since {int(row['change_from'])}"
+
+
+def _hover(row, name: str) -> str:
+    """Everything the profile knows about one indicator, for the country's marker."""
+    direction = {1: "higher is better", -1: "lower is better"}.get(int(row["direction"]), "no better/worse direction")
+    return (
+        f"<b>{row['title']}</b> ({row['year']}, {direction})"
+        f"<br>{name}: {_flagged(row['value'], row['flags'])} {row['unit'] or ''}{common.hover_flags(row['flags'])}"
+        f"<br>{row['reference']}: {_flagged(row['eu27'], row['eu27_flags'])}"
+        f"<br>BSR average: {_flagged(row['bsr'], row['bsr_flags'])}"
+        f"<br>Rank {row['rank']} of {row['ranked']} ({row['rank_among']})"
+        f"<br>Change over five years: {_change_text(row)}"
+    )
+
+
+def bsr_gap(df: pd.DataFrame) -> pd.Series:
+    """The BSR average's position vs the EU reference, signed like gap_pct (positive = better)."""
+    sign = df["direction"].replace(0, 1)
+    return sign * (df["bsr"] - df["eu27"]) / df["eu27"].abs() * 100.0
+
+
+def figure(df: pd.DataFrame, state=None) -> go.Figure:
+    """Dot chart: % ahead of (+) or behind (−) the EU reference per indicator, country and BSR average."""
+    meta = df.attrs.get("meta", {})
+    name = meta.get("name", meta.get("geo", ""))
+    title = f"{name}: every indicator against the EU"
+    rows = df.dropna(subset=["gap_pct"])
+    if rows.empty:
+        return common.empty_figure("No indicator of this country can be compared with the EU.", title=title)
+    rows = rows.sort_values(["theme", "title"], ascending=[False, False])
+    labels = [f"{theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
+    colour = colours.colour_for(meta.get("geo", ""))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=bsr_gap(rows), y=labels, mode="markers", name="BSR average",
+        marker={"symbol": "diamond-open", "size": 10, "color": colours.colour_for(BSR_AVERAGE)},
+        hovertemplate="BSR average: %{x:+.1f} % vs EU<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(
+        x=rows["gap_pct"], y=labels, mode="markers+text", name=name,
+        marker={"size": 12, "color": colour, "line": {"color": colour, "width": 2},
+                "symbol": [common.marker_symbol(f) for f in rows["flags"]]},
+        text=[f"#{r}/{n}" + (f" {common.flag_letters(f)}" if common.flag_letters(f) else "")
+              for r, n, f in zip(rows["rank"], rows["ranked"], rows["flags"])],
+        textposition="middle right", textfont={"size": 10},
+        hovertext=[_hover(r, name) for _, r in rows.iterrows()], hoverinfo="text",
+    ))
+    fig.add_vline(x=0, line={"color": colours.colour_for(colours.EU27), "width": 2},
+                  annotation_text="EU = 0", annotation_position="top")
+    fig.update_xaxes(title="% better (+) or worse (−) than the EU average, direction-adjusted", zeroline=False)
+    fig.update_yaxes(title=None, automargin=True)
+    flags = list(rows["flags"]) + list(rows["eu27_flags"])
+    fig = common.finish(fig, title=title, unit="% vs EU", source=meta.get("source", ""), flags=flags,
+                        height=max(420, 60 + 26 * len(rows)))
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
+    return fig
+
+
+# ---------------------------------------------------------------- data and registration
+
+def profile_data(state) -> pd.DataFrame:
+    """Profile rows of the state's one country, with its name and the source line of every dataset used."""
+    from dashboard.data import profile, queries
+
+    assert len(state.geos) == 1, f"a country profile shows exactly one country, got {state.geos}"
+    geo = state.geos[0]
+    df = profile.country_profile(geo)
+    source = sources_line(df["indicator"].unique())
+    df.attrs["meta"] = {"geo": geo, "name": queries.geo_names().get(geo, geo), "source": source, "unit": None,
+                        "title": f"Country profile: {geo}"}
+    return df
+
+
+def sources_line(indicator_ids) -> str:
+    """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI' for several indicators."""
+    from dashboard.data import queries
+
+    updates: dict[str, str | None] = {}
+    for indicator_id in indicator_ids:
+        info = queries.source_info(indicator_id)
+        for dataset in str(info["dataset"] or "").split(", "):
+            if dataset:
+                updates[dataset] = max(filter(None, [updates.get(dataset), info["source_updated"]]), default=None)
+    eurostat = [f"{d} (updated {u})" if u else d for d, u in sorted(updates.items()) if not d.startswith("desi")]
+    desi = [f"DESI export (updated {u})" if u else "DESI export" for d, u in sorted(updates.items()) if d.startswith("desi")]
+    parts = ([f"Eurostat, {', '.join(eurostat)}"] if eurostat else []) + (
+        [f"European Commission, {', '.join(desi)}"] if desi else [])
+    return "Source: " + "; ".join(parts) if parts else "Source: none (no data)"
+
+
+def _register() -> None:
+    """Add the country profile chart to the chart registry."""
+    from dashboard import charts
+
+    charts.register(charts.Chart("profile", "Country profile against the EU", "/country", profile_data, figure))
+
+
+_register()

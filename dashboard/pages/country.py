@@ -1,0 +1,92 @@
+"""Country profile page: one country, every indicator against the EU and the BSR average, rank, change, strengths."""
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from dashboard import charts, components
+from dashboard.data import profile, queries
+from dashboard.figures import profile as profile_figure
+from dashboard.state import InvalidState
+
+PATH = "/country"
+DEFAULT_GEO = "EE"
+SHOWN_AREAS = 2  # strongest and weakest themes named in the summary
+dash.register_page(__name__, path=PATH, title="Country profile — Baltic DSM Dashboard", name="Country profile",
+                   order=5)
+
+
+def layout(**query):
+    """The page for a URL query (geo = one country, view); a bad parameter gives a friendly message."""
+    asked_geo = str(query.get("geo") or "").strip()
+    return components.guarded(lambda state: build(resolve(state, asked_geo)), query, PATH,
+                              needs_indicator=False, needs_year=False)
+
+
+def resolve(state, asked_geo: str):
+    """Exactly one country that has indicators to compare with the EU (EE when the URL names none)."""
+    if not asked_geo:
+        state = state.with_(geos=(DEFAULT_GEO,))
+    if len(state.geos) != 1:
+        raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
+                           f"({', '.join(state.geos)}).")
+    geo = state.geos[0]
+    if geo not in set(profile.profile_countries()):
+        raise InvalidState(f"No indicator in this database compares {queries.geo_names().get(geo, geo)} ({geo}) "
+                           "with the EU average, so there is no profile to show.")
+    return state
+
+
+def build(state):
+    """Country control, strengths summary and the profile chart (or table) for a valid state."""
+    chart = charts.CHARTS["profile"]
+    df = chart.data(state)
+    meta = df.attrs["meta"]
+    options = [o for o in components.country_options() if o["value"] in set(profile.profile_countries())]
+    controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
+    card = components.chart_card("profile", chart.figure(df, state), table_rows(df), view=state.view,
+                                 source=meta["source"], note=components.flag_legend(queries.flags_legend()))
+    intro = (f"Each indicator at the latest year in which both {meta['name']} and the EU average have a value "
+             "(EU27; EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of "
+             "zero is better than the EU whether higher or lower values are better. Rank 1 is the best; the pool "
+             "is named for each indicator. Diamonds: the BSR average "
+             f"({queries.average_method(df['indicator'].iloc[0]) if not df.empty else 'not available'}).")
+    return components.page(f"Country profile: {meta['name']}", intro=intro, controls=controls,
+                           body=[areas_summary(df), card],
+                           state_data={"page": PATH, "geos": list(state.geos)})
+
+
+def areas_summary(df) -> html.Section:
+    """Strongest and weakest areas: themes by mean direction-adjusted position vs the EU."""
+    themes = profile.theme_positions(df)
+    if themes.empty:
+        return html.Section(html.P("No indicator with a better/worse direction to judge strengths by."),
+                            id="profile-areas", className="profile-areas")
+    strongest = themes.head(SHOWN_AREAS)
+    weakest = themes.iloc[::-1].head(SHOWN_AREAS)
+    weakest = weakest[~weakest["theme"].isin(strongest["theme"])]
+    return html.Section(id="profile-areas", className="profile-areas", children=[
+        html.Div([html.H2("Strongest areas"), _area_list(strongest, "strongest-areas")]),
+        html.Div([html.H2("Weakest areas"), _area_list(weakest, "weakest-areas")]) if not weakest.empty else "",
+    ])
+
+
+def _area_list(themes, list_id: str) -> html.Ul:
+    """One line per theme: name, mean position vs the EU, number of indicators."""
+    return html.Ul(id=list_id, children=[
+        html.Li(f"{profile_figure.theme_label(row.theme)}: {row.mean_gap_pct:+.1f} % vs EU on average "
+                f"({row.n_indicators} indicator{'s' if row.n_indicators != 1 else ''})")
+        for row in themes.itertuples()
+    ])
+
+
+def table_rows(df):
+    """Table view: one row per indicator with values, flags as published, rank and five-year change."""
+    table = df[["theme", "title", "year", "value", "flags", "reference", "eu27", "eu27_flags", "bsr", "bsr_flags",
+                "rank", "ranked", "rank_among", "change_5y", "change_from", "gap_pct"]].copy()
+    table["theme"] = table["theme"].map(profile_figure.theme_label)
+    table["change_from"] = table["change_from"].map(lambda y: None if y != y or y is None else str(int(y)))
+    return table.rename(columns={"title": "indicator", "eu27": "EU value", "eu27_flags": "EU flags",
+                                 "bsr": "BSR average", "bsr_flags": "BSR flags", "ranked": "of",
+                                 "rank_among": "ranked among", "change_5y": "change over 5 years",
+                                 "change_from": "since", "gap_pct": "% vs EU (+ better)"})
