@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -268,28 +269,46 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
 
 # ---------------------------------------------------------------- assigning indicator ids
 
-def selection_mask(table: pa.Table, selection: dict[str, str]) -> pa.ChunkedArray:
-    """Rows of an observation table that match every key of a selection (vectorised)."""
-    mask = None
-    for key, code in selection.items():
+class DimsIndex:
+    """The `dims` map column flattened once, so each (key, code) test is a vectorised scan of the entries."""
+
+    def __init__(self, table: pa.Table):
+        dims = table.column("dims").combine_chunks() if table.num_rows else pa.array([], table.schema.field("dims").type)
+        self.rows = table.num_rows
+        offsets = dims.offsets.to_numpy()
+        self.keys, self.items = dims.keys, dims.items
+        assert len(self.keys) == offsets[-1] - offsets[0], "dims keys do not line up with the map offsets"
+        # row number of every flattened (key, item) entry
+        self.parents = np.repeat(np.arange(self.rows), np.diff(offsets))
+        self.columns = {name: table.column(name) for name in COLUMN_KEYS}
+
+    def matches(self, key: str, code: str) -> np.ndarray:
+        """Boolean per row: the row's `key` (a column or a dims key) equals code."""
         if key in COLUMN_KEYS:
-            column = table.column(key)
-        else:
-            column = pc.map_lookup(table.column("dims"), pa.scalar(key, pa.string()), "first")
-        matches = pc.fill_null(pc.equal(column, pa.scalar(code, pa.string())), False)
-        mask = matches if mask is None else pc.and_(mask, matches)
+            return pc.fill_null(pc.equal(self.columns[key], pa.scalar(code, pa.string())), False).to_numpy()
+        hit = pc.and_(pc.equal(self.keys, key), pc.equal(self.items, code))
+        mask = np.zeros(self.rows, dtype=bool)
+        mask[self.parents[pc.fill_null(hit, False).to_numpy(zero_copy_only=False)]] = True
+        return mask
+
+
+def selection_mask(index: DimsIndex, selection: dict[str, str]) -> np.ndarray:
+    """Rows of an observation table that match every key of a selection (vectorised)."""
+    mask = np.ones(index.rows, dtype=bool)
+    for key, code in selection.items():
+        mask &= index.matches(key, code)
     return mask
 
 
 def assign_indicators(table: pa.Table, catalogue: Catalogue, dataset: str) -> pa.Table:
     """The observation table with its `indicator` column set from the catalogue's selections."""
-    indicator = pa.nulls(table.num_rows, pa.string())
-    claimed = pa.array([False] * table.num_rows) if table.num_rows else pa.array([], pa.bool_())
+    index = DimsIndex(table)
+    ids = np.full(table.num_rows, None, dtype=object)
     for item in catalogue.indicators_of(dataset):
-        mask = selection_mask(table, item.selection)
-        overlap = pc.sum(pc.and_(mask, claimed)).as_py() or 0
+        mask = selection_mask(index, item.selection)
+        overlap = int((mask & (ids != None)).sum())  # noqa: E711 (element-wise test on an object array)
         assert overlap == 0, f"{dataset}: {overlap} rows match {item.id!r} and an earlier indicator"
-        indicator = pc.if_else(mask, pa.scalar(item.id, pa.string()), indicator)
-        claimed = pc.or_(claimed, mask)
+        ids[mask] = item.id
     position = table.schema.get_field_index("indicator")
-    return table.set_column(position, table.schema.field("indicator"), indicator)
+    column = pa.array(ids, type=pa.string(), from_pandas=True)
+    return table.set_column(position, table.schema.field("indicator"), column)

@@ -6,13 +6,13 @@ view), so a database file never depends on, or disagrees with, whatever Parquet 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from etl.catalogue import Catalogue
@@ -89,11 +89,13 @@ def catalogue_table(catalogue: Catalogue) -> pa.Table:
     return pa.Table.from_pandas(pd.DataFrame(catalogue.rows()), preserve_index=False)
 
 
-def observations_source(parquet_files: list[Path]):
-    """The observations to copy in: a Parquet dataset over the files, or an empty table."""
-    if not parquet_files:
-        return OBSERVATION_SCHEMA.empty_table()
-    return pads.dataset([str(p) for p in parquet_files], format="parquet", schema=OBSERVATION_SCHEMA)
+def parquet_parameter(parquet_files: list[Path], scratch: Path) -> list[str]:
+    """The files bound to $files; an empty build reads one empty Parquet file so the schema still holds."""
+    if parquet_files:
+        return [str(p) for p in parquet_files]
+    empty = scratch / "empty.parquet"
+    pq.write_table(OBSERVATION_SCHEMA.empty_table(), empty)
+    return [str(empty)]
 
 
 def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogue,
@@ -102,7 +104,6 @@ def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogu
     db_path = Path(db_path)
     assert not db_path.exists(), f"{db_path} already exists; a database is only ever built fresh"
     staged = {
-        "staged_observations": observations_source(parquet_files),
         "staged_catalogue": catalogue_table(catalogue),
         "staged_labels": label_table(file_labels),
         "staged_geo": geo_rows(),
@@ -111,19 +112,28 @@ def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogu
     }
     con = duckdb.connect(str(db_path))
     try:
-        for name, relation in staged.items():
-            con.register(name, relation)
-        for path in sql_files():
-            try:
-                con.execute(path.read_text("utf-8"))
-            except duckdb.Error as err:
-                raise RuntimeError(f"{path.name}: {err}") from err
+        with tempfile.TemporaryDirectory(dir=db_path.parent) as scratch:
+            files = parquet_parameter(list(parquet_files), Path(scratch))
+            for name, relation in staged.items():
+                con.register(name, relation)
+            for path in sql_files():
+                run_sql_file(con, path, {"files": files})
         for name in staged:
             con.unregister(name)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     fsync_file(db_path)
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path, parameters: dict) -> None:
+    """Run one DDL file, binding only the parameters it names."""
+    sql = path.read_text("utf-8")
+    used = {name: value for name, value in parameters.items() if f"${name}" in sql}
+    try:
+        con.execute(sql, used) if used else con.execute(sql)
+    except duckdb.Error as err:
+        raise RuntimeError(f"{path.name}: {err}") from err
 
 
 def fsync_file(path: Path) -> None:

@@ -1,5 +1,5 @@
 -- The observations of this build, copied into the database so that the file is self-contained:
--- a database never points at a Parquet set it was not built from.
+-- a database never points at a Parquet set it was not built from. $files is bound to this build's Parquet files.
 CREATE TABLE observations_t AS
 SELECT
     dataset,
@@ -14,5 +14,5 @@ SELECT
     source_updated,
     retrieved_at,
     source_file
-FROM staged_observations
+FROM read_parquet($files)
 ORDER BY dataset, indicator NULLS LAST, geo, period;
