@@ -5,7 +5,7 @@ import math
 from urllib.parse import urlencode
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.state import parse_query_string
 
@@ -26,24 +26,49 @@ def url_control_id(key: str) -> dict:
     Input({"type": "url-control", "key": ALL}, "value"),
     State({"type": "url-control", "key": ALL}, "id"),
     State(PAGES_LOCATION, "search"),
+    State("view-state", "data"),
     prevent_initial_call=True,
 )
-def sync_url(values, ids, search):
-    """Write every URL-bound control's value into the query string (a history entry: back/forward work)."""
-    triggered = ctx.triggered_id["key"] if isinstance(ctx.triggered_id, dict) else None
-    new_search = query_with_controls(search, [i["key"] for i in ids], values, triggered)
-    return no_update if new_search == (search or "") else new_search
+def sync_url(values, ids, search, view_state):
+    """Write the controls the user changed into the query string (a history entry, so back/forward work)."""
+    rendered = (view_state or {}).get("controls", {})
+    new_search = query_with_controls(search, [i["key"] for i in ids], values, rendered)
+    return no_update if new_search is None else new_search
 
 
-def query_with_controls(search: str | None, keys: list[str], values: list, triggered: str | None = None) -> str:
-    """The query string after applying control values (lists joined by commas, empty values removed)."""
+def query_with_controls(search: str | None, keys: list[str], values: list, rendered: dict[str, str]) -> str | None:
+    """The new query string, or None when no control differs from what the page was rendered with.
+
+    Controls are compared with the page's own rendering (not with the URL, which may leave defaults out), so a
+    page appearing never rewrites its URL; only keys the user changed are written, lists comma-joined.
+    """
+    changed = {k: _as_param(v) for k, v in zip(keys, values) if _as_param(v) != rendered.get(k, "")}
+    if not changed:
+        return None
     query = parse_query_string(search)
-    for key, value in zip(keys, values):
-        text = _as_param(value)
+    for key, text in changed.items():
         query.pop(key, None) if text == "" else query.__setitem__(key, text)
-    for dropped in RESETS.get(triggered, ()):
+    for dropped in (d for key in changed for d in RESETS.get(key, ())):
         query.pop(dropped, None)
     return "?" + urlencode(list(query.items()), safe=",") if query else ""
+
+
+def control_values(component) -> dict[str, str]:
+    """{key: URL text} of every URL-bound control inside a component tree (what the page was rendered with)."""
+    found: dict[str, str] = {}
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        node_id = getattr(node, "id", None)
+        if isinstance(node_id, dict) and node_id.get("type") == "url-control":
+            found[node_id["key"]] = _as_param(getattr(node, "value", None))
+        children = getattr(node, "children", None)
+        if children is not None and not isinstance(children, str):
+            stack.append(children)
+    return found
 
 
 def _as_param(value) -> str:
@@ -128,7 +153,7 @@ def page(title: str, *, intro=None, controls=(), body=(), state_data: dict | Non
     return html.Div(className="page", children=[
         main,
         side_panel() if panel else "",
-        dcc.Store(id="view-state", data=state_data or {}),
+        dcc.Store(id="view-state", data={**(state_data or {}), "controls": control_values([controls, body])}),
     ])
 
 

@@ -78,6 +78,7 @@ def geo_names() -> dict[str, str]:
     """Code -> display name for every geo, plus the computed BSR average."""
     geo = countries()
     names = dict(zip(geo["code"], geo["name"].fillna(geo["code"])))
+    names[EU27] = "EU27"  # the geo table's full name is too long for legends and column heads
     names[BSR_AVERAGE] = "BSR average"
     return names
 

@@ -63,13 +63,17 @@ def flag_legend_text(flag_strings) -> str:
     return "Flags: " + " · ".join(parts) + note
 
 
-def house_layout(*, title: str, unit: str | None, source: str, flags=(), height: int = 480) -> dict:
-    """The house layout as a plain dict: title, fonts, margins, source line and flag legend under the plot."""
+def house_layout(*, title: str, unit: str | None, source: str, flags=(), height: int = 480,
+                 notes_offset: int = 45) -> dict:
+    """The house layout as a plain dict: title, fonts, margins, source line and flag legend under the plot.
+
+    notes_offset: pixels between the plot area and the source line (more when tick labels are long or rotated).
+    """
     legend = flag_legend_text(flags)
     notes = [source] + ([legend] if legend else [])
     annotations = [
         {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
-         "yshift": -45 - 18 * i, "showarrow": False, "font": {"size": 11, "color": "#444"},
+         "yshift": -notes_offset - 18 * i, "showarrow": False, "font": {"size": 11, "color": "#444"},
          "name": "source" if i == 0 else "flag-legend"}
         for i, text in enumerate(notes)
     ]
@@ -78,7 +82,7 @@ def house_layout(*, title: str, unit: str | None, source: str, flags=(), height:
         "template": template(),
         "font": {"family": FONT, "size": 13},
         "height": height,
-        "margin": {"l": 60, "r": 30, "t": 70, "b": 70 + 18 * len(notes)},
+        "margin": {"l": 60, "r": 30, "t": 70, "b": notes_offset + 25 + 18 * len(notes)},
         "meta": {"unit": unit, "source": source, "flag_legend": legend},
         "annotations": annotations,
     }
@@ -95,9 +99,9 @@ def finish(fig: go.Figure, *, title: str, unit: str | None, source: str, flags=(
 
 
 def make_figure(traces: list[dict], layout: dict, *, title: str, unit: str | None, source: str, flags=(),
-                height: int = 480, shapes=(), annotations=()) -> go.Figure:
+                height: int = 480, shapes=(), annotations=(), notes_offset: int = 45) -> go.Figure:
     """Build a figure from plain dicts without plotly's per-property validation (tests validate instead: fast)."""
-    house = house_layout(title=title, unit=unit, source=source, flags=flags, height=height)
+    house = house_layout(title=title, unit=unit, source=source, flags=flags, height=height, notes_offset=notes_offset)
     house["annotations"] = list(annotations) + house["annotations"]
     house["shapes"] = list(shapes)
     return go.Figure(data=traces, layout={**house, **layout}, _validate=False)

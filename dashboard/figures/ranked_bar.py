@@ -35,7 +35,8 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
         "showlegend": False, "bargap": 0.25,
     }
     return common.make_figure([_bars(bars, meta)], layout, title=title, unit=meta["unit"], source=_source(meta),
-                              flags=df["flags"], height=520, shapes=shapes, annotations=notes)
+                              flags=df["flags"], height=560, shapes=shapes, annotations=notes,
+                              notes_offset=110)
 
 
 def _bars(bars: pd.DataFrame, meta: dict) -> dict:
@@ -45,9 +46,9 @@ def _bars(bars: pd.DataFrame, meta: dict) -> dict:
     flags = bars["flags"].tolist()
     return {
         "type": "bar", "x": bars["name"].tolist(), "y": bars["value"].astype(float).tolist(),
-        "marker": {"color": colour, "line": {"color": colour, "width": 1.5},
-                   "pattern": {"shape": ["/" if common.is_hollow(f) else "" for f in flags], "fillmode": "overlay",
-                               "fgcolor": "white", "size": 6}},
+        "marker": {"color": colour,
+                   "pattern": {"shape": ["/" if common.is_hollow(f) else "" for f in flags], "fillmode": "replace",
+                               "bgcolor": "white", "fgcolor": colour, "size": 6, "solidity": 0.5}},
         "text": [common.flag_letters(f) for f in flags], "textposition": "outside", "cliponaxis": False,
         "customdata": [[g, common.hover_flags(f)] for g, f in zip(bars["geo"], flags)],
         "hovertemplate": f"<b>%{{x}}</b> (%{{customdata[0]}})<br>%{{y:.1f}} {meta['unit_label']}%{{customdata[1]}}<extra></extra>",
