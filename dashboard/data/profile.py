@@ -212,3 +212,89 @@ def theme_positions(profile: pd.DataFrame) -> pd.DataFrame:
 def profile_countries() -> list[str]:
     """Single countries a profile can be shown for (at least one indicator compared with the EU), by code."""
     return sorted(all_profiles()["geo"].unique())
+
+
+# ---------------------------------------------------------------- DESI
+
+DESI_DATASET = "desi"
+DESI_SCORE_SERIES = "desi_sliders"  # the export's series of the five dimension scores (0-100), breakdown = dimension
+
+_CONTRIBUTIONS_SQL = """
+SELECT geo, period, year, dims['breakdown'] AS dimension, value AS contribution, flags
+FROM observations
+WHERE dataset = ? AND indicator = ? AND value IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY geo, period, dims['breakdown']
+                           ORDER BY source_updated DESC NULLS LAST, retrieved_at DESC NULLS LAST, source_file) = 1
+ORDER BY geo, period, dimension
+"""
+
+
+@cached
+def desi_composite() -> str | None:
+    """Catalogue id of the DESI composite: the indicator summing the dimensions' weighted contributions."""
+    df = query("SELECT id FROM catalogue WHERE dataset = ? AND aggregate = 'sum' ORDER BY id", [DESI_DATASET])
+    return df["id"].iloc[0] if not df.empty else None
+
+
+@cached
+def desi_dimensions() -> pd.DataFrame:
+    """The five DESI dimensions: code (the export's breakdown), catalogue id of the score, title, in code order."""
+    cat = queries.catalogue()
+    rows = []
+    for entry in cat[cat["dataset"] == DESI_DATASET].itertuples():
+        selection = queries.selection_of(entry.id)
+        if selection.get("indicator") == DESI_SCORE_SERIES and selection.get("breakdown"):
+            rows.append({"dimension": selection["breakdown"], "indicator": entry.id,
+                         "label": _dimension_label(entry.title or entry.id)})
+    return pd.DataFrame(rows, columns=["dimension", "indicator", "label"]).sort_values("dimension").reset_index(drop=True)
+
+
+def _dimension_label(title: str) -> str:
+    """'DESI Human capital score' -> 'Human capital'."""
+    return title.removeprefix("DESI ").removesuffix(" score").strip()
+
+
+@cached
+def desi_scores() -> pd.DataFrame:
+    """Per geo and DESI edition: each dimension's score (0-100), weighted contribution and implied weight."""
+    dims = desi_dimensions()
+    composite = desi_composite()
+    columns = ["geo", "year", "dimension", "label", "score", "score_flags", "contribution", "flags", "weight"]
+    if dims.empty or composite is None:
+        return pd.DataFrame(columns=columns)
+    contributions = query(_CONTRIBUTIONS_SQL, [DESI_DATASET, composite])
+    scores = query("SELECT indicator, geo, year, value AS score, flags AS score_flags FROM indicator_values "
+                   "WHERE indicator = ANY(?) AND value IS NOT NULL", [dims["indicator"].tolist()])
+    scores = scores.merge(dims, on="indicator")
+    df = contributions.merge(scores[["geo", "year", "dimension", "label", "score", "score_flags"]],
+                             on=["geo", "year", "dimension"], how="left")
+    # The export carries no weights; contribution / score gives the weight the Commission applied.
+    df["weight"] = (df["contribution"] / df["score"]).where(df["score"] > 0)
+    df["year"] = df["year"].astype(int)
+    for column in ("flags", "score_flags"):
+        df[column] = df[column].astype(object).where(df[column].notna(), None)
+    return df[columns].sort_values(["geo", "year", "dimension"]).reset_index(drop=True)
+
+
+@cached
+def desi_totals() -> pd.DataFrame:
+    """The DESI composite per geo and edition as the database computes it (geo, year, value, flags)."""
+    composite = desi_composite()
+    if composite is None:
+        return pd.DataFrame(columns=["geo", "year", "value", "flags"])
+    df = query("SELECT geo, year, value, flags FROM indicator_values WHERE indicator = ? AND value IS NOT NULL "
+               "ORDER BY geo, year", [composite])
+    df["year"] = df["year"].astype(int)
+    df["flags"] = df["flags"].astype(object).where(df["flags"].notna(), None)
+    return df
+
+
+def desi_editions() -> list[int]:
+    """DESI editions (years) in the database, ascending."""
+    return sorted(int(y) for y in desi_scores()["year"].unique())
+
+
+def desi_reference(year: int) -> str | None:
+    """The EU aggregate published for a DESI edition: EU27_2020 when present, else EU28 (editions up to 2020)."""
+    present = set(desi_scores().loc[lambda d: d["year"] == year, "geo"])
+    return next((code for code in EU_REFERENCES if code in present), None)

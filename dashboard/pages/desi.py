@@ -1,0 +1,99 @@
+"""DESI page: composite and dimension scores across the editions in the data, BSR countries against the EU."""
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import charts, components
+from dashboard.data import profile, queries
+from dashboard.figures import desi as desi_figures
+from dashboard.state import InvalidState
+
+PATH = "/desi"
+dash.register_page(__name__, path=PATH, title="DESI — Baltic DSM Dashboard", name="DESI", order=6)
+
+
+def layout(**query):
+    """The page for a URL query (year = DESI edition, geo, measure, view); a bad parameter gives a friendly message."""
+    year_text = str(query.get("year") or "").strip()
+    return components.guarded(lambda state: build(resolve(state, year_text)), query, PATH,
+                              needs_indicator=False, needs_year=False)
+
+
+def resolve(state, year_text: str):
+    """Validate the edition and the trend measure against the DESI data (latest edition, composite when blank)."""
+    editions = profile.desi_editions()
+    if not editions:
+        raise InvalidState("The database holds no DESI scores; refresh with the DESI export first.")
+    if not year_text:
+        year = editions[-1]
+    elif not year_text.isdigit() or int(year_text) not in editions:
+        raise InvalidState(f"There is no DESI {year_text} edition in the data (editions: {editions[0]}–{editions[-1]}).")
+    else:
+        year = int(year_text)
+    measure = state.get("measure") or desi_figures.COMPOSITE
+    known = [desi_figures.COMPOSITE, *profile.desi_dimensions()["dimension"]]
+    if measure not in known:
+        raise InvalidState(f"Unknown DESI measure “{measure}”: choose the composite or one of {', '.join(known[1:])}.")
+    return state.with_(year=year, extra_measure=None if measure == desi_figures.COMPOSITE else measure)
+
+
+def build(state):
+    """Controls, the stacked edition chart and the trend chart (or their tables) for a valid state."""
+    stack_chart, trend_chart = charts.CHARTS["desi_stack"], charts.CHARTS["desi_trend"]
+    stack, trend = stack_chart.data(state), trend_chart.data(state)
+    meta = stack.attrs["meta"]
+    dims = profile.desi_dimensions()
+    controls = [
+        components.dropdown("year", [(y, f"DESI {y}") for y in reversed(profile.desi_editions())], state.year,
+                            label="Edition"),
+        components.dropdown("measure", [(desi_figures.COMPOSITE, "Overall DESI score")]
+                            + list(zip(dims["dimension"], dims["label"] + " score")),
+                            state.get("measure") or desi_figures.COMPOSITE, label="Measure over time"),
+        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
+    ]
+    card = components.chart_card("desi_stack", stack_chart.figure(stack, state), _stack_table(stack),
+                                 view=state.view, source=meta["source"])
+    return components.page("Digital Economy and Society Index (DESI)", intro=_intro(state, meta), controls=controls,
+                           body=[card, _trend_section(trend_chart.figure(trend, state), trend, state.view)],
+                           state_data={"page": PATH, "year": state.year, "geos": list(state.geos),
+                                       "measure": state.get("measure") or desi_figures.COMPOSITE})
+
+
+def _intro(state, meta) -> str:
+    """What the charts show, which EU aggregate is the reference and which chosen countries DESI does not cover."""
+    names = queries.geo_names()
+    covered = set(profile.desi_scores()["geo"])
+    missing = [names.get(g, g) for g in state.geos if g not in covered]
+    text = (f"Each bar is a country's DESI {state.year} score, split into the five dimensions' weighted "
+            f"contributions (dimension score × weight; weights implied by the data: {meta['weights']}). "
+            f"The reference is {meta['reference']}, the EU average as the edition published it.")
+    return text + (f" Not covered by the DESI: {', '.join(missing)}." if missing else "")
+
+
+def _trend_section(figure, trend, view: str) -> html.Section:
+    """The second chart (scores across editions), or its table in table view."""
+    meta = trend.attrs["meta"]
+    body = (dcc.Graph(id="desi_trend-graph", figure=figure, config=components.GRAPH_CONFIG, className="chart")
+            if view == "chart" else components.data_table(_trend_table(trend), table_id="desi_trend-table"))
+    return html.Section(className="chart-card", **{"data-chart": "desi_trend"}, children=[
+        body, html.P(meta["source"], className="source-line"),
+    ])
+
+
+def _stack_table(stack):
+    """Table view of the stacked chart: score, weight and contribution per country and dimension."""
+    names = stack.attrs["meta"]["names"]
+    table = stack[["geo", "label", "score", "score_flags", "weight", "contribution", "flags"]].copy()
+    table.insert(0, "country", table["geo"].map(names).fillna(table["geo"]))
+    table["weight"] = table["weight"] * 100
+    return table.rename(columns={"label": "dimension", "score_flags": "score flags", "weight": "weight %",
+                                 "contribution": "weighted contribution", "flags": "contribution flags"})
+
+
+def _trend_table(trend):
+    """Table view of the trend chart: one row per country and edition."""
+    names = trend.attrs["meta"]["names"]
+    table = trend[["geo", "year", "value", "flags"]].copy()
+    table.insert(0, "country", table["geo"].map(names).fillna(table["geo"]))
+    return table.rename(columns={"year": "edition", "value": trend.attrs["meta"]["measure_label"]})
