@@ -298,3 +298,61 @@ def desi_reference(year: int) -> str | None:
     """The EU aggregate published for a DESI edition: EU27_2020 when present, else EU28 (editions up to 2020)."""
     present = set(desi_scores().loc[lambda d: d["year"] == year, "geo"])
     return next((code for code in EU_REFERENCES if code in present), None)
+
+
+# ---------------------------------------------------------------- data and sources
+
+EXPORT_TABLES = {
+    # file in the zip -> the SELECT that fills it (whole tables: no user input reaches these statements)
+    "observations.csv": "SELECT dataset, indicator, geo, period, year, unit, to_json(dims) AS dims, value, flags, "
+                        "source_updated, retrieved_at, source_file FROM observations "
+                        "ORDER BY dataset, source_file, geo, period",
+    "indicator_values.csv": "SELECT indicator, geo, period, year, value, flags, unit, dataset, source_updated, "
+                            "retrieved_at, source_file FROM indicator_values ORDER BY indicator, geo, period",
+    "catalogue.csv": "SELECT * FROM catalogue ORDER BY id",
+    "provenance.csv": "SELECT * FROM provenance ORDER BY dataset, file",
+    "geo.csv": "SELECT * FROM geo ORDER BY code",
+}
+EXPORT_README = """Baltic DSM Dashboard: every observation in the database, with Eurostat flags and provenance.
+
+observations.csv      every published cell loaded (value empty = not available; flags exactly as published;
+                      dims = the series' other dimension codes as JSON; source_file/source_updated/retrieved_at)
+indicator_values.csv  the catalogued series the dashboard shows (one row per indicator, geo, period)
+catalogue.csv         the indicators: dataset, unit, theme, 2030 target, direction, live-only
+provenance.csv        one row per raw file: URL, sha256, bytes, source update, retrieval time, rows
+geo.csv               geo codes and names, EU27/BSR membership
+flags.csv             what each Eurostat flag letter means
+Sources: Eurostat and the European Commission (DESI); reuse authorised with acknowledgement
+(Commission Decision 2011/833/EU).
+"""
+
+
+@cached
+def all_provenance() -> pd.DataFrame:
+    """Every raw file the database was built from, with a short sha256 for display."""
+    df = query("SELECT * FROM provenance ORDER BY dataset, file")
+    df["sha256_short"] = df["sha256"].astype(str).str.slice(0, 12)
+    return df
+
+
+@cached
+def export_zip() -> bytes:
+    """A zip of CSVs: all observations with flags and provenance, the catalogued values, catalogue, provenance."""
+    import io
+    import zipfile
+
+    import pyarrow.csv as pa_csv
+
+    from dashboard.data.connection import connection
+
+    con, _ = connection()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, sql in EXPORT_TABLES.items():
+            table = con.sql(sql).to_arrow_table()
+            csv_bytes = io.BytesIO()
+            pa_csv.write_csv(table, csv_bytes)
+            archive.writestr(name, csv_bytes.getvalue())
+        archive.writestr("flags.csv", queries.flags_legend().to_csv(index=False))
+        archive.writestr("README.txt", EXPORT_README)
+    return buffer.getvalue()

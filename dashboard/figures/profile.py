@@ -10,9 +10,12 @@ from dashboard.figures import common
 BSR_AVERAGE = colours.BSR_AVERAGE
 
 
+THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
+
+
 def theme_label(theme: str) -> str:
-    """'integration_of_digital_technology' -> 'Integration of digital technology'."""
-    return str(theme).replace("_", " ").capitalize()
+    """'integration_of_digital_technology' -> 'Integration of digital technology' ('e_commerce' -> 'E-commerce')."""
+    return THEME_LABELS.get(str(theme), str(theme).replace("_", " ").capitalize())
 
 
 def number(value, digits: int = 1) -> str:

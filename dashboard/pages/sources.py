@@ -1,0 +1,113 @@
+"""Data & sources page: the indicator catalogue, provenance per dataset, the flag legend and a download of everything."""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import components
+from dashboard.data import profile, queries
+from dashboard.figures.profile import theme_label
+from dashboard.state import InvalidState
+
+PATH = "/sources"
+DOWNLOAD_NAME = "baltic-dsm-data.zip"
+ALL_THEMES = "all"
+dash.register_page(__name__, path=PATH, title="Data & sources — Baltic DSM Dashboard", name="Data & sources",
+                   order=8)
+
+
+def layout(**query):
+    """The page for a URL query (theme filter for the catalogue); a bad parameter gives a friendly message."""
+    return components.guarded(lambda state: build(resolve(state)), query, PATH, needs_indicator=False,
+                              needs_year=False)
+
+
+def resolve(state):
+    """Check the theme filter against the catalogue's themes ('all' or blank shows every indicator)."""
+    theme = state.get("theme") or ALL_THEMES
+    themes = sorted(queries.catalogue()["theme"].dropna().unique())
+    if theme != ALL_THEMES and theme not in themes:
+        raise InvalidState(f"Unknown theme “{theme}”: choose one of {', '.join(themes)}.")
+    return state.with_(extra_theme=None if theme == ALL_THEMES else theme)
+
+
+def build(state):
+    """Catalogue, provenance, flag legend and the download button for a valid state."""
+    theme = state.get("theme") or ALL_THEMES
+    themes = sorted(queries.catalogue()["theme"].dropna().unique())
+    controls = [components.dropdown("theme", [(ALL_THEMES, "All themes")] + [(t, theme_label(t)) for t in themes],
+                                    theme, label="Theme")]
+    body = [
+        html.Section(id="catalogue-section", children=[html.H2("Indicators"), catalogue_table(theme)]),
+        html.Section(id="provenance-section", children=[html.H2("Provenance per dataset"), provenance_table(),
+                                                        _refresh_note()]),
+        html.Section(id="flags-section", children=[html.H2("Eurostat flags"), flags_table()]),
+        html.Section(id="download-section", children=[
+            html.H2("Download everything"),
+            html.P("A zip of CSV files: every observation with its flags as published and its provenance "
+                   "(source file, source update, retrieval time), the catalogued values, the catalogue, the "
+                   "provenance of each raw file and the flag legend."),
+            html.Button("Download all data (zip of CSV)", id="download-all-button", n_clicks=0,
+                        className="download-button"),
+            dcc.Download(id="download-all"),
+        ]),
+    ]
+    intro = ("Where every number comes from: the Eurostat datasets and the DESI export behind each indicator, when "
+             "each file was published and retrieved, and what the flag letters mean.")
+    return components.page("Data and sources", intro=intro, controls=controls, body=body, panel=False,
+                           state_data={"page": PATH, "theme": theme})
+
+
+def catalogue_frame(theme: str = ALL_THEMES):
+    """The catalogue rows shown on the page (one theme or all), in display columns."""
+    cat = queries.catalogue()
+    if theme != ALL_THEMES:
+        cat = cat[cat["theme"] == theme]
+    table = cat[["id", "title", "dataset", "unit", "theme", "higher_is_better", "target_2030", "target_label",
+                 "headline", "live_only", "has_data"]].copy()
+    table["theme"] = table["theme"].map(theme_label)
+    table["higher_is_better"] = table["higher_is_better"].map({True: "higher", False: "lower"})
+    for column in ("headline", "live_only", "has_data"):
+        table[column] = table[column].map({True: "yes", False: "no"})
+    return table.rename(columns={"higher_is_better": "better when", "target_2030": "2030 target",
+                                 "target_label": "target", "live_only": "live only", "has_data": "data loaded"})
+
+
+def catalogue_table(theme: str) -> html.Table:
+    """The catalogue as an HTML table."""
+    return components.data_table(catalogue_frame(theme), table_id="catalogue-table")
+
+
+def provenance_frame():
+    """Provenance in display columns: dataset, file, source update, retrieval, rows, sha256 (short), format."""
+    prov = profile.all_provenance()
+    table = prov[["dataset", "file", "source_updated", "retrieved_at", "rows", "sha256_short", "format", "bytes"]].copy()
+    table["retrieved_at"] = table["retrieved_at"].astype(str).str.slice(0, 19)
+    table["source_updated"] = table["source_updated"].where(table["source_updated"].notna(), None)
+    return table.rename(columns={"source_updated": "source update", "retrieved_at": "retrieved (UTC)",
+                                 "sha256_short": "sha256 (first 12)"})
+
+
+def provenance_table() -> html.Table:
+    """Provenance as an HTML table (':' where the source states no update time)."""
+    return components.data_table(provenance_frame(), table_id="provenance-table")
+
+
+def flags_table() -> html.Table:
+    """Every flag letter (etl.model.FLAG_MEANINGS) and its meaning."""
+    return components.data_table(queries.flags_legend(), table_id="flags-table")
+
+
+def _refresh_note() -> html.P:
+    """When the database was last refreshed and how that went."""
+    run = queries.last_refresh()
+    if not run:
+        return html.P("No refresh run is recorded.", className="refresh-note")
+    return html.P(f"Last refresh {str(run.get('finished_at') or run.get('started_at'))[:19]} UTC: {run.get('status')}"
+                  f" — {run.get('message') or ''}", className="refresh-note", id="refresh-note")
+
+
+@callback(Output("download-all", "data"), Input("download-all-button", "n_clicks"), prevent_initial_call=True)
+def download_all(n_clicks):
+    """Send the zip of every observation with flags and provenance."""
+    return dcc.send_bytes(profile.export_zip(), DOWNLOAD_NAME, type="application/zip")
