@@ -1,11 +1,13 @@
 """Session fixtures shared by every test: the recorded data and one offline build of it."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# DSM_TEST_SHARED_DATA points the tests at another copy of the recordings (e.g. a trimmed one, to debug).
+SHARED_DATA = Path(os.environ.get("DSM_TEST_SHARED_DATA") or Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
