@@ -315,8 +315,10 @@ def render(kind: str, key: str, fmt: str) -> str | bytes:
     with _cache_lock:
         if cache_key in _cache:
             return _cache[cache_key]
-    document = country_brief_html(key) if kind == "country" else wp_brief_html(key)
-    result = html_to_pdf(document) if fmt == "pdf" else document
+    if fmt == "pdf":
+        result = html_to_pdf(render(kind, key, "html"))  # the PDF prints exactly the cached HTML
+    else:
+        result = country_brief_html(key) if kind == "country" else wp_brief_html(key)
     with _cache_lock:
         _cache[cache_key] = result
     return result
