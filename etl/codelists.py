@@ -11,11 +11,14 @@ Where the codes come from:
   H_COMP, hhtyp A1/A1_DCH/A2, unit PC_ENT/PC_HH, freq A, and the dimension names);
 - Eurostat's published code lists (geo country codes with EL/UK/XK, EU/EA aggregates, freq, ind_type,
   indic_is I_DSK2_*, I_BUY3/I_B3_12/I_BLT12/I_BUMT12/I_BUMT12X, E_AESELL, unit PC_IND/PC_IND_IU3,
-  inet_tec, terrtypo TOTAL, hhtyp). Labels the recorded label exports use but whose official code
-  could not be confirmed are deliberately NOT listed, so decoding such a file fails loudly instead
-  of guessing. Known gaps (labels in the recorded files still without a confirmed code): inet_tec
-  'Broadband' and 'Very high-speed digital subscriber line 2 vectoring (VDSL2)' (isoc_cbt), ind_type
-  'Individuals living in a household with children' / '... without children' (isoc_ec_ibuy/ib20).
+  inet_tec, terrtypo TOTAL, hhtyp).
+- Provisional codes: four labels of the recorded label exports have no official code we could
+  confirm (inet_tec 'Broadband' and 'Very high-speed digital subscriber line 2 vectoring (VDSL2)' in
+  isoc_cbt; ind_type 'Individuals living in a household with children' / '... without children' in
+  isoc_ec_ibuy/ib20). Rather than a plausible-looking guess, they carry codes that start with
+  UNCONFIRMED_ (see provisional_codes()), so the files decode and anyone reading the data sees the
+  code is ours, not Eurostat's. Replace them with the official codes once confirmed.
+Any other label the code lists do not know makes the decoders fail loudly instead of guessing.
 
 `dimension.csv` maps Eurostat's dimension titles ('Individual type') to dimension ids ('ind_type').
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 CODELIST_DIR = Path(__file__).resolve().parent / "codelists"
+PROVISIONAL_PREFIX = "UNCONFIRMED_"       # our stand-in for an official code not yet confirmed
 GEO_FLAG_COLUMNS = ("is_eu27", "is_bsr", "is_aggregate")
 _SPACES = re.compile(r"\s+")
 
@@ -90,6 +94,11 @@ def label_to_code(dimension: str) -> dict[str, str]:
             raise CodelistError(f"{dimension}.csv: label {label!r} maps to both {known!r} and {row['code']!r}")
         codes[label] = row["code"]
     return codes
+
+
+def provisional_codes(dimension: str) -> dict[str, str]:
+    """Code -> label of the provisional (UNCONFIRMED_) codes of one dimension."""
+    return {code: label for code, label in codelist(dimension).items() if code.startswith(PROVISIONAL_PREFIX)}
 
 
 def code_for_label(dimension: str, label: str) -> str | None:

@@ -38,10 +38,14 @@ def extended_codelists(tmp_path: Path, extra: dict[str, list[tuple[str, str]]]):
     copy = tmp_path / "codelists"
     shutil.copytree(codelists.CODELIST_DIR, copy)
     for dimension, rows in extra.items():
-        with (copy / f"{dimension}.csv").open("a", encoding="utf-8", newline="") as fh:
+        path = copy / f"{dimension}.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            existing = list(csv.reader(fh))
+        extras = {row[1]: row[3:] for row in reversed(existing[1:])}   # geo.csv: flags/iso3 of the same code
+        with path.open("a", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             for code, label in rows:
-                writer.writerow([dimension, code, label])
+                writer.writerow([dimension, code, label, *extras.get(code, [""] * (len(existing[0]) - 3))])
     shipped = codelists.CODELIST_DIR
     codelists.CODELIST_DIR = copy
     codelists.reload()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 
 import pandas as pd
@@ -16,10 +17,6 @@ SDMX_DIR = ("eurostat", "sdmx-csv")
 CONFIDENTIAL = {"N", "C", "D", "S", "A", "O", "T", "G", "M"}
 NOT_DIMENSIONS = {"STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION", "DATAFLOW", "LAST UPDATE",
                   "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"}
-# isoc_cbt labels whose official inet_tec code could not be confirmed; the shipped code list leaves
-# them out on purpose. These codes are test stand-ins, clearly not Eurostat's.
-CBT_STAND_INS = {"inet_tec": [("TEST_BROADBAND", "Broadband"),
-                              ("TEST_VDSL2", "Very high-speed digital subscriber line 2 vectoring (VDSL2)")]}
 
 
 def independent_cells(path, directory) -> dict[tuple, tuple[float | None, str | None]]:
@@ -63,7 +60,8 @@ def round_trip(path, directory):
     return decoded
 
 
-@pytest.mark.parametrize("name", ["isoc_e_dii.csv", "isoc_sk_dskl_i21_labels.csv", "isoc_ec_esels_labels.csv"])
+@pytest.mark.parametrize("name", ["isoc_e_dii.csv", "isoc_sk_dskl_i21_labels.csv", "isoc_ec_esels_labels.csv",
+                                  "isoc_cbt_labels.csv"])
 def test_recorded_file_round_trips_every_cell(name):
     path = shared_file(*SDMX_DIR, name)
     decoded = round_trip(path, codelists.CODELIST_DIR)
@@ -71,26 +69,48 @@ def test_recorded_file_round_trips_every_cell(name):
     assert table.num_rows == len(decoded.observations)
 
 
-def test_isoc_cbt_round_trips_once_its_two_unconfirmed_labels_are_added(tmp_path):
+def test_isoc_cbt_uses_provisional_codes_only_for_its_two_unconfirmed_labels():
     path = shared_file(*SDMX_DIR, "isoc_cbt_labels.csv")
-    with extended_codelists(tmp_path, CBT_STAND_INS) as directory:
-        decoded = round_trip(path, directory)
+    decoded = sdmx_csv.decode(path.read_bytes(), path.name)
     assert decoded.dataset == "isoc_cbt"
     assert decoded.source_updated == "2024-09-06T23:00:00"
+    technologies = set(decoded.observations["dims"].map(lambda d: d["inet_tec"]))
+    assert {"5G", "BB_FX"} <= technologies                     # the codes the catalogue selects
+    provisional = {code for code in technologies if code.startswith(codelists.PROVISIONAL_PREFIX)}
+    assert provisional == set(codelists.provisional_codes("inet_tec"))
+    assert {label for dim, code, label in decoded.labels if code in provisional} == {
+        "Broadband", "Very high-speed digital subscriber line 2 vectoring (VDSL2)"}
     assert set(decoded.observations["dims"].map(lambda d: d["terrtypo"])) == {"TOTAL"}
 
 
-def test_isoc_cbt_with_shipped_code_lists_names_the_first_unmapped_label_and_line():
-    path = shared_file(*SDMX_DIR, "isoc_cbt_labels.csv")
-    known = read_codelist_csv(codelists.CODELIST_DIR, "inet_tec")
+def with_label_replaced(path, line: int, column: str, label: str) -> bytes:
+    """The recorded file with one cell's label replaced, rewritten with the csv module."""
     with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        line, label = next((n, r["inet_tec"]) for n, r in enumerate(reader, start=2) if r["inet_tec"] not in known)
+        rows = list(csv.reader(fh))
+    rows[line - 1][rows[0].index(column)] = label
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_unknown_label_in_a_real_export_names_label_column_and_line():
+    path = shared_file(*SDMX_DIR, "isoc_ec_esels_labels.csv")
+    body = with_label_replaced(path, 1234, "size_emp", "From 1 to 4711 persons employed")
     with pytest.raises(DecodeError) as err:
-        sdmx_csv.decode(path.read_bytes(), path.name)
+        sdmx_csv.decode(body, path.name)
     assert err.value.source == path.name
-    assert f"line {line}" in err.value.where and "inet_tec" in err.value.where
-    assert repr(label) in err.value.reason
+    assert err.value.where == "line 1234, column size_emp"
+    assert "'From 1 to 4711 persons employed'" in err.value.reason and "size_emp.csv" in err.value.reason
+
+
+def test_a_label_added_to_the_code_list_then_decodes(tmp_path):
+    path = shared_file(*SDMX_DIR, "isoc_sk_dskl_i21_labels.csv")
+    body = path.read_bytes().replace(b",Estonia,", b",Eesti,")
+    with pytest.raises(DecodeError, match="'Eesti'"):
+        sdmx_csv.decode(body, path.name)
+    with extended_codelists(tmp_path, {"geo": [("EE", "Eesti")]}):
+        obs = sdmx_csv.decode(body, path.name).observations
+    assert (obs["geo"] == "EE").sum() == body.count(b",Eesti,") > 0
 
 
 def test_labels_map_to_official_codes():
