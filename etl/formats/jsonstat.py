@@ -338,17 +338,25 @@ def refuse_conflicts(rows: pd.DataFrame, keys: pd.Series, names: list[str]) -> N
     payload = pd.DataFrame({"key": keys, "value": rows["value"].astype("float64"),
                             "flags": rows["flags"].astype(object), "conf": conf, "part": rows["_part"]})
     for key, group in payload.groupby("key", sort=False):
-        first = group.iloc[0]
-        for _, other in group.iloc[1:].iterrows():
-            same_value = (pd.isna(first.value) and pd.isna(other.value)) or first.value == other.value
-            same_flags = (first.flags if pd.notna(first.flags) else None) == (other.flags if pd.notna(other.flags) else None)
-            if not (same_value and same_flags and first.conf == other.conf):
+        records = group.to_dict("records")
+        first = records[0]
+        for other in records[1:]:
+            if not same_observation(first, other):
                 _, geo, period, unit, dims = key
                 raise DecodeError(
-                    f"{names[first.part]} + {names[other.part]}",
+                    f"{names[first['part']]} + {names[other['part']]}",
                     f"observation geo={geo} period={period} unit={unit} dims={dict(dims)}",
-                    f"conflicting duplicate: {first.value!r} flags {first.flags!r} vs {other.value!r} flags {other.flags!r}",
+                    f"conflicting duplicate: {first['value']!r} flags {first['flags']!r} "
+                    f"vs {other['value']!r} flags {other['flags']!r}",
                 )
+
+
+def same_observation(first: dict, other: dict) -> bool:
+    """Whether two copies of one observation agree on value (NaN equals NaN), flags and confidentiality."""
+    def text(item):
+        return None if pd.isna(item) else item
+    same_value = first["value"] == other["value"] or (pd.isna(first["value"]) and pd.isna(other["value"]))
+    return same_value and text(first["flags"]) == text(other["flags"]) and text(first["conf"]) == text(other["conf"])
 
 
 def latest_update(parts: list[Decoded]) -> str | None:
