@@ -69,7 +69,8 @@ def meta(indicator_id: str) -> dict:
         "indicator": indicator_id,
         "title": entry.get("title") or indicator_id,
         "unit": unit,
-        "unit_label": common.unit_label(unit),
+        # the catalogue's unit is a human label ("% of households"); the data's is a Eurostat code (PC_HH)
+        "unit_label": entry.get("unit") if isinstance(entry.get("unit"), str) and entry.get("unit") else common.unit_label(unit),
         "higher_is_better": bool(entry.get("higher_is_better", True)),
         "target_2030": entry.get("target_2030"),
         "target_label": entry.get("target_label") if isinstance(entry.get("target_label"), str) else None,

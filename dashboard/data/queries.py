@@ -166,6 +166,7 @@ def bsr_average(indicator_id: str) -> pd.DataFrame:
         rows.append(_average_row(int(year), group, peers, weights))
     columns = ["year", "value", "flags", "n_countries", "n_peers", "missing", "method"]
     out = pd.DataFrame(rows, columns=columns)
+    out["flags"] = out["flags"].astype(object).where(out["flags"].notna(), None)  # None, not NaN, when unflagged
     out.insert(0, "geo", BSR_AVERAGE)
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash
 import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
+from dash import State as DashState
 
 from dashboard import charts, components
 from dashboard.figures import scorecard
@@ -69,13 +70,15 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
 @callback(
     Output(components.PAGES_LOCATION, "href", allow_duplicate=True),
     Input("scorecard-graph", "clickData"),
+    DashState("view-state", "data"),
     prevent_initial_call=True,
 )
-def open_cell(click):
-    """A click on a heatmap cell opens the chart behind it."""
+def open_cell(click, view_state=None):
+    """A click on a heatmap cell opens the chart behind it (with the countries the scorecard shows)."""
     if not click or not click.get("points"):
         return no_update
     indicator_id, geo = click["points"][0]["customdata"][:2]
     if not indicator_id:
         return no_update
-    return cell_href(indicator_id, geo, State(page=PATH, geos=()))
+    geos = tuple((view_state or {}).get("geos") or ())
+    return cell_href(indicator_id, geo, State(page=PATH, geos=geos))
