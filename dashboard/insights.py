@@ -15,6 +15,7 @@ EU27_CODES = ("EU27_2020", "EU")      # the DESI export names the EU27 aggregate
 PACE_WINDOW_YEARS = 5                 # linear pace over the last five years
 TRENDS_PAGE, COMPARE_PAGE = "/trends", "/compare"
 EPSILON = 1e-9
+STABLE_SPREAD_SHARE = 0.02            # spread changes under 2 % of the starting spread count as stable
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,11 @@ def target_2030(ctx: _Context) -> list[Insight]:
 
 
 def convergence(ctx: _Context) -> list[Insight]:
-    """Is the BSR spread (population standard deviation) narrowing between five years ago and the latest year?"""
+    """Is the BSR spread (population standard deviation) narrowing between five years ago and the latest year?
+
+    The start year is the earliest of the last five with at least three (or all) of the latest year's countries;
+    both spreads are taken over the same countries, so a country joining or leaving does not fake a trend.
+    """
     if ctx.year is None:
         return []
     latest_geos = set(ctx.latest["geo"])
@@ -252,7 +257,9 @@ def convergence(ctx: _Context) -> list[Insight]:
     now = ctx.latest[ctx.latest["geo"].isin(geos)]
     spread_then, spread_now = float(np.std(then["value"])), float(np.std(now["value"]))
     change = spread_now - spread_then
-    verdict = "converging" if change < -EPSILON else "diverging" if change > EPSILON else "stable"
+    # A spread that moved by less than STABLE_SPREAD_SHARE of itself is noise to a reader, not a trend.
+    threshold = max(EPSILON, STABLE_SPREAD_SHARE * spread_then)
+    verdict = "converging" if change < -threshold else "diverging" if change > threshold else "stable"
     sentence = (f"The BSR is {verdict} on {ctx.meta.title}: the spread across {len(geos)} countries (standard "
                 f"deviation) went from {fmt_diff(ctx.meta, spread_then)} in {start} to "
                 f"{fmt_diff(ctx.meta, spread_now)} in {ctx.year}.")

@@ -153,3 +153,16 @@ def test_year_target_reached_edge_cases():
     assert reach(50, -1, 75, 2023, True) is None          # declining
     assert reach(20, -2, 10, 2023, False) == 2028         # lower is better, falling 2/yr
     assert reach(9, 1, 10, 2023, False) == 2023           # already below a lower-is-better target
+
+
+def test_a_spread_that_barely_moves_is_stable_not_converging():
+    meta = insights_module.IndicatorMeta("x", "X", "PC_IND", True)
+    # spreads: pstdev([10, 20, 30]) = 8.165 in 2018; pstdev([10, 20, 29.9]) = 8.124 in 2023, -0.5 %: stable
+    rows = [("x", g, str(y), y, v, None) for y, vals in ((2018, (10, 20, 30)), (2023, (10, 20, 29.9)))
+            for g, v in zip(("EE", "LV", "LT"), vals)]
+    values = __import__("pandas").DataFrame(rows, columns=["indicator", "geo", "period", "year", "value", "flags"])
+    [item] = [i for i in insights_module.compute_insights([meta], values) if i.kind == "convergence"]
+    assert item.details["verdict"] == "stable" and "stable" in item.sentence
+    narrowed = values.assign(value=values["value"].where(~((values["geo"] == "LT") & (values["year"] == 2023)), 25.0))
+    [item] = [i for i in insights_module.compute_insights([meta], narrowed) if i.kind == "convergence"]
+    assert item.details["verdict"] == "converging"  # pstdev([10, 20, 25]) = 6.24 < 8.165 by 24 %
