@@ -174,15 +174,19 @@ def read_layout(header: list[str], source: str) -> Layout:
     )
 
 
-def uses_labels(layout: Layout, first: list[str]) -> bool:
-    """True for a label export: its freq (or geo) cell is a known label, not a code."""
+def uses_labels(layout: Layout, first: list[str], source: str) -> bool:
+    """True for a label export, decided by the first freq cell ('Annual' vs 'A'), else by geo."""
     for dimension in ("freq", "geo"):
-        if dimension in layout.dimensions:
-            cell = codelists.normalise_label(first[layout.dimensions[dimension]])
-            if cell in codelists.codelist(dimension):
-                return False
-            if codelists.code_for_label(dimension, cell) is not None:
-                return True
+        if dimension not in layout.dimensions:
+            continue
+        cell = codelists.normalise_label(first[layout.dimensions[dimension]])
+        if cell in codelists.codelist(dimension):
+            return False
+        if codelists.code_for_label(dimension, cell) is not None:
+            return True
+        if dimension == "freq" or not CODE.match(cell):
+            raise DecodeError(source, f"line 2, column {dimension}",
+                              f"{cell!r} is neither a {dimension} code nor a known {dimension} label")
     return False
 
 
@@ -223,7 +227,7 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     body = rows[1:]
     if not body:
         raise DecodeError(source, "line 2", "no observations after the header")
-    reader = CodeReader(source, uses_labels(layout, body[0]))
+    reader = CodeReader(source, uses_labels(layout, body[0], source))
     records, seen, references, stamps = [], {}, set(), set()
     for line_no, row in enumerate(body, start=2):
         if len(row) != len(layout.header):

@@ -207,6 +207,7 @@ def test_unknown_label_names_label_column_and_line():
         (b"", "line 1", "empty"),
         (b"a,b,c\n1,2,3\n", "line 1", "not SDMX-CSV"),
         (v1(ROW_EE, ROW_LV.replace("TEST_DS", "OTHER_DS")), "STRUCTURE_ID/DATAFLOW", "several datasets"),
+        (v1(ROW_EE.replace("Annual", "Yearly")), "line 2, column freq", "neither a freq code nor a known freq label"),
     ],
 )
 def test_bad_input_is_refused_with_file_and_place(body, where, reason):
