@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 BSR_GEOS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
-EU27_CODES = ("EU27_2020", "EU")      # the DESI export names the EU27 aggregate 'EU'
+# Only the EU27 itself: the DESI 2020 export's aggregate is the EU28 (with the UK), which is not comparable.
+EU27_CODES = ("EU27_2020",)
 PACE_WINDOW_YEARS = 5                 # linear pace over the last five years
 TRENDS_PAGE, COMPARE_PAGE = "/trends", "/compare"
 EPSILON = 1e-9
@@ -49,8 +50,13 @@ class IndicatorMeta:
 # ---------------------------------------------------------------- formatting
 
 def _is_percent(meta: IndicatorMeta) -> bool:
-    """Eurostat percentage units start with PC (PC_ENT, PC_HH, PC_IND)."""
-    return bool(meta.unit) and meta.unit.upper().startswith("PC")
+    """Percentages: Eurostat codes PC_ENT, PC_HH, ... or catalogue labels '% of households'."""
+    return bool(meta.unit) and (meta.unit.startswith("%") or meta.unit.upper().startswith("PC"))
+
+
+def _is_share_or_score(meta: IndicatorMeta) -> bool:
+    """Percentages and 0-100 scores are comparable across countries; counts (thousand persons) are not."""
+    return _is_percent(meta) or bool(meta.unit and "score" in meta.unit.lower())
 
 
 def fmt_value(meta: IndicatorMeta, value: float, flags: str | None = None) -> str:
@@ -214,7 +220,9 @@ def target_2030(ctx: _Context) -> list[Insight]:
     if target is None or ctx.year is None or (isinstance(target, float) and math.isnan(target)):
         return []
     out = []
-    for geo in [*sorted(ctx.latest["geo"]), *([ctx.eu] if ctx.eu else [])]:
+    # A target in counts (20 million ICT specialists) is the EU's, not each country's.
+    countries = sorted(ctx.latest["geo"]) if _is_share_or_score(ctx.meta) else []
+    for geo in [*countries, *([ctx.eu] if ctx.eu else [])]:
         row = _row(ctx.frame, geo, ctx.year)
         if row is None:
             continue

@@ -166,3 +166,13 @@ def test_a_spread_that_barely_moves_is_stable_not_converging():
     narrowed = values.assign(value=values["value"].where(~((values["geo"] == "LT") & (values["year"] == 2023)), 25.0))
     [item] = [i for i in insights_module.compute_insights([meta], narrowed) if i.kind == "convergence"]
     assert item.details["verdict"] == "converging"  # pstdev([10, 20, 25]) = 6.24 < 8.165 by 24 %
+
+
+def test_a_target_in_counts_applies_to_the_eu27_only():
+    meta = insights_module.IndicatorMeta("spec", "ICT specialists", "thousand persons", True, target_2030=20000.0)
+    rows = [("spec", g, str(y), y, v, None) for g, y, v in
+            (("EE", 2018, 20), ("EE", 2023, 30), ("LV", 2018, 15), ("LV", 2023, 20),
+             ("EU27_2020", 2018, 8000), ("EU27_2020", 2023, 9500))]
+    values = __import__("pandas").DataFrame(rows, columns=["indicator", "geo", "period", "year", "value", "flags"])
+    targets = [i for i in insights_module.compute_insights([meta], values) if i.kind == "target_2030"]
+    assert [(i.geo, i.details["year_reached"]) for i in targets] == [("EU27_2020", 2023 + 35)]  # 10500 at 300/yr
