@@ -334,29 +334,23 @@ def merge_parts(parts: list[Decoded], sources: list[str] | None = None) -> Decod
 
 def refuse_conflicts(rows: pd.DataFrame, keys: pd.Series, names: list[str]) -> None:
     """Raise when one observation appears more than once with different value, flags or confidentiality."""
+    flags = rows["flags"].astype(object)
     conf = rows["dims"].map(lambda d: (d or {}).get("conf_status"))
     payload = pd.DataFrame({"key": keys, "value": rows["value"].astype("float64"),
-                            "flags": rows["flags"].astype(object), "conf": conf, "part": rows["_part"]})
-    for key, group in payload.groupby("key", sort=False):
-        records = group.to_dict("records")
-        first = records[0]
-        for other in records[1:]:
-            if not same_observation(first, other):
-                _, geo, period, unit, dims = key
-                raise DecodeError(
-                    f"{names[first['part']]} + {names[other['part']]}",
-                    f"observation geo={geo} period={period} unit={unit} dims={dict(dims)}",
-                    f"conflicting duplicate: {first['value']!r} flags {first['flags']!r} "
-                    f"vs {other['value']!r} flags {other['flags']!r}",
-                )
-
-
-def same_observation(first: dict, other: dict) -> bool:
-    """Whether two copies of one observation agree on value (NaN equals NaN), flags and confidentiality."""
-    def text(item):
-        return None if pd.isna(item) else item
-    same_value = first["value"] == other["value"] or (pd.isna(first["value"]) and pd.isna(other["value"]))
-    return same_value and text(first["flags"]) == text(other["flags"]) and text(first["conf"]) == text(other["conf"])
+                            "flags": flags.where(flags.notna(), ""), "conf": conf.where(conf.notna(), ""),
+                            "part": rows["_part"]})
+    # identical copies collapse to one (NaN equals NaN here); a key left twice differs in what was published
+    distinct = payload.drop_duplicates(["key", "value", "flags", "conf"])
+    clash = distinct[distinct["key"].duplicated(keep=False)]
+    if len(clash):
+        first, other = clash[clash["key"] == clash["key"].iloc[0]].to_dict("records")[:2]
+        _, geo, period, unit, dims = first["key"]
+        raise DecodeError(
+            f"{names[first['part']]} + {names[other['part']]}",
+            f"observation geo={geo} period={period} unit={unit} dims={dict(dims)}",
+            f"conflicting duplicate: {first['value']!r} flags {first['flags']!r} "
+            f"vs {other['value']!r} flags {other['flags']!r}",
+        )
 
 
 def latest_update(parts: list[Decoded]) -> str | None:
