@@ -439,6 +439,7 @@ def exported_at() -> str:
 STATE_OPTIONS: dict[str, dict] = {
     "/": {"needs_indicator": False, "needs_year": False},
     "/trends": {"needs_year": False},
+    "/relationships": {"needs_year": False},  # as the page: a blank year means the latest year of the pair
 }
 CONTROL_PARAMS = ("size", "theme")  # export parameters that are not part of the view state
 
@@ -496,6 +497,7 @@ def chart_state(chart: Any, query: dict) -> Any:
 def resolve_view(name: str, query: dict) -> ChartView:
     """Chart + state + data + figure for a chart name and a URL query (export parameters ignored)."""
     from dashboard.data.connection import DatabaseMissing
+    from dashboard.state import InvalidState
 
     chart = load_chart(name)
     state = chart_state(chart, {k: v for k, v in query.items() if k not in CONTROL_PARAMS})
@@ -503,6 +505,8 @@ def resolve_view(name: str, query: dict) -> ChartView:
         data = chart.data(state)
     except DatabaseMissing as exc:
         raise ExportError(f"No data yet: {exc}", status=503) from None
+    except InvalidState as exc:  # a chart that validates more of the state itself (relationships: y, year)
+        raise ExportError(f"Invalid view state: {exc}", status=400) from None
     meta = dict(data.attrs.get("meta") or {})
     figure = chart.figure(data, state)
     return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=meta)

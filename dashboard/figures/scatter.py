@@ -127,6 +127,8 @@ def relationships_data(state) -> pd.DataFrame:
     from dashboard import charts
     from dashboard.data import profile
 
+    if not state.get("y") or state.year is None:
+        state = _with_page_defaults(state)
     x_id, y_id = state.indicator, state.get("y")
     assert x_id and y_id and state.year is not None, f"relationships state is incomplete: {state}"
     x_meta, y_meta = charts.meta(x_id), charts.meta(y_id)
@@ -138,6 +140,13 @@ def relationships_data(state) -> pd.DataFrame:
             "title": f"{y_meta['title']} against {x_meta['title']}, {state.year}"}
     points.attrs["meta"] = meta
     return points
+
+
+def _with_page_defaults(state):
+    """The y indicator and year a bare /relationships URL leaves to the page's defaults (exports, share slot)."""
+    from dashboard.pages.relationships import resolve  # imported by the app before any route runs
+
+    return resolve(state, "" if state.year is None else str(state.year))
 
 
 def unit_text(indicator_id: str, unit_code: str | None) -> str:
