@@ -116,15 +116,17 @@ def _svg_img(fig: go.Figure, alt: str) -> str:
     return f'<img alt="{esc(alt)}" src="data:image/svg+xml;base64,{data}">'
 
 
-def ranking_chart(indicator_id: str, highlight: str | None = None) -> tuple[str, str] | None:
-    """Bars of every BSR country in the latest year with the EU27 as a line; (img html, caption) or None."""
+def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[str, str] | None:
+    """Bars of every BSR country (and reference countries, grey) in the latest year, the EU27 as a line."""
     q = _queries()
     meta, peers = indicator_meta(indicator_id), q.peer_group()
-    year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
-    bars = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: c.value, reverse=meta.higher_is_better)
+    year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
+    shown = [*peers, *references]
+    bars = sorted((c for c in cells.values() if c.geo in shown), key=lambda c: c.value, reverse=meta.higher_is_better)
     if not bars:
         return None
-    colours = ["#0072B2" if c.geo == highlight else ("#9ab" if highlight else "#0072B2") for c in bars]
+    colours = ["#777" if c.geo in references else "#0072B2" if c.geo == highlight or not highlight else "#9ab"
+               for c in bars]
     fig = go.Figure(go.Bar(x=[c.geo for c in bars], y=[c.value for c in bars], marker_color=colours,
                            text=[f"{c.value:.0f}{c.flags or ''}" for c in bars], textposition="outside"))
     eu = next((cells[code] for code in insights_module.EU27_CODES if code in cells), None)
@@ -132,7 +134,9 @@ def ranking_chart(indicator_id: str, highlight: str | None = None) -> tuple[str,
         fig.add_hline(y=eu.value, line_dash="dash", line_color="#000",
                       annotation_text=f"EU27 {eu.value:.1f}", annotation_position="top left")
     fig.update_layout(title=dict(text=f"{meta.title[:48]}, {year}"), yaxis=dict(title=meta.unit or ""))
-    return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id])
+    note = f" Grey: best-practice reference ({', '.join(c.geo for c in bars if c.geo in references)})." \
+        if any(c.geo in references for c in bars) else ""
+    return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id]) + note
 
 
 def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[str, str] | None:
@@ -269,20 +273,25 @@ def wp_brief_html(wp: str) -> str:
     chosen = findings_registry.select(findings_registry.registry().findings, work_packages=[wp])
     known = set(q.indicator_ids())
     indicator_ids = [i for i in dict.fromkeys(x for f in chosen for x in f.indicators) if i in known][:MAX_TABLE_ROWS]
-    geos = [*peers, insights_module.EU27_CODES[0]]
-    head = "".join(f"<th>{esc(g if g != 'EU27_2020' else 'EU27')}</th>" for g in geos)
+    # Countries the findings name beyond the BSR are the best-practice references (WP4: the Netherlands).
+    references = [g for g in dict.fromkeys(c for f in chosen for c in f.countries)
+                  if g not in peers and g not in insights_module.EU27_CODES]
+    head = "".join(f"<th>{esc(g)}</th>" for g in peers) + "".join(
+        f'<th class="reference">{esc(g)}*</th>' for g in references) + "<th>EU27</th>"
     rows = []
     for indicator_id in indicator_ids:
         meta = indicator_meta(indicator_id)
-        year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
+        year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
-        tds = "".join(value_cell(cells.get(g), meta) for g in peers) + value_cell(eu, meta)
+        tds = "".join(value_cell(cells.get(g), meta) for g in [*peers, *references]) + value_cell(eu, meta)
         rows.append(f"<tr><td>{esc(meta.title)} ({year or '–'})</td>{tds}</tr>")
-    table = (f"<table><thead><tr><th>Indicator (year)</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    note = (f'<p class="source">* best-practice reference outside the BSR: {esc(", ".join(references))}.</p>'
+            if references and rows else "")
+    table = (f"<table><thead><tr><th>Indicator (year)</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
              if rows else '<p class="muted">None of the linked indicators has data in this database.</p>')
     region = [i for i in insights_module.select(insights_module.insights(), indicators=indicator_ids)
               if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
-    charts = charts_block([ranking_chart(i) for i in indicator_ids[:2]])
+    charts = charts_block([ranking_chart(i, references=references) for i in indicator_ids[:2]])
     body = (f"<h2>What the work package set out to establish</h2>{findings_block(chosen, full_text=True)}"
             f"<h2>The evidence: linked indicators, latest year</h2>{table}{charts}"
             f"<h2>What the data say</h2>{insights_block(region)}")
