@@ -29,7 +29,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -136,7 +136,6 @@ class Layout:
     value: int
     flag: int | None
     conf: int | None
-    label_columns: set[int] = field(default_factory=set)
 
 
 def read_layout(header: list[str], source: str) -> Layout:
@@ -238,7 +237,9 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
         record = read_row(row, line_no, layout, reader)
         if record is None:
             continue
-        key = (record["geo"], record["period"], record["unit"], tuple(sorted(record["dims"].items())))
+        # conf_status describes the cell, it does not identify it
+        series = tuple(sorted((k, v) for k, v in record["dims"].items() if k != "conf_status"))
+        key = (record["geo"], record["period"], record["unit"], series)
         if key in seen:
             raise DecodeError(source, f"line {line_no}", f"duplicated observation (first at line {seen[key]})")
         seen[key] = line_no

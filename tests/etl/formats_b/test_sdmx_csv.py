@@ -270,3 +270,25 @@ def test_truncated_body_is_refused():
     body = v1(ROW_EE, ROW_LV)
     with pytest.raises(DecodeError, match="line 3"):
         sdmx_csv.decode(body[:-12], "cut.csv")
+
+
+def test_duplicate_differing_only_in_confidentiality_is_refused():
+    body = v1(ROW_EE.replace(",,", ",,C"), ROW_EE.replace("1.5,,", ",,C"))
+    with pytest.raises(DecodeError, match="duplicated observation"):
+        sdmx_csv.decode(body, "t.csv")
+
+
+def test_codes_and_labels_export_reads_codes_and_keeps_the_labels():
+    header = ("STRUCTURE,STRUCTURE_ID,STRUCTURE_NAME,freq,Time frequency,ind_type,Individual type,indic_is,"
+              "Information society indicator,unit,Unit of measure,geo,Geopolitical entity (reporting),TIME_PERIOD,Time,"
+              "OBS_VALUE,Observation value,OBS_FLAG,Observation status (Flag) V2 structure,CONF_STATUS,"
+              "Confidentiality status (flag)")
+    row = ("dataflow,ESTAT:ISOC_AI_IAIU(1.0),Individuals - use of generative AI tools,A,Annual,IND_TOTAL,All individuals,"
+           "I_IUAI,Use of generative AI tools: in the last 3 months,PC_IND,Percentage of individuals,EE,Estonia,2025,,"
+           "30.1,,u,low reliability,,")
+    decoded = sdmx_csv.decode(f"{header}\n{row}\n".encode(), "both.csv")
+    assert decoded.dataset == "isoc_ai_iaiu"
+    assert decoded.observations[["geo", "unit", "value", "flags"]].values.tolist() == [["EE", "PC_IND", 30.1, "u"]]
+    assert decoded.observations["dims"].tolist() == [{"freq": "A", "ind_type": "IND_TOTAL", "indic_is": "I_IUAI"}]
+    assert ("indic_is", "I_IUAI", "Use of generative AI tools: in the last 3 months") in decoded.labels
+    assert ("geo", "EE", "Estonia") in decoded.labels
