@@ -37,7 +37,7 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
         group = group.set_index("geo").reindex(order)
         label = group["label"].dropna().iloc[0] if group["label"].notna().any() else dimension
         fig.add_trace(go.Bar(
-            x=x, y=group["contribution"], name=label, marker={"color": DIMENSION_COLOURS.get(dimension, "#999")},
+            x=x, y=group["contribution"].tolist(), name=label, marker={"color": DIMENSION_COLOURS.get(dimension, "#999")},
             customdata=list(zip(order, group["score"], group["weight"] * 100,
                                 [common.hover_flags(f) for f in group["flags"]])),
             hovertemplate=(f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: score %{{customdata[1]:.1f}} × weight "
