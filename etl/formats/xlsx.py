@@ -36,7 +36,7 @@ from etl.model import Decoded, DecodeError
 
 SUMMARY, STRUCTURE = "Summary", "Structure"
 TITLE = re.compile(r"^(?P<title>.*)\[(?P<code>[A-Za-z0-9_]+?)(?:__custom_\d+)?\]\s*$")
-GEO_HEADERS = {"GEO (Labels)": True, "GEO (Codes)": False}
+GEO_HEADER = "GEO (Labels)"
 UPDATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M")
 
 
@@ -145,13 +145,11 @@ class LabelMapper:
         self.source, self.listed = source, listed
         self.labels: dict[tuple[str, str], str] = {}
 
-    def code(self, dimension: str, label, where: str, *, labelled: bool = True) -> str:
+    def code(self, dimension: str, label, where: str) -> str:
         """The code of a label; unknown labels and labels missing from the Structure sheet are refused."""
         value = codelists.normalise_label(text(label))
         if not value:
             raise DecodeError(self.source, where, f"empty {dimension}")
-        if not labelled:
-            return value
         if dimension in self.listed and value not in self.listed[dimension]:
             raise DecodeError(self.source, where, f"{dimension} label {value!r} is not in the Structure sheet")
         code = codelists.code_for_label(dimension, value)
@@ -189,19 +187,13 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
                    source_updated=summary.updated, labels=labels)
 
 
-def read_data_sheet(rows: list[tuple], name: str, summary: Summary, mapper: LabelMapper):
-    """Yield (record, place) for every cell of one data sheet that has a value or a flag."""
-    source = mapper.source
-    sheet = f"sheet {name!r}"
-    time_row = next((r for r, row in enumerate(rows) if row and text(row[0]) == "TIME"), None)
-    if time_row is None or time_row + 1 >= len(rows):
-        raise DecodeError(source, sheet, "no TIME row followed by a GEO row")
-    check_sheet_header(rows[:time_row], sheet, summary, source)
+def read_combination(rows: list[tuple], sheet: str, name: str, summary: Summary, mapper: LabelMapper):
+    """(unit, dims) of the sheet's header block, checked against the Summary contents table."""
     unit, dims, positions = None, {}, []
-    for r, row in enumerate(rows[:time_row], start=1):
+    for r, row in enumerate(rows, start=1):
         if len(row) < 3 or not text(row[0]) or text(row[2]) == "":
             continue
-        dimension = dimension_id(text(row[0]), source, f"{sheet}, cell {cell_ref(r, 0)}")
+        dimension = dimension_id(text(row[0]), mapper.source, f"{sheet}, cell {cell_ref(r, 0)}")
         code = mapper.code(dimension, row[2], f"{sheet}, cell {cell_ref(r, 2)}")
         positions.append(codelists.normalise_label(text(row[2])))
         if dimension == "unit":
@@ -210,22 +202,32 @@ def read_data_sheet(rows: list[tuple], name: str, summary: Summary, mapper: Labe
             dims[dimension] = code
     expected = summary.contents.get(name)
     if expected is not None and sorted(expected) != sorted(positions):
-        raise DecodeError(source, sheet, f"header {positions} disagrees with the Summary contents {list(expected)}")
+        raise DecodeError(mapper.source, sheet, f"header {positions} disagrees with the Summary contents {list(expected)}")
+    return unit, dims
+
+
+def read_data_sheet(rows: list[tuple], name: str, summary: Summary, mapper: LabelMapper):
+    """Yield (record, place) for every cell of one data sheet that has a value or a flag."""
+    source, sheet = mapper.source, f"sheet {name!r}"
+    time_row = next((r for r, row in enumerate(rows) if row and text(row[0]) == "TIME"), None)
+    if time_row is None or time_row + 1 >= len(rows):
+        raise DecodeError(source, sheet, "no TIME row followed by a GEO row")
+    check_sheet_header(rows[:time_row], sheet, summary, source)
+    unit, dims = read_combination(rows[:time_row], sheet, name, summary, mapper)
     periods = read_periods(rows[time_row], time_row + 1, sheet, source)
     geo_header = text(rows[time_row + 1][0]) if rows[time_row + 1] else ""
-    if geo_header not in GEO_HEADERS:
-        raise DecodeError(source, f"{sheet}, cell {cell_ref(time_row + 2, 0)}", f"expected 'GEO (Labels)', got {geo_header!r}")
-    labelled = GEO_HEADERS[geo_header]
+    if geo_header != GEO_HEADER:
+        # a 'GEO (Codes)' download would need codes throughout; refuse rather than half-read it
+        raise DecodeError(source, f"{sheet}, cell {cell_ref(time_row + 2, 0)}", f"expected {GEO_HEADER!r}, got {geo_header!r}")
     for r in range(time_row + 2, len(rows)):
         row = rows[r]
         if not row or not text(row[0]):
             break                               # the data block ends at the first blank line
-        geo = mapper.code("geo", row[0], f"{sheet}, cell {cell_ref(r + 1, 0)}", labelled=labelled)
+        geo = mapper.code("geo", row[0], f"{sheet}, cell {cell_ref(r + 1, 0)}")
         for col, period in periods:
-            value_cell = row[col] if col < len(row) else None
-            flag_cell = row[col + 1] if col + 1 < len(row) else None
             where = f"{sheet}, cell {cell_ref(r + 1, col)}"
-            value = read_value(value_cell, source, where)
+            value = read_value(row[col] if col < len(row) else None, source, where)
+            flag_cell = row[col + 1] if col + 1 < len(row) else None
             flags = parse_flag(text(flag_cell), source, f"{sheet}, cell {cell_ref(r + 1, col + 1)}")
             if math.isnan(value) and flags is None:
                 continue

@@ -214,6 +214,8 @@ def test_small_workbook_decodes_with_missing_rules():
          "sheet 'Sheet 2', cell B9", "duplicated observation"),
         ({"Sheet 1": data_sheet([["Estonia", 1, "", 2, ""]], dataset="Other [other_ds]")}, "sheet 'Sheet 1', cell B2", "names dataset"),
         ({"Sheet 1": [["no time row here"]]}, "sheet 'Sheet 1'", "no TIME row"),
+        ({"Sheet 1": [r if r[:1] != ["GEO (Labels)"] else ["GEO (Codes)"] for r in data_sheet([["EE", 1, "", 2, ""]])]},
+         "sheet 'Sheet 1', cell A8", "expected 'GEO (Labels)'"),
     ],
 )
 def test_bad_workbooks_are_refused_naming_sheet_and_cell(sheets, where, reason):
