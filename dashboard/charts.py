@@ -52,8 +52,15 @@ def load_all() -> dict[str, Chart]:
 
 
 def render(name: str, state: State) -> go.Figure:
-    """The figure of a registered chart for a state (what exports and embeds call)."""
+    """The figure of a registered chart for a state (what exports and embeds call); a fresh figure each time."""
     chart = load_all()[name]
+    return chart.figure(chart.data(state), state)
+
+
+@cached
+def page_figure(name: str, state: State) -> go.Figure:
+    """The figure for a page, cached per (chart, state, database version); pages only serialise it, never change it."""
+    chart = CHARTS[name]
     return chart.figure(chart.data(state), state)
 
 
@@ -105,6 +112,7 @@ def _annual(indicator_id: str) -> pd.DataFrame:
     return out
 
 
+@cached
 def trends_data(state: State) -> pd.DataFrame:
     """Time series of the chosen countries, EU27 and the BSR average (geo, name, year, period, value, flags)."""
     m = meta(state.indicator)
@@ -118,6 +126,7 @@ def trends_data(state: State) -> pd.DataFrame:
     return with_meta(df, m)
 
 
+@cached
 def compare_data(state: State) -> pd.DataFrame:
     """One year's values for every EU country plus Norway and any added country, ranked, with EU27/BSR references."""
     m = meta(state.indicator)
@@ -141,6 +150,7 @@ def compare_data(state: State) -> pd.DataFrame:
     return with_meta(out, {**m, "year": state.year, "no_data": missing})
 
 
+@cached
 def map_data(state: State) -> pd.DataFrame:
     """One year's values for every European country with its ISO-3 code for the map."""
     m = meta(state.indicator)
@@ -156,6 +166,7 @@ def map_data(state: State) -> pd.DataFrame:
     return with_meta(df, {**m, "year": state.year})
 
 
+@cached
 def scorecard_data(state: State) -> pd.DataFrame:
     """Headline indicators x (peers, added countries, EU27, BSR average): latest value, 5-year change, vs EU27."""
     columns = list(dict.fromkeys([*state.geos, EU27, BSR_AVERAGE]))

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from dashboard.data.connection import cached
 from dashboard.state import parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
@@ -190,6 +191,7 @@ def guarded(build, query: dict, page_path: str, **parse_options):
                               back_label="Try again")
 
 
+@cached
 def indicator_options() -> list[dict]:
     """Dropdown options for every indicator with data: 'Title (id)'."""
     from dashboard.data import queries
@@ -199,6 +201,7 @@ def indicator_options() -> list[dict]:
     return [{"value": i, "label": f"{t} ({i})"} for i, t in zip(cat["id"], cat["title"].fillna(cat["id"]))]
 
 
+@cached
 def country_options(include_aggregates: bool = False) -> list[dict]:
     """Dropdown options for countries (and aggregates when asked): 'Name (code)'."""
     from dashboard.data import queries
@@ -209,6 +212,7 @@ def country_options(include_aggregates: bool = False) -> list[dict]:
     return [{"value": c, "label": f"{n} ({c})"} for c, n in zip(geo["code"], geo["name"].fillna(geo["code"]))]
 
 
+@cached
 def year_options(indicator_id: str) -> list[dict]:
     """Dropdown options for the years in which the indicator has values, newest first."""
     from dashboard.data import queries

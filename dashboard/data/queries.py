@@ -25,10 +25,8 @@ class UnknownIndicator(KeyError):
 @cached
 def catalogue() -> pd.DataFrame:
     """The indicator catalogue, one row per indicator, with has_data telling whether any value is loaded."""
-    df = query(
-        "SELECT c.*, EXISTS (SELECT 1 FROM indicator_values v WHERE v.indicator = c.id) AS has_data "
-        "FROM catalogue c ORDER BY c.id"
-    )
+    df = query("SELECT * FROM catalogue ORDER BY id")
+    df["has_data"] = df["id"].isin(set(_values_table()["indicator"]))
     for column in ("higher_is_better", "headline", "live_only"):
         if column in df.columns:
             df[column] = df[column].fillna(False).astype(bool)
@@ -48,12 +46,14 @@ def indicator(indicator_id: str) -> dict:
     return entry
 
 
+@cached
 def indicator_ids(with_data: bool = True) -> list[str]:
     """Catalogue ids, by default only those with at least one loaded value."""
     cat = catalogue()
     return cat.loc[cat["has_data"], "id"].tolist() if with_data else cat["id"].tolist()
 
 
+@cached
 def headline_indicators() -> list[str]:
     """Ids of the headline indicators that have data, in catalogue order."""
     cat = catalogue()
@@ -74,6 +74,7 @@ def countries() -> pd.DataFrame:
     return df
 
 
+@cached
 def geo_names() -> dict[str, str]:
     """Code -> display name for every geo, plus the computed BSR average."""
     geo = countries()
@@ -83,6 +84,7 @@ def geo_names() -> dict[str, str]:
     return names
 
 
+@cached
 def peer_group() -> list[str]:
     """The BSR peer group from the geo table's is_bsr column, in the DIGINNO order."""
     geo = countries()
@@ -100,52 +102,51 @@ def european_countries() -> list[str]:
 
 
 @cached
-def series(indicator_id: str, geos: tuple[str, ...] | list[str], years: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Observations of one indicator for the given geos (all periods, or years=(first, last) inclusive)."""
-    sql = f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE indicator = ? AND geo = ANY(?)"
-    params: list = [indicator_id, list(geos)]
-    if years is not None:
-        sql += " AND year BETWEEN ? AND ?"
-        params += [int(years[0]), int(years[1])]
-    return _typed(query(sql + " ORDER BY geo, period", params))
+def _values_table() -> pd.DataFrame:
+    """Every row of indicator_values, read once per database version (~10k rows): pages slice it in memory.
+
+    One scan of the view costs about as much as one filtered query (the view deduplicates across files), so
+    reading it whole and slicing per indicator is what keeps callbacks fast.
+    """
+    return _typed(query(f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values ORDER BY indicator, geo, period"))
 
 
 @cached
+def series(indicator_id: str, geos: tuple[str, ...] | list[str], years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Observations of one indicator for the given geos (all periods, or years=(first, last) inclusive)."""
+    table = _values_table()
+    rows = table[(table["indicator"] == indicator_id) & table["geo"].isin(list(geos))]
+    if years is not None:
+        rows = rows[(rows["year"] >= int(years[0])) & (rows["year"] <= int(years[1]))]
+    return rows.reset_index(drop=True)
+
+
+@cached
+def indicator_frame(indicator_id: str) -> pd.DataFrame:
+    """All annual values of one indicator for every geo (the latest period of a year when sub-annual)."""
+    table = _values_table()
+    rows = table[table["indicator"] == indicator_id]
+    rows = rows.sort_values(["geo", "year", "period"]).drop_duplicates(["geo", "year"], keep="last")
+    return rows.reset_index(drop=True)
+
+
 def values_for_year(indicator_id: str, year: int) -> pd.DataFrame:
     """One value per geo for one year (the latest period within the year when the series is sub-annual)."""
-    df = query(
-        f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE indicator = ? AND year = ? "
-        "QUALIFY row_number() OVER (PARTITION BY geo ORDER BY period DESC) = 1 ORDER BY geo",
-        [indicator_id, int(year)],
-    )
-    return _typed(df)
+    frame = indicator_frame(indicator_id)
+    return frame[frame["year"] == int(year)].reset_index(drop=True)
 
 
 @cached
 def available_years(indicator_id: str) -> list[int]:
     """Years in which the indicator has at least one value (not just a flag), ascending."""
-    df = query(
-        "SELECT DISTINCT year FROM indicator_values WHERE indicator = ? AND value IS NOT NULL AND year IS NOT NULL ORDER BY year",
-        [indicator_id],
-    )
-    return [int(y) for y in df["year"]]
+    frame = indicator_frame(indicator_id)
+    return sorted(int(y) for y in frame.loc[frame["value"].notna(), "year"].dropna().unique())
 
 
 def latest_year(indicator_id: str) -> int | None:
     """The most recent year with any value, or None when the indicator has none."""
     years = available_years(indicator_id)
     return years[-1] if years else None
-
-
-@cached
-def indicator_frame(indicator_id: str) -> pd.DataFrame:
-    """All annual values of one indicator for every geo (the per-indicator precompute pages slice from)."""
-    df = query(
-        f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE indicator = ? "
-        "QUALIFY row_number() OVER (PARTITION BY geo, year ORDER BY period DESC) = 1 ORDER BY geo, year",
-        [indicator_id],
-    )
-    return _typed(df)
 
 
 @cached
@@ -213,19 +214,21 @@ def provenance(dataset: str) -> pd.DataFrame:
 @cached
 def source_info(indicator_id: str) -> dict:
     """Dataset code and its latest source update / retrieval time, for a chart's source line."""
-    df = query(
-        "SELECT dataset, max(source_updated) AS source_updated, max(retrieved_at) AS retrieved_at "
-        "FROM indicator_values WHERE indicator = ? GROUP BY dataset ORDER BY dataset",
-        [indicator_id],
-    )
-    if df.empty:
+    rows = _indicator_rows(indicator_id)
+    if rows.empty:
         entry = indicator(indicator_id)
         return {"dataset": entry.get("dataset"), "source_updated": None, "retrieved_at": None}
     return {
-        "dataset": ", ".join(df["dataset"]),
-        "source_updated": _date_only(df["source_updated"].dropna().max()),
-        "retrieved_at": _date_only(df["retrieved_at"].dropna().max()),
+        "dataset": ", ".join(sorted(rows["dataset"].dropna().unique())),
+        "source_updated": _date_only(rows["source_updated"].dropna().max()),
+        "retrieved_at": _date_only(rows["retrieved_at"].dropna().max()),
     }
+
+
+def _indicator_rows(indicator_id: str) -> pd.DataFrame:
+    """All rows of one indicator (every geo and period)."""
+    table = _values_table()
+    return table[table["indicator"] == indicator_id]
 
 
 @cached
@@ -258,6 +261,6 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 def _date_only(stamp) -> str | None:
     """YYYY-MM-DD of an ISO stamp or timestamp (None stays None)."""
-    if stamp is None or (isinstance(stamp, float) and np.isnan(stamp)):
+    if stamp is None or stamp is pd.NaT or (isinstance(stamp, float) and np.isnan(stamp)):
         return None
     return str(pd.Timestamp(stamp).date()) if not isinstance(stamp, str) else stamp[:10]

@@ -26,7 +26,7 @@ def build(state):
                             multi=True),
     ]
     table = df[["rank", "name", "geo", "value", "flags"]].rename(columns={"name": "country"})
-    card = components.chart_card("ranked_bar", chart.figure(df, state), table, view=state.view, source=meta["source"])
+    card = components.chart_card("ranked_bar", charts.page_figure("ranked_bar", state), table, view=state.view, source=meta["source"])
     intro = (f"All EU countries and Norway in {state.year}, best first. Black line: EU27; dashed: BSR average "
              f"({meta['average_method']}). Hatched bars: estimated, provisional or low-reliability values.")
     return components.page("Compare countries", intro=intro, controls=controls, body=[card],

@@ -26,7 +26,7 @@ def build(state):
         components.dropdown("year", components.year_options(state.indicator), state.year, label="Year"),
     ]
     table = df[["name", "geo", "value", "flags"]].rename(columns={"name": "country"})
-    card = components.chart_card("choropleth", chart.figure(df, state), table, view=state.view,
+    card = components.chart_card("choropleth", charts.page_figure("choropleth", state), table, view=state.view,
                                  source=meta["source"], graph_config=choropleth.GRAPH_CONFIG,
                                  note=html.P(["Baltic Sea Region countries are outlined in black. ",
                                               choropleth.GEOMETRY_NOTE, " Grey: no data."], className="map-note"))

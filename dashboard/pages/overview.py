@@ -29,7 +29,7 @@ def build(state: State):
     body = html.Section(className="chart-card", **{"data-chart": "scorecard"}, children=[
         html.Div(className="chart-card-bar", children=[components.view_toggle(state.view),
                                                         components.share_slot("scorecard")]),
-        dcc.Graph(id="scorecard-graph", figure=chart.figure(df, state), config=components.GRAPH_CONFIG,
+        dcc.Graph(id="scorecard-graph", figure=charts.page_figure("scorecard", state), config=components.GRAPH_CONFIG,
                   className="chart") if state.view == "chart" else scorecard_table(df, state),
         html.P(meta["source"], className="source-line"),
     ])

@@ -25,7 +25,7 @@ def build(state):
         components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
         components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
     ]
-    card = components.chart_card("trends", chart.figure(df, state), _table(df), view=state.view,
+    card = components.chart_card("trends", charts.page_figure("trends", state), _table(df), view=state.view,
                                  source=meta["source"], note=components.flag_legend(queries.flags_legend()))
     intro = (f"EU27 (black) is the reference; the BSR average is the {meta['average_method']}. "
              "Hollow markers: estimated, provisional or low-reliability values; diamonds and a gap: break in series.")
