@@ -1,0 +1,238 @@
+"""ETL benchmark: decode throughput per format beside peers, and wall time of full and no-change offline refreshes.
+
+Run:  .venv/bin/python bench/etl_bench.py [--data DIR] [--repeat N]
+
+Throughput is observations per second, where "observations" is the number of published cells our decoder
+returns for the file (cells with a value or a flag); every tool parses the same bytes, so the same count is
+used for all and the ratios are ratios of time. Figures are medians over --repeat runs.
+Peers:
+- JSON-stat: pyjstat (Dataset.read(text).write('dataframe')), gzip bodies decompressed inside the timing.
+- TSV: the `eurostat` package's own parser inside eurostat.get_data (it has no separate parse function; its
+  two HTTP calls are stubbed to hand it the recorded bytes, with the CRLF line ends the live API sends);
+  a plain pandas read_csv + melt + value/flag split; and DuckDB read_csv (plain, and with UNPIVOT to one
+  row per cell).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib
+import io
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SHARED_DATA = REPO / ".." / "shared" / "data"
+TARGETS = {"peer_ratio": 10.0, "duckdb_ratio": 0.5, "full_refresh_s": 5.0, "nochange_refresh_s": 1.0}
+
+
+def median_time(function, repeat: int) -> float:
+    """Median wall time of `repeat` calls (one warm-up call first)."""
+    function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def largest_per_format(folder: Path) -> dict[str, tuple[str, Path]]:
+    """format -> (dataset, path) of the largest recorded file of that format."""
+    from etl.catalogue import load_catalogue
+    from etl.sources.recorded import RecordedSource
+    source = RecordedSource(folder, set(load_catalogue().datasets))
+    best: dict[str, tuple[str, Path]] = {}
+    for dataset in sorted(source.datasets()):
+        for path in source.files_for(dataset):
+            fmt = source.format_of(path)
+            if fmt not in best or path.stat().st_size > best[fmt][1].stat().st_size:
+                best[fmt] = (dataset, path)
+    return best
+
+
+def our_decode(fmt: str, dataset: str, body: bytes, name: str):
+    """A callable running our decoder on the body; and one running decode + finalize."""
+    import pandas as pd
+    from etl.model import finalize
+    module = importlib.import_module(f"etl.formats.{fmt}")
+    stamp = pd.Timestamp("2025-01-01", tz="UTC")
+    decode = lambda: module.decode(body, name, dataset=dataset)  # noqa: E731
+    full = lambda: finalize(module.decode(body, name, dataset=dataset), retrieved_at=stamp, source_file=name)  # noqa: E731
+    return decode, full
+
+
+def pyjstat_peer(body: bytes):
+    """pyjstat reading the same JSON-stat into a data frame."""
+    from pyjstat import pyjstat
+
+    def run():
+        text = (gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body).decode("utf-8")
+        return pyjstat.Dataset.read(text).write("dataframe")
+    return run
+
+
+def eurostat_package_peer(body: bytes):
+    """The eurostat package's TSV parser (in get_data), its HTTP calls stubbed with the recorded bytes."""
+    import eurostat.eurostat as es
+    text = body.decode("utf-8")
+    dims_text = text.split("\t", 1)[0].split("\\", 1)[0].split(",")
+    served = gzip.compress(text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8"), compresslevel=1)
+
+    class Answer:
+        content = served
+
+    def run():
+        saved = (es.__get_dims_info__, es.__get_resp__)
+        es.__get_dims_info__ = lambda code, detail=None: (None, "EUROSTAT", [(i, d) for i, d in enumerate(dims_text)])
+        es.__get_resp__ = lambda url, **kwargs: Answer()
+        try:
+            return es.get_data("bench", flags=True)
+        finally:
+            es.__get_dims_info__, es.__get_resp__ = saved
+    return run
+
+
+def pandas_melt_peer(body: bytes):
+    """A plain pandas read_csv + melt + value/flag split of a Eurostat TSV."""
+    import pandas as pd
+
+    def run():
+        frame = pd.read_csv(io.BytesIO(body), sep="\t", dtype=str)
+        key = frame.columns[0]
+        long = frame.melt(id_vars=[key], var_name="period", value_name="cell")
+        parts = long["cell"].str.strip().str.split(" ", n=1, expand=True)
+        long["value"] = pd.to_numeric(parts[0].where(parts[0] != ":"), errors="coerce")
+        long["flags"] = parts[1] if parts.shape[1] > 1 else None
+        return long
+    return run
+
+
+def duckdb_peers(path: Path):
+    """DuckDB read_csv of the TSV: plain, and unpivoted to one row per cell with the value split off."""
+    import duckdb
+    con = duckdb.connect()
+    first = path.read_text("utf-8").split("\t", 1)[0]
+    plain = lambda: con.sql("SELECT * FROM read_csv(?, delim='\t', header=true, all_varchar=true)", params=[str(path)]).to_arrow_table()  # noqa: E731
+    unpivot_sql = (
+        "SELECT k, period, TRY_CAST(split_part(trim(cell), ' ', 1) AS DOUBLE) AS value, "
+        "nullif(split_part(trim(cell), ' ', 2), '') AS flags FROM ("
+        "UNPIVOT (SELECT * FROM read_csv(?, delim='\t', header=true, all_varchar=true)) "
+        "ON COLUMNS(* EXCLUDE (\"{first}\")) INTO NAME period VALUE cell) AS u(k, period, cell) "
+        "WHERE trim(cell) <> ':'"
+    ).format(first=first.replace('"', '""'))
+    unpivot = lambda: con.sql(unpivot_sql, params=[str(path)]).to_arrow_table()  # noqa: E731
+    return plain, unpivot
+
+
+def rate(observations: int, seconds: float) -> str:
+    """Observations per second, human sized."""
+    return f"{observations / seconds:>12,.0f} obs/s  ({seconds * 1000:8.1f} ms)"
+
+
+def bench_decoders(folder: Path, repeat: int) -> list[str]:
+    """Print per-format throughput beside the peers; returns the target misses."""
+    misses = []
+    print("== decode throughput (largest recorded file per format; median of", repeat, "runs)")
+    for fmt, (dataset, path) in sorted(largest_per_format(folder).items()):
+        body = path.read_bytes()
+        decode, full = our_decode(fmt, dataset, body, path.name)
+        n = len(decode().observations)
+        ours = median_time(decode, repeat)
+        ours_full = median_time(full, repeat)
+        print(f"\n[{fmt}] {path.name} ({len(body):,} bytes, {n:,} observations)")
+        print(f"  ours: decode             {rate(n, ours)}")
+        print(f"  ours: decode + finalize  {rate(n, ours_full)}")
+        peers = []
+        if fmt == "jsonstat":
+            peers.append(("pyjstat", pyjstat_peer(body), TARGETS["peer_ratio"]))
+        if fmt == "tsv":
+            plain, unpivot = duckdb_peers(path)
+            peers += [("eurostat package (get_data parser)", eurostat_package_peer(body), TARGETS["peer_ratio"]),
+                      ("pandas read_csv + melt", pandas_melt_peer(body), None),
+                      ("duckdb read_csv", plain, TARGETS["duckdb_ratio"]),
+                      ("duckdb read_csv + unpivot", unpivot, None)]
+        for name, function, target in peers:
+            seconds = median_time(function, repeat)
+            ratio = seconds / ours
+            verdict = ""
+            if target is not None:
+                ok = ratio >= target
+                verdict = f"  target >= {target:g}x: {'met' if ok else 'MISSED'}"
+                if not ok:
+                    misses.append(f"{fmt} decoder vs {name}: {ratio:.2f}x (target {target:g}x)")
+            print(f"  {name:<34} {rate(n, seconds)}   ours is {ratio:6.2f}x as fast{verdict}")
+    return misses
+
+
+def decodable_copy(folder: Path, scratch: Path) -> tuple[Path, list[str]]:
+    """A copy of the recorded folder without the files our decoders refuse (and why)."""
+    from etl.catalogue import load_catalogue
+    from etl.sources.recorded import RecordedSource
+    source = RecordedSource(folder, set(load_catalogue().datasets))
+    refused = []
+    target = scratch / "recorded"
+    shutil.copytree(folder, target)
+    for dataset in source.datasets():
+        for path in source.files_for(dataset):
+            module = importlib.import_module(f"etl.formats.{source.format_of(path)}")
+            try:
+                module.decode(path.read_bytes(), path.name, dataset=dataset)
+            except Exception as err:  # report every refusal, whatever its kind
+                refused.append(f"{path.name}: {err}")
+                (target / path.relative_to(folder)).unlink()
+    return target, refused
+
+
+def bench_refresh(folder: Path, repeat: int) -> list[str]:
+    """Print the wall time of full (--force) and no-change offline refreshes; returns the target misses."""
+    from etl.refresh import RefreshError, refresh
+    misses = []
+    print("\n== offline refresh of", folder.resolve())
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        source = folder
+        try:
+            report = refresh(offline=source, data_dir=scratch / "probe")
+        except RefreshError as err:
+            print(f"  the full folder does not refresh: {err}")
+            source, refused = decodable_copy(folder, scratch)
+            print("  measuring on a copy without the files the decoders refuse:")
+            for line in refused:
+                print("   -", line[:160])
+            report = refresh(offline=source, data_dir=scratch / "probe")
+        print(f"  {len(report.rebuilt)} datasets, {report.total_rows:,} observations, "
+              f"{len(report.missing_indicators)} indicators without rows (live-only or refused)")
+        data_dir = scratch / "data"
+        full = median_time(lambda: refresh(offline=source, data_dir=data_dir, force=True), repeat)
+        nochange = median_time(lambda: refresh(offline=source, data_dir=data_dir), repeat)
+    for label, seconds, target in (("full refresh (--force)", full, TARGETS["full_refresh_s"]),
+                                   ("no-change refresh", nochange, TARGETS["nochange_refresh_s"])):
+        ok = seconds < target
+        print(f"  {label:<24} {seconds:6.2f} s   target < {target:g} s: {'met' if ok else 'MISSED'}")
+        if not ok:
+            misses.append(f"{label}: {seconds:.2f} s (target < {target:g} s)")
+    return misses
+
+
+def main() -> int:
+    """Run every benchmark once and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="recorded data folder")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per median")
+    args = parser.parse_args()
+    misses = bench_decoders(args.data, args.repeat) + bench_refresh(args.data, max(3, args.repeat // 2))
+    print("\n== targets missed:" if misses else "\n== all targets met")
+    for miss in misses:
+        print("  -", miss)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
