@@ -4,7 +4,9 @@ A download holds a "Summary" sheet (title '<title> [<code>__custom_N]', 'Last up
 'Contents' table naming each data sheet's dimension positions), a "Structure" sheet (every dimension
 title with each of its labels), then one sheet per combination of the non-geo, non-time dimensions:
 
-    Data extracted on ...            | Dataset: | <title> [<code>] | Last updated: | dd/mm/yyyy HH:MM
+    Data extracted on ...
+    Dataset: | <title> [<code>]
+    Last updated: | dd/mm/yyyy HH:MM
     <dimension title> | | <label>    (one line per dimension: the sheet's combination)
     TIME | 2020 | | 2021 | | ...     (a period above each value column; its flag column is blank)
     GEO (Labels)
@@ -15,7 +17,8 @@ title with each of its labels), then one sheet per combination of the non-geo, n
 is a row with a NULL value. Every label (dimension titles, positions, geo) is mapped back to its code
 through etl.codelists; an unknown label is a DecodeError naming the sheet and the cell. The sheet
 headers are checked against the Summary contents table and the Structure sheet, so a workbook whose
-parts disagree is refused rather than half-read.
+parts disagree is refused rather than half-read. Only 'GEO (Labels)' downloads are read; a
+'GEO (Codes)' download is refused rather than guessed at.
 """
 from __future__ import annotations
 
