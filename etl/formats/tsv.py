@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError, check_flags
+from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError
 
 GZIP_MAGIC = b"\x1f\x8b"
 OWN_COLUMNS = ("geo", "unit")
@@ -53,23 +53,24 @@ class Header:
 
 # ---------------------------------------------------------------- text and header
 
-def read_text(raw: bytes, source: str) -> str:
-    """The body as text (gunzipped when gzip, UTF-8, BOM dropped, LF line ends); refuses empty bodies and HTML."""
+def read_body(raw: bytes, source: str) -> tuple[str, bytes]:
+    """(header line, the bytes after it) of a body, gunzipped when gzip, BOM dropped; refuses empty bodies and HTML."""
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
             raise DecodeError(source, "gzip stream", f"truncated or corrupt gzip: {err}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DecodeError(source, f"byte {err.start}", "not UTF-8 text") from None
-    head = text.lstrip()[:512].lower()
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    head = raw[:512].lstrip().lower()
     if not head:
         raise DecodeError(source, "line 1", "empty file")
-    if head.startswith("<") or "<html" in head or "<!doctype" in head:
+    if head.startswith(b"<") or b"<html" in head or b"<!doctype" in head:
         raise DecodeError(source, "line 1", "an HTML/XML page, not TSV (error page or login wall?)")
-    return text.replace("\r\n", "\n")
+    header, _, body = raw.partition(b"\n")
+    try:
+        return header.decode("utf-8").rstrip("\r"), body
+    except UnicodeDecodeError as err:
+        raise DecodeError(source, f"line 1, byte {err.start}", "not UTF-8 text") from None
 
 
 def read_header(line: str, source: str) -> Header:
@@ -91,12 +92,22 @@ def read_header(line: str, source: str) -> Header:
     return Header(dimensions, periods)
 
 
-def split_body(text: str, header: Header, source: str) -> tuple[pa.Array, pa.Array]:
+def split_body(body: bytes, header: Header, source: str) -> tuple[pa.Array, pa.Array]:
     """(series key per line, every period cell row-major) of the lines after the header, widths checked."""
-    body = text.partition("\n")[2].rstrip("\n")
+    body = body.rstrip(b"\r\n")
     if not body:
         raise DecodeError(source, "line 2", "no series rows after the header (empty or truncated file)")
-    lines = pc.list_flatten(pc.split_pattern(pa.array([body], pa.large_string()), "\n"))
+    try:
+        # the cast validates UTF-8 in C; a CR left by CRLF line ends stays on the last cell and is trimmed there
+        text = pa.array([body], pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = body[:err.start].count(b"\n") + 2
+            raise DecodeError(source, f"line {line}", f"not UTF-8 text (byte {err.start} after the header)") from None
+        raise
+    lines = pc.list_flatten(pc.split_pattern(text, "\n"))
     rows = pc.split_pattern(lines, "\t")
     widths = np.diff(rows.offsets.to_numpy())
     wrong = np.flatnonzero(widths != header.width)
@@ -121,14 +132,15 @@ def series_codes(keys: pa.Array, header: Header, source: str) -> dict[str, pa.Ar
         at = int(wrong[0])
         raise DecodeError(source, f"line {at + 2}, column 1",
                           f"series key {keys[at].as_py()!r} does not give {n_dims} codes for {header.dimensions}")
-    codes = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+    raw_codes = pc.list_flatten(parts)
+    codes = pc.utf8_trim_whitespace(raw_codes)
     empty = pc.equal(codes, "")
     if pc.any(empty).as_py():
         at = first_bad(empty.to_numpy(zero_copy_only=False)) // n_dims
         raise DecodeError(source, f"line {at + 2}, column 1", f"series key {keys[at].as_py()!r} has an empty code")
     grid = np.arange(len(codes)).reshape(len(keys), n_dims)
     columns = {dim: codes.take(pa.array(grid[:, i])) for i, dim in enumerate(header.dimensions)}
-    if pc.any(pc.match_substring_regex(keys, r"\s")).as_py():
+    if pc.sum(pc.binary_length(codes)) != pc.sum(pc.binary_length(raw_codes)):
         # rare: codes padded with spaces; compare keys by their stripped codes
         keys = pc.binary_join_element_wise(*columns.values(), pa.scalar(",", codes.type))
     if len(pc.unique(keys)) != len(keys):
@@ -179,8 +191,8 @@ def cell_place(index: int, header: Header) -> str:
     return f"line {row + 2}, column {col + 2} ({header.periods[col]})"
 
 
-def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """Values (NaN when ':') and flags (None when none) of every cell, validated column-wise."""
+def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN when ':'), flags (None when none) and a has-flags mask of every cell, validated column-wise."""
     pieces = pc.split_pattern(pc.utf8_trim_whitespace(cells), " ", max_splits=1)
     offsets = pieces.offsets.to_numpy()
     starts = offsets[:-1] - offsets[0]
@@ -202,7 +214,9 @@ def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarra
     flags = np.full(len(cells), None, dtype=object)
     flags[with_flags] = pc.utf8_trim_whitespace(words.take(pa.array(starts[with_flags] + 1))).to_numpy(zero_copy_only=False)
     check_known_flags(flags, with_flags, header, source)
-    return values.to_numpy(zero_copy_only=False), flags
+    has_flags = np.zeros(len(cells), dtype=bool)
+    has_flags[with_flags] = True
+    return values.to_numpy(zero_copy_only=False), flags, has_flags
 
 
 def check_known_flags(flags: np.ndarray, with_flags: np.ndarray, header: Header, source: str) -> None:
@@ -229,17 +243,17 @@ def dataset_of(source: str, expected: str | None) -> str:
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     """Decode one Eurostat TSV body (gzip or plain) into tidy observations (see the module docstring)."""
     code = dataset_of(source, dataset)
-    text = read_text(raw, source)
-    header_line, _, _ = text.partition("\n")
+    header_line, body = read_body(raw, source)
     header = read_header(header_line, source)
-    keys, cells = split_body(text, header, source)
+    keys, cells = split_body(body, header, source)
     columns = series_codes(keys, header, source)
     dims = series_dims(columns, len(keys))
-    values, flags = parse_cells(cells, header, source)
+    values, flags, has_flags = parse_cells(cells, header, source)
 
-    kept = np.flatnonzero(~(np.isnan(values) & pd.isna(flags)))
+    kept = np.flatnonzero(~np.isnan(values) | has_flags)
     row, col = np.divmod(kept, len(header.periods))
     rows = pa.array(row)
+    # flags were checked cell by cell in parse_cells (naming line and column), so no check_flags pass here
     frame = pd.DataFrame({
         "dataset": text_column(pa.array([code]).take(pa.array(np.zeros(len(kept), dtype=np.int64)))),
         "geo": text_column(columns["geo"].take(rows)),
@@ -249,7 +263,5 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
         "value": values[kept],
         # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
         "flags": pd.Series(flags[kept], dtype=object),
-    }, columns=DECODED_COLUMNS)
-    check_flags(frame["flags"], source)
-    assert not (frame["value"].isna() & frame["flags"].isna()).any(), f"{source}: a row with neither value nor flag"
+    }, columns=DECODED_COLUMNS, copy=False)
     return Decoded(dataset=code, observations=frame, source_updated=None)
