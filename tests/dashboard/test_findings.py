@@ -141,3 +141,30 @@ def test_side_panel_lists_findings_for_what_is_on_screen(monkeypatch, tmp_path):
     assert "Which digital services do public administrations offer businesses today?" in text
     assert "Promoting a transnational model" not in text  # a WP4 finding about other indicators
     assert "Insights are unavailable" in text
+
+
+def test_findings_page_filters_by_theme_from_the_catalogue(dsm_env, is_standin):
+    if is_standin:
+        pytest.skip("themes come from the real catalogue; the stand-in database has only synthetic ones")
+    import dashboard.app  # noqa: F401  (pages register only once an app exists)
+    from dashboard.pages import findings as page
+    # digital_public_services is the theme of desi_public_services_business / egov users: the WP3 findings
+    chosen = page.filtered([], [], ["digital_public_services"])
+    assert {f.work_package for f in chosen} == {"WP3"} and len(chosen) == 2
+    # cross_border (desi_sme_selling_cross_border) is linked only by WP4's cooperation finding
+    assert [f.id for f in page.filtered([], [], ["cross_border"])] == ["wp4-transnational-cooperation"]
+    assert [f.id for f in page.filtered(["WP2"], ["FI"], [])] == ["wp2-ict-use-needs-assessment",
+                                                                   "wp2-case-studies-and-study-visits"]
+    assert page.filtered(["WP3"], ["NL"], []) == []
+
+
+def test_findings_page_shows_analysts_the_broken_files(dsm_env, tmp_path, monkeypatch):
+    import dashboard.app  # noqa: F401  (pages register only once an app exists)
+    from dashboard.pages import findings as page
+    write(tmp_path, "good.yaml", GOOD)
+    write(tmp_path, "bad.yaml", GOOD.replace("good-one", "bad-one").replace("WP4", "WP7"))
+    monkeypatch.setattr(findings, "FINDINGS_DIR", tmp_path)
+    layout = page.layout(wp="WP4")
+    text = _texts(layout)
+    assert "bad.yaml: work_package: must be one of WP2, WP3, WP4, got 'WP7' (finding bad-one)" in text
+    assert "A good finding" in text and "1 finding(s)" in text
