@@ -176,6 +176,7 @@ def test_gzip_and_plain_bodies_decode_alike():
 def synthetic_cube(values, statuses, index_as_list=False) -> dict:
     """Three dimensions of size > 1 (indic 2, geo 3, time 2) plus unit and freq of size 1."""
     def category(codes):
+        """A category block with an index (dict or list) and labels."""
         index = list(codes) if index_as_list else {c: i for i, c in enumerate(codes)}
         return {"index": index, "label": {c: f"label of {c}" for c in codes}}
     return {

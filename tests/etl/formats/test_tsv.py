@@ -211,3 +211,15 @@ def test_refused_input_changes_nothing_and_leaves_good_input_decodable():
     with pytest.raises(DecodeError):
         tsv.decode(synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 q"), "bad.tsv", dataset="x")
     assert decoded_cells(tsv.decode(good, "good.tsv", dataset="x").observations) == before
+
+
+def test_padded_codes_count_as_the_same_series():
+    raw = synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 ", "A, PC ,I1,EE \t4 \t5 \t6 ")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: duplicated series 'A,PC,I1,EE' .*first at line 2"):
+        tsv.decode(raw, "bad.tsv", dataset="x")
+
+
+def test_bytes_that_are_not_utf8_name_the_line():
+    raw = synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 ", "A,PC,I1,LV\t4 \t5 \t6 ").replace(b"LV", b"L\xff")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3: not UTF-8 text"):
+        tsv.decode(raw, "bad.tsv", dataset="x")
