@@ -5,7 +5,9 @@ Layout of the data dir (config.data_dir()):
     parquet/<dataset>.parquet              tidy observations of the last successful refresh
     parquet/_manifest.json                 what each Parquet file was built from (digests, provenance, labels)
     dsm.duckdb                             self-contained database (its own copy of the observations)
-    refresh_runs.json                      every run, failed ones included (a failed run must not touch the db)
+    refresh_runs.json                      every run, failed and no-change ones included; the database's
+                                           refresh_runs table is a copy taken when that database was built
+                                           (a run that publishes nothing must not touch the database)
     .refresh.lock                          held (flock) while a refresh runs
 
 Safety: the new Parquet set is staged in .staging-<run>/parquet and the database is built in a temp file;

@@ -277,3 +277,14 @@ def test_only_refreshes_the_named_dataset_and_keeps_the_rest(subset, data_dir):
     assert datasets == SUBSET_DATASETS
     manifest = json.loads((data_dir / "parquet" / "_manifest.json").read_text())
     assert sorted(manifest["datasets"]) == SUBSET_DATASETS
+
+
+def test_a_crash_between_the_parquet_renames_is_undone_by_the_next_run(subset, data_dir):
+    good = refresh(offline=subset, data_dir=data_dir)
+    before = snapshot(data_dir)
+    # as if the process died after moving parquet/ aside and before moving the staged set in
+    os.rename(data_dir / "parquet", data_dir / ".parquet-old-20250101T000000Z-dead00")
+    (data_dir / ".staging-20250101T000000Z-dead00" / "parquet").mkdir(parents=True)
+    again = refresh(offline=subset, data_dir=data_dir)
+    assert again.rebuilt == [] and not again.database_rebuilt
+    assert_previous_intact(data_dir, before, good.total_rows)
