@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -182,13 +184,44 @@ def guarded(build, query: dict, page_path: str, **parse_options):
 
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}  # repeated keys: last wins
     try:
-        state = parse_state(query, page_path, **parse_options)
-        return build(state)
+        key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query), _frozen(parse_options))
+        return _remembered_page(key, lambda: build(parse_state(query, page_path, **parse_options)))
     except InvalidState as exc:
         return friendly_error(str(exc), page_path)
     except DatabaseMissing:
         return friendly_error("No data has been loaded yet: run `dsm refresh` and reload this page.", page_path,
                               back_label="Try again")
+
+
+PAGE_CACHE_SIZE = 64       # built pages kept per process (a page tree is some 100 kB)
+PAGE_CACHE_MAX_KEY = 2000  # longer URL queries are built every time rather than filling the cache
+_page_cache: OrderedDict[tuple, object] = OrderedDict()
+_page_cache_lock = threading.Lock()
+
+
+def _frozen(mapping: dict) -> tuple:
+    """A hashable, order-independent form of a URL query or options dict."""
+    return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
+
+
+def _remembered_page(key: tuple, make):
+    """A built page per (page, URL query, database version): a layout is a pure function of those, so concurrent
+    visitors of a popular view share one build (Dash only serialises the tree, it never changes it)."""
+    from dashboard.data.connection import database_version
+
+    if len(repr(key)) > PAGE_CACHE_MAX_KEY:
+        return make()
+    full_key = (*key, database_version())
+    with _page_cache_lock:
+        if full_key in _page_cache:
+            _page_cache.move_to_end(full_key)
+            return _page_cache[full_key]
+    page = make()  # InvalidState and DatabaseMissing propagate: only good pages are kept
+    with _page_cache_lock:
+        _page_cache[full_key] = page
+        while len(_page_cache) > PAGE_CACHE_SIZE:
+            _page_cache.popitem(last=False)
+    return page
 
 
 @cached

@@ -16,6 +16,7 @@ from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
 from dashboard import export, security
+from dashboard.data.connection import cached
 
 EMBED_ASSETS = "/embed/_assets/"
 EMBED_HEIGHT = 480  # default iframe height in the copied embed code (px); the chart fills whatever it gets
@@ -152,11 +153,17 @@ def register_share_callbacks(app: Any) -> None:
         chart_name = chart_for_page(_strip_prefix(pathname or "/"))
         if chart_name is None:
             return []
-        try:
-            view = export.resolve_view(chart_name, _query_dict(search))
-        except export.ExportError:
-            return []  # the page itself shows the friendly error for a bad URL
-        return share_controls(chart_name, view.state, title=view.title, include_link=False)
+        return export_slot_controls(chart_name, search or "")
+
+
+@cached
+def export_slot_controls(chart_name: str, search: str):
+    """Share controls of one chart in one URL state, cached per database version (building the figure is costly)."""
+    try:
+        view = export.resolve_view(chart_name, _query_dict(search))
+    except export.ExportError:
+        return []  # the page itself shows the friendly error for a bad URL
+    return share_controls(chart_name, view.state, title=view.title, include_link=False)
 
 
 def _strip_prefix(pathname: str) -> str:
