@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import string
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 OWN_COLUMNS = ("geo", "unit")
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 default "str"
 TIME_LABELS = {"time_period", "time"}
-NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"   # as Eurostat writes them: no exponent, no nan/inf
+NUMBER_CHARACTERS = "0123456789.+-: "
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 FILE_SUFFIXES = (".gz", ".tsv", ".txt")
 
@@ -193,12 +195,10 @@ def cell_place(index: int, header: Header) -> str:
 
 def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Values (NaN when ':'), flags (None when none) and a has-flags mask of every cell, validated column-wise."""
-    pieces = pc.split_pattern(pc.utf8_trim_whitespace(cells), " ", max_splits=1)
-    offsets = pieces.offsets.to_numpy()
-    starts = offsets[:-1] - offsets[0]
-    with_flags = np.flatnonzero(np.diff(offsets) == 2)
-    words = pc.list_flatten(pieces)
-    text = words.take(pa.array(starts))
+    trimmed = pc.ascii_trim_whitespace(cells)
+    # A cell is digits (or ':') then flag letters: trimming letters off the end leaves the value, trimming
+    # the number off the front leaves the flags; anything else makes the cast or the flag check fail.
+    text = pc.ascii_rtrim(trimmed, characters=" " + string.ascii_lowercase)
     missing = pc.equal(text, ":")
     try:
         values = pc.cast(pc.if_else(missing, pa.scalar(None, text.type), text), pa.float64())
@@ -206,16 +206,16 @@ def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarra
         values = None
     # Arrow's parser also reads 'nan'/'inf', which Eurostat never publishes: only ':' may be missing.
     if values is None or not pc.all(pc.is_finite(values)).as_py():
-        bad = pc.invert(pc.or_(missing, pc.match_substring_regex(text, NUMBER)))
-        bad = bad.to_numpy(zero_copy_only=False)
+        bad = pc.invert(pc.or_(missing, pc.match_substring_regex(text, NUMBER))).to_numpy(zero_copy_only=False)
         assert bad.any(), f"{source}: Arrow refused a number the NUMBER pattern accepts"
         at = first_bad(bad)
         raise DecodeError(source, cell_place(at, header), f"unparsable number {cells[at].as_py()!r}")
+    tails = pc.ascii_ltrim(trimmed, characters=NUMBER_CHARACTERS)
+    has_flags = pc.not_equal(tails, "").to_numpy(zero_copy_only=False)
+    with_flags = np.flatnonzero(has_flags)
     flags = np.full(len(cells), None, dtype=object)
-    flags[with_flags] = pc.utf8_trim_whitespace(words.take(pa.array(starts[with_flags] + 1))).to_numpy(zero_copy_only=False)
+    flags[with_flags] = tails.take(pa.array(with_flags)).to_numpy(zero_copy_only=False)
     check_known_flags(flags, with_flags, header, source)
-    has_flags = np.zeros(len(cells), dtype=bool)
-    has_flags[with_flags] = True
     return values.to_numpy(zero_copy_only=False), flags, has_flags
 
 
@@ -224,8 +224,9 @@ def check_known_flags(flags: np.ndarray, with_flags: np.ndarray, header: Header,
     for flag in set(flags[with_flags].tolist()):
         if not FLAG_PATTERN.match(flag) or not set(flag) <= FLAG_MEANINGS.keys():
             at = int(with_flags[first_bad(flags[with_flags] == flag)])
-            raise DecodeError(source, cell_place(at, header),
-                              f"unknown flag {flag!r} (known: {''.join(sorted(FLAG_MEANINGS))})")
+            reason = (f"unknown flag {flag!r} (known: {''.join(sorted(FLAG_MEANINGS))})" if FLAG_PATTERN.match(flag)
+                      else f"unreadable cell, expected 'value flags' (after the number: {flag!r})")
+            raise DecodeError(source, cell_place(at, header), reason)
 
 
 # ---------------------------------------------------------------- assembling rows

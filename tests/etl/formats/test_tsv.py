@@ -96,7 +96,7 @@ def test_confidential_cells_are_rows_with_null_value():
 def test_synthetic_cells_missing_zero_flags_and_spacing():
     raw = synthetic(HEADER,
                     "A,PC,I1,EE\t0 \t: \t: c",
-                    "A,PC,I1,LV\t12.5 bu\t-3 \t1e2 p",
+                    "A,PC,I1,LV\t12.5 bu\t-3 \t100 p",
                     "A , PC, I2 ,LT \t: \t:\t7")
     cells = decoded_cells(tsv.decode(raw, "synthetic.tsv", dataset="synth").observations)
     i1, i2 = {"freq": "A", "indic": "I1"}, {"freq": "A", "indic": "I2"}
@@ -167,7 +167,7 @@ def test_unparsable_number_names_line_column_and_period():
         tsv.decode(raw, "bad.tsv", dataset="x")
 
 
-@pytest.mark.parametrize("cell", ["nan ", "inf ", " ", "n/a "])
+@pytest.mark.parametrize("cell", ["nan ", "inf ", " ", "n/a ", "-", "1,5 "])
 def test_words_that_are_not_eurostat_numbers_are_refused(cell):
     raw = synthetic(HEADER, f"A,PC,I1,EE\t1 \t{cell}\t3 ")
     with pytest.raises(DecodeError, match=r"^bad\.tsv: line 2, column 3 \(2022\): unparsable number"):
@@ -222,4 +222,11 @@ def test_padded_codes_count_as_the_same_series():
 def test_bytes_that_are_not_utf8_name_the_line():
     raw = synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 ", "A,PC,I1,LV\t4 \t5 \t6 ").replace(b"LV", b"L\xff")
     with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3: not UTF-8 text"):
+        tsv.decode(raw, "bad.tsv", dataset="x")
+
+
+@pytest.mark.parametrize("cell", ["1e2 ", "12.5 b c", "3 b2"])
+def test_cells_that_are_not_value_and_flags_are_refused(cell):
+    raw = synthetic(HEADER, f"A,PC,I1,EE\t1 \t2 \t{cell}")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 2, column 4 \(2023\): (unreadable cell|unparsable number)"):
         tsv.decode(raw, "bad.tsv", dataset="x")
