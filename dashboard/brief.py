@@ -1,19 +1,19 @@
 """One-page policy briefs (/brief/country/<geo>, /brief/wp/<WP>): plain HTML for A4, or PDF with ?format=pdf.
 
 Charts are static SVG rendered server side by kaleido through the system Chromium (dashboard.export's renderer);
-the PDF is the same HTML printed by headless Chromium. Both are cached per database version.
+the PDF is the same HTML printed by headless Chromium (Playwright's page.pdf). Both are cached per database version.
 """
 from __future__ import annotations
 
+import atexit
 import base64
 import datetime as dt
 import html
 import re
-import subprocess
-import tempfile
+import queue
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -26,8 +26,8 @@ from dashboard.export import flag_legend_text
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 8
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--no-pdf-header-footer"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
 PDF_TIMEOUT_S = 60
 
 STYLE = """
@@ -105,18 +105,24 @@ def source_line(indicator_ids: list[str]) -> str:
 
 # ---------------------------------------------------------------- charts
 
-def _svg_img(fig: go.Figure, alt: str) -> str:
-    """An <img> holding the figure as SVG (a data URI keeps each chart's SVG ids apart)."""
+_render_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="brief-svg")  # kaleido renders 2 tabs at once
+
+
+def _svg_img(fig: go.Figure, alt: str) -> Future:
+    """A future <img> holding the figure as SVG (a data URI keeps each chart's SVG ids apart); renders in parallel."""
     from dashboard.export import renderer
     width, height = CHART_SIZE
     fig.update_layout(width=width, height=height, margin=dict(l=40, r=10, t=30, b=30), font=dict(size=10),
                       template="plotly_white", showlegend=False, title=dict(font=dict(size=11), x=0.01))
-    svg = renderer().render(fig, "svg", width, height)
-    data = base64.b64encode(svg).decode("ascii")
-    return f'<img alt="{esc(alt)}" src="data:image/svg+xml;base64,{data}">'
+
+    def render() -> str:
+        svg = renderer().render(fig, "svg", width, height)
+        return f'<img alt="{esc(alt)}" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode("ascii")}">'
+
+    return _render_pool.submit(render)
 
 
-def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[str, str] | None:
+def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[Future, str] | None:
     """Bars of every BSR country (and reference countries, grey) in the latest year, the EU27 as a line."""
     q = _queries()
     meta, peers = indicator_meta(indicator_id), q.peer_group()
@@ -139,7 +145,7 @@ def ranking_chart(indicator_id: str, highlight: str | None = None, references: l
     return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id]) + note
 
 
-def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[str, str] | None:
+def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
     """Horizontal bars: the country's gap to the EU27 on each headline indicator in its latest year."""
     rows = []
     for indicator_id in indicator_ids:
@@ -157,13 +163,13 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[str, str] | None:
         " Gap in points, sign turned so that + is better."
 
 
-def charts_block(charts: list[tuple[str, str] | None]) -> str:
+def charts_block(charts: list[tuple[Future, str] | None]) -> str:
     """Up to two figures side by side, each with its source line."""
     shown = [c for c in charts if c][:2]
     if not shown:
         return '<p class="muted">No chart: the database holds no values for these indicators.</p>'
     return '<div class="charts">' + "".join(
-        f"<figure>{img}<figcaption>{esc(caption)}</figcaption></figure>" for img, caption in shown) + "</div>"
+        f"<figure>{img.result()}<figcaption>{esc(caption)}</figcaption></figure>" for img, caption in shown) + "</div>"
 
 
 # ---------------------------------------------------------------- building blocks
@@ -300,16 +306,72 @@ def wp_brief_html(wp: str) -> str:
 
 # ---------------------------------------------------------------- PDF and caching
 
+class PdfPrinter:
+    """One headless Chromium (driven by Playwright) in its own thread; any request thread may queue a document.
+
+    Playwright's sync objects belong to the thread that made them, so one worker thread owns the browser;
+    keeping it open saves Chromium's start-up on every download.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def print_pdf(self, document: str) -> bytes:
+        """PDF bytes of an HTML document (A4 from its @page rule)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="brief-pdf-printer", daemon=True)
+                self._thread.start()
+        done: Future = Future()
+        self._jobs.put((document, done))
+        return done.result(PDF_TIMEOUT_S)
+
+    def _work(self) -> None:
+        """The worker: start Playwright, then print queued documents until told to stop."""
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = None
+            while (job := self._jobs.get()) is not None:
+                document, done = job
+                try:
+                    if browser is None or not browser.is_connected():
+                        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    done.set_result(self._print(browser, document))
+                except Exception as exc:  # reported to the request that asked; the next job relaunches
+                    done.set_exception(exc)
+                    browser = None
+            if browser is not None:
+                browser.close()
+
+    @staticmethod
+    def _print(browser, document: str) -> bytes:
+        """Lay out one document in a fresh page and print it."""
+        page = browser.new_page()
+        try:
+            page.set_content(document, wait_until="load")
+            return page.pdf(prefer_css_page_size=True, print_background=True)
+        finally:
+            page.close()
+
+    def close(self) -> None:
+        """Stop the worker and its browser."""
+        if self._thread is not None and self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(15)
+
+
+_printer = PdfPrinter()
+atexit.register(_printer.close)
+
+
 def html_to_pdf(document: str) -> bytes:
-    """Print an HTML document to PDF with headless Chromium (A4 comes from the document's @page rule)."""
-    with tempfile.TemporaryDirectory(prefix="dsm-brief-") as tmp:
-        source, target = Path(tmp) / "brief.html", Path(tmp) / "brief.pdf"
-        source.write_text(document, encoding="utf-8")
-        cmd = [CHROMIUM, *CHROMIUM_ARGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()]
-        done = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT_S)
-        if not target.exists() or target.stat().st_size == 0:
-            raise RuntimeError(f"Chromium made no PDF (exit {done.returncode}): {done.stderr.decode(errors='replace')[-500:]}")
-        return target.read_bytes()
+    """Print an HTML document to PDF with headless Chromium."""
+    pdf = _printer.print_pdf(document)
+    assert pdf.startswith(b"%PDF"), "Chromium returned something that is not a PDF"
+    return pdf
 
 
 _cache: dict[tuple, bytes | str] = {}

@@ -124,9 +124,25 @@ def test_briefs_are_one_a4_page_in_the_pdf(base_url, database):
         assert abs(width - A4_POINTS[0]) < 2 and abs(height - A4_POINTS[1]) < 2, f"{path}: page {width}x{height} pt"
 
 
-def test_briefs_render_in_chromium_with_charts_findings_and_insights(base_url, browser, database):
+def check_cells_against_database(path: str, cells: list[dict], database) -> None:
+    """Every number the brief shows equals the database's value (to the shown decimal) and carries its flags."""
+    for cell in cells:
+        rows = database.execute(
+            "SELECT value, flags FROM indicator_values WHERE indicator = ? AND geo = ? AND year = ? "
+            "AND value IS NOT NULL ORDER BY period DESC LIMIT 1",
+            [cell["indicator"], cell["geo"], cell["year"]]).fetchall()
+        assert rows, f"{path}: shows {cell} which the database does not hold"
+        value, flags = rows[0]
+        number = float(re.search(r"-?\d+(?:\.\d+)?", cell["text"].replace(",", "")).group())
+        assert math.isclose(number, round(value, 1), abs_tol=0.051), f"{path}: {cell} vs database {value}"
+        assert (cell["flags"] or None) == flags, f"{path}: flags {cell['flags']!r} vs database {flags!r}"
+        if flags:
+            assert f"({flags})" in cell["text"], f"{path}: flag {flags} not shown in {cell['text']!r}"
+
+
+def test_every_brief_renders_fits_a4_and_its_numbers_equal_the_database(base_url, browser, database):
     page = browser.new_page()
-    failed = []
+    failed, checked = [], 0
     page.on("requestfailed", lambda r: failed.append(r.url))
     for path in brief_paths(database):
         response = page.goto(base_url + path)
@@ -136,34 +152,16 @@ def test_briefs_render_in_chromium_with_charts_findings_and_insights(base_url, b
         captions = page.locator("figcaption").all_inner_texts()
         assert captions and all(c.startswith("Source: ") for c in captions), f"{path}: chart without a source line"
         assert page.locator("li[data-finding]").count() >= 1, f"{path}: no finding"
+        cells = shown_cells(page)
+        check_cells_against_database(path, cells, database)
+        checked += len(cells)
         page.emulate_media(media="print")
         # Chromium's own layout of the print page: content must fit a 297 mm page minus the 2 x 11 mm margins.
         height_mm = page.evaluate("document.querySelector('main').getBoundingClientRect().height * 25.4 / 96")
         assert height_mm <= 297 - 22, f"{path}: content is {height_mm:.0f} mm tall"
         page.emulate_media(media="screen")
-    assert not failed, f"requests failed: {failed}"
-    page.close()
-
-
-def test_brief_numbers_equal_the_database(base_url, browser, database):
-    page = browser.new_page()
-    checked = 0
-    for path in brief_paths(database):
-        page.goto(base_url + path)
-        for cell in shown_cells(page):
-            rows = database.execute(
-                "SELECT value, flags FROM indicator_values WHERE indicator = ? AND geo = ? AND year = ? "
-                "AND value IS NOT NULL ORDER BY period DESC LIMIT 1",
-                [cell["indicator"], cell["geo"], cell["year"]]).fetchall()
-            assert rows, f"{path}: shows {cell} which the database does not hold"
-            value, flags = rows[0]
-            number = float(re.search(r"-?\d+(?:\.\d+)?", cell["text"].replace(",", "")).group())
-            assert math.isclose(number, round(value, 1), abs_tol=0.051), f"{path}: {cell} vs database {value}"
-            assert (cell["flags"] or None) == flags, f"{path}: flags {cell['flags']!r} vs database {flags!r}"
-            if flags:
-                assert f"({flags})" in cell["text"], f"{path}: flag {flags} not shown in {cell['text']!r}"
-            checked += 1
     assert checked > 0, "no value cells found in any brief"
+    assert not failed, f"requests failed: {failed}"
     page.close()
 
 
