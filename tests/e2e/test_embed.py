@@ -82,12 +82,43 @@ def indicator(e2e_data_dir) -> str:
     return row[0], title
 
 
+@pytest.fixture(scope="module")
+def shared_context(browser):
+    """One browser context for this module, so plotly.js (4.8 MB) is parsed from the HTTP cache after the first page."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(shared_context):
+    """A fresh tab in the shared context; `page.console_errors` collects console errors and page errors."""
+    tab = shared_context.new_page()
+    tab.set_default_timeout(20_000)
+    tab.console_errors = []
+    tab.on("console", lambda msg: tab.console_errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: tab.console_errors.append(f"page error: {exc}"))
+    yield tab
+    tab.close()
+
+
 def frame_of(page, fragment: str):
     """The page's frame whose URL contains `fragment` (or that failed to load it)."""
     for frame in page.frames:
         if fragment in frame.url:
             return frame
     return None
+
+
+def read_clipboard(page, ready, attempts: int = 100) -> str:
+    """The clipboard text once `ready(text)` holds (the copy runs after a clientside callback)."""
+    text = ""
+    for _ in range(attempts):
+        text = page.evaluate("navigator.clipboard.readText()")
+        if ready(text):
+            return text
+        page.wait_for_timeout(100)
+    return text
 
 
 def iframe_page(src: str, width: int, height: int) -> str:
@@ -155,8 +186,7 @@ def test_share_controls_copy_a_link_and_embed_code_that_work(page, app_url, host
     controls = page.locator(".share-controls")
     controls.wait_for()
     controls.locator(".copy-embed").click()
-    page.wait_for_function("async () => (await navigator.clipboard.readText()).startsWith('<iframe')")
-    code = page.evaluate("navigator.clipboard.readText()")
+    code = read_clipboard(page, lambda text: text.startswith("<iframe"))
     assert f'src="{app_url}/embed/trends?indicator={indicator_id}' in code
     assert 'title="' in code
     page.goto(host_site.host("/pasted.html", f"<!doctype html><html><body>{code}</body></html>"))
