@@ -16,6 +16,7 @@ DIMENSION_COLOURS = {
     "desi_5_dps": colours.OKABE_ITO["sky_blue"],
 }
 COMPOSITE = "composite"  # the trend chart's measure for the overall DESI score
+EDITION = "edition"      # URL parameter of the DESI edition (not 'year': that one is validated against an indicator)
 
 
 def _weight_text(weights: pd.Series) -> str:
@@ -32,31 +33,40 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     order = meta.get("order") or sorted(df["geo"].unique())
     names = meta.get("names", {})
     x = [names.get(g, g) for g in order]
-    fig = go.Figure()
-    for dimension, group in df.groupby("dimension", sort=True):
-        group = group.set_index("geo").reindex(order)
-        label = group["label"].dropna().iloc[0] if group["label"].notna().any() else dimension
-        fig.add_trace(go.Bar(
-            x=x, y=group["contribution"].tolist(), name=label, marker={"color": DIMENSION_COLOURS.get(dimension, "#999")},
-            customdata=list(zip(order, group["score"], group["weight"] * 100,
-                                [common.hover_flags(f) for f in group["flags"]])),
-            hovertemplate=(f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: score %{{customdata[1]:.1f}} × weight "
-                           "%{customdata[2]:.0f} % = %{y:.2f} points%{customdata[3]}<extra></extra>"),
-        ))
+    traces = [_dimension_bar(dimension, group, order, x) for dimension, group in df.groupby("dimension", sort=True)]
     totals = meta.get("totals", {})
-    fig.add_trace(go.Scatter(
-        x=x, y=[totals.get(g, (None, None))[0] for g in order], mode="text", showlegend=False, hoverinfo="skip",
-        text=[_total_label(*totals.get(g, (None, None))) for g in order], textposition="top center",
-    ))
+    traces.append({"type": "scatter", "x": x, "y": [totals.get(g, (None, None))[0] for g in order], "mode": "text",
+                   "showlegend": False, "hoverinfo": "skip", "textposition": "top center",
+                   "text": [_total_label(*totals.get(g, (None, None))) for g in order], "name": "DESI score"})
+    shapes, notes = [], []
     reference = meta.get("reference")
-    if reference in totals:
-        fig.add_hline(y=totals[reference][0], line={"color": colours.colour_for(colours.EU27), "width": 1, "dash": "dot"},
-                      annotation_text=f"{reference}: {totals[reference][0]:.1f}", annotation_position="top left")
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"})
-    fig.update_xaxes(type="category", title=None)
-    fig.update_yaxes(title="DESI score (0-100), sum of weighted dimension scores", rangemode="tozero")
+    if reference in totals and totals[reference][0] is not None:
+        shape, note = common.reference_line(totals[reference][0], colour=colours.colour_for(colours.EU27), dash="dot",
+                                            label=f"{reference}: {totals[reference][0]:.1f}", position="left")
+        shapes.append(shape), notes.append(note)
+    layout = {
+        "barmode": "stack", "legend": {"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
+        "xaxis": {"type": "category"},
+        "yaxis": {"title": {"text": "DESI score (0-100), sum of weighted dimension scores"}, "rangemode": "tozero"},
+    }
     source = meta.get("source", "") + (f" · weights implied by the data: {meta['weights']}" if meta.get("weights") else "")
-    return common.finish(fig, title=title, unit="score (0-100)", source=source, flags=list(df["flags"]), height=520)
+    return common.make_figure(traces, layout, title=title, unit="score (0-100)", source=source,
+                              flags=df["flags"].tolist() + df["score_flags"].tolist(), height=520, shapes=shapes,
+                              annotations=notes)
+
+
+def _dimension_bar(dimension: str, group: pd.DataFrame, order: list[str], x: list[str]) -> dict:
+    """One dimension's weighted contributions across the countries, hover explaining score × weight."""
+    group = group.set_index("geo").reindex(order)
+    label = group["label"].dropna().iloc[0] if group["label"].notna().any() else dimension
+    flags = [common.hover_flags(f) for f in group["flags"]]
+    return {
+        "type": "bar", "x": x, "y": group["contribution"].astype(float).tolist(), "name": label,
+        "marker": {"color": DIMENSION_COLOURS.get(dimension, "#999")},
+        "customdata": [[g, s, w * 100, f] for g, s, w, f in zip(order, group["score"], group["weight"], flags)],
+        "hovertemplate": (f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: score %{{customdata[1]:.1f}} × weight "
+                          "%{customdata[2]:.0f} % = %{y:.2f} points%{customdata[3]}<extra></extra>"),
+    }
 
 
 def _total_label(value, flags) -> str:
@@ -68,32 +78,37 @@ def _total_label(value, flags) -> str:
 
 
 def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
-    """The composite (or one dimension score) across DESI editions, one line per country, EU reference in black."""
+    """The composite (or one dimension score) across DESI editions, one line per country, EU reference dotted."""
     meta = df.attrs.get("meta", {})
     title = f"{meta.get('measure_label', 'DESI')} across DESI editions"
     if df.empty:
         return common.empty_figure("No DESI values for these countries.", title=title)
-    fig = go.Figure()
     names = meta.get("names", {})
     references = set(meta.get("references", ()))
+    traces = []
     for geo in meta.get("order") or sorted(df["geo"].unique()):
         line = df[df["geo"] == geo].sort_values("year")
-        if line.empty:
-            continue
-        is_reference = geo in references
-        colour = colours.colour_for(colours.EU27 if is_reference else geo)
-        fig.add_trace(go.Scatter(
-            x=line["year"], y=line["value"], mode="lines+markers+text", name=names.get(geo, geo),
-            line={"color": colour, "width": 3 if is_reference else 2, "dash": "dot" if is_reference else "solid"},
-            marker={"color": colour, "size": 8, "symbol": [common.marker_symbol(f) for f in line["flags"]]},
-            text=[common.flag_letters(f) for f in line["flags"]], textposition="top center",
-            customdata=[[geo, common.hover_flags(f)] for f in line["flags"]],
-            hovertemplate=f"<b>{names.get(geo, geo)}</b> (%{{customdata[0]}})<br>DESI %{{x}}: %{{y:.1f}}%{{customdata[1]}}<extra></extra>",
-        ))
-    fig.update_xaxes(title="DESI edition", dtick=1)
-    fig.update_yaxes(title=meta.get("measure_label", "score"))
-    return common.finish(fig, title=title, unit="score (0-100)", source=meta.get("source", ""),
-                         flags=list(df["flags"]), height=460)
+        if not line.empty:
+            traces.append(_trend_line(geo, line, names.get(geo, geo), geo in references))
+    layout = {"xaxis": {"title": {"text": "DESI edition"}, "dtick": 1},
+              "yaxis": {"title": {"text": meta.get("measure_label", "score")}}}
+    return common.make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
+                              flags=df["flags"].tolist(), height=460)
+
+
+def _trend_line(geo: str, line: pd.DataFrame, name: str, is_reference: bool) -> dict:
+    """One country's (or the EU reference's) line across editions, flags on the markers."""
+    colour = colours.colour_for(colours.EU27 if is_reference else geo)
+    flags = line["flags"].tolist()
+    return {
+        "type": "scatter", "x": line["year"].astype(int).tolist(), "y": line["value"].astype(float).tolist(),
+        "mode": "lines+markers+text", "name": name,
+        "line": {"color": colour, "width": 3 if is_reference else 2, "dash": "dot" if is_reference else "solid"},
+        "marker": {"color": colour, "size": 8, "symbol": [common.marker_symbol(f) for f in flags]},
+        "text": [common.flag_letters(f) for f in flags], "textposition": "top center",
+        "customdata": [[geo, common.hover_flags(f)] for f in flags],
+        "hovertemplate": f"<b>{name}</b> (%{{customdata[0]}})<br>DESI %{{x}}: %{{y:.1f}}%{{customdata[1]}}<extra></extra>",
+    }
 
 
 # ---------------------------------------------------------------- data and registration
@@ -120,11 +135,39 @@ def _source() -> str:
     return common.source_line("desi", updated) + " — DESI 2020 export (digital-agenda-data.eu), editions 2015-2020"
 
 
+def edition_of(state) -> int | None:
+    """The DESI edition of a state (URL 'edition'); the latest in the data when blank; InvalidState when unknown."""
+    from dashboard.data import profile
+    from dashboard.state import InvalidState
+
+    editions = profile.desi_editions()
+    asked = (state.get(EDITION) or "").strip()
+    if not editions:
+        raise InvalidState("The database holds no DESI scores; refresh with the DESI export first.")
+    if not asked:
+        return editions[-1]
+    if not asked.isdigit() or int(asked) not in editions:
+        raise InvalidState(f"There is no DESI {asked} edition in the data (editions: {editions[0]}–{editions[-1]}).")
+    return int(asked)
+
+
+def measure_of(state) -> str:
+    """The trend chart's measure (URL 'measure'): the composite when blank; InvalidState when unknown."""
+    from dashboard.data import profile
+    from dashboard.state import InvalidState
+
+    measure = state.get("measure") or COMPOSITE
+    known = [COMPOSITE, *profile.desi_dimensions()["dimension"]]
+    if measure not in known:
+        raise InvalidState(f"Unknown DESI measure “{measure}”: choose the composite or one of {', '.join(known[1:])}.")
+    return measure
+
+
 def stack_data(state) -> pd.DataFrame:
-    """Weighted dimension contributions of one edition (state.year) for the state's countries and the EU reference."""
+    """Weighted dimension contributions of one edition (URL 'edition') for the state's countries and the EU."""
     from dashboard.data import profile
 
-    year = int(state.year)
+    year = edition_of(state)
     names, order, reference = _names_and_order(state, year)
     scores = profile.desi_scores()
     df = scores[(scores["year"] == year) & scores["geo"].isin(order)].copy()
@@ -143,7 +186,7 @@ def trend_data(state) -> pd.DataFrame:
     """The composite (measure 'composite') or one dimension's score per edition for the state's countries and EU."""
     from dashboard.data import profile
 
-    measure = state.get("measure") or COMPOSITE
+    measure = measure_of(state)
     names, order, reference = _names_and_order(state)
     present = set(profile.desi_scores()["geo"])
     order = [g for g in order if g != reference] + [r for r in profile.EU_REFERENCES if r in present]
@@ -164,10 +207,12 @@ def trend_data(state) -> pd.DataFrame:
 def _register() -> None:
     """Add the two DESI charts to the chart registry."""
     from dashboard import charts
+    from dashboard.figures.profile import NO_INDICATOR, PageChart
 
-    charts.register(charts.Chart("desi_stack", "DESI by weighted dimension contribution", "/desi", stack_data,
-                                 stack_figure))
-    charts.register(charts.Chart("desi_trend", "DESI across editions", "/desi", trend_data, trend_figure))
+    charts.register(PageChart("desi_stack", "DESI by weighted dimension contribution", "/desi", stack_data,
+                              stack_figure, state_options=NO_INDICATOR))
+    charts.register(PageChart("desi_trend", "DESI across editions", "/desi", trend_data, trend_figure,
+                              state_options=NO_INDICATOR))
 
 
 _register()

@@ -1,13 +1,16 @@
 """Country profile: every indicator's position against the EU reference, with the BSR average beside it."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import colours
+from dashboard import charts, colours
 from dashboard.figures import common
 
 BSR_AVERAGE = colours.BSR_AVERAGE
+DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
 THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
@@ -66,30 +69,32 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     rows = rows.sort_values(["theme", "title"], ascending=[False, False])
     labels = [f"{theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
     colour = colours.colour_for(meta.get("geo", ""))
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=bsr_gap(rows), y=labels, mode="markers", name="BSR average",
-        marker={"symbol": "diamond-open", "size": 10, "color": colours.colour_for(BSR_AVERAGE)},
-        hovertemplate="BSR average: %{x:+.1f} % vs EU<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(
-        x=rows["gap_pct"], y=labels, mode="markers+text", name=name,
-        marker={"size": 12, "color": colour, "line": {"color": colour, "width": 2},
-                "symbol": [common.marker_symbol(f) for f in rows["flags"]]},
-        text=[f"#{r}/{n}" + (f" {common.flag_letters(f)}" if common.flag_letters(f) else "")
-              for r, n, f in zip(rows["rank"], rows["ranked"], rows["flags"])],
-        textposition="middle right", textfont={"size": 10},
-        hovertext=[_hover(r, name) for _, r in rows.iterrows()], hoverinfo="text",
-    ))
-    fig.add_vline(x=0, line={"color": colours.colour_for(colours.EU27), "width": 2},
-                  annotation_text="EU = 0", annotation_position="top")
-    fig.update_xaxes(title="% better (+) or worse (−) than the EU average, direction-adjusted", zeroline=False)
-    fig.update_yaxes(title=None, automargin=True)
-    flags = list(rows["flags"]) + list(rows["eu27_flags"])
-    fig = common.finish(fig, title=title, unit="% vs EU", source=meta.get("source", ""), flags=flags,
-                        height=max(420, 60 + 26 * len(rows)))
-    fig.update_layout(legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
-    return fig
+    flags = rows["flags"].tolist()
+    bsr = {"type": "scatter", "x": bsr_gap(rows).astype(float).tolist(), "y": labels, "mode": "markers",
+           "name": "BSR average", "hovertemplate": "BSR average: %{x:+.1f} % vs EU<extra></extra>",
+           "marker": {"symbol": "diamond-open", "size": 10, "color": colours.colour_for(BSR_AVERAGE)}}
+    country = {
+        "type": "scatter", "x": rows["gap_pct"].astype(float).tolist(), "y": labels, "mode": "markers+text",
+        "name": name, "textposition": "middle right", "textfont": {"size": 10}, "hoverinfo": "text",
+        "marker": {"size": 12, "color": colour, "line": {"color": colour, "width": 2},
+                   "symbol": [common.marker_symbol(f) for f in flags]},
+        "text": [f"#{r}/{n}" + (f" {common.flag_letters(f)}" if common.flag_letters(f) else "")
+                 for r, n, f in zip(rows["rank"], rows["ranked"], flags)],
+        "hovertext": [_hover(r, name) for _, r in rows.iterrows()],
+    }
+    zero = {"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
+            "line": {"color": colours.colour_for(colours.EU27), "width": 2}, "name": "EU"}
+    zero_note = {"text": "EU = 0", "xref": "x", "x": 0, "yref": "paper", "y": 1, "yanchor": "bottom",
+                 "showarrow": False, "font": {"size": 11}}
+    layout = {
+        "xaxis": {"title": {"text": "% better (+) or worse (−) than the EU average, direction-adjusted"},
+                  "zeroline": False},
+        "yaxis": {"automargin": True},
+        "legend": {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+    }
+    return common.make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.get("source", ""),
+                              flags=flags + rows["eu27_flags"].tolist(), height=max(420, 60 + 26 * len(rows)),
+                              shapes=[zero], annotations=[zero_note])
 
 
 # ---------------------------------------------------------------- data and registration
@@ -98,13 +103,29 @@ def profile_data(state) -> pd.DataFrame:
     """Profile rows of the state's one country, with its name and the source line of every dataset used."""
     from dashboard.data import profile, queries
 
-    assert len(state.geos) == 1, f"a country profile shows exactly one country, got {state.geos}"
-    geo = state.geos[0]
+    geo = profile_geo(state)
     df = profile.country_profile(geo)
     source = sources_line(df["indicator"].unique())
     df.attrs["meta"] = {"geo": geo, "name": queries.geo_names().get(geo, geo), "source": source, "unit": None,
                         "title": f"Country profile: {geo}"}
     return df
+
+
+def profile_geo(state) -> str:
+    """The state's one country; the default (EE) when the URL named none (the state then holds the peer group)."""
+    from dashboard.data import profile, queries
+    from dashboard.state import InvalidState
+
+    if len(state.geos) != 1:
+        if tuple(state.geos) != tuple(queries.peer_group()):
+            raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
+                               f"({', '.join(state.geos)}).")
+        return DEFAULT_GEO
+    if state.geos[0] not in set(profile.profile_countries()):
+        name = queries.geo_names().get(state.geos[0], state.geos[0])
+        raise InvalidState(f"No indicator in this database compares {name} ({state.geos[0]}) with the EU average, "
+                           "so there is no profile to show.")
+    return state.geos[0]
 
 
 def sources_line(indicator_ids) -> str:
@@ -124,11 +145,20 @@ def sources_line(indicator_ids) -> str:
     return "Source: " + "; ".join(parts) if parts else "Source: none (no data)"
 
 
+@dataclass(frozen=True)
+class PageChart(charts.Chart):
+    """A registry Chart that also tells exports how to parse its page's URL (export.chart_state reads it)."""
+
+    state_options: dict = field(default_factory=dict)
+
+
+NO_INDICATOR = {"needs_indicator": False, "needs_year": False}
+
+
 def _register() -> None:
     """Add the country profile chart to the chart registry."""
-    from dashboard import charts
-
-    charts.register(charts.Chart("profile", "Country profile against the EU", "/country", profile_data, figure))
+    charts.register(PageChart("profile", "Country profile against the EU", "/country", profile_data, figure,
+                               state_options=NO_INDICATOR))
 
 
 _register()

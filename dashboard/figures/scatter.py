@@ -56,36 +56,22 @@ def fit_text(fit: Fit | None, n_points: int) -> str:
     return f"OLS fit: y = {fit.intercept:.3g} + {fit.slope:.3g}·x · Pearson r = {fit.r:.2f} (n = {fit.n} countries)"
 
 
-def _hover(row: pd.Series, meta: dict) -> str:
-    """Hover text for one country: name, both values with their units and flags."""
-    x_unit, y_unit = meta.get("x_unit_label", ""), meta.get("y_unit_label", "")
-    return (
-        f"<b>{row['name']}</b> ({row['geo']})"
-        f"<br>{meta.get('x_title', 'x')}: {row['x']:.4g} {x_unit}{common.hover_flags(row['x_flags'])}"
-        f"<br>{meta.get('y_title', 'y')}: {row['y']:.4g} {y_unit}{common.hover_flags(row['y_flags'])}"
-    )
-
-
-def _label(row: pd.Series) -> str:
-    """Point label: country code plus the flag letters of either value (as published)."""
-    letters = "/".join(f for f in (common.flag_letters(row["x_flags"]), common.flag_letters(row["y_flags"])) if f)
-    return f"{row['geo']} ({letters})" if letters else str(row["geo"])
-
-
-def _marker_trace(group: pd.DataFrame, meta: dict, *, name: str, size: int, highlight: bool) -> go.Scatter:
+def _marker_trace(group: pd.DataFrame, meta: dict, *, name: str, size: int, highlight: bool) -> dict:
     """One group of points (BSR, other countries or reference aggregates) with labels and flagged hollow markers."""
-    hollow = [common.is_hollow(a) or common.is_hollow(b) for a, b in zip(group["x_flags"], group["y_flags"])]
+    rows = list(group.itertuples(index=False))
+    hollow = [common.is_hollow(r.x_flags) or common.is_hollow(r.y_flags) for r in rows]
     base = "diamond" if name.startswith("EU") else "circle"
-    colour = [colours.colour_for(g) if highlight or g == colours.EU27 else colours.MUTED for g in group["geo"]]
-    return go.Scatter(
-        x=group["x"], y=group["y"], mode="markers+text", name=name,
-        text=[_label(r) for _, r in group.iterrows()], textposition="top center",
-        textfont={"size": 11 if highlight else 9, "color": "#222" if highlight else "#777"},
-        marker={"size": size, "color": colour, "symbol": [f"{base}-open" if h else base for h in hollow],
-                "line": {"width": 2 if highlight else 1, "color": colour}},
-        hovertext=[_hover(r, meta) for _, r in group.iterrows()], hoverinfo="text",
-        customdata=group["geo"],
-    )
+    colour = [colours.colour_for(r.geo) if highlight or r.geo == colours.EU27 else colours.MUTED for r in rows]
+    return {
+        "type": "scatter", "x": group["x"].astype(float).tolist(), "y": group["y"].astype(float).tolist(),
+        "mode": "markers+text", "name": name,
+        "text": [_label(r) for r in rows], "textposition": "top center",
+        "textfont": {"size": 11 if highlight else 9, "color": "#222" if highlight else "#777"},
+        "marker": {"size": size, "color": colour, "symbol": [f"{base}-open" if h else base for h in hollow],
+                   "line": {"width": 2 if highlight else 1, "color": colour}},
+        "hovertext": [_hover(r, meta) for r in rows], "hoverinfo": "text",
+        "customdata": group["geo"].tolist(),
+    }
 
 
 def figure(points: pd.DataFrame, state=None) -> go.Figure:
@@ -96,28 +82,46 @@ def figure(points: pd.DataFrame, state=None) -> go.Figure:
         return common.empty_figure("No country has values for both indicators in this year.", title=title)
     fitted = fit_points(points)
     fit = ols_fit(fitted["x"], fitted["y"])
-    fig = go.Figure()
-    others = points[~points["is_bsr"].astype(bool) & ~points["is_reference"].astype(bool)]
-    bsr = points[points["is_bsr"].astype(bool) & ~points["is_reference"].astype(bool)]
-    reference = points[points["is_reference"].astype(bool)]
-    if not others.empty:
-        fig.add_trace(_marker_trace(others, meta, name="Other countries", size=9, highlight=False))
-    if not bsr.empty:
-        fig.add_trace(_marker_trace(bsr, meta, name="BSR countries", size=13, highlight=True))
-    if not reference.empty:
-        fig.add_trace(_marker_trace(reference, meta, name="EU27 (not in the fit)", size=13, highlight=False))
+    reference = points["is_reference"].astype(bool)
+    bsr = points["is_bsr"].astype(bool) & ~reference
+    traces = [_marker_trace(group, meta, name=name, size=size, highlight=highlight)
+              for group, name, size, highlight in [
+                  (points[~bsr & ~reference], "Other countries", 9, False),
+                  (points[bsr], "BSR countries", 13, True),
+                  (points[reference], "EU27 (not in the fit)", 13, False)]
+              if not group.empty]
     if fit is not None:
-        xs = np.linspace(float(fitted["x"].min()), float(fitted["x"].max()), 2)
-        fig.add_trace(go.Scatter(x=xs, y=fit.intercept + fit.slope * xs, mode="lines", name=f"OLS fit (r = {fit.r:.2f})",
-                                 line={"color": "#444", "dash": "dot", "width": 2}, hoverinfo="skip"))
-    fig.add_annotation(text=fit_text(fit, len(fitted)), xref="paper", yref="paper", x=0, y=1.0, xanchor="left",
-                       yanchor="bottom", showarrow=False, font={"size": 12}, name="fit")
-    fig.update_xaxes(title=f"{meta.get('x_title', 'x')} ({meta.get('x_unit_label', '')})")
-    fig.update_yaxes(title=f"{meta.get('y_title', 'y')} ({meta.get('y_unit_label', '')})")
+        xs = [float(fitted["x"].min()), float(fitted["x"].max())]
+        traces.append({"type": "scatter", "x": xs, "y": [fit.intercept + fit.slope * x for x in xs], "mode": "lines",
+                       "name": f"OLS fit (r = {fit.r:.2f})", "line": {"color": "#444", "dash": "dot", "width": 2},
+                       "hoverinfo": "skip"})
+    note = {"text": fit_text(fit, len(fitted)), "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left",
+            "yanchor": "bottom", "showarrow": False, "font": {"size": 12}, "name": "fit"}
+    layout = {
+        "xaxis": {"title": {"text": f"{meta.get('x_title', 'x')} ({meta.get('x_unit_label', '')})"}},
+        "yaxis": {"title": {"text": f"{meta.get('y_title', 'y')} ({meta.get('y_unit_label', '')})"}},
+    }
     flags = list(points["x_flags"]) + list(points["y_flags"])
-    fig = common.finish(fig, title=title, unit=None, source=meta.get("source", ""), flags=flags, height=560)
-    fig.update_layout(meta={**fig.layout.meta, "fit": None if fit is None else fit.__dict__})
+    fig = common.make_figure(traces, layout, title=title, unit=None, source=meta.get("source", ""), flags=flags,
+                             height=560, annotations=[note])
+    fig.layout.meta = {**fig.layout.meta, "fit": None if fit is None else fit.__dict__}
     return fig
+
+
+def _label(row) -> str:
+    """Point label: country code plus the flag letters of either value (as published)."""
+    letters = "/".join(f for f in (common.flag_letters(row.x_flags), common.flag_letters(row.y_flags)) if f)
+    return f"{row.geo} ({letters})" if letters else str(row.geo)
+
+
+def _hover(row, meta: dict) -> str:
+    """Hover text for one country: name, both values with their units and flags."""
+    x_unit, y_unit = meta.get("x_unit_label", ""), meta.get("y_unit_label", "")
+    return (
+        f"<b>{row.name}</b> ({row.geo})"
+        f"<br>{meta.get('x_title', 'x')}: {row.x:.4g} {x_unit}{common.hover_flags(row.x_flags)}"
+        f"<br>{meta.get('y_title', 'y')}: {row.y:.4g} {y_unit}{common.hover_flags(row.y_flags)}"
+    )
 
 
 # ---------------------------------------------------------------- data and registration

@@ -7,10 +7,8 @@ from dash import html
 from dashboard import charts, components
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
-from dashboard.state import InvalidState
 
 PATH = "/country"
-DEFAULT_GEO = "EE"
 SHOWN_AREAS = 2  # strongest and weakest themes named in the summary
 dash.register_page(__name__, path=PATH, title="Country profile — Baltic DSM Dashboard", name="Country profile",
                    order=5)
@@ -26,15 +24,8 @@ def layout(**query):
 def resolve(state, asked_geo: str):
     """Exactly one country that has indicators to compare with the EU (EE when the URL names none)."""
     if not asked_geo:
-        state = state.with_(geos=(DEFAULT_GEO,))
-    if len(state.geos) != 1:
-        raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
-                           f"({', '.join(state.geos)}).")
-    geo = state.geos[0]
-    if geo not in set(profile.profile_countries()):
-        raise InvalidState(f"No indicator in this database compares {queries.geo_names().get(geo, geo)} ({geo}) "
-                           "with the EU average, so there is no profile to show.")
-    return state
+        state = state.with_(geos=(profile_figure.DEFAULT_GEO,))
+    return state.with_(geos=(profile_figure.profile_geo(state),))
 
 
 def build(state):

@@ -7,35 +7,21 @@ from dash import dcc, html
 from dashboard import charts, components
 from dashboard.data import profile, queries
 from dashboard.figures import desi as desi_figures
-from dashboard.state import InvalidState
 
 PATH = "/desi"
 dash.register_page(__name__, path=PATH, title="DESI — Baltic DSM Dashboard", name="DESI", order=6)
 
 
 def layout(**query):
-    """The page for a URL query (year = DESI edition, geo, measure, view); a bad parameter gives a friendly message."""
-    year_text = str(query.get("year") or "").strip()
-    return components.guarded(lambda state: build(resolve(state, year_text)), query, PATH,
-                              needs_indicator=False, needs_year=False)
+    """The page for a URL query (edition, geo, measure, view); a bad parameter gives a friendly message."""
+    return components.guarded(lambda state: build(resolve(state)), query, PATH, needs_indicator=False,
+                              needs_year=False)
 
 
-def resolve(state, year_text: str):
+def resolve(state):
     """Validate the edition and the trend measure against the DESI data (latest edition, composite when blank)."""
-    editions = profile.desi_editions()
-    if not editions:
-        raise InvalidState("The database holds no DESI scores; refresh with the DESI export first.")
-    if not year_text:
-        year = editions[-1]
-    elif not year_text.isdigit() or int(year_text) not in editions:
-        raise InvalidState(f"There is no DESI {year_text} edition in the data (editions: {editions[0]}–{editions[-1]}).")
-    else:
-        year = int(year_text)
-    measure = state.get("measure") or desi_figures.COMPOSITE
-    known = [desi_figures.COMPOSITE, *profile.desi_dimensions()["dimension"]]
-    if measure not in known:
-        raise InvalidState(f"Unknown DESI measure “{measure}”: choose the composite or one of {', '.join(known[1:])}.")
-    return state.with_(year=year, extra_measure=None if measure == desi_figures.COMPOSITE else measure)
+    edition, measure = desi_figures.edition_of(state), desi_figures.measure_of(state)
+    return state.with_(extra_edition=edition, extra_measure=None if measure == desi_figures.COMPOSITE else measure)
 
 
 def build(state):
@@ -45,8 +31,8 @@ def build(state):
     meta = stack.attrs["meta"]
     dims = profile.desi_dimensions()
     controls = [
-        components.dropdown("year", [(y, f"DESI {y}") for y in reversed(profile.desi_editions())], state.year,
-                            label="Edition"),
+        components.dropdown(desi_figures.EDITION, [(str(y), f"DESI {y}") for y in reversed(profile.desi_editions())],
+                            state.get(desi_figures.EDITION), label="Edition"),
         components.dropdown("measure", [(desi_figures.COMPOSITE, "Overall DESI score")]
                             + list(zip(dims["dimension"], dims["label"] + " score")),
                             state.get("measure") or desi_figures.COMPOSITE, label="Measure over time"),
@@ -56,7 +42,8 @@ def build(state):
                                  view=state.view, source=meta["source"])
     return components.page("Digital Economy and Society Index (DESI)", intro=_intro(state, meta), controls=controls,
                            body=[card, _trend_section(trend_chart.figure(trend, state), trend, state.view)],
-                           state_data={"page": PATH, "year": state.year, "geos": list(state.geos),
+                           state_data={"page": PATH, "edition": state.get(desi_figures.EDITION),
+                                       "geos": list(state.geos),
                                        "measure": state.get("measure") or desi_figures.COMPOSITE})
 
 
@@ -65,7 +52,7 @@ def _intro(state, meta) -> str:
     names = queries.geo_names()
     covered = set(profile.desi_scores()["geo"])
     missing = [names.get(g, g) for g in state.geos if g not in covered]
-    text = (f"Each bar is a country's DESI {state.year} score, split into the five dimensions' weighted "
+    text = (f"Each bar is a country's DESI {meta['year']} score, split into the five dimensions' weighted "
             f"contributions (dimension score × weight; weights implied by the data: {meta['weights']}). "
             f"The reference is {meta['reference']}, the EU average as the edition published it.")
     return text + (f" Not covered by the DESI: {', '.join(missing)}." if missing else "")

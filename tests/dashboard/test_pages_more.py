@@ -344,7 +344,7 @@ def test_desi_stack_values_equal_the_export_and_the_database_composite(env, db, 
     """Each stacked bar segment is the export's weighted contribution; the stack's total is the database composite."""
     from dashboard.pages import desi
 
-    layout = desi.layout(year=str(year), geo="EE,LV,LT,FI")
+    layout = desi.layout(edition=str(year), geo="EE,LV,LT,FI")
     stack = next(g for g in graphs(layout) if g.id == "desi_stack-graph")
     bars = [t for t in stack.figure["data"] if t["type"] == "bar"]
     assert len(bars) == 5
@@ -395,8 +395,8 @@ def test_desi_trend_follows_the_measure_and_names_missing_countries(env, db):
 
 
 @pytest.mark.parametrize("query, words", [
-    ({"year": "2012"}, ["2012", "2015", "2020"]),
-    ({"year": "last"}, ["last"]),
+    ({"edition": "2012"}, ["2012", "2015", "2020"]),
+    ({"edition": "last"}, ["last"]),
     ({"measure": "desi_9_magic"}, ["desi_9_magic"]),
     ({"geo": "EE,QQ"}, ["QQ"]),
 ])
@@ -488,5 +488,35 @@ def test_charts_are_registered_for_exports(env):
     for name, page in [("scatter", "/relationships"), ("profile", "/country"), ("desi_stack", "/desi"),
                        ("desi_trend", "/desi")]:
         assert registry[name].page == page
-    figure = charts.render("desi_stack", State(page="/desi", geos=("EE",), year=2018))
+    figure = charts.render("desi_stack", State(page="/desi", geos=("EE",), extra=(("edition", "2018"),)))
     assert figure.layout.title.text.startswith("DESI 2018")
+
+
+@pytest.mark.parametrize("name, query", [
+    ("scatter", {"indicator": "basic_digital_skills", "y": "enterprises_ecommerce_sales", "year": "2023"}),
+    ("profile", {"geo": "SE"}),
+    ("profile", {}),
+    ("desi_stack", {"edition": "2016", "geo": "EE,PL"}),
+    ("desi_trend", {"measure": "desi_4_idt"}),
+])
+def test_figures_are_valid_plotly_and_render_for_exports(env, name, query):
+    """Figures built from plain dicts pass plotly's full validation; exports resolve each chart from a bare URL too."""
+    import plotly.graph_objects as go
+
+    from dashboard import export
+
+    view = export.resolve_view(name, query)
+    checked = go.Figure(view.figure.to_dict())  # validates every property
+    assert len(checked.data) >= 1
+    assert "Source:" in checked.layout.meta["source"]
+
+
+@pytest.mark.parametrize("name, query", [("profile", {"geo": "EE,LV"}), ("desi_stack", {"edition": "1999"}),
+                                         ("desi_trend", {"measure": "nope"})])
+def test_exports_refuse_bad_states_with_a_400(env, name, query):
+    """A bad page parameter reaching the export path is a plain 400, not a server error."""
+    from dashboard import export
+
+    with pytest.raises(export.ExportError) as err:
+        export.resolve_view(name, query)
+    assert err.value.status == 400

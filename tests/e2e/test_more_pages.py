@@ -62,8 +62,8 @@ def test_desi_edition_and_table_view(app_url, page):
     wait_for_chart(page, "[data-chart='desi_stack'] .js-plotly-plot")
     assert chart_title(page, "[data-chart='desi_stack'] .js-plotly-plot").startswith("DESI 2020")
     assert page.locator(".js-plotly-plot").count() == 2
-    choose_option(page, "year", "DESI 2017")
-    wait_for_url(page, "loc.search.includes('year=2017')")
+    choose_option(page, "edition", "DESI 2017")
+    wait_for_url(page, "loc.search.includes('edition=2017')")
     page.wait_for_function(
         "() => { const g = document.querySelector(\"[data-chart='desi_stack'] .js-plotly-plot\");"
         " return g && g._fullLayout && g._fullLayout.title.text.startsWith('DESI 2017'); }")
@@ -96,7 +96,7 @@ def test_sources_theme_filter_and_download(app_url, page):
     assert not page.console_errors, page.console_errors
 
 
-@pytest.mark.parametrize("path", ["/relationships?indicator=nope", "/country?geo=XX", "/desi?year=1990",
+@pytest.mark.parametrize("path", ["/relationships?indicator=nope", "/country?geo=XX", "/desi?edition=1990",
                                   "/sources?theme=nope"])
 def test_bad_urls_show_the_friendly_message(app_url, page, path):
     """A bad parameter in the address shows the friendly message with a link back, never a server error."""
