@@ -230,3 +230,21 @@ def test_cells_that_are_not_value_and_flags_are_refused(cell):
     raw = synthetic(HEADER, f"A,PC,I1,EE\t1 \t2 \t{cell}")
     with pytest.raises(DecodeError, match=r"^bad\.tsv: line 2, column 4 \(2023\): (unreadable cell|unparsable number)"):
         tsv.decode(raw, "bad.tsv", dataset="x")
+
+
+def test_geo_need_not_be_the_last_key_dimension():
+    raw = synthetic("geo,freq,unit\\TIME_PERIOD\t2021 \t2022 ", "EE,A,PC\t1 \t2 e", "LV, A,PC\t: c\t: ")
+    cells = decoded_cells(tsv.decode(raw, "geo_first.tsv").observations)
+    assert cells == {observation_key("EE", "2021", "PC", {"freq": "A"}): (1.0, None),
+                     observation_key("EE", "2022", "PC", {"freq": "A"}): (2.0, "e"),
+                     observation_key("LV", "2021", "PC", {"freq": "A"}): (None, "c")}
+    repeated = synthetic("geo,freq,unit\\TIME_PERIOD\t2021 \t2022 ", "EE,A,PC\t1 \t2 ", "EE ,A,PC\t3 \t4 ")
+    with pytest.raises(DecodeError, match=r"^geo_first\.tsv: line 3, column 1: duplicated series 'EE,A,PC'"):
+        tsv.decode(repeated, "geo_first.tsv")
+
+
+@pytest.mark.parametrize("key", ["A,,I1,EE", "A,PC,I1, "])
+def test_empty_code_in_a_series_key_is_refused(key):
+    raw = synthetic(HEADER, "A,PC,I1,LT\t1 \t2 \t3 ", f"{key}\t1 \t2 \t3 ")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: series key .* has an empty code"):
+        tsv.decode(raw, "bad.tsv", dataset="x")
