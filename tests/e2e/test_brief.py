@@ -3,70 +3,30 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import urllib.error
 import urllib.request
-import warnings
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.e2e.conftest import block_internet
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 A4_POINTS = (595.3, 841.9)
 
 
-@pytest.fixture(scope="module")
-def brief_data_dir(request, tmp_path_factory) -> Path:
-    """The ETL's real build of ../shared/data when tests/conftest.py provides it, else the dashboard's stand-in."""
-    try:
-        real = Path(request.getfixturevalue("built_data_dir"))
-    except pytest.FixtureLookupError:
-        real = None
-    except Exception as exc:  # the ETL's build is broken: its own tests say so; the briefs are still checked
-        warnings.warn(f"briefs tested on the stand-in database: the offline build failed: {exc}")
-        real = None
-    if real is not None and (real / "dsm.duckdb").exists():
-        return real
-    from tests.dashboard.conftest import build_standin
-    return build_standin(tmp_path_factory.mktemp("brief_standin"))
+@pytest.fixture
+def base_url(app_url) -> str:
+    """The real app under gunicorn (tests/e2e/conftest.py); the Findings page module registers the brief routes."""
+    return app_url
 
 
 @pytest.fixture(scope="module")
-def base_url(brief_data_dir):
-    """The whole Dash app (briefs included) served on a loopback port for this module."""
-    from werkzeug.serving import make_server
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DSM_DATA_DIR", str(brief_data_dir))
-        from dashboard.app import app
-        from dashboard.brief import register_brief_routes
-        register_brief_routes(app.server)  # no-op when the Findings page already did
-        server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless system Chromium through Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def database(brief_data_dir):
-    """An independent read-only connection to the same database file."""
-    con = duckdb.connect(str(brief_data_dir / "dsm.duckdb"), read_only=True)
+def database(e2e_data_dir):
+    """An independent read-only connection to the same database file the app serves."""
+    con = duckdb.connect(str(e2e_data_dir / "dsm.duckdb"), read_only=True)
     yield con
     con.close()
 
@@ -140,8 +100,8 @@ def check_cells_against_database(path: str, cells: list[dict], database) -> None
             assert f"({flags})" in cell["text"], f"{path}: flag {flags} not shown in {cell['text']!r}"
 
 
-def test_every_brief_renders_fits_a4_and_its_numbers_equal_the_database(base_url, browser, database):
-    page = browser.new_page()
+def test_every_brief_renders_fits_a4_and_its_numbers_equal_the_database(base_url, page, database):
+    blocked = block_internet(page)
     failed, checked = [], 0
     page.on("requestfailed", lambda r: failed.append(r.url))
     for path in brief_paths(database):
@@ -161,12 +121,11 @@ def test_every_brief_renders_fits_a4_and_its_numbers_equal_the_database(base_url
         assert height_mm <= 297 - 22, f"{path}: content is {height_mm:.0f} mm tall"
         page.emulate_media(media="screen")
     assert checked > 0, "no value cells found in any brief"
-    assert not failed, f"requests failed: {failed}"
-    page.close()
+    assert not failed and not blocked, f"requests failed: {failed}, blocked: {blocked}"
+    assert not page.console_errors, page.console_errors
 
 
-def test_brief_year_is_the_latest_year_most_bsr_countries_report(base_url, browser, database):
-    page = browser.new_page()
+def test_brief_year_is_the_latest_year_most_bsr_countries_report(base_url, page, database):
     bsr = peers(database)
     page.goto(f"{base_url}/brief/wp/WP4")
     for cell in shown_cells(page):
@@ -178,7 +137,6 @@ def test_brief_year_is_the_latest_year_most_bsr_countries_report(base_url, brows
             [cell["indicator"], bsr]).fetchone()[0]
         expected = max(y for y, n in by_year.items() if n * 2 >= reporting)
         assert cell["year"] == expected, f"{cell['indicator']}: brief uses {cell['year']}, expected {expected}"
-    page.close()
 
 
 def test_unknown_country_or_work_package_is_a_plain_404(base_url):
