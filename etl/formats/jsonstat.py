@@ -308,7 +308,9 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
 def observation_keys(obs: pd.DataFrame) -> pd.Series:
     """One hashable key per observation: dataset, geo, period, unit and dims (without conf_status)."""
     dims = obs["dims"].map(lambda d: tuple(sorted((k, v) for k, v in (d or {}).items() if k != "conf_status")))
-    return pd.Series(list(zip(obs["dataset"], obs["geo"], obs["period"], obs["unit"], dims)), index=obs.index)
+    unit = obs["unit"].astype(object)
+    unit = unit.where(unit.notna(), None)  # NaN never equals NaN, so a missing unit must be None to match
+    return pd.Series(list(zip(obs["dataset"], obs["geo"], obs["period"], unit, dims)), index=obs.index)
 
 
 def merge_parts(parts: list[Decoded], sources: list[str] | None = None) -> Decoded:

@@ -356,3 +356,18 @@ def test_repeated_category_position_is_refused():
     doc["dimension"]["geo"]["category"]["index"] = {"EE": 0, "LV": 0, "LT": 2}
     with pytest.raises(DecodeError, match=r"^bad\.json: dimension 'geo' category index 'LV'"):
         jsonstat.decode(dumped(doc), "bad.json")
+
+
+def test_merge_parts_works_on_any_format_and_on_missing_units():
+    path = shared_file(TSV_DIR, "tin00074.tsv")            # no unit dimension: unit is missing on every row
+    lines = path.read_bytes().split(b"\r\n")
+    first = b"\r\n".join(lines[:60])
+    second = b"\r\n".join(lines[:1] + lines[40:])             # lines 40-59 are in both halves
+    parts = [tsv.decode(first, "first.tsv", dataset="tin00074"), tsv.decode(second, "second.tsv", dataset="tin00074")]
+    for part in parts:                                        # as a decoder writing NaN for a missing unit would
+        part.observations["unit"] = float("nan")
+    merged = jsonstat.merge_parts(parts, ["first.tsv", "second.tsv"])
+    whole = tsv.decode(path.read_bytes(), path.name).observations
+    assert len(merged.observations) == len(whole)
+    assert {k[:2] + k[3:]: v for k, v in decoded_cells(merged.observations).items()} == \
+        {k[:2] + k[3:]: v for k, v in decoded_cells(whole).items()}
