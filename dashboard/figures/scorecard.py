@@ -18,7 +18,7 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
         return common.empty_figure("No headline indicator has data.", title=meta["title"])
     columns = [c for c in meta["columns"] if c in set(df["geo"])]
     rows = list(dict.fromkeys(df["indicator"]))
-    titles = dict(zip(df["indicator"], df["title"]))
+    titles = {r["indicator"]: row_label(r) for r in df.drop_duplicates("indicator").to_dict("records")}
     grid = {(r["indicator"], r["geo"]): r for r in df.to_dict("records")}
     z = [[_score(grid.get((ind, geo))) for geo in columns] for ind in rows]
     text = [[cell_text(grid[(ind, geo)]) if (ind, geo) in grid else "" for geo in columns] for ind in rows]
@@ -47,6 +47,13 @@ def _custom(cell: dict | None, geo: str) -> list:
     if cell is None:
         return ["", geo, "no data"]
     return [cell["indicator"], geo, describe(cell)]
+
+
+def row_label(row) -> str:
+    """Row heading: indicator title and year, plus its 2030 target when one exists."""
+    target = row.get("target_2030")
+    suffix = "" if target is None or pd.isna(target) else f" · 2030 target {target:g}"
+    return f"{row['title']} ({int(row['year'])}){suffix}"
 
 
 def cell_text(row) -> str:

@@ -49,7 +49,7 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
     """The scorecard as an HTML table whose every cell is a link to its chart."""
     meta = df.attrs["meta"]
     columns = [c for c in meta["columns"] if c in set(df["geo"])]
-    head = html.Thead(html.Tr([html.Th("Indicator"), html.Th("Year")] +
+    head = html.Thead(html.Tr([html.Th("Indicator"), html.Th("Year"), html.Th("2030 target")] +
                               [html.Th(meta["names"].get(c, c), title=c) for c in columns]))
     rows = []
     for indicator_id, group in df.groupby("indicator", sort=False):
@@ -57,7 +57,8 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
         first = group.iloc[0]
         row = [html.Th(dcc.Link(first["title"], href=href(State(page="/compare", indicator=indicator_id,
                                                                 geos=state.geos, year=int(first["year"]))))),
-               html.Td(str(int(first["year"])))]
+               html.Td(str(int(first["year"]))),
+               html.Td("–" if first["target_2030"] is None or pd.isna(first["target_2030"]) else f"{first['target_2030']:g}")]
         for geo in columns:
             cell = cells[geo]
             row.append(html.Td(dcc.Link(scorecard.cell_text(cell), href=cell_href(indicator_id, geo, state)),
