@@ -174,6 +174,11 @@ def read_values(values, total: int, source: str) -> tuple[np.ndarray, np.ndarray
             raise DecodeError(source, where, f"not a number: {number!r}")
     floats = np.array(numbers, dtype=np.float64) if numbers else np.empty(0)
     present = ~np.isnan(floats)
+    infinite = np.isinf(floats)
+    if infinite.any():
+        at = int(np.argmax(infinite))
+        where = f"'value' key {keys[at]!r}" if isinstance(values, dict) else f"'value' item {at}"
+        raise DecodeError(source, where, f"not a finite number: {numbers[at]!r}")
     return indices[present], floats[present]
 
 
@@ -283,6 +288,10 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     confs = np.full(len(cells), None, dtype=object)
     status_rows = np.searchsorted(cells, status_at)
     flags[status_rows], confs[status_rows] = status_flags, status_confs
+    # a cell whose only status is 'free for publication' ('|F') and has no value publishes nothing
+    published = ~(np.isnan(value) & (flags == None))  # noqa: E711 (elementwise on objects)
+    if not published.all():
+        cells, value, flags, confs = cells[published], value[published], flags[published], confs[published]
 
     coords = np.unravel_index(cells, sizes) if len(cells) else tuple(np.empty(0, dtype=np.int64) for _ in ids)
     column = {dim: np.asarray(codes[dim], dtype=object)[coords[i]] for i, dim in enumerate(ids)}

@@ -371,3 +371,19 @@ def test_merge_parts_works_on_any_format_and_on_missing_units():
     assert len(merged.observations) == len(whole)
     assert {k[:2] + k[3:]: v for k, v in decoded_cells(merged.observations).items()} == \
         {k[:2] + k[3:]: v for k, v in decoded_cells(whole).items()}
+
+
+def test_free_status_without_value_is_no_row_and_with_value_is_kept():
+    doc = synthetic_cube(SYNTHETIC_VALUES, {**SYNTHETIC_STATUS, "2": "|F", "6": "|F"})
+    cells = decoded_cells(jsonstat.decode(dumped(doc), "synthetic.json").observations)
+    expected = synthetic_expected()
+    ee_2020_i2 = observation_key("EE", "2020", "PC", {"freq": "A", "indic": "I2"})
+    expected[observation_key("EE", "2020", "PC", {"freq": "A", "indic": "I2", "conf_status": "F"})] = \
+        expected.pop(ee_2020_i2)                             # index 6 has a value: kept, its status recorded
+    assert cells == expected                                 # index 2 (no value, status |F) gives no row
+
+
+def test_infinite_value_is_refused():
+    body = dumped(synthetic_cube(SYNTHETIC_VALUES, SYNTHETIC_STATUS)).replace(b'"11": -2.0', b'"11": -Infinity')
+    with pytest.raises(DecodeError, match=r"^bad\.json: 'value' key '11': not a finite number"):
+        jsonstat.decode(body, "bad.json")
