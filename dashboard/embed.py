@@ -143,6 +143,14 @@ def register_share_callbacks(app: Any) -> None:
         prevent_initial_call=True,
     )
 
+    # components.share_slot's own "copy-link" clipboard: the link is the page's current URL (it carries the state).
+    app.clientside_callback(
+        "function (n) { return n ? window.location.href : window.dash_clientside.no_update; }",
+        Output("copy-link", "content"),
+        Input("copy-link", "n_clicks"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output("export-slot", "children"),
         Input("_pages_location", "pathname"),

@@ -202,6 +202,9 @@ def test_share_controls_copy_a_link_and_embed_code_that_work(page, app_url, host
     assert title in frame.locator(".gtitle").text_content()
     page.goto(f"{app_url}/trends?indicator={indicator_id}")
     wait_for_chart(page)
+    page.locator(".chart-card .copy-link").first.click()
+    copied = read_clipboard(page, lambda text: text.startswith("http"))
+    assert copied == page.url and f"indicator={indicator_id}" in copied
     link = page.locator(".share-controls")
     downloads = {a.get_attribute("href") for a in link.locator("a.export-link").all()}
     for fmt in ("png", "svg", "csv", "xlsx", "html"):
