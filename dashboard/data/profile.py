@@ -16,47 +16,33 @@ CHANGE_YEARS = 5
 
 # ---------------------------------------------------------------- relationships
 
-_PAIR_SQL = """
-WITH x AS (
-    SELECT geo, value, flags FROM indicator_values
-    WHERE indicator = ? AND year = ? AND value IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY geo ORDER BY period DESC) = 1
-), y AS (
-    SELECT geo, value, flags FROM indicator_values
-    WHERE indicator = ? AND year = ? AND value IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY geo ORDER BY period DESC) = 1
-)
-SELECT g.code AS geo, coalesce(g.name, g.code) AS name, x.value AS x, x.flags AS x_flags,
-       y.value AS y, y.flags AS y_flags, coalesce(g.is_bsr, false) AS is_bsr,
-       coalesce(g.is_aggregate, false) AS is_aggregate
-FROM x JOIN y USING (geo) JOIN geo g ON g.code = x.geo
-ORDER BY g.code
-"""
-
-
 @cached
 def pair_values(x_indicator: str, y_indicator: str, year: int) -> pd.DataFrame:
     """Countries (and EU27 as a reference) with values of both indicators in one year; other aggregates left out."""
-    df = query(_PAIR_SQL, [x_indicator, int(year), y_indicator, int(year)])
-    df = df[~df["is_aggregate"].astype(bool) | (df["geo"] == EU27)].copy()
+    columns = ["geo", "value", "flags"]
+    x = queries.values_for_year(x_indicator, int(year))[columns].rename(columns={"value": "x", "flags": "x_flags"})
+    y = queries.values_for_year(y_indicator, int(year))[columns].rename(columns={"value": "y", "flags": "y_flags"})
+    both = x.merge(y, on="geo").dropna(subset=["x", "y"])
+    geo = queries.countries()[["code", "name", "is_bsr", "is_aggregate"]].rename(columns={"code": "geo"})
+    df = both.merge(geo, on="geo")
+    df = df[~df["is_aggregate"] | (df["geo"] == EU27)].copy()
+    df["name"] = df["name"].fillna(df["geo"])
     df["is_reference"] = df["geo"] == EU27
     df["is_bsr"] = df["is_bsr"].astype(bool) & ~df["is_reference"]
     for column in ("x_flags", "y_flags"):
         df[column] = df[column].astype(object).where(df[column].notna(), None)
-    return df.drop(columns=["is_aggregate"]).reset_index(drop=True)
+    df = df[["geo", "name", "x", "x_flags", "y", "y_flags", "is_bsr", "is_reference"]]
+    return df.sort_values("geo").reset_index(drop=True)
 
 
 @cached
 def pair_years(x_indicator: str, y_indicator: str) -> list[int]:
     """Years in which at least one single country has values of both indicators, ascending."""
-    df = query(
-        "SELECT DISTINCT x.year FROM indicator_values x JOIN indicator_values y "
-        "ON x.geo = y.geo AND x.year = y.year JOIN geo g ON g.code = x.geo "
-        "WHERE x.indicator = ? AND y.indicator = ? AND x.value IS NOT NULL AND y.value IS NOT NULL "
-        "AND NOT coalesce(g.is_aggregate, false) ORDER BY x.year",
-        [x_indicator, y_indicator],
-    )
-    return [int(y) for y in df["year"]]
+    singles = set(queries.european_countries())
+    frames = [queries.indicator_frame(i) for i in (x_indicator, y_indicator)]
+    keys = [set(zip(f.loc[f["value"].notna() & f["geo"].isin(singles), "geo"],
+                    f.loc[f["value"].notna() & f["geo"].isin(singles), "year"])) for f in frames]
+    return sorted({int(year) for _, year in keys[0] & keys[1]})
 
 
 # ---------------------------------------------------------------- country profile

@@ -10,8 +10,6 @@ import plotly.graph_objects as go
 from dashboard import colours
 from dashboard.figures import common
 
-# Columns the relationships data function hands to the figure.
-POINT_COLUMNS = ["geo", "name", "x", "x_flags", "y", "y_flags", "is_bsr", "is_reference"]
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
 
