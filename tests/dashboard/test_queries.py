@@ -214,3 +214,28 @@ def test_missing_database_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("DSM_DATA_DIR", str(tmp_path / "empty"))
     with pytest.raises(connection.DatabaseMissing, match="dsm.duckdb"):
         connection.query("SELECT 1")
+
+
+def test_bsr_average_population_weighted_when_population_exists(tmp_path, monkeypatch):
+    """With a population series in the database the average is weighted by it, and the method says so."""
+    from tests.dashboard.conftest import build_standin
+
+    data_dir = build_standin(tmp_path / "weighted")
+    con = duckdb.connect(str(data_dir / "dsm.duckdb"))
+    con.execute("INSERT INTO catalogue (id, title, dataset, unit, higher_is_better, headline, live_only) "
+                "VALUES ('population', 'Population', 'demo_pjan', 'NR', true, false, false)")
+    weights = {geo: (i + 1) * 1_000_000 for i, geo in enumerate(PEERS)}
+    for geo, people in weights.items():
+        con.execute("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
+                    "VALUES ('population', ?, '2020', 2020, ?, 'NR', 'demo_pjan')", [geo, float(people)])
+    con.close()
+    monkeypatch.setenv("DSM_DATA_DIR", str(data_dir))
+    connection.clear_cache()
+    values = queries.values_for_year("synthetic_access", 2020).set_index("geo")["value"]
+    reporting = [g for g in PEERS if pd.notna(values.get(g))]
+    expected = np.average([values[g] for g in reporting], weights=[weights[g] for g in reporting])
+    avg = queries.bsr_average("synthetic_access").set_index("year")
+    assert avg.loc[2020, "value"] == pytest.approx(expected, rel=1e-12)
+    assert avg.loc[2020, "method"].startswith("population-weighted mean")
+    assert avg.loc[2019, "method"].startswith("unweighted mean"), "no population for 2019: unweighted, and said so"
+    connection.clear_cache()
