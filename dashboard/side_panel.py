@@ -11,14 +11,19 @@ KIND_ORDER = ("leader", "laggard", "fastest_improver", "convergence", "gap_eu27"
 MAX_INSIGHTS_PER_INDICATOR = 8
 
 
+COMPACT = {"fontSize": ".85rem", "paddingLeft": "1rem", "margin": ".25rem 0"}  # the shared stylesheet is not ours
+
+
 def finding_item(finding: findings_registry.Finding) -> html.Li:
-    """One finding: work package, title, text, its source document and a link to the evidence chart."""
-    return html.Li(className="finding", **{"data-finding": finding.id}, children=[
-        html.Span(finding.work_package, className="badge wp-badge"), " ",
-        html.Strong(finding.title),
-        html.P(finding.text, className="finding-text"),
-        html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}", className="finding-source"),
-        " ", dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
+    """One finding: work package and title; its text, source document and evidence link unfold on click."""
+    return html.Li(className="finding", **{"data-finding": finding.id}, style={"marginBottom": ".4rem"}, children=[
+        html.Details([
+            html.Summary([html.Span(finding.work_package, className="badge wp-badge"), " ", html.Strong(finding.title)]),
+            html.P(finding.text, className="finding-text"),
+            html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}",
+                       className="finding-source"),
+        ]),
+        dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
     ])
 
 
@@ -57,11 +62,11 @@ def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
     items, problem = relevant_insights(indicators, geos)
     return html.Div(className="side-panel-content", children=[
         html.H4("DIGINNO findings"),
-        html.Ul([finding_item(f) for f in related], className="findings-list")
+        html.Ul([finding_item(f) for f in related], className="findings-list", style=COMPACT)
         if related else html.P("No project finding concerns this view.", className="muted"),
         html.H4("What the data say"),
         html.P(problem, className="muted") if problem else
-        html.Ul([insight_item(i) for i in items], className="insights-list")
+        html.Ul([insight_item(i) for i in items], className="insights-list", style=COMPACT)
         if items else html.P("No computed insight for this view (headline indicators only).", className="muted"),
         dcc.Link("All findings →", href="/findings"),
     ])

@@ -31,6 +31,16 @@ def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
     return themes, titles, None
 
 
+def _peers() -> list[str]:
+    """The BSR countries (from the database when there is one)."""
+    try:
+        from dashboard.data import queries
+        return queries.peer_group()
+    except Exception:  # no database yet
+        from dashboard.insights import BSR_GEOS
+        return list(BSR_GEOS)
+
+
 def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[findings_registry.Finding]:
     """Findings matching the filters; a theme matches when any linked indicator belongs to it."""
     chosen = findings_registry.select(findings_registry.registry().findings, work_packages=wps, geos=geos)
@@ -40,16 +50,37 @@ def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[finding
     return chosen
 
 
+CARD_STYLE = {"background": "#fff", "border": "1px solid #d9dee5", "borderRadius": "6px", "padding": ".75rem 1rem",
+              "marginBottom": ".75rem"}
+
+
+def _joined(items: list, separator: str = " · ") -> list:
+    """Items with a separator between them."""
+    out = []
+    for i, item in enumerate(items):
+        out += [separator, item] if i else [item]
+    return out
+
+
+def briefs_line(peers: list[str]) -> html.P:
+    """Links to the one-page policy briefs (HTML; each offers a PDF)."""
+    wp_links = [html.A(wp, href=f"/brief/wp/{wp}") for wp in findings_registry.WORK_PACKAGES]
+    country_links = [html.A(geo, href=f"/brief/country/{geo}") for geo in peers]
+    return html.P(["One-page policy briefs (A4, add ?format=pdf for the PDF): ", *_joined(wp_links),
+                   " | ", *_joined(country_links)], className="briefs-line")
+
+
 def finding_card(finding: findings_registry.Finding, titles: dict[str, str]) -> html.Article:
     """A finding with its linked indicators, source document, evidence chart and what the data say now."""
     items, problem = side_panel.relevant_insights(list(finding.indicators), list(finding.countries))
     region_wide = [i for i in items if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
-    return html.Article(className="finding-card", id=f"finding-{finding.id}", **{"data-wp": finding.work_package}, children=[
+    return html.Article(className="finding-card", id=f"finding-{finding.id}", **{"data-wp": finding.work_package},
+                        style=CARD_STYLE, children=[
         html.Header([html.Span(finding.work_package, className="badge wp-badge"), " ", html.H3(finding.title)]),
         html.P(finding.text),
         html.P(["Countries: ", ", ".join(finding.countries)], className="finding-countries"),
-        html.P(["Indicators: ", *[html.Span([titles.get(i, i), " "], className="indicator-chip", title=i)
-                                   for i in finding.indicators]]),
+        html.P(["Indicators: ", *_joined([dcc.Link(titles.get(i, i), href=f"/trends?indicator={i}", title=i,
+                                                   className="indicator-chip") for i in finding.indicators])]),
         html.P([html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}"
                            + (f" ({finding.source.file})" if finding.source.file else "")),
                 " ", dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
@@ -102,7 +133,8 @@ def layout(wp: str | None = None, geo: str | None = None, theme: str | None = No
              "indicators that bear on it. The numbers under each finding are computed from the database, never typed in."
              + (f" {unavailable}" if unavailable else ""))
     return components.page("DIGINNO findings beside the evidence", intro=intro, controls=controls, panel=False,
-                           body=[problems_box() or "", html.Div(id="findings-results", children=results(wps, geos, themes))],
+                           body=[briefs_line(_peers()), problems_box() or "",
+                                 html.Div(id="findings-results", children=results(wps, geos, themes))],
                            state_data={"page": "/findings", "wp": wps, "geos": geos, "theme": themes})
 
 
