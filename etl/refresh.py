@@ -299,7 +299,7 @@ def build_dataset(dataset: str, raw_files: list[rawstore.RawFile], catalogue: Ca
             retrieved = pd.Timestamp(meta.get("retrieved_at") or utc_now())
             retrieved = retrieved.tz_localize("UTC") if retrieved.tzinfo is None else retrieved.tz_convert("UTC")
             table = finalize(decoded, retrieved_at=retrieved, source_file=raw.path.name)
-        except (DecodeError, rawstore.RawStoreError, AssertionError, ValueError, KeyError, TypeError) as err:
+        except Exception as err:  # whatever a decoder raises, the run fails naming this dataset and file
             raise RefreshError(describe(err), dataset, raw.path.name) from err
         tables.append(table)
         labels += [tuple(map(str, label)) for label in decoded.labels]
