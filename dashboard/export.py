@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import io
 import json
+import math
 import os
 import shutil
 import threading
@@ -213,8 +214,9 @@ def default_subtitle(fig: go.Figure, data: pd.DataFrame) -> str:
 
     parts = []
     unit = _meta(fig).get("unit")
-    if unit is None and "unit" in data.columns and data["unit"].notna().any():
-        unit = str(data["unit"].dropna().iloc[0])
+    units = data["unit"].dropna().unique() if "unit" in data.columns else []
+    if unit is None and len(units) == 1:  # several units (e.g. the scorecard): no single unit to name
+        unit = str(units[0])
     if unit:
         parts.append(unit_label(unit))
     if "year" in data.columns and data["year"].notna().any():
@@ -248,6 +250,24 @@ def _has_cartesian_axes(fig: go.Figure) -> bool:
     return any("xaxis" in trace._valid_props for trace in fig.data)
 
 
+def _x_axis_space(fig: go.Figure, base: int, width: int) -> int:
+    """Pixels under the plot for x tick labels and axis title; long category labels are tilted -45° (set here,
+    so the footer can be placed under them: plotly's own auto-angle is only known after rendering)."""
+    labels = {str(x) for trace in fig.data if getattr(trace, "orientation", None) != "h"
+              for x in (getattr(trace, "x", None) or ()) if isinstance(x, str)}
+    longest = max((len(label) for label in labels), default=4)
+    angle = fig.layout.xaxis.tickangle
+    plot_width = width - max(60, int(base * 4.5)) - max(30, int(base * 2))
+    if labels and angle is None and len(labels) * (longest + 1) * 0.6 * base > plot_width:
+        angle = -45
+        fig.update_xaxes(tickangle=angle)
+    label_px = base * 1.6
+    if angle:
+        label_px = longest * 0.6 * base * abs(math.sin(math.radians(float(angle)))) + base * 1.4
+    title_px = base * 2 if fig.layout.xaxis.title.text else 0
+    return int(label_px + title_px + base * 0.6)
+
+
 def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZE, theme: str = DEFAULT_THEME,
                   subtitle: str | None = None, source_line: str | None = None) -> go.Figure:
     """A copy of a chart's figure at a fixed pixel size with title, subtitle, source line and flag legend baked in."""
@@ -261,7 +281,7 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
     title = _title_text(out)
     line_px = fonts["footer"] * 1.45
     footer_px = int(len(lines) * line_px + fonts["footer"])
-    axis_px = int(fonts["base"] * 3.6) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
+    axis_px = _x_axis_space(out, fonts["base"], width) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
     top_px = int(fonts["title"] * 1.7 + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"])
     out.update_layout(
         width=width, height=height, autosize=False,
@@ -273,6 +293,10 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
         legend=dict(font=dict(size=fonts["base"])),
     )
     if theme == "presentation":
+        scale = fonts["base"] / 13  # the dashboard's figures are drawn for 13 px body text
+        for annotation in out.layout.annotations:
+            if annotation.name != FOOTER_NAME:
+                annotation.font.size = round((annotation.font.size or 12) * scale)
         out.update_layout(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white")
         out.update_xaxes(tickfont=dict(size=fonts["base"]), title_font=dict(size=fonts["base"]))
         out.update_yaxes(tickfont=dict(size=fonts["base"]), title_font=dict(size=fonts["base"]))

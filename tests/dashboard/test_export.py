@@ -405,3 +405,33 @@ def test_flag_explanations_cover_combinations_letter_by_letter():
     assert explain_flags(None) == "" and explain_flags(float("nan")) == ""
     with pytest.raises(AssertionError, match="FLAG_MEANINGS"):
         explain_flags("b?")
+
+
+def test_renderer_serves_concurrent_threads_each_its_own_image():
+    """Eight threads render at once through the one shared browser; each gets back exactly the image it asked for."""
+    import plotly.graph_objects as go
+
+    from dashboard import export
+
+    jobs = [(f"Synthetic chart {i}", (320 + 16 * i, 200 + 8 * i)) for i in range(8)]
+    results: dict[int, bytes] = {}
+    errors: list[BaseException] = []
+
+    def render(i: int, title: str, size: tuple[int, int]) -> None:
+        fig = go.Figure(go.Bar(x=["a", "b", "c"], y=[i + 1, 2, 3]), layout={"title": {"text": title}})
+        try:
+            results[i] = export.renderer().render(fig, "svg" if i % 2 else "png", *size)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=render, args=(i, title, size)) for i, (title, size) in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    for i, (title, size) in enumerate(jobs):
+        if i % 2:
+            assert title in svg_text(results[i]) and f'width="{size[0]}"' in results[i][:500].decode()
+        else:
+            assert png_size(results[i]) == size
