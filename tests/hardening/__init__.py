@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
-# What a leaked Python error looks like in a response body.
-TRACEBACK_MARKERS = ("Traceback", 'File "', "werkzeug.debug", "AssertionError", "KeyError", "TypeError",
-                     "ValueError", "IndexError", "AttributeError", "duckdb.", "BinderException", "ParserException")
+# What a leaked Python error looks like in a response body. Offline HTML exports inline plotly.js, whose source
+# names JavaScript errors, so for those only the Python traceback shape itself counts (strict=False).
+TRACEBACK_SHAPES = ("Traceback (most recent call last)", 'File "/', "werkzeug.debug")
+TRACEBACK_MARKERS = TRACEBACK_SHAPES + ("Traceback", "AssertionError", "KeyError", "TypeError", "ValueError",
+                                        "IndexError", "AttributeError", "duckdb.", "BinderException", "ParserException")
 
 
 @contextmanager
@@ -74,7 +76,7 @@ def pages_content_payload(pathname: str, search: str) -> bytes:
     )
 
 
-def leaked_traceback(body: bytes | str) -> str | None:
-    """The first traceback marker found in a response body, or None."""
+def leaked_traceback(body: bytes | str, *, strict: bool = True) -> str | None:
+    """The first traceback marker found in a response body, or None (strict: exception class names count too)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return next((marker for marker in TRACEBACK_MARKERS if marker in text), None)
+    return next((marker for marker in (TRACEBACK_MARKERS if strict else TRACEBACK_SHAPES) if marker in text), None)
