@@ -24,7 +24,7 @@ from dashboard import insights as insights_module
 from dashboard.export import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
-MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 8
+MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 10
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
@@ -139,10 +139,15 @@ def ranking_chart(indicator_id: str, highlight: str | None = None, references: l
     if eu:
         fig.add_hline(y=eu.value, line_dash="dash", line_color="#000",
                       annotation_text=f"EU27 {eu.value:.1f}", annotation_position="top left")
-    fig.update_layout(title=dict(text=f"{meta.title[:48]}, {year}"), yaxis=dict(title=meta.unit or ""))
+    fig.update_layout(title=dict(text=f"{_short(meta.title, 46)}, {year}"), yaxis=dict(title=meta.unit or ""))
     note = f" Grey: best-practice reference ({', '.join(c.geo for c in bars if c.geo in references)})." \
         if any(c.geo in references for c in bars) else ""
     return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id]) + note
+
+
+def _short(text: str, limit: int) -> str:
+    """Text cut to `limit` characters with an ellipsis, for chart labels."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
@@ -153,7 +158,7 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         if geo in cells and eu:
             sign = 1 if indicator_meta(indicator_id).higher_is_better else -1
-            rows.append((indicator_meta(indicator_id).title[:34], sign * (cells[geo].value - eu.value)))
+            rows.append((_short(indicator_meta(indicator_id).title, 28), sign * (cells[geo].value - eu.value)))
     if not rows:
         return None
     fig = go.Figure(go.Bar(y=[r[0] for r in rows], x=[r[1] for r in rows], orientation="h",
@@ -184,16 +189,13 @@ def value_cell(cell: Cell | None, meta: insights_module.IndicatorMeta) -> str:
 
 
 def findings_block(chosen: list[findings_registry.Finding], full_text: bool) -> str:
-    """The findings as a list (title, or title and text), each with its source document."""
+    """The findings as a list (title, or title and text), then the project documents they come from."""
     if not chosen:
         return '<p class="muted">No finding in the registry concerns this.</p>'
-    items = []
-    for f in chosen[:MAX_FINDINGS]:
-        text = f" {esc(f.text)}" if full_text else ""
-        items.append(f'<li data-finding="{esc(f.id)}"><span class="wp">{esc(f.work_package)}</span> '
-                     f'<b>{esc(f.title)}</b>.{text} <span class="source">({esc(f.source.document)}, '
-                     f'{f.source.date.isoformat()})</span></li>')
-    return "<ul>" + "".join(items) + "</ul>"
+    items = [f'<li data-finding="{esc(f.id)}"><span class="wp">{esc(f.work_package)}</span> <b>{esc(f.title)}</b>.'
+             f'{" " + esc(f.text) if full_text else ""}</li>' for f in chosen[:MAX_FINDINGS]]
+    sources = dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen[:MAX_FINDINGS])
+    return "<ul>" + "".join(items) + f'</ul><p class="source">Source: {esc("; ".join(sources))}.</p>'
 
 
 def insights_block(chosen: list[insights_module.Insight]) -> str:
