@@ -7,9 +7,11 @@ import plotly.graph_objects as go
 from dashboard import colours
 from dashboard.figures import common
 
-# Local Natural Earth topojson (dashboard/assets/topojson/world_50m.json): the world file at 1:50m is the one
-# that holds every EU member, Malta and Cyprus included; the view is clipped to Europe below.
-TOPOJSON_URL = "/assets/topojson/"
+# Local Natural Earth topojson: plotly's world file at 1:50m (the one that holds every EU member, Malta and Cyprus
+# included) trimmed to the shapes that reach Europe (assets/topojson/trim_to_europe.py); plotly.js asks for
+# <scope>_<resolution>m.json, i.e. /assets/topojson/europe/world_50m.json.
+TOPOJSON_URL = "/assets/topojson/europe/"
+OCEAN = "#f4f8fb"
 GRAPH_CONFIG = {"topojsonURL": TOPOJSON_URL}
 GEOMETRY_NOTE = "Boundaries: Natural Earth (public domain), via plotly.js (MIT)."
 GEO_LAYOUT = {
@@ -17,7 +19,8 @@ GEO_LAYOUT = {
     "projection": {"type": "azimuthal equal area", "rotation": {"lon": 15, "lat": 52}},
     "lonaxis": {"range": [-25, 45]}, "lataxis": {"range": [34, 72]},
     "showcountries": True, "countrycolor": "#ffffff", "showland": True, "landcolor": "#e6e6e6",
-    "showocean": True, "oceancolor": "#f4f8fb", "showlakes": False, "showframe": False, "showcoastlines": False,
+    # water is the background: the trimmed geometry drops the world-wide ocean polygon
+    "showocean": False, "bgcolor": OCEAN, "showlakes": False, "showframe": False, "showcoastlines": False,
     "fitbounds": False,
 }
 

@@ -147,23 +147,51 @@ def test_choropleth_local_geometry_and_bsr_outline(dsm_env):
     fig = choropleth.figure(df, state)
     values, outline = fig.data
     assert set(values.locations) == set(df["iso3"])
-    topo = json.loads((ASSETS / "topojson" / "world_50m.json").read_text())
+    served = ASSETS / choropleth.GRAPH_CONFIG["topojsonURL"].removeprefix("/assets/")
+    name = f"{fig.layout.geo.scope}_{fig.layout.geo.resolution}m.json"  # the file plotly.js will ask for
+    topo = json.loads((served / name).read_text())
     ids = {g.get("id") for g in topo["objects"]["countries"]["geometries"]}
     assert set(values.locations) <= ids, "every country shown must have a shape in the local geometry"
     assert set(outline.locations) == set(df.loc[df["is_bsr"], "iso3"]) and outline.marker.line.width >= 2
-    assert choropleth.GRAPH_CONFIG["topojsonURL"] == "/assets/topojson/"
-    assert fig.layout.geo.scope == "world" and fig.layout.geo.resolution == 50  # -> world_50m.json, shipped
 
 
-def test_local_geometry_covers_the_eu_and_norway():
-    """The shipped topojson (independently of the code) has a shape for each EU member and Norway."""
-    topo = json.loads((ASSETS / "topojson" / "world_50m.json").read_text())
+@pytest.mark.parametrize("name", ["world_50m.json", "europe/world_50m.json"])
+def test_local_geometry_covers_the_eu_and_norway(name):
+    """The shipped topojson (original and trimmed) has a shape for each EU member and Norway."""
+    topo = json.loads((ASSETS / "topojson" / name).read_text())
     ids = {g.get("id") for g in topo["objects"]["countries"]["geometries"]}
     needed = set(charts.ISO3[c] for c in ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR",
                                             "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE",
                                             "SI", "SK", "NO"])
     assert needed <= ids
     assert "Natural Earth" in (ASSETS / "LICENSES.md").read_text()
+
+
+def test_trimmed_geometry_is_the_original_restricted():
+    """Each country kept in the trimmed file has exactly the original's coordinates (decoded, arc by arc)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("trim_to_europe", ASSETS / "topojson" / "trim_to_europe.py")
+    trim_to_europe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trim_to_europe)
+
+    original = json.loads((ASSETS / "topojson" / "world_50m.json").read_text())
+    trimmed = json.loads((ASSETS / "topojson" / "europe" / "world_50m.json").read_text())
+
+    def coords(topo, geometry):
+        arcs = topo["arcs"]
+        points = []
+        for i in trim_to_europe.arc_indices(geometry["arcs"]):
+            x = y = 0
+            for dx, dy in arcs[i]:
+                x, y = x + dx, y + dy
+                points.append((x, y))
+        return sorted(points)
+
+    by_id = {g.get("id"): g for g in original["objects"]["countries"]["geometries"]}
+    for geometry in trimmed["objects"]["countries"]["geometries"]:
+        if geometry.get("id") in {"EST", "CYP", "MLT", "NOR", "FRA"}:
+            assert coords(trimmed, geometry) == coords(original, by_id[geometry["id"]])
 
 
 def test_scorecard_positions_respect_direction(dsm_env):
