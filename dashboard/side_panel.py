@@ -56,7 +56,7 @@ def relevant_insights(indicators: list[str], geos: list[str]) -> tuple[list[insi
 
 def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
     """Findings and insights concerning the indicators and countries on screen (a Dash component)."""
-    indicators, geos = [i for i in (indicators or []) if i], [g for g in (geos or []) if g]
+    indicators, geos = _codes(list(indicators or [])), _codes(list(geos or []))
     registry = findings_registry.registry()
     related = findings_registry.select(registry.findings, indicators=indicators, geos=geos)
     items, problem = relevant_insights(indicators, geos)
@@ -75,7 +75,11 @@ def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
 @callback(Output("side-panel", "children"), Input("view-state", "data"))
 def fill_side_panel(view_state: dict | None):
     """Fill a chart page's side-panel slot from the page's view state (indicator and countries on screen)."""
-    view_state = view_state or {}
-    indicator = view_state.get("indicator")
-    indicators = view_state.get("indicators") or ([indicator] if indicator else [])
-    return side_panel(list(indicators), list(view_state.get("geos") or []))
+    view_state = view_state if isinstance(view_state, dict) else {}
+    indicators = _codes(view_state.get("indicators")) or _codes([view_state.get("indicator")])
+    return side_panel(indicators, _codes(view_state.get("geos")))
+
+
+def _codes(value) -> list[str]:
+    """The text items of a list from the browser; anything else (a number, a dict, None) counts as none."""
+    return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []

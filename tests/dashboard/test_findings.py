@@ -168,3 +168,14 @@ def test_findings_page_shows_analysts_the_broken_files(dsm_env, tmp_path, monkey
     text = _texts(layout)
     assert "bad.yaml: work_package: must be one of WP2, WP3, WP4, got 'WP7' (finding bad-one)" in text
     assert "A good finding" in text and "1 finding(s)" in text
+
+
+def test_side_panel_callback_takes_what_the_view_state_holds(monkeypatch, tmp_path):
+    from dashboard import side_panel
+    monkeypatch.setenv("DSM_DATA_DIR", str(tmp_path))
+    shown = _texts(side_panel.fill_side_panel({"indicator": "desi_overall", "geos": ["NL"]}))
+    assert "Best practice in digitalisation policy" in shown  # WP4 names NL as a reference
+    everything = _texts(side_panel.fill_side_panel(None))  # nothing on screen narrows the list: all findings
+    assert all(f.title in everything for f in findings.load_findings().findings)
+    for odd in ([], {"geos": 5}, {"indicator": {"x": 1}, "geos": [None, 3]}, {"indicators": "desi_overall"}):
+        assert _texts(side_panel.fill_side_panel(odd)) == everything, odd  # malformed parts are ignored
