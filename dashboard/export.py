@@ -45,6 +45,10 @@ MEDIA_TYPES = {
 LEADING_COLUMNS = ["indicator", "geo", "geo_name", "period", "year", "value", "unit", "flags", "flag_meaning",
                    "dataset", "source_updated", "retrieved_at"]
 PROVENANCE_COLUMNS = ["dataset", "source_updated", "retrieved_at"]
+# A two-indicator chart (scatter) lists each axis's value with its own flags and provenance.
+PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in ("x", "y") for c in
+                                        ("indicator", "", "unit", "flags", "flag_meaning", "period", "dataset",
+                                         "source_updated", "retrieved_at")] + ["dataset", "retrieved_at"]
 FOOTER_NAME = "dsm-export-footer"  # annotation name, so a figure is never given two footers
 LICENCE = "Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU)."
 
@@ -121,7 +125,8 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
     BSR average; `geo_names` adds a readable country name.
     """
     table = data.copy().reset_index(drop=True)
-    for column in ["value", "unit", "flags"] + PROVENANCE_COLUMNS:
+    paired = "value" not in table.columns and {"x", "y"} <= set(table.columns)  # a scatter: values in x and y
+    for column in (["unit"] if paired else ["value", "unit", "flags"]) + PROVENANCE_COLUMNS:
         if column not in table.columns:
             table[column] = None
     for column in PROVENANCE_COLUMNS:
@@ -131,12 +136,19 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
         table = table.rename(columns={"name": "geo_name"})  # the charts' display name of the geo
     elif geo_names is not None and "geo" in table.columns:
         table["geo_name"] = table["geo"].map(lambda code: geo_names.get(code, code))
-    table["flags"] = table["flags"].astype(object).where(table["flags"].notna(), None)
-    table["flag_meaning"] = table["flags"].map(explain_flags)
-    table["retrieved_at"] = table["retrieved_at"].map(_iso_utc)
-    table["source_updated"] = table["source_updated"].map(_iso_utc)
-    table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
-    leading = [c for c in LEADING_COLUMNS if c in table.columns]
+    if "flags" in table.columns:
+        table["flags"] = table["flags"].astype(object).where(table["flags"].notna(), None)
+        table["flag_meaning"] = table["flags"].map(explain_flags)
+    for column in [c for c in table.columns if c.endswith("_flags")]:  # e.g. eu27_flags, score_flags
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
+        table[f"{column[:-len('flags')]}flag_meaning"] = table[column].map(explain_flags)
+    for column in [c for c in table.columns if c.endswith(("retrieved_at", "source_updated"))]:
+        table[column] = table[column].map(_iso_utc)
+    if "value" in table.columns:
+        table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
+    if paired:
+        table = table.drop(columns=[c for c in ("unit", "source_updated") if table[c].isna().all()])
+    leading = [c for c in (PAIRED_LEADING if paired else LEADING_COLUMNS) if c in table.columns]
     table = table[leading + [c for c in table.columns if c not in leading]]
     for column in table.columns:
         if table[column].dtype == object:
@@ -547,8 +559,10 @@ def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
     out = data.copy().reset_index(drop=True)
     if "indicator" not in out.columns:
         out.insert(0, "indicator", meta.get("indicator"))
+    if meta.get("x") and meta.get("y") and {"x", "y"} <= set(out.columns) and "geo" in out.columns:
+        return _pair_provenance(out, meta)
     if not {"geo", "year"} <= set(out.columns) or out["indicator"].isna().all():
-        return out
+        return _fill_from_chart_dataset(out, meta)
     parts = []
     for indicator_id in out["indicator"].dropna().unique():
         frame = queries.indicator_frame(indicator_id)[["geo", "year", "unit", "dataset", "source_updated", "retrieved_at"]]
@@ -572,7 +586,56 @@ def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
                 if value is not None:
                     merged.loc[computed & merged[column].isna(), column] = value
     assert len(merged) == len(data), f"provenance join changed the row count ({len(data)} -> {len(merged)})"
-    return merged
+    return _fill_from_chart_dataset(merged, meta)
+
+
+def _pair_provenance(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """A two-indicator chart (scatter: x and y for one year): each axis's indicator, unit and provenance per row;
+    dataset/retrieved_at name both sources."""
+    from dashboard.data import queries
+
+    out = frame.drop(columns=["indicator"]).copy()
+    year = meta.get("year")
+    for axis in ("x", "y"):
+        source = queries.indicator_frame(meta[axis])
+        if year is not None:
+            source = source[source["year"] == int(year)]
+        source = source[["geo", "period", "unit", "dataset", "source_updated", "retrieved_at"]]
+        assert not source["geo"].duplicated().any(), f"{meta[axis]}: more than one value per geo in {year}"
+        out = out.merge(source.rename(columns={c: f"{axis}_{c}" for c in source.columns if c != "geo"}),
+                        on="geo", how="left")
+        out.insert(0, f"{axis}_indicator", meta[axis])
+    out["dataset"] = [", ".join(dict.fromkeys(d for d in pair if isinstance(d, str))) or None
+                      for pair in zip(out["x_dataset"], out["y_dataset"])]
+    out["retrieved_at"] = out[["x_retrieved_at", "y_retrieved_at"]].max(axis=1)
+    out["source_updated"] = None  # each axis has its own; see x_source_updated / y_source_updated
+    assert len(out) == len(frame), f"scatter provenance join changed the row count ({len(frame)} -> {len(out)})"
+    return out
+
+
+def _fill_from_chart_dataset(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """Rows still without a dataset (e.g. DESI scores) take the chart's dataset and its latest provenance record."""
+    from dashboard.data import queries
+
+    if meta.get("unit") and "unit" in frame.columns:
+        frame["unit"] = frame["unit"].astype(object).where(frame["unit"].notna(), meta["unit"])
+    elif meta.get("unit"):
+        frame["unit"] = meta["unit"]
+    missing = frame["dataset"].isna() if "dataset" in frame.columns else pd.Series(True, index=frame.index)
+    dataset = meta.get("dataset") or ("desi" if "DESI" in str(meta.get("source", "")) else None)
+    if not missing.any() or not dataset:
+        return frame
+    records = pd.concat([queries.provenance(code.strip()) for code in str(dataset).split(",")], ignore_index=True)
+    fill = {"dataset": dataset,
+            "source_updated": records["source_updated"].dropna().max() if len(records) else None,
+            "retrieved_at": records["retrieved_at"].dropna().max() if len(records) else None}
+    for column, value in fill.items():
+        if column not in frame.columns:
+            frame[column] = None
+        if value is not None and not (isinstance(value, float) and pd.isna(value)):
+            frame[column] = frame[column].astype(object)
+            frame.loc[missing & frame[column].isna(), column] = value
+    return frame
 
 
 def view_table(view: ChartView) -> pd.DataFrame:

@@ -435,3 +435,40 @@ def test_renderer_serves_concurrent_threads_each_its_own_image():
             assert title in svg_text(results[i]) and f'width="{size[0]}"' in results[i][:500].decode()
         else:
             assert png_size(results[i]) == size
+
+
+def test_every_registered_chart_has_an_embed_and_downloads_with_provenance(base_url):
+    """Each chart of the registry, in its default state: the embed page answers, and its CSV has one row per row
+    of the chart's data with a dataset and a retrieval time on every row."""
+    from dashboard.charts import load_all
+    from dashboard.export import chart_state
+
+    charts = load_all()
+    assert {"trends", "ranked_bar", "choropleth", "scorecard"} <= set(charts)
+    for name, chart in charts.items():
+        status, headers, body = fetch(f"{base_url}/embed/{name}")
+        assert status == 200, (name, body[:300])
+        assert b'id="dsm-embed-figure"' in body
+        status, _, body = fetch(f"{base_url}/export/{name}.csv")
+        assert status == 200, (name, body[:300])
+        rows = parse_csv(body)
+        assert len(rows) == len(chart.data(chart_state(chart, {}))), name
+        assert all(r["dataset"] and r["retrieved_at"] for r in rows), f"{name}: a row without provenance"
+
+
+def test_scatter_csv_gives_each_axis_its_database_value_flags_and_source(base_url, db):
+    """A two-indicator chart: x and y of every row are the stored values of the named indicators, flags explained."""
+    status, _, body = fetch(f"{base_url}/export/scatter.csv")
+    assert status == 200, body[:300]
+    rows = parse_csv(body)
+    assert rows
+    for row in rows:
+        for axis in ("x", "y"):
+            stored = db.execute(
+                "SELECT value, flags, dataset, unit FROM indicator_values WHERE indicator = ? AND geo = ? AND period = ?",
+                [row[f"{axis}_indicator"], row["geo"], row[f"{axis}_period"]]).fetchone()
+            assert stored is not None, (axis, row["geo"])
+            assert as_number(row[axis]) == pytest.approx(stored[0]), (axis, row["geo"])
+            assert (row[f"{axis}_flags"] or None) == stored[1]
+            assert row[f"{axis}_flag_meaning"] == expected_meaning(stored[1])
+            assert row[f"{axis}_dataset"] == stored[2] and row[f"{axis}_unit"] == stored[3]
