@@ -57,7 +57,7 @@ ORDER BY v.indicator, v.geo, v.year
 """
 PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "geo", "year", "value", "flags",
                    "reference", "eu27", "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among",
-                   "change_5y", "change_from", "gap_pct"]
+                   "change_5y", "change_from", "gap_pct", "composite"]
 
 
 @cached
@@ -173,6 +173,8 @@ def all_profiles() -> pd.DataFrame:
     for column in ("title", "theme", "unit", "dataset"):
         rows[column] = rows["indicator"].map(cat[column])
     rows["title"] = rows["title"].fillna(rows["indicator"])
+    # A composite (the DESI overall score) sums every theme; it is shown but does not count towards one theme.
+    rows["composite"] = rows["indicator"].map(cat["aggregate"]).notna() if "aggregate" in cat.columns else False
     rows["theme"] = rows["theme"].fillna("other")
     rows["bsr_flags"] = rows["bsr_flags"].astype(object).where(rows["bsr_flags"].notna(), None)
     return rows[PROFILE_COLUMNS].sort_values(["geo", "theme", "indicator"]).reset_index(drop=True)
@@ -185,8 +187,11 @@ def country_profile(geo: str) -> pd.DataFrame:
 
 
 def theme_positions(profile: pd.DataFrame) -> pd.DataFrame:
-    """Mean position vs EU per theme (positive = better than the EU), strongest first; undirected indicators left out."""
+    """Mean position vs EU per theme (positive = better than the EU), strongest first; undirected and composite
+    indicators left out."""
     scored = profile.dropna(subset=["gap_pct"])
+    if "composite" in scored.columns:
+        scored = scored[~scored["composite"].astype(bool)]
     if scored.empty:
         return pd.DataFrame(columns=["theme", "mean_gap_pct", "n_indicators"])
     grouped = scored.groupby("theme")["gap_pct"].agg(["mean", "size"]).reset_index()

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard.figures.profile import wrap_notes
 
 # One fixed colour per DESI dimension (Okabe-Ito), so the stack reads the same in every edition.
 DIMENSION_COLOURS = {
@@ -16,6 +17,7 @@ DIMENSION_COLOURS = {
     "desi_5_dps": colours.OKABE_ITO["sky_blue"],
 }
 COMPOSITE = "composite"  # the trend chart's measure for the overall DESI score
+EU_CODES = ("EU27_2020", "EU28")  # the EU averages DESI editions publish, shown by code
 EDITION = "edition"      # URL parameter of the DESI edition (not 'year': that one is validated against an indicator)
 
 
@@ -31,7 +33,7 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     if df.empty:
         return common.empty_figure("No DESI scores for this edition and these countries.", title=title)
     order = meta.get("order") or sorted(df["geo"].unique())
-    names = meta.get("names", {})
+    names = {**meta.get("names", {}), **{r: r for r in EU_CODES}}  # 'EU28', not the aggregate's long name
     x = [names.get(g, g) for g in order]
     traces = [_dimension_bar(dimension, group, order, x) for dimension, group in df.groupby("dimension", sort=True)]
     totals = meta.get("totals", {})
@@ -45,14 +47,15 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
                                             label=f"{reference}: {totals[reference][0]:.1f}", position="left")
         shapes.append(shape), notes.append(note)
     layout = {
-        "barmode": "stack", "legend": {"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
-        "xaxis": {"type": "category"},
+        "barmode": "stack", "legend": {"traceorder": "reversed", "title": {"text": "Dimension"}},
+        "xaxis": {"type": "category", "tickangle": 0},
         "yaxis": {"title": {"text": "DESI score (0-100), sum of weighted dimension scores"}, "rangemode": "tozero"},
     }
     source = meta.get("source", "") + (f" · weights implied by the data: {meta['weights']}" if meta.get("weights") else "")
-    return common.make_figure(traces, layout, title=title, unit="score (0-100)", source=source,
-                              flags=df["flags"].tolist() + df["score_flags"].tolist(), height=520, shapes=shapes,
-                              annotations=notes)
+    fig = common.make_figure(traces, layout, title=title, unit="score (0-100)", source=source,
+                             flags=df["flags"].tolist() + df["score_flags"].tolist(), height=540, shapes=shapes,
+                             annotations=notes, notes_offset=60)
+    return wrap_notes(fig)
 
 
 def _dimension_bar(dimension: str, group: pd.DataFrame, order: list[str], x: list[str]) -> dict:
@@ -92,8 +95,9 @@ def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
             traces.append(_trend_line(geo, line, names.get(geo, geo), geo in references))
     layout = {"xaxis": {"title": {"text": "DESI edition"}, "dtick": 1},
               "yaxis": {"title": {"text": meta.get("measure_label", "score")}}}
-    return common.make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
-                              flags=df["flags"].tolist(), height=460)
+    fig = common.make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
+                             flags=df["flags"].tolist(), height=480, notes_offset=60)
+    return wrap_notes(fig)
 
 
 def _trend_line(geo: str, line: pd.DataFrame, name: str, is_reference: bool) -> dict:

@@ -1,6 +1,7 @@
 """Country profile: every indicator's position against the EU reference, with the BSR average beside it."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,6 +15,28 @@ DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
 THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
+
+
+NOTE_CHARS = 160      # longest source line drawn on one line under a chart (font 11 on a ~1000 px figure)
+PROFILE_NOTE_CHARS = 80  # the profile's plot area is narrow: its long indicator labels take the left half
+NOTE_LINE_PX = 15     # height of one extra line of an 11 px annotation
+
+
+def wrap_notes(fig: go.Figure, chars: int = NOTE_CHARS) -> go.Figure:
+    """Break a long source line under the chart over several lines; the flag legend and bottom margin move down."""
+    notes = list(fig.layout.annotations)
+    source = next((note for note in notes if note.name == "source"), None)
+    if source is None or len(source.text or "") <= chars:
+        return fig
+    lines = textwrap.wrap(source.text, chars, break_on_hyphens=False)
+    source.text = "<br>".join(lines)
+    source.align = "left"
+    extra = NOTE_LINE_PX * (len(lines) - 1)
+    for note in notes:
+        if note.name == "flag-legend":
+            note.yshift = (note.yshift or 0) - extra
+    fig.layout.margin.b = (fig.layout.margin.b or 0) + extra
+    return fig
 
 
 def theme_label(theme: str) -> str:
@@ -86,15 +109,19 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
             "line": {"color": colours.colour_for(colours.EU27), "width": 2}, "name": "EU"}
     zero_note = {"text": "EU = 0", "xref": "x", "x": 0, "yref": "paper", "y": 1, "yanchor": "bottom",
                  "showarrow": False, "font": {"size": 11}}
+    positions = pd.concat([rows["gap_pct"], bsr_gap(rows), pd.Series([0.0])]).astype(float)
+    low, high = float(positions.min()), float(positions.max())
+    pad = max(high - low, 1.0) * 0.06
     layout = {
         "xaxis": {"title": {"text": "% better (+) or worse (−) than the EU average, direction-adjusted"},
-                  "zeroline": False},
+                  "zeroline": False, "range": [low - pad, high + 3 * pad]},  # room for the rank labels
         "yaxis": {"automargin": True},
         "legend": {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     }
-    return common.make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.get("source", ""),
-                              flags=flags + rows["eu27_flags"].tolist(), height=max(420, 60 + 26 * len(rows)),
-                              shapes=[zero], annotations=[zero_note])
+    fig = common.make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.get("source", ""),
+                             flags=flags + rows["eu27_flags"].tolist(), height=max(420, 110 + 26 * len(rows)),
+                             shapes=[zero], annotations=[zero_note], notes_offset=70)
+    return wrap_notes(fig, chars=PROFILE_NOTE_CHARS)
 
 
 # ---------------------------------------------------------------- data and registration

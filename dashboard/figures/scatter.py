@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard.figures.profile import wrap_notes
 
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
@@ -101,7 +102,8 @@ def figure(points: pd.DataFrame, state=None) -> go.Figure:
     }
     flags = list(points["x_flags"]) + list(points["y_flags"])
     fig = common.make_figure(traces, layout, title=title, unit=None, source=meta.get("source", ""), flags=flags,
-                             height=560, annotations=[note])
+                             height=580, annotations=[note], notes_offset=70)
+    wrap_notes(fig)
     fig.layout.meta = {**fig.layout.meta, "fit": None if fit is None else fit.__dict__}
     return fig
 

@@ -44,6 +44,7 @@ def build(state):
                            body=[card, _trend_section(trend_chart.figure(trend, state), trend, state.view)],
                            state_data={"page": PATH, "edition": state.get(desi_figures.EDITION),
                                        "geos": list(state.geos),
+                                       "indicators": [profile.desi_composite(), *dims["indicator"]],
                                        "measure": state.get("measure") or desi_figures.COMPOSITE})
 
 

@@ -77,7 +77,7 @@ def build(state):
              "A correlation across countries says nothing about cause.")
     return components.page("Relationships between indicators", intro=intro, controls=controls, body=[summary, card],
                            state_data={"page": PATH, "indicator": state.indicator, "y": state.get("y"),
-                                       "year": state.year})
+                                       "indicators": [state.indicator, state.get("y")], "year": state.year})
 
 
 def _year_options(state) -> list[dict]:

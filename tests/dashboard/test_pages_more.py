@@ -289,7 +289,9 @@ def test_profile_uses_eu28_for_desi_and_names_strongest_and_weakest_areas(env, d
     assert overall["eu27"] == pytest.approx(eu28)
     assert overall["gap_pct"] == pytest.approx((overall["value"] - eu28) / eu28 * 100)
     themes = profile.theme_positions(frame)
-    by_theme = frame.dropna(subset=["gap_pct"]).groupby("theme")["gap_pct"].mean().sort_values(ascending=False)
+    themed = frame[frame["indicator"] != "desi_overall"]  # the composite spans every theme
+    assert frame["composite"].sum() == 1 and frame.loc[frame["composite"], "indicator"].item() == "desi_overall"
+    by_theme = themed.dropna(subset=["gap_pct"]).groupby("theme")["gap_pct"].mean().sort_values(ascending=False)
     assert themes["theme"].tolist() == by_theme.index.tolist()
     layout = country.layout(geo="EE")
     strongest = text_of(find_id(layout, "strongest-areas"))
