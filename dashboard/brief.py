@@ -44,6 +44,8 @@ th:first-child, td:first-child { text-align: left; }
 figcaption, .source { font-size: 7pt; color: #444; }
 ul { margin: 0; padding-left: 4mm; } li { margin: 0 0 0.6mm; }
 .wp { font-weight: bold; } .muted { color: #666; } footer { font-size: 6.8pt; color: #555; margin-top: 2mm; }
+@media print { .no-print { display: none; } }
+.no-print { font-size: 8pt; margin: 0 0 2mm; }
 @media screen { body { background: #eee; } main { background: #fff; padding: 11mm 12mm; width: 210mm; max-width: none; } }
 """
 
@@ -217,7 +219,10 @@ def page(title: str, subtitle: str, body: str) -> str:
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
     legend = f" {flag_legend_text(letters)}." if letters else ""
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            f"<style>{STYLE}</style></head><body><main><h1>{esc(title)}</h1><p class=\"sub\">{esc(subtitle)}</p>"
+            f"<style>{STYLE}</style></head><body><main>"
+            '<p class="no-print"><a href="?format=pdf">Download this brief as PDF</a> · <a href="/findings">'
+            "All findings</a></p>"
+            f"<h1>{esc(title)}</h1><p class=\"sub\">{esc(subtitle)}</p>"
             f"{body}<footer>Baltic DSM Dashboard for the DIGINNO project (WP4). Brief made {made}{esc(stamp)}.{esc(legend)} "
             "Findings state the work packages' aims from the project documents; numbers are computed from "
             "Eurostat and DESI data; ':' means not available.</footer></main></body></html>")
@@ -393,6 +398,8 @@ def render(kind: str, key: str, fmt: str) -> str | bytes:
     else:
         result = country_brief_html(key) if kind == "country" else wp_brief_html(key)
     with _cache_lock:
+        for stale in [k for k in _cache if k[3] != stamp]:  # an older database's briefs are never asked again
+            del _cache[stale]
         _cache[cache_key] = result
     return result
 
