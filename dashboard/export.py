@@ -1,8 +1,26 @@
 """Downloads of a chart: the data behind it (CSV, XLSX), images for slides and documents (PNG, SVG), offline HTML.
 
 Everything here works from one chart of the registry (dashboard.charts.CHARTS) and one URL state, so the
-file always holds exactly what the chart shows.  `/export/<chart>.<format>?<state>&size=..&theme=..`
-serves them (see `register_export_routes`).
+file always holds exactly the rows the chart shows.
+
+    GET /export/<chart>.<png|svg|csv|xlsx|html>?<the page's query string>&size=<size>&theme=<theme>
+
+- chart: a registry name (scorecard, ranked_bar, trends, choropleth, scatter, profile, desi_stack, desi_trend, ...).
+- the state parameters are the page's own (indicator, geo, year, view, page extras); copy them from the address bar.
+- size (images; default column): slide169 = 1920x1080 (16:9 slide), slide43 = 1600x1200 (4:3 slide; the same
+  aspect as 1024x768 at a resolution that stays sharp when projected), column = 800x500 (a document column).
+- theme: default (the dashboard's look) or presentation (large type for slides, white background, thick lines).
+- csv/xlsx: the chart's rows with value, unit, flags and flag_meaning (every letter explained), dataset,
+  source_updated and retrieved_at; xlsx adds an 'About' sheet (view link, sources, flag legend, licence).
+- html: one self-contained file (plotly.js and, for the map, the topojson inlined) that works offline.
+- errors: 404 for an unknown chart or format, 400 for a bad size, theme or state, 503 when no database or no
+  Chromium; always a one-line text/plain message.
+
+Scripting a deck:  for c in trends ranked_bar choropleth; do
+    curl -fo "$c.png" "http://127.0.0.1:8050/export/$c.png?indicator=households_internet_access&size=slide169&theme=presentation"; done
+
+PNG/SVG are drawn by kaleido 1.x through the system Chromium ($BROWSER_PATH, else /usr/bin/chromium; never a
+download), one browser per process, shared by all threads (ImageRenderer).
 """
 from __future__ import annotations
 
