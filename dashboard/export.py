@@ -464,12 +464,16 @@ _renderer: ImageRenderer | None = None
 _renderer_lock = threading.Lock()
 
 
+_renderer_pid: int | None = None
+
+
 def renderer() -> ImageRenderer:
     """The process-wide image renderer (one Chromium per process, started on first use)."""
-    global _renderer
+    global _renderer, _renderer_pid
     with _renderer_lock:
-        if _renderer is None:
-            _renderer = ImageRenderer()
+        if _renderer is None or _renderer_pid != os.getpid():
+            # a forked worker (gunicorn --preload) inherits no running loop thread: start its own browser
+            _renderer, _renderer_pid = ImageRenderer(), os.getpid()
             import atexit
 
             atexit.register(_renderer.close)
