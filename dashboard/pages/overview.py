@@ -76,10 +76,11 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
 )
 def open_cell(click, view_state=None):
     """A click on a heatmap cell opens the chart behind it (with the countries the scorecard shows)."""
-    if not click or not click.get("points"):
+    try:
+        indicator_id, geo = click["points"][0]["customdata"][:2]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return no_update  # no click, a click beside the cells, or a forged request
+    if not indicator_id or not isinstance(indicator_id, str) or not isinstance(geo, str):
         return no_update
-    indicator_id, geo = click["points"][0]["customdata"][:2]
-    if not indicator_id:
-        return no_update
-    geos = tuple((view_state or {}).get("geos") or ())
+    geos = tuple((view_state if isinstance(view_state, dict) else {}).get("geos") or ())
     return cell_href(indicator_id, geo, State(page=PATH, geos=geos))
