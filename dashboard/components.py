@@ -34,7 +34,8 @@ def url_control_id(key: str) -> dict:
 )
 def sync_url(values, ids, search, view_state):
     """Write the controls the user changed into the query string (a history entry, so back/forward work)."""
-    rendered = (view_state or {}).get("controls", {})
+    rendered = view_state.get("controls") if isinstance(view_state, dict) else None
+    rendered = rendered if isinstance(rendered, dict) else {}  # a forged view-state must not break the URL sync
     new_search = query_with_controls(search, [i["key"] for i in ids], values, rendered)
     return no_update if new_search is None else new_search
 
