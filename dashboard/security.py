@@ -39,6 +39,28 @@ def is_embed_path(path: str) -> bool:
     return path.startswith(EMBED_PREFIX)
 
 
+LOCATION_PROPERTIES = ("pathname", "search", "hash", "href")
+
+
+def well_typed_location_values(body: dict) -> bool:
+    """True when every dcc.Location value in a callback request body (inputs and state) is text or empty."""
+    items = []
+    for part in (body.get("inputs"), body.get("state")):
+        if part is None:
+            continue
+        if not isinstance(part, list):
+            return False
+        for item in part:
+            items.extend(item if isinstance(item, list) else [item])
+    for item in items:
+        if not isinstance(item, dict):
+            return False
+        if isinstance(item.get("id"), str) and item.get("property") in LOCATION_PROPERTIES \
+                and item.get("value") is not None and not isinstance(item.get("value"), str):
+            return False
+    return True
+
+
 def build_policy(script_hashes: list[str], *, frameable: bool) -> str:
     """The Content-Security-Policy header value, with framing open (embeds) or closed (everything else)."""
     policy = {name: list(sources) for name, sources in BASE_POLICY.items()}
@@ -73,6 +95,15 @@ def apply_security_headers(app: Any) -> None:
         return  # installing twice would only duplicate work
     server.extensions["dsm_security_headers"] = True
     hashes = _ScriptHashes(dash_app)
+
+    @server.before_request
+    def _refuse_malformed_callback_requests():
+        """A forged callback request whose URL inputs are not text gets a plain 400 (Dash's router would 500)."""
+        if request.method == "POST" and request.path.endswith("/_dash-update-component"):
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or not well_typed_location_values(body):
+                return Response("Malformed callback request.\n", status=400, mimetype="text/plain")
+        return None
 
     @server.after_request
     def _set_security_headers(response: Response) -> Response:
