@@ -3,6 +3,7 @@ otherwise a stand-in DuckDB of the same contract (docs/design.md) built from sma
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +54,8 @@ def standin_values(geo: pd.DataFrame) -> pd.DataFrame:
                              "source_updated": "2025-04-08T11:00:00+0200",
                              "retrieved_at": pd.Timestamp("2025-10-29 10:00", tz="UTC"),
                              "source_file": f"{dataset}.json"})
-    # one flag-only cell: confidential, no value
-    rows.append({**rows[0], "geo": "HU", "period": "2020", "year": 2020, "value": None, "flags": "c"})
+    # one flag-only cell, a year before the others: confidential, no value
+    rows.append({**rows[0], "geo": "HU", "period": "2013", "year": 2013, "value": None, "flags": "c"})
     return pd.DataFrame(rows)
 
 
@@ -101,7 +102,13 @@ def build_standin(data_dir: Path) -> Path:
 
 
 def _real_data_dir(request) -> Path | None:
-    """The ETL's built data dir (tests/conftest.py `built_data_dir`) when that fixture exists and works."""
+    """The ETL's built data dir (tests/conftest.py `built_data_dir`) when that fixture exists.
+
+    DSM_DASHBOARD_STANDIN=1 forces the synthetic stand-in (dashboard work while the ETL is being changed).
+    A failing ETL build is not hidden: its error fails the tests that need it.
+    """
+    if os.environ.get("DSM_DASHBOARD_STANDIN") == "1":
+        return None
     try:
         return Path(request.getfixturevalue("built_data_dir"))
     except pytest.FixtureLookupError:

@@ -39,10 +39,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def e2e_data_dir(request, tmp_path_factory) -> Path:
     """The ETL's real build of ../shared/data (tests/conftest.py built_data_dir), else the dashboard's stand-in."""
-    try:
-        real = Path(request.getfixturevalue("built_data_dir"))
-    except pytest.FixtureLookupError:
-        real = None
+    from tests.dashboard.conftest import _real_data_dir
+
+    real = _real_data_dir(request)
     if real is not None and (real / "dsm.duckdb").exists():
         return real
     from tests.dashboard.conftest import build_standin
