@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -95,6 +96,27 @@ def year_of(period: pd.Series) -> pd.Series:
     return pd.to_numeric(period.str.slice(0, 4), errors="coerce").astype("Int16")
 
 
+DIMS_TYPE = pa.map_(pa.string(), pa.string())
+
+
+def dims_array(dims: pd.Series) -> pa.Array:
+    """The dims column as an Arrow MAP; built key by key when all rows share their keys (every real file does)."""
+    rows = dims.tolist()
+    keys = tuple(rows[0]) if rows and rows[0] else ()
+    if not keys or any(not d or tuple(d) != keys for d in rows):
+        # Ragged keys: rare, so the simple row-by-row build is fine.
+        return pa.array([list(d.items()) if d else [] for d in rows], type=DIMS_TYPE)
+    n, k = len(rows), len(keys)
+    items = np.empty((n, k), dtype=object)
+    for j, key in enumerate(keys):
+        items[:, j] = [d[key] for d in rows]
+    offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+    return pa.MapArray.from_arrays(
+        offsets, pa.array(np.tile(np.array(keys, dtype=object), n), type=pa.string()),
+        pa.array(items.ravel(), type=pa.string()),
+    )
+
+
 def finalize(decoded: Decoded, *, retrieved_at: pd.Timestamp, source_file: str) -> pa.Table:
     """Validate a decoded frame and return it as a pyarrow table in OBSERVATION_SCHEMA."""
     obs = decoded.observations
@@ -111,7 +133,7 @@ def finalize(decoded: Decoded, *, retrieved_at: pd.Timestamp, source_file: str) 
         "period": obs["period"].astype(str).to_numpy(),
         "year": pa.array(year_of(obs["period"].astype(str)), type=pa.int16(), from_pandas=True),
         "unit": pa.array(obs["unit"], type=pa.string(), from_pandas=True),
-        "dims": pa.array([list(d.items()) if d else [] for d in obs["dims"]], type=pa.map_(pa.string(), pa.string())),
+        "dims": dims_array(obs["dims"]),
         "value": pa.array(obs["value"], type=pa.float64(), from_pandas=True),
         "flags": pa.array(obs["flags"], type=pa.string(), from_pandas=True),
         "source_updated": pa.array([decoded.source_updated] * n, type=pa.string()),
