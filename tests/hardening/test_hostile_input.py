@@ -315,6 +315,73 @@ def test_callbacks_through_dash_update_component(app, client, valid):
     check()
 
 
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
+              st.sampled_from(SQL_INJECTIONS + ODD_TEXT)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=8)
+
+
+def outputs_of(output: str):
+    """The "outputs" member of a request body for a callback's output string (one output, or several)."""
+    if output.startswith(".."):
+        return [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in output[2:-2].split("...")]
+    return dict(zip(("id", "property"), output.rsplit(".", 1)))
+
+
+def server_callbacks(client) -> list[dict]:
+    """Every server-side callback the app declares whose ids are plain strings (pattern ids: see sync_url tests)."""
+    deps = client.get("/_dash-dependencies").get_json()
+    plain = [d for d in deps if d.get("clientside_function") is None
+             and not any(i["id"].startswith("{") for i in d["inputs"] + d["state"])]
+    assert len(plain) >= 5, f"expected the page, export-slot, side-panel, click and y callbacks; got {len(plain)}"
+    return plain
+
+
+def test_every_callback_with_values_of_any_type(app, client):
+    """Each server callback POSTed with arbitrary JSON in every input and state: a 2xx or a plain 4xx."""
+    from tests.hardening import callback_payload
+
+    callbacks = server_callbacks(client)
+
+    @HYPOTHESIS
+    @given(data=st.data(), which=st.integers(min_value=0, max_value=len(callbacks) - 1))
+    def check(data, which):
+        dep = callbacks[which]
+        inputs = [{"id": i["id"], "property": i["property"], "value": data.draw(JSON_VALUES)} for i in dep["inputs"]]
+        state = [{"id": i["id"], "property": i["property"], "value": data.draw(JSON_VALUES)} for i in dep["state"]]
+        body = callback_payload(dep["output"], outputs_of(dep["output"]), inputs, state or None)
+        response = client.post("/_dash-update-component", data=body, content_type="application/json")
+        assert_clean(response.status_code, response.data, f"{dep['output']} {body[:300]!r}")
+        if response.status_code >= 400:
+            assert response.mimetype == "text/plain", f"{dep['output']}: error answered as {response.mimetype}"
+
+    check()
+
+
+def test_url_sync_with_values_of_any_type(app, client):
+    """The pattern-matching URL-sync callback POSTed with arbitrary control values, URL and view-state."""
+    from tests.hardening import callback_payload
+
+    deps = client.get("/_dash-dependencies").get_json()
+    output = next(d["output"] for d in deps if d["output"].startswith("_pages_location.search@")
+                  and any("url-control" in i["id"] for i in d["inputs"]))
+
+    @HYPOTHESIS
+    @given(keys=st.lists(st.sampled_from(PAGE_KEYS), min_size=1, max_size=3, unique=True), data=st.data())
+    def check(keys, data):
+        ident = [{"key": k, "type": "url-control"} for k in keys]
+        inputs = [[{"id": i, "property": "value", "value": data.draw(JSON_VALUES)} for i in ident]]
+        state = [[{"id": i, "property": "id", "value": i} for i in ident],
+                 {"id": "_pages_location", "property": "search", "value": data.draw(JSON_VALUES)},
+                 {"id": "view-state", "property": "data", "value": data.draw(JSON_VALUES)}]
+        body = callback_payload(output, outputs_of(output), inputs, state)
+        response = client.post("/_dash-update-component", data=body, content_type="application/json")
+        assert_clean(response.status_code, response.data, f"sync_url {body[:300]!r}")
+
+    check()
+
+
 def test_malformed_callback_requests(app, client):
     """Broken /_dash-update-component bodies are refused without a traceback."""
     bodies = [b"", b"{not json", b"[]", b'{"output": "no-such.children"}', b'{"output": 1, "inputs": "x"}',
