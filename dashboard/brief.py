@@ -9,10 +9,14 @@ import atexit
 import base64
 import datetime as dt
 import html
+import importlib.util
 import re
 import queue
+import subprocess
+import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from dataclasses import dataclass
 
 import pandas as pd
@@ -374,9 +378,27 @@ _printer = PdfPrinter()
 atexit.register(_printer.close)
 
 
+def _playwright_available() -> bool:
+    """Playwright is a test extra in pyproject; a deployment without it prints through the Chromium CLI."""
+    return importlib.util.find_spec("playwright") is not None
+
+
+def print_with_cli(document: str) -> bytes:
+    """Print with `chromium --headless --print-to-pdf` (one Chromium start per document)."""
+    with tempfile.TemporaryDirectory(prefix="dsm-brief-") as tmp:
+        source, target = Path(tmp) / "brief.html", Path(tmp) / "brief.pdf"
+        source.write_text(document, encoding="utf-8")
+        cmd = [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--no-pdf-header-footer", f"--user-data-dir={tmp}/profile",
+               f"--print-to-pdf={target}", source.as_uri()]
+        done = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT_S)
+        if not target.exists() or target.stat().st_size == 0:
+            raise RuntimeError(f"Chromium made no PDF (exit {done.returncode}): {done.stderr.decode(errors='replace')[-500:]}")
+        return target.read_bytes()
+
+
 def html_to_pdf(document: str) -> bytes:
     """Print an HTML document to PDF with headless Chromium."""
-    pdf = _printer.print_pdf(document)
+    pdf = _printer.print_pdf(document) if _playwright_available() else print_with_cli(document)
     assert pdf.startswith(b"%PDF"), "Chromium returned something that is not a PDF"
     return pdf
 
