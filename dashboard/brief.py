@@ -84,7 +84,7 @@ def _queries():
 
 def indicator_meta(indicator_id: str) -> insights_module.IndicatorMeta:
     """Catalogue facts about one indicator."""
-    return insights_module._meta_of(_queries().indicator(indicator_id))
+    return insights_module.meta_of(_queries().indicator(indicator_id))
 
 
 def latest_cells(indicator_id: str, geos: list[str]) -> tuple[int | None, dict[str, Cell]]:
@@ -94,7 +94,7 @@ def latest_cells(indicator_id: str, geos: list[str]) -> tuple[int | None, dict[s
     if year is None:
         return None, {}
     rows = frame[(frame["year"] == year) & frame["geo"].isin(geos)]
-    cells = {r.geo: Cell(indicator_id, r.geo, year, float(r.value), insights_module._flags(pd.Series(r._asdict())))
+    cells = {r.geo: Cell(indicator_id, r.geo, year, float(r.value), insights_module.flags_of(pd.Series(r._asdict())))
              for r in rows.itertuples()}
     return year, cells
 

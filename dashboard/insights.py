@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlencode
 
@@ -128,7 +127,7 @@ def _row(frame: pd.DataFrame, geo: str, year: int) -> pd.Series | None:
     return rows.iloc[0] if not rows.empty else None
 
 
-def _flags(row: pd.Series) -> str | None:
+def flags_of(row: pd.Series) -> str | None:
     """A row's flags, None when unflagged."""
     flag = row.get("flags")
     return None if flag is None or (isinstance(flag, float) and math.isnan(flag)) or flag == "" else str(flag)
@@ -162,9 +161,9 @@ def leader_and_laggard(ctx: _Context) -> list[Insight]:
     out = []
     for kind, row, word in (("leader", ranked.iloc[0], "leads"), ("laggard", ranked.iloc[-1], "trails")):
         sentence = (f"{ctx.name(row.geo)} {word} the BSR on {ctx.meta.title} in {ctx.year}: "
-                    f"{fmt_value(ctx.meta, row.value, _flags(row))} (of {len(ranked)} BSR countries reporting).")
+                    f"{fmt_value(ctx.meta, row.value, flags_of(row))} (of {len(ranked)} BSR countries reporting).")
         out.append(Insight(kind, ctx.meta.id, sentence, chart_link(COMPARE_PAGE, ctx.meta.id, ctx.geos(), year=ctx.year),
-                           geo=row.geo, year=ctx.year, value=float(row.value), flags=_flags(row),
+                           geo=row.geo, year=ctx.year, value=float(row.value), flags=flags_of(row),
                            details={"countries_reporting": len(ranked)}))
     return out
 
@@ -179,12 +178,12 @@ def gaps_to_eu27(ctx: _Context) -> list[Insight]:
         gap = float(row.value) - float(eu_row.value)
         side = "above" if gap > EPSILON else "below" if gap < -EPSILON else "level with"
         amount = "" if side == "level with" else f"{fmt_diff(ctx.meta, gap)} "
-        sentence = (f"{ctx.name(row.geo)}: {fmt_value(ctx.meta, row.value, _flags(pd.Series(row._asdict())))} "
-                    f"in {ctx.year}, {amount}{side} the EU27 ({fmt_value(ctx.meta, eu_row.value, _flags(eu_row))}).")
+        sentence = (f"{ctx.name(row.geo)}: {fmt_value(ctx.meta, row.value, flags_of(pd.Series(row._asdict())))} "
+                    f"in {ctx.year}, {amount}{side} the EU27 ({fmt_value(ctx.meta, eu_row.value, flags_of(eu_row))}).")
         out.append(Insight("gap_eu27", ctx.meta.id, sentence,
                            chart_link(COMPARE_PAGE, ctx.meta.id, [row.geo, ctx.eu], year=ctx.year),
                            geo=row.geo, year=ctx.year, value=float(row.value),
-                           flags=_flags(pd.Series(row._asdict())),
+                           flags=flags_of(pd.Series(row._asdict())),
                            details={"eu27": float(eu_row.value), "eu27_code": ctx.eu, "gap": gap}))
     return out
 
@@ -238,9 +237,9 @@ def target_2030(ctx: _Context) -> list[Insight]:
             late = " — after 2030" if reached > 2030 else ""
             when = (f"is {fmt_diff(ctx.meta, distance)} from the 2030 target ({fmt_value(ctx.meta, target)}): "
                     f"reached in {reached} at the current pace{late}")
-        sentence = f"{ctx.name(geo)} ({fmt_value(ctx.meta, value, _flags(row))} in {ctx.year}) {when}."
+        sentence = f"{ctx.name(geo)} ({fmt_value(ctx.meta, value, flags_of(row))} in {ctx.year}) {when}."
         out.append(Insight("target_2030", ctx.meta.id, sentence, chart_link(TRENDS_PAGE, ctx.meta.id, [geo]),
-                           geo=geo, year=ctx.year, value=value, flags=_flags(row),
+                           geo=geo, year=ctx.year, value=value, flags=flags_of(row),
                            details={"target": float(target), "distance": distance, "pace_per_year": pace,
                                     "year_reached": reached, "on_track_2030": reached is not None and reached <= 2030}))
     return out
@@ -304,14 +303,14 @@ def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], l
     from dashboard.data import queries
     catalogue = queries.catalogue()
     headline = catalogue[catalogue["headline"]] if "headline" in catalogue.columns else catalogue.iloc[0:0]
-    metas = [_meta_of(row) for row in headline.to_dict("records")]
+    metas = [meta_of(row) for row in headline.to_dict("records")]
     frames = [queries.indicator_frame(meta.id) for meta in metas]
     columns = ["indicator", "geo", "period", "year", "value", "flags"]
     values = pd.concat([f[columns] for f in frames], ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return metas, values, queries.geo_names(), queries.peer_group()
 
 
-def _meta_of(row: dict) -> IndicatorMeta:
+def meta_of(row: dict) -> IndicatorMeta:
     """An IndicatorMeta from one catalogue row."""
     target = row.get("target_2030")
     return IndicatorMeta(

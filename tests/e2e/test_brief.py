@@ -5,7 +5,6 @@ import math
 import re
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import duckdb
 import pytest
