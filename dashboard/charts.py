@@ -92,6 +92,7 @@ class Meta(dict):
     """Chart metadata; pandas deep-copies attrs on every operation, so this dict hands out itself instead."""
 
     def __deepcopy__(self, memo):
+        """Metadata is never mutated after creation: sharing it is safe and free."""
         return self
 
 

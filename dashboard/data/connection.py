@@ -73,6 +73,7 @@ def cached(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        """The cached call (see `cached`)."""
         key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), database_version())
         with _cache_lock:
             if key in _cache:

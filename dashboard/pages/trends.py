@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dash
-from dash import html
 
 from dashboard import charts, components
 from dashboard.data import queries
