@@ -47,13 +47,16 @@ def pair_years(x_indicator: str, y_indicator: str) -> list[int]:
 
 # ---------------------------------------------------------------- country profile
 
+# The latest period of each year first, then values only: the same pick as queries.indicator_frame.
 _PROFILE_SQL = """
-SELECT v.indicator, v.geo, v.year, v.value, v.flags
-FROM indicator_values v JOIN geo g ON g.code = v.geo
-WHERE v.value IS NOT NULL AND v.year IS NOT NULL
-  AND (NOT coalesce(g.is_aggregate, false) OR v.geo = ANY(?))
-QUALIFY row_number() OVER (PARTITION BY v.indicator, v.geo, v.year ORDER BY v.period DESC) = 1
-ORDER BY v.indicator, v.geo, v.year
+SELECT indicator, geo, year, value, flags FROM (
+    SELECT v.indicator, v.geo, v.year, v.value, v.flags
+    FROM indicator_values v JOIN geo g ON g.code = v.geo
+    WHERE v.year IS NOT NULL AND (NOT coalesce(g.is_aggregate, false) OR v.geo = ANY(?))
+    QUALIFY row_number() OVER (PARTITION BY v.indicator, v.geo, v.year ORDER BY v.period DESC) = 1
+)
+WHERE value IS NOT NULL
+ORDER BY indicator, geo, year
 """
 PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "geo", "year", "value", "flags",
                    "reference", "eu27", "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among",
@@ -145,15 +148,27 @@ def _changes(rows: pd.DataFrame, singles: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["earlier"])
 
 
-def _bsr_table(indicator_ids) -> pd.DataFrame:
-    """The BSR average (indicator, year, bsr, bsr_flags) of each indicator, from the shared definition."""
-    frames = [queries.bsr_average(i)[["year", "value", "flags"]].assign(indicator=i) for i in indicator_ids]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=["indicator", "year", "bsr", "bsr_flags"])
-    table = pd.concat(frames, ignore_index=True).rename(columns={"value": "bsr", "flags": "bsr_flags"})
-    table["year"] = table["year"].astype(int)
-    return table
+def _bsr_table(values: pd.DataFrame) -> pd.DataFrame:
+    """The BSR average (indicator, year, bsr, bsr_flags) of every indicator at once, by the rule of
+    queries.bsr_average: unweighted mean of the peers reporting, flags the union of their letters, years with
+    fewer than MIN_AVERAGE_SHARE of the peers left out. With population weights in the database the shared
+    function itself is used, indicator by indicator."""
+    columns = ["indicator", "year", "bsr", "bsr_flags"]
+    if queries.POPULATION_INDICATOR in set(queries.catalogue()["id"]):
+        frames = [queries.bsr_average(i)[["year", "value", "flags"]].assign(indicator=i)
+                  for i in values["indicator"].unique()]
+        frames = [f for f in frames if not f.empty]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["indicator", "year",
+                                                                                          "value", "flags"])
+        return table.rename(columns={"value": "bsr", "flags": "bsr_flags"})[columns]
+    peers = queries.peer_group()
+    rows = values[values["geo"].isin(peers)]
+    table = rows.groupby(["indicator", "year"]).agg(
+        bsr=("value", "mean"), reporting=("value", "size"),
+        bsr_flags=("flags", lambda flags: "".join(sorted(set("".join(flags.dropna())))) or None),
+    ).reset_index()
+    table = table[table["reporting"] >= queries.MIN_AVERAGE_SHARE * len(peers)]
+    return table[columns]
 
 
 @cached
@@ -169,7 +184,7 @@ def all_profiles() -> pd.DataFrame:
     rows["direction"] = rows["indicator"].map(directions()).fillna(0).astype(int)
     rows = _changes(_ranks(rows, singles, eu27_members()), singles)
     rows["gap_pct"] = [position_vs_eu(v, e, d) for v, e, d in zip(rows["value"], rows["eu27"], rows["direction"])]
-    rows = rows.merge(_bsr_table(sorted(rows["indicator"].unique())), on=["indicator", "year"], how="left")
+    rows = rows.merge(_bsr_table(values), on=["indicator", "year"], how="left")
     for column in ("title", "theme", "unit", "dataset"):
         rows[column] = rows["indicator"].map(cat[column])
     rows["title"] = rows["title"].fillna(rows["indicator"])

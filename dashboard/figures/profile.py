@@ -132,7 +132,7 @@ def profile_data(state) -> pd.DataFrame:
 
     geo = profile_geo(state)
     df = profile.country_profile(geo)
-    source = sources_line(df["indicator"].unique())
+    source = sources_line(df["dataset"].dropna().unique())
     df.attrs["meta"] = {"geo": geo, "name": queries.geo_names().get(geo, geo), "source": source, "unit": None,
                         "title": f"Country profile: {geo}"}
     return df
@@ -155,18 +155,15 @@ def profile_geo(state) -> str:
     return state.geos[0]
 
 
-def sources_line(indicator_ids) -> str:
-    """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI' for several indicators."""
-    from dashboard.data import queries
+def sources_line(datasets) -> str:
+    """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI export' for datasets."""
+    from dashboard.data import profile
 
-    updates: dict[str, str | None] = {}
-    for indicator_id in indicator_ids:
-        info = queries.source_info(indicator_id)
-        for dataset in str(info["dataset"] or "").split(", "):
-            if dataset:
-                updates[dataset] = max(filter(None, [updates.get(dataset), info["source_updated"]]), default=None)
-    eurostat = [f"{d} (updated {u})" if u else d for d, u in sorted(updates.items()) if not d.startswith("desi")]
-    desi = [f"DESI export (updated {u})" if u else "DESI export" for d, u in sorted(updates.items()) if d.startswith("desi")]
+    prov = profile.all_provenance()
+    updated = prov.dropna(subset=["source_updated"]).groupby("dataset")["source_updated"].max().str.slice(0, 10)
+    named = [f"{d} (updated {updated[d]})" if d in updated.index else d for d in sorted(set(datasets)) if d]
+    eurostat = [n for n in named if not n.startswith("desi")]
+    desi = [n.replace("desi", "DESI export", 1) for n in named if n.startswith("desi")]
     parts = ([f"Eurostat, {', '.join(eurostat)}"] if eurostat else []) + (
         [f"European Commission, {', '.join(desi)}"] if desi else [])
     return "Source: " + "; ".join(parts) if parts else "Source: none (no data)"

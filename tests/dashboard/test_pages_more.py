@@ -275,6 +275,20 @@ def test_profile_bsr_average_is_the_mean_of_the_reporting_peers(env, db):
         assert item.bsr == pytest.approx(values.mean()), item.indicator
 
 
+def test_profile_bsr_average_agrees_with_the_shared_definition(env):
+    """The profile's BSR averages (computed for all indicators at once) equal queries.bsr_average, flags included."""
+    from dashboard.data import profile, queries
+
+    frame = profile.country_profile("LV")
+    for item in frame.itertuples():
+        shared = queries.bsr_average(item.indicator).set_index("year")
+        if item.year in shared.index:
+            assert item.bsr == pytest.approx(shared.at[item.year, "value"]), item.indicator
+            assert item.bsr_flags == shared.at[item.year, "flags"], item.indicator
+        else:
+            assert math.isnan(item.bsr), item.indicator
+
+
 def test_profile_uses_eu28_for_desi_and_names_strongest_and_weakest_areas(env, db):
     """DESI indicators are compared with the EU28 average the 2020 export publishes; themes are ordered by position."""
     from dashboard.data import profile
