@@ -103,7 +103,7 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
                    "symbol": [common.marker_symbol(f) for f in flags]},
         "text": [f"#{r}/{n}" + (f" {common.flag_letters(f)}" if common.flag_letters(f) else "")
                  for r, n, f in zip(rows["rank"], rows["ranked"], flags)],
-        "hovertext": [_hover(r, name) for _, r in rows.iterrows()],
+        "hovertext": [_hover(r, name) for r in rows.to_dict("records")],
     }
     zero = {"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
             "line": {"color": colours.colour_for(colours.EU27), "width": 2}, "name": "EU"}
