@@ -64,6 +64,20 @@ def cell_text(row) -> str:
     return f"{row['value']:.1f}{' ' + flags if flags else ''} {trend_arrow(row['change_5y'])}".strip()
 
 
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values) -> str:
+    """The last years as unicode blocks scaled between their own min and max ('' for fewer than two values)."""
+    points = [v for v in (values or []) if v is not None and not pd.isna(v)]
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = high - low
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[round((v - low) / span * top) if span else top // 2] for v in points)
+
+
 def trend_arrow(change) -> str:
     """▲ up, ▼ down, ► flat (|change| < 0.5), '' when no 5-year base."""
     if change is None or pd.isna(change):

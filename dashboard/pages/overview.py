@@ -61,7 +61,8 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
                html.Td("–" if first["target_2030"] is None or pd.isna(first["target_2030"]) else f"{first['target_2030']:g}")]
         for geo in columns:
             cell = cells[geo]
-            row.append(html.Td(dcc.Link(scorecard.cell_text(cell), href=cell_href(indicator_id, geo, state)),
+            link = [scorecard.cell_text(cell), html.Br(), html.Small(scorecard.sparkline(cell["spark"]), className="spark")]
+            row.append(html.Td(dcc.Link(link, href=cell_href(indicator_id, geo, state)),
                                className=f"score score-{cell['position']}",
                                title=scorecard.describe(cell).replace("<br>", "\n")))
         rows.append(html.Tr(row))

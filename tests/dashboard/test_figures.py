@@ -253,3 +253,10 @@ def test_country_colours_fixed_distinct_and_stable():
     assert colours.colour_for("EU27_2020") == "#000000" and colours.dash_for("BSR_AVG") == "dash"
     assert colours.colour_for("FR") == colours.colour_for("FR")
     assert colours.colour_for("FR") not in {colours.colour_for(c) for c in peers}
+
+
+def test_sparkline_follows_the_values():
+    """Sparkline blocks rise and fall with the values; flat and short series are handled."""
+    assert scorecard.sparkline([1.0, 2.0, 3.0]) == "▁▅█"
+    assert scorecard.sparkline([3.0, None, 1.0]) == "█▁"
+    assert scorecard.sparkline([5.0, 5.0]) == "▄▄" and scorecard.sparkline([7.0]) == ""
