@@ -30,7 +30,11 @@ def create_app() -> Dash:
     import dashboard.components  # noqa: F401  (registers the URL-sync callback shared by all pages)
 
     app.layout = shell
-    from dashboard.embed import install_sharing; install_sharing(app)  # HOOK (share/embed/export engineer): /embed, /export routes, share callbacks, security headers
+    from dashboard.brief import register_brief_routes
+    from dashboard.embed import install_sharing
+
+    install_sharing(app)                 # /embed and /export routes, share callbacks, security headers
+    register_brief_routes(app.server)    # /brief/country/<geo>, /brief/wp/<wp> (HTML and PDF)
     return app
 
 
