@@ -9,6 +9,7 @@ from dashboard import insights as insights_module
 # Region-wide statements first, then the ones about a single country on screen.
 KIND_ORDER = ("leader", "laggard", "fastest_improver", "convergence", "gap_eu27", "target_2030")
 MAX_INSIGHTS_PER_INDICATOR = 8
+MAX_INSIGHTS_TOTAL = 12  # the overview shows every headline indicator: keep the panel to a screenful
 
 
 COMPACT = {"fontSize": ".85rem", "paddingLeft": "1rem", "margin": ".25rem 0"}  # the shared stylesheet is not ours
@@ -51,7 +52,7 @@ def relevant_insights(indicators: list[str], geos: list[str]) -> tuple[list[insi
         per_indicator[item.indicator] = per_indicator.get(item.indicator, 0) + 1
         if per_indicator[item.indicator] <= MAX_INSIGHTS_PER_INDICATOR:
             kept.append(item)
-    return kept, None
+    return kept[:MAX_INSIGHTS_TOTAL], None
 
 
 def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
