@@ -127,6 +127,7 @@ class Client:
         self.client.get("/")  # the first request registers the pages router
         self.deps = self.client.get("/_dash-dependencies").get_json()
         self.times: dict[str, list[float]] = defaultdict(list)
+        self.cpu: dict[str, list[float]] = defaultdict(list)  # CPU time of this process: what load cannot inflate
 
     def dependency(self, output_prefix: str, first_input: str | None = None) -> dict | None:
         """The server-side callback whose output starts with a prefix (and whose first input is the one given)."""
@@ -143,9 +144,10 @@ class Client:
         payload = {"output": dep["output"], "outputs": _outputs_of(dep["output"]), "inputs": inputs,
                    "state": state, "changedPropIds": changed}
         body = json.dumps(payload)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = self.client.post(UPDATE_URL, data=body, content_type="application/json")
         elapsed = (time.perf_counter() - started) * 1000
+        self.cpu[name].append((time.process_time() - started_cpu) * 1000)
         assert response.status_code in (200, 204), f"{name}: HTTP {response.status_code}: {response.data[:300]!r}"
         self.times[name].append(elapsed)
         return response.get_json(silent=True) or {}
@@ -296,20 +298,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def report(cold_times: dict[str, list[float]], warm_times: dict[str, list[float]], starts: list[dict]) -> bool:
+def report(cold_times: dict[str, list[float]], warm_times: dict[str, list[float]], warm_cpu: dict[str, list[float]],
+           starts: list[dict]) -> bool:
     """Print median/p95 per callback (cold first round, warm later rounds) and the cold start; True when on target."""
     ok = True
-    print(f"\n{'callback':<26}{'calls':>6}{'cold med':>10}{'cold p95':>10}{'warm med':>10}{'warm p95':>10}  target")
+    print(f"\n{'callback':<22}{'calls':>6}{'cold med':>9}{'cold p95':>9}{'warm med':>9}{'warm p95':>9}"
+          f"{'cpu med':>9}{'cpu p95':>9}  target")
     for name in sorted(set(cold_times) | set(warm_times)):
-        cold, warm = cold_times.get(name, []), warm_times.get(name, [])
+        cold, warm, cpu = cold_times.get(name, []), warm_times.get(name, []), warm_cpu.get(name, [])
         measured = warm or cold
         on_target = statistics.median(measured) < TARGET_MEDIAN_MS and percentile(measured, 95) < TARGET_P95_MS
         ok &= on_target
-        cells = [f"{statistics.median(v):10.1f}{percentile(v, 95):10.1f}" if v else f"{'-':>10}{'-':>10}"
-                 for v in (cold, warm)]
-        print(f"{name:<26}{len(cold) + len(warm):>6}{cells[0]}{cells[1]}  {'ok' if on_target else 'MISSED'}")
-    print("(ms; cold = first round on empty query caches, warm = later rounds; target on warm: median < "
-          f"{TARGET_MEDIAN_MS:.0f}, p95 < {TARGET_P95_MS:.0f})")
+        cells = [f"{statistics.median(v):9.1f}{percentile(v, 95):9.1f}" if v else f"{'-':>9}{'-':>9}"
+                 for v in (cold, warm, cpu)]
+        print(f"{name:<22}{len(cold) + len(warm):>6}{''.join(cells)}  {'ok' if on_target else 'MISSED'}")
+    print("(ms, wall clock; cold = first round on empty query caches, warm = later rounds, cpu = this process's CPU "
+          f"time in the warm rounds, which other load on the machine does not inflate; target on warm wall clock: "
+          f"median < {TARGET_MEDIAN_MS:.0f}, p95 < {TARGET_P95_MS:.0f}; load average now "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs)")
     if starts:
         total = [s["import_s"] + s["first_request_s"] for s in starts]
         med = statistics.median(total)
@@ -343,18 +349,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data dir {data_dir}; {len(inputs)} page URLs x {args.rounds} rounds", flush=True)
     rounds = []
     for number in range(args.rounds):
-        client.times = defaultdict(list)
+        client.times, client.cpu = defaultdict(list), defaultdict(list)
         started = time.perf_counter()
         for path, search in inputs:
             run_page(client, path, search)
-        rounds.append(client.times)
+        rounds.append((client.times, client.cpu))
         print(f"  round {number + 1}: {time.perf_counter() - started:.1f} s", flush=True)
     warm: dict[str, list[float]] = defaultdict(list)
-    for later in rounds[1:]:
+    warm_cpu: dict[str, list[float]] = defaultdict(list)
+    for later, later_cpu in rounds[1:]:
         for name, values in later.items():
             warm[name] += values
+            warm_cpu[name] += later_cpu[name]
     starts = cold_start(data_dir, args.cold_runs) if args.cold_runs else []
-    return 0 if report(rounds[0], warm, starts) else 1
+    return 0 if report(rounds[0][0], warm, warm_cpu, starts) else 1
 
 
 if __name__ == "__main__":

@@ -295,14 +295,23 @@ def desi_totals() -> pd.DataFrame:
     return df
 
 
+@cached
 def desi_editions() -> list[int]:
     """DESI editions (years) in the database, ascending."""
     return sorted(int(y) for y in desi_scores()["year"].unique())
 
 
+@cached
+def desi_geos() -> frozenset[str]:
+    """Every geo with DESI scores (countries and the EU aggregates)."""
+    return frozenset(desi_scores()["geo"])
+
+
+@cached
 def desi_reference(year: int) -> str | None:
     """The EU aggregate published for a DESI edition: EU27_2020 when present, else EU28 (editions up to 2020)."""
-    present = set(desi_scores().loc[lambda d: d["year"] == year, "geo"])
+    scores = desi_scores()
+    present = set(scores.loc[scores["year"] == year, "geo"])
     return next((code for code in EU_REFERENCES if code in present), None)
 
 

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard.figures.profile import wrap_notes
+from dashboard.figures.profile import without_attrs, wrap_notes
 
 # One fixed colour per DESI dimension (Okabe-Ito), so the stack reads the same in every edition.
 DIMENSION_COLOURS = {
@@ -29,13 +29,17 @@ def _weight_text(weights: pd.Series) -> str:
 def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     """Bars per country for one edition, stacked by the dimensions' weighted contributions; total = DESI score."""
     meta = df.attrs.get("meta", {})
+    df = without_attrs(df)
     title = f"DESI {meta.get('year', '')}: overall score by weighted dimension contribution"
     if df.empty:
         return common.empty_figure("No DESI scores for this edition and these countries.", title=title)
     order = meta.get("order") or sorted(df["geo"].unique())
     names = {**meta.get("names", {}), **{r: r for r in EU_CODES}}  # 'EU28', not the aggregate's long name
     x = [names.get(g, g) for g in order]
-    traces = [_dimension_bar(dimension, group, order, x) for dimension, group in df.groupby("dimension", sort=True)]
+    cells = {(r["dimension"], r["geo"]): r for r in df.to_dict("records")}  # ~50 rows: plain dicts beat pandas
+    labels = {r["dimension"]: r["label"] for r in cells.values() if isinstance(r["label"], str)}
+    traces = [_dimension_bar(dimension, labels.get(dimension, dimension), cells, order, x)
+              for dimension in sorted({d for d, _ in cells})]
     totals = meta.get("totals", {})
     traces.append({"type": "scatter", "x": x, "y": [totals.get(g, (None, None))[0] for g in order], "mode": "text",
                    "showlegend": False, "hoverinfo": "skip", "textposition": "top center",
@@ -58,18 +62,23 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     return wrap_notes(fig)
 
 
-def _dimension_bar(dimension: str, group: pd.DataFrame, order: list[str], x: list[str]) -> dict:
+def _dimension_bar(dimension: str, label: str, cells: dict, order: list[str], x: list[str]) -> dict:
     """One dimension's weighted contributions across the countries, hover explaining score × weight."""
-    group = group.set_index("geo").reindex(order)
-    label = group["label"].dropna().iloc[0] if group["label"].notna().any() else dimension
-    flags = [common.hover_flags(f) for f in group["flags"]]
+    rows = [cells.get((dimension, g), {}) for g in order]
+    weights = [_number(r.get("weight")) for r in rows]
     return {
-        "type": "bar", "x": x, "y": group["contribution"].astype(float).tolist(), "name": label,
+        "type": "bar", "x": x, "y": [_number(r.get("contribution")) for r in rows], "name": label,
         "marker": {"color": DIMENSION_COLOURS.get(dimension, "#999")},
-        "customdata": [[g, s, w * 100, f] for g, s, w, f in zip(order, group["score"], group["weight"], flags)],
+        "customdata": [[g, _number(r.get("score")), None if w is None else w * 100, common.hover_flags(r.get("flags"))]
+                       for g, r, w in zip(order, rows, weights)],
         "hovertemplate": (f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: score %{{customdata[1]:.1f}} × weight "
                           "%{customdata[2]:.0f} % = %{y:.2f} points%{customdata[3]}<extra></extra>"),
     }
+
+
+def _number(value) -> float | None:
+    """A plain float for the figure, None when missing (missing stays missing, never 0)."""
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _total_label(value, flags) -> str:
@@ -83,16 +92,17 @@ def _total_label(value, flags) -> str:
 def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
     """The composite (or one dimension score) across DESI editions, one line per country, EU reference dotted."""
     meta = df.attrs.get("meta", {})
+    df = without_attrs(df)
     title = f"{meta.get('measure_label', 'DESI')} across DESI editions"
     if df.empty:
         return common.empty_figure("No DESI values for these countries.", title=title)
     names = meta.get("names", {})
     references = set(meta.get("references", ()))
-    traces = []
-    for geo in meta.get("order") or sorted(df["geo"].unique()):
-        line = df[df["geo"] == geo].sort_values("year")
-        if not line.empty:
-            traces.append(_trend_line(geo, line, names.get(geo, geo), geo in references))
+    lines: dict[str, list[dict]] = {}
+    for record in df.sort_values("year").to_dict("records"):
+        lines.setdefault(record["geo"], []).append(record)
+    traces = [_trend_line(geo, lines[geo], names.get(geo, geo), geo in references)
+              for geo in (meta.get("order") or sorted(lines)) if geo in lines]
     layout = {"xaxis": {"title": {"text": "DESI edition"}, "dtick": 1},
               "yaxis": {"title": {"text": meta.get("measure_label", "score")}}}
     fig = common.make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
@@ -100,12 +110,12 @@ def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
     return wrap_notes(fig)
 
 
-def _trend_line(geo: str, line: pd.DataFrame, name: str, is_reference: bool) -> dict:
+def _trend_line(geo: str, points: list[dict], name: str, is_reference: bool) -> dict:
     """One country's (or the EU reference's) line across editions, flags on the markers."""
     colour = colours.colour_for(colours.EU27 if is_reference else geo)
-    flags = line["flags"].tolist()
+    flags = [p["flags"] for p in points]
     return {
-        "type": "scatter", "x": line["year"].astype(int).tolist(), "y": line["value"].astype(float).tolist(),
+        "type": "scatter", "x": [int(p["year"]) for p in points], "y": [float(p["value"]) for p in points],
         "mode": "lines+markers+text", "name": name,
         "line": {"color": colour, "width": 3 if is_reference else 2, "dash": "dot" if is_reference else "solid"},
         "marker": {"color": colour, "size": 8, "symbol": [common.marker_symbol(f) for f in flags]},
@@ -118,16 +128,17 @@ def _trend_line(geo: str, line: pd.DataFrame, name: str, is_reference: bool) -> 
 # ---------------------------------------------------------------- data and registration
 
 def _names_and_order(state, year: int | None = None) -> tuple[dict, list[str], str | None]:
-    """Display names, the countries shown (state's countries with DESI data, then the EU reference), the reference."""
+    """Display names of every geo with DESI data, the countries shown (the state's, then the EU reference), the
+    reference. Only the shown names go into df.attrs: pandas deep-copies attrs on every operation."""
     from dashboard.data import profile, queries
 
-    scores = profile.desi_scores()
     if year is None:
         year = max(profile.desi_editions(), default=None)
     reference = profile.desi_reference(year) if year is not None else None
-    present = set(scores["geo"])
+    present = profile.desi_geos()
     order = [g for g in state.geos if g in present and g != reference] + ([reference] if reference else [])
-    return queries.geo_names(), order, reference
+    names = queries.geo_names()
+    return {g: names.get(g, g) for g in present}, order, reference
 
 
 def _source() -> str:
@@ -180,7 +191,8 @@ def stack_data(state) -> pd.DataFrame:
     totals = {g: (v, f) for g, v, f in zip(totals_frame["geo"], totals_frame["value"], totals_frame["flags"])}
     ranked = sorted([g for g in order if g != reference], key=lambda g: -(totals.get(g, (0, None))[0] or 0))
     weights = df.groupby("label", sort=False)["weight"].median()
-    df.attrs["meta"] = {"year": year, "names": names, "order": ranked + ([reference] if reference else []),
+    order = ranked + ([reference] if reference else [])
+    df.attrs["meta"] = {"year": year, "names": {g: names[g] for g in order}, "order": order,
                         "reference": reference, "totals": totals, "weights": _weight_text(weights),
                         "source": _source(), "unit": "score (0-100)", "title": f"DESI {year}"}
     return df
@@ -192,7 +204,7 @@ def trend_data(state) -> pd.DataFrame:
 
     measure = measure_of(state)
     names, order, reference = _names_and_order(state)
-    present = set(profile.desi_scores()["geo"])
+    present = profile.desi_geos()
     order = [g for g in order if g != reference] + [r for r in profile.EU_REFERENCES if r in present]
     if measure == COMPOSITE:
         df = profile.desi_totals()[["geo", "year", "value", "flags"]]
@@ -203,8 +215,9 @@ def trend_data(state) -> pd.DataFrame:
         label = f"DESI {df['label'].iloc[0]} score" if not df.empty else measure
         df = df.rename(columns={"score": "value", "score_flags": "flags"}).drop(columns="label")
     df = df[df["geo"].isin(order)].sort_values(["geo", "year"]).reset_index(drop=True)
-    df.attrs["meta"] = {"measure": measure, "measure_label": label, "names": names, "order": order,
-                        "references": [r for r in profile.EU_REFERENCES if r in order], "source": _source(), "unit": "score (0-100)", "title": label}
+    df.attrs["meta"] = {"measure": measure, "measure_label": label, "names": {g: names[g] for g in order},
+                        "order": order, "references": [r for r in profile.EU_REFERENCES if r in order],
+                        "source": _source(), "unit": "score (0-100)", "title": label}
     return df
 
 

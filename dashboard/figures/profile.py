@@ -22,8 +22,18 @@ PROFILE_NOTE_CHARS = 80  # the profile's plot area is narrow: its long indicator
 NOTE_LINE_PX = 15     # height of one extra line of an 11 px annotation
 
 
+def without_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without df.attrs: pandas deep-copies attrs on every operation, which dominated figure builds."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def wrap_notes(fig: go.Figure, chars: int = NOTE_CHARS) -> go.Figure:
     """Break a long source line under the chart over several lines; the flag legend and bottom margin move down."""
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    if len(meta.get("source") or "") <= chars:  # cheap test first: reading annotations builds plotly objects
+        return fig
     notes = list(fig.layout.annotations)
     source = next((note for note in notes if note.name == "source"), None)
     if source is None or len(source.text or "") <= chars:
@@ -86,7 +96,7 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     meta = df.attrs.get("meta", {})
     name = meta.get("name", meta.get("geo", ""))
     title = f"{name}: every indicator against the EU"
-    rows = df.dropna(subset=["gap_pct"])
+    rows = without_attrs(df).dropna(subset=["gap_pct"])
     if rows.empty:
         return common.empty_figure("No indicator of this country can be compared with the EU.", title=title)
     rows = rows.sort_values(["theme", "title"], ascending=[False, False])

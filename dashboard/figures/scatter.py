@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard.figures.profile import wrap_notes
+from dashboard.figures.profile import without_attrs, wrap_notes
 
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
@@ -76,6 +76,7 @@ def _marker_trace(group: pd.DataFrame, meta: dict, *, name: str, size: int, high
 def figure(points: pd.DataFrame, state=None) -> go.Figure:
     """Scatter of two indicators (BSR highlighted, others muted, EU27 as a reference) with OLS line and r stated."""
     meta = points.attrs.get("meta", {})
+    points = without_attrs(points)
     title = f"{meta.get('y_title', 'y')} against {meta.get('x_title', 'x')}, {meta.get('year', '')}"
     if points.empty:
         return common.empty_figure("No country has values for both indicators in this year.", title=title)

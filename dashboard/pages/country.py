@@ -35,8 +35,10 @@ def build(state):
     meta = df.attrs["meta"]
     options = [o for o in components.country_options() if o["value"] in set(profile.profile_countries())]
     controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
-    card = components.chart_card("profile", chart.figure(df, state), table_rows(df), view=state.view,
-                                 source=meta["source"], note=components.flag_legend(queries.flags_legend()))
+    chart_view = state.view == "chart"  # build only what is shown: the figure or the table
+    card = components.chart_card("profile", chart.figure(df, state) if chart_view else None,
+                                 None if chart_view else table_rows(df), view=state.view, source=meta["source"],
+                                 note=components.flag_legend(queries.flags_legend()))
     intro = (f"Each indicator at the latest year in which both {meta['name']} and the EU average have a value "
              "(EU27; EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of "
              "zero is better than the EU whether higher or lower values are better. Rank 1 is the best; the pool "

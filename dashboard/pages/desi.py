@@ -38,10 +38,12 @@ def build(state):
                             state.get("measure") or desi_figures.COMPOSITE, label="Measure over time"),
         components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
     ]
-    card = components.chart_card("desi_stack", stack_chart.figure(stack, state), _stack_table(stack),
-                                 view=state.view, source=meta["source"])
+    chart_view = state.view == "chart"  # build only what is shown: the figures or the tables
+    card = components.chart_card("desi_stack", stack_chart.figure(stack, state) if chart_view else None,
+                                 None if chart_view else _stack_table(stack), view=state.view, source=meta["source"])
+    trend_figure = trend_chart.figure(trend, state) if chart_view else None
     return components.page("Digital Economy and Society Index (DESI)", intro=_intro(state, meta), controls=controls,
-                           body=[card, _trend_section(trend_chart.figure(trend, state), trend, state.view)],
+                           body=[card, _trend_section(trend_figure, trend, state.view)],
                            state_data={"page": PATH, "edition": state.get(desi_figures.EDITION),
                                        "geos": list(state.geos),
                                        "indicators": [profile.desi_composite(), *dims["indicator"]],
@@ -51,7 +53,7 @@ def build(state):
 def _intro(state, meta) -> str:
     """What the charts show, which EU aggregate is the reference and which chosen countries DESI does not cover."""
     names = queries.geo_names()
-    covered = set(profile.desi_scores()["geo"])
+    covered = profile.desi_geos()
     missing = [names.get(g, g) for g in state.geos if g not in covered]
     text = (f"Each bar is a country's DESI {meta['year']} score, split into the five dimensions' weighted "
             f"contributions (dimension score × weight; weights implied by the data: {meta['weights']}). "

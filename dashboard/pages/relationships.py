@@ -69,8 +69,10 @@ def build(state):
         components.dropdown("year", _year_options(state), state.year, label="Year"),
     ]
     summary = html.P(scatter.fit_text(fit, len(fitted)), id="fit-summary", className="fit-summary")
-    card = components.chart_card("scatter", chart.figure(df, state), _table(df), view=state.view,
-                                 source=meta["source"], note=components.flag_legend(queries.flags_legend()))
+    chart_view = state.view == "chart"  # build only what is shown: the figure or the table
+    card = components.chart_card("scatter", chart.figure(df, state) if chart_view else None,
+                                 None if chart_view else _table(df), view=state.view, source=meta["source"],
+                                 note=components.flag_legend(queries.flags_legend()))
     intro = ("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
              "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
              "Flag letters follow the country code; hollow markers: estimated, provisional or low reliability. "
