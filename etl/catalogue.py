@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
 THEMES = (
+    "overall",  # composite indices (the DESI score) that span every dimension
     "connectivity", "human_capital", "use_of_internet", "integration_of_digital_technology",
     "digital_public_services", "e_commerce", "cross_border",
 )
