@@ -14,6 +14,7 @@ import pandas as pd
 from etl import config
 
 CACHE_SIZE = 512
+DUCKDB_MEMORY_LIMIT = "64MB"  # per connection; the largest read (the all-observations zip) fits with room to spare
 _local = threading.local()
 _cache: OrderedDict[tuple, Any] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -40,6 +41,10 @@ def _open(path: str) -> duckdb.DuckDBPyConnection:
     the old (replaced) file; attaching into a private in-memory instance does not.
     """
     con = duckdb.connect(":memory:")
+    # Every web thread holds one of these: one DuckDB thread and a small buffer pool each keep a worker's memory
+    # down (~15 MB less per connection); the dashboard's queries are small and mostly answered from the cache.
+    con.execute("SET threads = 1")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("ATTACH ? AS dsm (READ_ONLY)", [path])
     con.execute("USE dsm")
     return con
