@@ -351,6 +351,13 @@ def all_provenance() -> pd.DataFrame:
 
 
 @cached
+def dataset_updates() -> dict[str, str]:
+    """Dataset -> date of its newest source update among the raw files (datasets whose files state none left out)."""
+    prov = all_provenance().dropna(subset=["source_updated"])
+    return {d: str(u)[:10] for d, u in prov.groupby("dataset")["source_updated"].max().items()}
+
+
+@cached
 def export_zip() -> bytes:
     """A zip of CSVs: all observations with flags and provenance, the catalogued values, catalogue, provenance."""
     import io

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard.figures.profile import without_attrs, wrap_notes
+from dashboard.figures.profile import make_figure, without_attrs
 
 # One fixed colour per DESI dimension (Okabe-Ito), so the stack reads the same in every edition.
 DIMENSION_COLOURS = {
@@ -53,13 +53,12 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     layout = {
         "barmode": "stack", "legend": {"traceorder": "reversed", "title": {"text": "Dimension"}},
         "xaxis": {"type": "category", "tickangle": 0},
-        "yaxis": {"title": {"text": "DESI score (0-100), sum of weighted dimension scores"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": "DESI score (0-100)"}, "rangemode": "tozero"},
     }
     source = meta.get("source", "") + (f" · weights implied by the data: {meta['weights']}" if meta.get("weights") else "")
-    fig = common.make_figure(traces, layout, title=title, unit="score (0-100)", source=source,
-                             flags=df["flags"].tolist() + df["score_flags"].tolist(), height=540, shapes=shapes,
-                             annotations=notes, notes_offset=60)
-    return wrap_notes(fig)
+    return make_figure(traces, layout, title=title, unit="score (0-100)", source=source,
+                       flags=df["flags"].tolist() + df["score_flags"].tolist(), height=540, shapes=shapes,
+                       annotations=notes, notes_offset=60)
 
 
 def _dimension_bar(dimension: str, label: str, cells: dict, order: list[str], x: list[str]) -> dict:
@@ -105,9 +104,8 @@ def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
               for geo in (meta.get("order") or sorted(lines)) if geo in lines]
     layout = {"xaxis": {"title": {"text": "DESI edition"}, "dtick": 1},
               "yaxis": {"title": {"text": meta.get("measure_label", "score")}}}
-    fig = common.make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
-                             flags=df["flags"].tolist(), height=480, notes_offset=60)
-    return wrap_notes(fig)
+    return make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
+                       flags=df["flags"].tolist(), height=480, notes_offset=60)
 
 
 def _trend_line(geo: str, points: list[dict], name: str, is_reference: bool) -> dict:

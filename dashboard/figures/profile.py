@@ -29,24 +29,24 @@ def without_attrs(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def wrap_notes(fig: go.Figure, chars: int = NOTE_CHARS) -> go.Figure:
-    """Break a long source line under the chart over several lines; the flag legend and bottom margin move down."""
-    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
-    if len(meta.get("source") or "") <= chars:  # cheap test first: reading annotations builds plotly objects
-        return fig
-    notes = list(fig.layout.annotations)
-    source = next((note for note in notes if note.name == "source"), None)
-    if source is None or len(source.text or "") <= chars:
-        return fig
-    lines = textwrap.wrap(source.text, chars, break_on_hyphens=False)
-    source.text = "<br>".join(lines)
-    source.align = "left"
+def make_figure(traces: list[dict], layout: dict, *, title: str, unit: str | None, source: str, flags=(),
+                height: int = 480, shapes=(), annotations=(), notes_offset: int = 45,
+                chars: int = NOTE_CHARS) -> go.Figure:
+    """common.make_figure, with a long source line broken over several lines under the chart (the flag legend and
+    the bottom margin move down with it); built from dicts, so no plotly objects are walked afterwards."""
+    house = common.house_layout(title=title, unit=unit, source=source, flags=flags, height=height,
+                                notes_offset=notes_offset)
+    lines = textwrap.wrap(source, chars, break_on_hyphens=False) or [source]
     extra = NOTE_LINE_PX * (len(lines) - 1)
-    for note in notes:
-        if note.name == "flag-legend":
-            note.yshift = (note.yshift or 0) - extra
-    fig.layout.margin.b = (fig.layout.margin.b or 0) + extra
-    return fig
+    for note in house["annotations"]:
+        if note.get("name") == "source":
+            note.update(text="<br>".join(lines), align="left")
+        else:
+            note["yshift"] -= extra
+    house["margin"] = {**house["margin"], "b": house["margin"]["b"] + extra}
+    house["annotations"] = list(annotations) + house["annotations"]
+    house["shapes"] = list(shapes)
+    return go.Figure(data=traces, layout={**house, **layout}, _validate=False)
 
 
 def theme_label(theme: str) -> str:
@@ -128,10 +128,9 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
         "yaxis": {"automargin": True},
         "legend": {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     }
-    fig = common.make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.get("source", ""),
-                             flags=flags + rows["eu27_flags"].tolist(), height=max(420, 110 + 26 * len(rows)),
-                             shapes=[zero], annotations=[zero_note], notes_offset=70)
-    return wrap_notes(fig, chars=PROFILE_NOTE_CHARS)
+    return make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.get("source", ""),
+                       flags=flags + rows["eu27_flags"].tolist(), height=max(420, 110 + 26 * len(rows)),
+                       shapes=[zero], annotations=[zero_note], notes_offset=70, chars=PROFILE_NOTE_CHARS)
 
 
 # ---------------------------------------------------------------- data and registration
@@ -169,9 +168,8 @@ def sources_line(datasets) -> str:
     """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI export' for datasets."""
     from dashboard.data import profile
 
-    prov = profile.all_provenance()
-    updated = prov.dropna(subset=["source_updated"]).groupby("dataset")["source_updated"].max().str.slice(0, 10)
-    named = [f"{d} (updated {updated[d]})" if d in updated.index else d for d in sorted(set(datasets)) if d]
+    updated = profile.dataset_updates()
+    named = [f"{d} (updated {updated[d]})" if d in updated else d for d in sorted(set(datasets)) if d]
     eurostat = [n for n in named if not n.startswith("desi")]
     desi = [n.replace("desi", "DESI export", 1) for n in named if n.startswith("desi")]
     parts = ([f"Eurostat, {', '.join(eurostat)}"] if eurostat else []) + (

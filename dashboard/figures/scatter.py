@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard.figures.profile import without_attrs, wrap_notes
+from dashboard.figures.profile import make_figure, without_attrs
 
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
@@ -102,9 +102,8 @@ def figure(points: pd.DataFrame, state=None) -> go.Figure:
         "yaxis": {"title": {"text": f"{meta.get('y_title', 'y')} ({meta.get('y_unit_label', '')})"}},
     }
     flags = list(points["x_flags"]) + list(points["y_flags"])
-    fig = common.make_figure(traces, layout, title=title, unit=None, source=meta.get("source", ""), flags=flags,
-                             height=580, annotations=[note], notes_offset=70)
-    wrap_notes(fig)
+    fig = make_figure(traces, layout, title=title, unit=None, source=meta.get("source", ""), flags=flags,
+                      height=580, annotations=[note], notes_offset=70)
     fig.layout.meta = {**fig.layout.meta, "fit": None if fit is None else fit.__dict__}
     return fig
 

@@ -33,7 +33,8 @@ def build(state):
     chart = charts.CHARTS["profile"]
     df = chart.data(state)
     meta = df.attrs["meta"]
-    options = [o for o in components.country_options() if o["value"] in set(profile.profile_countries())]
+    with_profile = set(profile.profile_countries())
+    options = [o for o in components.country_options() if o["value"] in with_profile]
     controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
     card = components.chart_card("profile", chart.figure(df, state) if chart_view else None,
