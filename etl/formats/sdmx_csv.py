@@ -26,9 +26,11 @@ which Eurostat writes as dd/mm/yy HH:MM:SS ('12/12/24 11:00:00' -> '2024-12-12T1
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,6 +65,23 @@ def text_of(raw: bytes, source: str) -> str:
     if head.startswith("<") or "<html" in head or "<!doctype" in head:
         raise DecodeError(source, "line 1", "an HTML/XML page, not CSV (error page or login wall?)")
     return text
+
+
+@contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector while a decoder builds its rows, then restore it.
+
+    A decoder allocates hundreds of thousands of small tuples, dicts and strings and frees none; each
+    allocation burst triggers collections that scan them all again, which was ~30% of a decode's CPU.
+    The rows hold no reference cycles, so nothing is lost by collecting later.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def observations_frame(records: list[dict], dataset: str) -> pd.DataFrame:
