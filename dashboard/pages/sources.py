@@ -6,6 +6,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import components
 from dashboard.data import profile, queries
+from dashboard.data.connection import cached
 from dashboard.figures.profile import theme_label
 from dashboard.state import InvalidState
 
@@ -73,6 +74,7 @@ def catalogue_frame(theme: str = ALL_THEMES):
                                  "target_label": "target", "live_only": "live only", "has_data": "data loaded"})
 
 
+@cached  # one build per database version: Dash only serialises a component tree, never changes it
 def catalogue_table(theme: str) -> html.Table:
     """The catalogue as an HTML table."""
     return components.data_table(catalogue_frame(theme), table_id="catalogue-table")
@@ -88,11 +90,13 @@ def provenance_frame():
                                  "sha256_short": "sha256 (first 12)"})
 
 
+@cached  # one build per database version: Dash only serialises a component tree, never changes it
 def provenance_table() -> html.Table:
     """Provenance as an HTML table (':' where the source states no update time)."""
     return components.data_table(provenance_frame(), table_id="provenance-table")
 
 
+@cached  # one build per database version: Dash only serialises a component tree, never changes it
 def flags_table() -> html.Table:
     """Every flag letter (etl.model.FLAG_MEANINGS) and its meaning."""
     return components.data_table(queries.flags_legend(), table_id="flags-table")
