@@ -23,7 +23,7 @@ import io
 import math
 
 from etl import codelists
-from etl.formats.sdmx_csv import observations_frame, parse_flag, parse_number, text_of
+from etl.formats.sdmx_csv import observations_frame, parse_flag, parse_number, paused_gc, text_of
 from etl.model import Decoded, DecodeError
 
 DATASET = "desi"
@@ -89,6 +89,12 @@ def read_line(row: list[str], index: dict[str, int], source: str, line_no: int) 
 
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     """Decode the DESI scoreboard CSV export into tidy observations of dataset 'desi'."""
+    with paused_gc():
+        return decode_lines(raw, source, dataset)
+
+
+def decode_lines(raw: bytes, source: str, dataset: str | None) -> Decoded:
+    """decode(), with the garbage collector paused by the caller."""
     if dataset is not None and dataset.lower() != DATASET:
         raise DecodeError(source, "file", f"a DESI export is dataset {DATASET!r}, not {dataset!r}")
     rows = [row for row in csv.reader(io.StringIO(text_of(raw, source), newline="")) if row]

@@ -214,9 +214,18 @@ class CodeReader:
     def __init__(self, source: str, labelled: bool):
         self.source, self.labelled = source, labelled
         self.labels: dict[tuple[str, str], str] = {}
+        self.read: dict[tuple[str, str], str] = {}     # (dimension, cell) -> code, for cells met before
 
     def code(self, dimension: str, cell: str, where: str) -> str:
         """The code a cell stands for; an unknown label or a non-code cell is refused."""
+        # a file repeats a handful of distinct cells per dimension thousands of times; map each once
+        code = self.read.get((dimension, cell))
+        if code is None:
+            code = self.read[(dimension, cell)] = self.map_cell(dimension, cell, where)
+        return code
+
+    def map_cell(self, dimension: str, cell: str, where: str) -> str:
+        """code() for a cell not met before."""
         text = codelists.normalise_label(cell)
         if not text:
             raise DecodeError(self.source, where, f"empty {dimension}")
@@ -240,19 +249,27 @@ class CodeReader:
 
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     """Decode one SDMX-CSV file into tidy observations (see the module docstring)."""
+    with paused_gc():
+        return decode_rows(raw, source, dataset)
+
+
+def decode_rows(raw: bytes, source: str, dataset: str | None) -> Decoded:
+    """decode(), with the garbage collector paused by the caller."""
     rows = [row for row in csv.reader(io.StringIO(text_of(raw, source), newline="")) if row]
     layout = read_layout(rows[0], source)
     body = rows[1:]
     if not body:
         raise DecodeError(source, "line 2", "no observations after the header")
     reader = CodeReader(source, uses_labels(layout, body[0], source))
-    records, seen, references, stamps = [], {}, set(), set()
+    records, seen, references, stamps = [], {}, set(), {}
     for line_no, row in enumerate(body, start=2):
         if len(row) != len(layout.header):
             raise DecodeError(source, f"line {line_no}", f"{len(row)} cells, the header has {len(layout.header)}")
         references.add(row[layout.reference].strip())
-        if layout.last_update is not None:
-            stamps.add(iso_last_update(row[layout.last_update], source, f"line {line_no}, column LAST UPDATE"))
+        # every line repeats the stamp; strptime once per distinct stamp (it was a quarter of the time)
+        if layout.last_update is not None and row[layout.last_update] not in stamps:
+            stamp = row[layout.last_update]
+            stamps[stamp] = iso_last_update(stamp, source, f"line {line_no}, column LAST UPDATE")
         record = read_row(row, line_no, layout, reader)
         if record is None:
             continue
@@ -269,6 +286,7 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = file_dataset(references, source, dataset)
     frame = observations_frame(records, code)
     labels = [(dim, c, label) for (dim, c), label in sorted(reader.labels.items())]
+    stamps = set(stamps.values())
     return Decoded(dataset=code, observations=frame, source_updated=max(stamps) if stamps else None,
                    labels=labels, warnings=[] if len(stamps) <= 1 else [f"{len(stamps)} LAST UPDATE stamps; kept the latest"])
 
