@@ -11,8 +11,11 @@ and flag 'c'; flags are kept exactly as published ('bu' stays 'bu'). Missing is 
 Dataset code: the `dataset` argument, else the file name stem (`isoc_e_dii.tsv.gz` -> `isoc_e_dii`).
 TSV carries no update stamp, so `source_updated` is None (the fetcher's sidecar holds it).
 
-Speed: lines, cells and codes are split and every cell parsed column-wise with pyarrow compute (splits,
-one number check, one cast), so nothing loops over cells in Python; only series keys build dicts.
+Speed: the body is never split into Python strings. NumPy finds the tabs, newlines and key commas once,
+which gives every cell and code as a byte range of the body; Arrow string arrays are laid over those
+ranges without copying the text (`byte_ranges`). Bare `:` cells (most of a typical file) are dropped by
+looking at their first bytes, and only the rest go through the Arrow number cast and flag checks. Only
+the distinct dimension combinations become Python dicts, shared by every row of their series.
 """
 from __future__ import annotations
 
@@ -39,6 +42,12 @@ NUMBER_CHARACTERS = "0123456789.+-: "
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 FILE_SUFFIXES = (".gz", ".tsv", ".txt")
 
+TAB, NEWLINE, COMMA, COLON = (ord(c) for c in "\t\n,:")
+# Arrow's ascii_trim_whitespace set: space, \t, \n, \v, \f, \r
+ASCII_WHITESPACE = np.zeros(256, dtype=bool)
+ASCII_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
+PADDING = b"\0\0"   # lets a cell's first three bytes be read even at the very end of the body
+
 
 @dataclass
 class Header:
@@ -51,6 +60,26 @@ class Header:
     def width(self) -> int:
         """Cells per line: the series key plus one per period."""
         return 1 + len(self.periods)
+
+
+@dataclass
+class Grid:
+    """Where each cell of the body lies: byte ranges [starts, ends) per line and column (column 0 the key)."""
+
+    data: pa.Buffer          # the body, one final newline, then PADDING
+    octets: np.ndarray       # the same bytes as uint8
+    ascii: bool
+    starts: np.ndarray       # (lines, header.width) int64
+    ends: np.ndarray         # the delimiter after each cell
+
+    @property
+    def lines(self) -> int:
+        """Series lines in the body."""
+        return len(self.starts)
+
+    def text(self, start: int, end: int) -> str:
+        """The text of one byte range (for error messages)."""
+        return self.data[start:end].to_pybytes().decode("utf-8")
 
 
 # ---------------------------------------------------------------- text and header
@@ -94,60 +123,174 @@ def read_header(line: str, source: str) -> Header:
     return Header(dimensions, periods)
 
 
-def split_body(body: bytes, header: Header, source: str) -> tuple[pa.Array, pa.Array]:
-    """(series key per line, every period cell row-major) of the lines after the header, widths checked."""
+def check_utf8(body: bytes, source: str) -> bool:
+    """Refuse a body that is not UTF-8, naming the line; True when it is plain ASCII (the usual case)."""
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = body[:err.start].count(b"\n") + 2
+        raise DecodeError(source, f"line {line}", f"not UTF-8 text (byte {err.start} after the header)") from None
+    return False
+
+
+def split_body(body: bytes, header: Header, source: str) -> Grid:
+    """The byte range of every cell of the lines after the header, widths checked."""
     body = body.rstrip(b"\r\n")
     if not body:
         raise DecodeError(source, "line 2", "no series rows after the header (empty or truncated file)")
-    try:
-        # the cast validates UTF-8 in C; a CR left by CRLF line ends stays on the last cell and is trimmed there
-        text = pa.array([body], pa.large_binary()).cast(pa.large_string())
-    except pa.ArrowInvalid:
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = body[:err.start].count(b"\n") + 2
-            raise DecodeError(source, f"line {line}", f"not UTF-8 text (byte {err.start} after the header)") from None
-        raise
-    lines = pc.list_flatten(pc.split_pattern(text, "\n"))
-    rows = pc.split_pattern(lines, "\t")
-    widths = np.diff(rows.offsets.to_numpy())
+    ascii_only = check_utf8(body, source)
+    padded = body + b"\n" + PADDING
+    octets = np.frombuffer(padded, dtype=np.uint8)
+    # one pass for every byte <= '\n', then keep tabs and newlines (other control bytes stay cell text)
+    low = np.flatnonzero(octets[:-len(PADDING)] <= NEWLINE)
+    kinds = octets[low]
+    delimiters = low[(kinds == TAB) | (kinds == NEWLINE)]
+    line_ends = np.flatnonzero(octets[delimiters] == NEWLINE)
+    widths = np.diff(line_ends, prepend=-1)
     wrong = np.flatnonzero(widths != header.width)
     if len(wrong):
         at = int(wrong[0])
         raise DecodeError(source, f"line {at + 2}, column {min(int(widths[at]), header.width)}",
                           f"{int(widths[at])} cells, the header has {header.width} "
                           f"({len(wrong)} such line(s); truncated file?)")
-    words = pc.list_flatten(rows)
-    grid = np.arange(len(words)).reshape(len(lines), header.width)
-    return words.take(pa.array(grid[:, 0])), words.take(pa.array(grid[:, 1:].ravel()))
+    ends = delimiters.reshape(len(line_ends), header.width)
+    starts = np.empty(len(delimiters), dtype=delimiters.dtype)
+    starts[0] = 0
+    starts[1:] = delimiters[:-1] + 1
+    starts = starts.reshape(ends.shape)
+    return Grid(pa.py_buffer(padded), octets, ascii_only, starts, ends)
+
+
+def byte_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The byte ranges [starts[i], ends[i]) of the body as a string array; ranges ascending and disjoint."""
+    n = len(starts)
+    if n == 0:
+        return pa.array([], pa.string())
+    large = grid.data.size >= 2**31 - 1
+    offsets = np.empty(2 * n, dtype=np.int64 if large else np.int32)
+    offsets[0::2] = starts
+    offsets[1::2] = ends
+    # every other element is a wanted range, the ones between are the gaps; taking the even ones copies
+    # just the wanted bytes, in C
+    kind = pa.LargeStringArray if large else pa.StringArray
+    spread = kind.from_buffers(2 * n - 1, pa.py_buffer(offsets), grid.data)
+    return spread.take(pa.array(np.arange(0, 2 * n - 1, 2)))
 
 
 # ---------------------------------------------------------------- series keys
 
-def series_codes(keys: pa.Array, header: Header, source: str) -> dict[str, pa.Array]:
-    """The code columns of the series keys, checked for count, emptiness and repeats."""
+def key_commas(grid: Grid, header: Header, source: str) -> np.ndarray:
+    """Positions of the commas inside every series key, shape (lines, dimensions - 1), counts checked."""
     n_dims = len(header.dimensions)
-    parts = pc.split_pattern(keys, ",")
-    wrong = np.flatnonzero(np.diff(parts.offsets.to_numpy()) != n_dims)
+    key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
+    commas = np.flatnonzero(grid.octets == COMMA)
+    first = np.searchsorted(commas, key_starts)
+    counts = np.searchsorted(commas, key_ends) - first
+    wrong = np.flatnonzero(counts != n_dims - 1)
     if len(wrong):
         at = int(wrong[0])
+        key = grid.text(int(key_starts[at]), int(key_ends[at]))
         raise DecodeError(source, f"line {at + 2}, column 1",
-                          f"series key {keys[at].as_py()!r} does not give {n_dims} codes for {header.dimensions}")
-    raw_codes = pc.list_flatten(parts)
-    codes = pc.utf8_trim_whitespace(raw_codes)
-    empty = pc.equal(codes, "")
+                          f"series key {key!r} does not give {n_dims} codes for {header.dimensions}")
+    return commas[first[:, None] + np.arange(n_dims - 1)]
+
+
+@dataclass
+class SeriesKeys:
+    """Geo, unit and dims of every series line, each as an index into its distinct values."""
+
+    geos: pa.Array                 # distinct geo codes
+    geo_of: np.ndarray             # per line: index into geos
+    units: pa.Array | None         # per combination of the non-geo codes: its unit (None: no unit dimension)
+    dims: np.ndarray               # per combination: its dims dict (every dimension but geo and unit)
+    combination_of: np.ndarray     # per line: index into units and dims
+
+
+def series_keys(grid: Grid, header: Header, source: str) -> SeriesKeys:
+    """The codes of every series key, checked for count, emptiness, padding and repeats."""
+    commas = key_commas(grid, header, source)
+    keys = distinct_keys(grid, header, commas)
+    if keys is None:
+        # padded, empty or repeated codes somewhere: the code-by-code reading trims, or names the line
+        return keys_code_by_code(grid, header, commas, source)
+    return keys
+
+
+def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys | None:
+    """SeriesKeys read from the distinct (codes before geo, codes after geo) pairs; None unless every code is clean."""
+    g = header.dimensions.index("geo")
+    key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
+    geo_starts = key_starts if g == 0 else commas[:, g - 1] + 1
+    geo_ends = key_ends if g == len(header.dimensions) - 1 else commas[:, g]
+    geos = byte_ranges(grid, geo_starts, geo_ends).dictionary_encode()
+    parts = []   # the codes before geo and after it, as (distinct texts, index per line)
+    if g > 0:
+        parts.append(distinct(byte_ranges(grid, key_starts, geo_starts - 1)))
+    if g < len(header.dimensions) - 1:
+        parts.append(distinct(byte_ranges(grid, geo_ends + 1, key_ends)))
+    combination_of, pairs = combine(parts, grid.lines)
+    geo_texts = geos.dictionary.to_pylist()
+    if not grid.ascii or not all(code and code == code.strip() for code in geo_texts):
+        return None
+    non_geo = [dim for dim in header.dimensions if dim != "geo"]
+    other = [dim for dim in non_geo if dim not in OWN_COLUMNS]
+    dims = np.empty(len(pairs), dtype=object)
+    units = []
+    for at, texts in enumerate(pairs):
+        codes = dict(zip(non_geo, ",".join(texts).split(",")))
+        if not all(code and code == code.strip() for code in codes.values()):
+            return None
+        dims[at] = {dim: codes[dim] for dim in other}
+        units.append(codes.get("unit"))
+    geo_of = geos.indices.to_numpy()
+    series = combination_of.astype(np.int64) * len(geo_texts) + geo_of
+    if len(np.unique(series)) != grid.lines:
+        return None
+    return SeriesKeys(geos.dictionary, geo_of, pa.array(units, pa.string()) if "unit" in non_geo else None,
+                      dims, combination_of)
+
+
+def distinct(texts: pa.Array) -> tuple[list[str], np.ndarray]:
+    """(distinct texts, index of each text among them)."""
+    encoded = texts.dictionary_encode()
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
+
+
+def combine(parts: list[tuple[list[str], np.ndarray]], n: int) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """(index per line, distinct tuples) of the per-line combination of one or two distinct-text columns."""
+    if not parts:
+        return np.zeros(n, dtype=np.int64), [()]
+    if len(parts) == 1:
+        texts, index = parts[0]
+        return index, [(text,) for text in texts]
+    (first, first_of), (second, second_of) = parts
+    pair_of = first_of.astype(np.int64) * len(second) + second_of
+    pairs, combination_of = np.unique(pair_of, return_inverse=True)
+    return combination_of, [(first[p // len(second)], second[p % len(second)]) for p in pairs.tolist()]
+
+
+def keys_code_by_code(grid: Grid, header: Header, commas: np.ndarray, source: str) -> SeriesKeys:
+    """SeriesKeys read code by code, trimming padded codes; refuses empty codes and repeated series, naming the line."""
+    n_dims = len(header.dimensions)
+    key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
+    starts = np.column_stack([key_starts, commas + 1])
+    ends = np.column_stack([commas, key_ends])
+    codes = pc.utf8_trim_whitespace(byte_ranges(grid, starts.ravel(), ends.ravel()))
+    empty = pc.equal(pc.binary_length(codes), 0)
     if pc.any(empty).as_py():
         at = first_bad(empty.to_numpy(zero_copy_only=False)) // n_dims
-        raise DecodeError(source, f"line {at + 2}, column 1", f"series key {keys[at].as_py()!r} has an empty code")
-    grid = np.arange(len(codes)).reshape(len(keys), n_dims)
-    columns = {dim: codes.take(pa.array(grid[:, i])) for i, dim in enumerate(header.dimensions)}
-    if pc.sum(pc.binary_length(codes)) != pc.sum(pc.binary_length(raw_codes)):
-        # rare: codes padded with spaces; compare keys by their stripped codes
-        keys = pc.binary_join_element_wise(*columns.values(), pa.scalar(",", codes.type))
+        key = grid.text(int(key_starts[at]), int(key_ends[at]))
+        raise DecodeError(source, f"line {at + 2}, column 1", f"series key {key!r} has an empty code")
+    grid_index = np.arange(len(codes)).reshape(grid.lines, n_dims)
+    columns = {dim: codes.take(pa.array(grid_index[:, i])) for i, dim in enumerate(header.dimensions)}
+    # keys compared by their stripped codes
+    keys = pc.binary_join_element_wise(*columns.values(), pa.scalar(",", codes.type))
     if len(pc.unique(keys)) != len(keys):
         refuse_repeated_series(keys.to_pylist(), source)
-    return columns
+    every_line = np.arange(grid.lines)
+    return SeriesKeys(columns["geo"], every_line, columns.get("unit"), series_dims(columns, grid.lines), every_line)
 
 
 def refuse_repeated_series(keys: list[str], source: str) -> None:
@@ -175,9 +318,18 @@ def series_dims(columns: dict[str, pa.Array], n_series: int) -> np.ndarray:
     return unique[combos.indices.to_numpy()]
 
 
-def text_column(values: pa.Array) -> pd.Series:
-    """An arrow string array as a pandas (default) str Series without copying."""
-    return pd.Series(values, dtype=TEXT)
+def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """An arrow string array as a pandas (default) str array without copying."""
+    return pd.array(values, dtype=TEXT)
+
+
+def repeated_text(text: str, n: int) -> pa.Array:
+    """A string array holding one text n times, built from its buffers."""
+    data = text.encode("utf-8")
+    offsets = np.arange(0, (n + 1) * len(data), len(data), dtype=np.int64)
+    if offsets[-1] < 2**31 - 1:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data * n))
+    return pa.array([text] * n, pa.string())
 
 
 # ---------------------------------------------------------------- cells
@@ -193,8 +345,22 @@ def cell_place(index: int, header: Header) -> str:
     return f"line {row + 2}, column {col + 2} ({header.periods[col]})"
 
 
-def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN when ':'), flags (None when none) and a has-flags mask of every cell, validated column-wise."""
+def published_cells(grid: Grid) -> tuple[np.ndarray, pa.Array]:
+    """(flat index, text) of every period cell but the bare ':' ones, which hold neither value nor flag."""
+    starts, ends = grid.starts[:, 1:].ravel(), grid.ends[:, 1:].ravel()
+    lengths = ends - starts
+    octets = grid.octets
+    # ':' then at most two whitespace bytes (': ', ': \r'); longer or odd spellings take the full check below
+    bare = ((octets[starts] == COLON) & (lengths <= 3)
+            & ((lengths < 2) | ASCII_WHITESPACE[octets[starts + 1]])
+            & ((lengths < 3) | ASCII_WHITESPACE[octets[starts + 2]]))
+    index = np.flatnonzero(~bare)
+    return index, byte_ranges(grid, starts[index], ends[index])
+
+
+def parse_cells(cells: pa.Array, index: np.ndarray, header: Header, source: str
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN when ':'), flags (None when none) and a has-flags mask of cells at flat indexes `index`, validated column-wise."""
     trimmed = pc.ascii_trim_whitespace(cells)
     # A cell is digits (or ':') then flag letters: trimming letters off the end leaves the value, trimming
     # the number off the front leaves the flags; anything else makes the cast or the flag check fail.
@@ -209,24 +375,25 @@ def parse_cells(cells: pa.Array, header: Header, source: str) -> tuple[np.ndarra
         bad = pc.invert(pc.or_(missing, pc.match_substring_regex(text, NUMBER))).to_numpy(zero_copy_only=False)
         assert bad.any(), f"{source}: Arrow refused a number the NUMBER pattern accepts"
         at = first_bad(bad)
-        raise DecodeError(source, cell_place(at, header), f"unparsable number {cells[at].as_py()!r}")
+        raise DecodeError(source, cell_place(int(index[at]), header), f"unparsable number {cells[at].as_py()!r}")
     tails = pc.ascii_ltrim(trimmed, characters=NUMBER_CHARACTERS)
     has_flags = pc.not_equal(tails, "").to_numpy(zero_copy_only=False)
     with_flags = np.flatnonzero(has_flags)
     flags = np.full(len(cells), None, dtype=object)
     flags[with_flags] = tails.take(pa.array(with_flags)).to_numpy(zero_copy_only=False)
-    check_known_flags(flags, with_flags, header, source)
+    check_known_flags(flags, with_flags, index, header, source)
     return values.to_numpy(zero_copy_only=False), flags, has_flags
 
 
-def check_known_flags(flags: np.ndarray, with_flags: np.ndarray, header: Header, source: str) -> None:
+def check_known_flags(flags: np.ndarray, with_flags: np.ndarray, index: np.ndarray, header: Header,
+                      source: str) -> None:
     """Refuse flag strings that are not combinations of known Eurostat letters, naming the first cell."""
     for flag in set(flags[with_flags].tolist()):
         if not FLAG_PATTERN.match(flag) or not set(flag) <= FLAG_MEANINGS.keys():
             at = int(with_flags[first_bad(flags[with_flags] == flag)])
             reason = (f"unknown flag {flag!r} (known: {''.join(sorted(FLAG_MEANINGS))})" if FLAG_PATTERN.match(flag)
                       else f"unreadable cell, expected 'value flags' (after the number: {flag!r})")
-            raise DecodeError(source, cell_place(at, header), reason)
+            raise DecodeError(source, cell_place(int(index[at]), header), reason)
 
 
 # ---------------------------------------------------------------- assembling rows
@@ -246,23 +413,34 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = dataset_of(source, dataset)
     header_line, body = read_body(raw, source)
     header = read_header(header_line, source)
-    keys, cells = split_body(body, header, source)
-    columns = series_codes(keys, header, source)
-    dims = series_dims(columns, len(keys))
-    values, flags, has_flags = parse_cells(cells, header, source)
+    grid = split_body(body, header, source)
+    keys = series_keys(grid, header, source)
+    index, cells = published_cells(grid)
+    values, flags, has_flags = parse_cells(cells, index, header, source)
 
     kept = np.flatnonzero(~np.isnan(values) | has_flags)
-    row, col = np.divmod(kept, len(header.periods))
-    rows = pa.array(row)
+    row, col = np.divmod(index[kept], len(header.periods))
+    frame = observations_frame(code, header, keys, row, col, values[kept], flags[kept])
+    return Decoded(dataset=code, observations=frame, source_updated=None)
+
+
+def observations_frame(code: str, header: Header, keys: SeriesKeys, row: np.ndarray,
+                       col: np.ndarray, values: np.ndarray, flags: np.ndarray) -> pd.DataFrame:
+    """The DECODED_COLUMNS frame of the kept cells, given each one's series row and period column."""
+    n = len(row)
+    combination = keys.combination_of[row]
+    dataset_column = text_column(repeated_text(code, n))
+    geo = text_column(keys.geos.take(pa.array(keys.geo_of[row])))
+    period = text_column(pa.array(header.periods, pa.string()).take(pa.array(col)))
+    unit = (text_column(keys.units.take(pa.array(combination))) if keys.units is not None
+            else pd.Series([None] * n, dtype=object))
+    row_dims = keys.dims[combination]
+    # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
+    flag_column = pd.Series(flags, dtype=object, copy=False)
     # flags were checked cell by cell in parse_cells (naming line and column), so no check_flags pass here
     frame = pd.DataFrame({
-        "dataset": text_column(pa.array([code]).take(pa.array(np.zeros(len(kept), dtype=np.int64)))),
-        "geo": text_column(columns["geo"].take(rows)),
-        "period": text_column(pa.array(header.periods).take(pa.array(col))),
-        "unit": text_column(columns["unit"].take(rows)) if "unit" in columns else pd.Series([None] * len(kept), dtype=object),
-        "dims": dims[row],
-        "value": values[kept],
-        # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
-        "flags": pd.Series(flags[kept], dtype=object),
-    }, columns=DECODED_COLUMNS, copy=False)
-    return Decoded(dataset=code, observations=frame, source_updated=None)
+        "dataset": dataset_column, "geo": geo, "period": period, "unit": unit, "dims": row_dims,
+        "value": values, "flags": flag_column,
+    }, copy=False)   # no columns=: it would reindex; the dict is in DECODED_COLUMNS order
+    assert list(frame.columns) == DECODED_COLUMNS, f"frame columns {list(frame.columns)}"
+    return frame
