@@ -438,9 +438,19 @@ class LabelMapper:
     def __init__(self, source: str, listed: dict[str, set[str]]):
         self.source, self.listed = source, listed
         self.labels: dict[tuple[str, str], str] = {}
+        self.known: dict[tuple[str, str], str] = {}     # (dimension, text cell) -> code, once mapped
 
     def code(self, dimension: str, label, where: str) -> str:
         """The code of a label; unknown labels and labels missing from the Structure sheet are refused."""
+        code = self.known.get((dimension, label)) if type(label) is str else None
+        if code is None:
+            code = self.map_label(dimension, label, where)
+            if type(label) is str:
+                self.known[(dimension, label)] = code
+        return code
+
+    def map_label(self, dimension: str, label, where: str) -> str:
+        """code() for a cell not mapped before."""
         value = codelists.normalise_label(text(label))
         if not value:
             raise DecodeError(self.source, where, f"empty {dimension}")
@@ -548,7 +558,9 @@ def read_data_sheet(rows: list[tuple], name: str, summary: Summary, mapper: Labe
         row = rows[r]
         if not row or not text(row[0]):
             break                               # the data block ends at the first blank line
-        geo = mapper.code("geo", row[0], place(sheet, r + 1, 0))
+        geo = mapper.known.get(("geo", row[0])) if type(row[0]) is str else None
+        if geo is None:                         # the place is only spelled out for a label not met before
+            geo = mapper.code("geo", row[0], place(sheet, r + 1, 0))
         width = len(row)
         for col, period in periods:
             # Data Browser writes a finite float, ':' or nothing, and a flag or ''; the rest goes the long way
