@@ -19,6 +19,11 @@ through etl.codelists; an unknown label is a DecodeError naming the sheet and th
 headers are checked against the Summary contents table and the Structure sheet, so a workbook whose
 parts disagree is refused rather than half-read. Only 'GEO (Labels)' downloads are read; a
 'GEO (Codes)' download is refused rather than guessed at.
+
+The cells are read from the workbook's XML parts directly (zipfile + ElementTree: workbook.xml and its
+rels name each sheet's part, sharedStrings.xml and styles.xml give strings and date styles) with the
+values openpyxl's read-only mode gives, which tests/etl/formats_b/test_xlsx_reader.py checks sheet by
+sheet; an unreadable cell or sheet is a DecodeError naming the sheet and the cell.
 """
 from __future__ import annotations
 
