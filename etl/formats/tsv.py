@@ -163,11 +163,13 @@ def split_body(body: bytes, header: Header, source: str) -> Grid:
     return Grid(pa.py_buffer(padded), octets, ascii_only, starts, ends)
 
 
-def byte_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """The byte ranges [starts[i], ends[i]) of the body as a string array; ranges ascending and disjoint."""
+def byte_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """The byte ranges [starts[i], ends[i]) of the body as a string array (null where not `valid`); ranges ascending, disjoint."""
     n = len(starts)
     if n == 0:
         return pa.array([], pa.string())
+    if valid is not None and not valid.all():
+        return pc.if_else(pa.array(valid), byte_ranges(grid, starts, ends), pa.scalar(None, pa.string()))
     large = grid.data.size >= 2**31 - 1
     offsets = np.empty(2 * n, dtype=np.int64 if large else np.int32)
     offsets[0::2] = starts
@@ -345,17 +347,61 @@ def cell_place(index: int, header: Header) -> str:
     return f"line {row + 2}, column {col + 2} ({header.periods[col]})"
 
 
-def published_cells(grid: Grid) -> tuple[np.ndarray, pa.Array]:
-    """(flat index, text) of every period cell but the bare ':' ones, which hold neither value nor flag."""
+def published_cells(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat index, start, end) of every period cell but the bare ':' ones, which hold neither value nor flag."""
     starts, ends = grid.starts[:, 1:].ravel(), grid.ends[:, 1:].ravel()
     lengths = ends - starts
     octets = grid.octets
-    # ':' then at most two whitespace bytes (': ', ': \r'); longer or odd spellings take the full check below
+    # ':' then at most two whitespace bytes (': ', ': \r'); longer or odd spellings take the full check
     bare = ((octets[starts] == COLON) & (lengths <= 3)
             & ((lengths < 2) | ASCII_WHITESPACE[octets[starts + 1]])
             & ((lengths < 3) | ASCII_WHITESPACE[octets[starts + 2]]))
     index = np.flatnonzero(~bare)
-    return index, byte_ranges(grid, starts[index], ends[index])
+    return index, starts[index], ends[index]
+
+
+def read_cells(grid: Grid, index: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: Header,
+               source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values, flags and has-flags mask of the published cells: the quick reading, else the cell-by-cell checks."""
+    quick = read_plain_cells(grid, starts, ends)
+    if quick is not None:
+        return quick
+    return parse_cells(byte_ranges(grid, starts, ends), index, header, source)
+
+
+def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Values, flags and has-flags mask when every cell is spelled as Eurostat does ('12.5 ', ': c', '3 bu'); else None.
+
+    The number is the run of number characters the cell starts with; what follows must be nothing, a space, or
+    a space and known flag letters. A cell spelled any other way (leading or extra spaces, a CR, a bad number
+    or flag) returns None, and parse_cells then reads or refuses it with the cell named.
+    """
+    octets = grid.octets
+    # a CR of a CRLF line end stays on the last cell of the line: drop it from that cell
+    ends = ends - (octets[ends - 1] == ord("\r"))
+    cells = byte_ranges(grid, starts, ends)
+    tails = pc.binary_length(pc.ascii_ltrim(cells, characters="0123456789.+-:")).to_numpy(zero_copy_only=False)
+    number_ends = ends - tails
+    if not ((tails == 0) | (octets[number_ends] == ord(" "))).all():
+        return None
+    missing = (number_ends - starts == 1) & (octets[starts] == COLON)
+    try:
+        values = byte_ranges(grid, starts, number_ends, valid=~missing).cast(pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    values = values.to_numpy(zero_copy_only=False)
+    has_flags = tails >= 2
+    with_flags = np.flatnonzero(has_flags)
+    flags = np.full(len(starts), None, dtype=object)
+    if len(with_flags):
+        texts = byte_ranges(grid, number_ends[with_flags] + 1, ends[with_flags]).to_numpy(zero_copy_only=False)
+        if not all(FLAG_PATTERN.match(flag) and set(flag) <= FLAG_MEANINGS.keys() for flag in set(texts.tolist())):
+            return None
+        flags[with_flags] = texts
+    if not np.isfinite(values[~missing]).all():
+        return None
+    return values, flags, has_flags
 
 
 def parse_cells(cells: pa.Array, index: np.ndarray, header: Header, source: str
@@ -415,8 +461,8 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     header = read_header(header_line, source)
     grid = split_body(body, header, source)
     keys = series_keys(grid, header, source)
-    index, cells = published_cells(grid)
-    values, flags, has_flags = parse_cells(cells, index, header, source)
+    index, starts, ends = published_cells(grid)
+    values, flags, has_flags = read_cells(grid, index, starts, ends, header, source)
 
     kept = np.flatnonzero(~np.isnan(values) | has_flags)
     row, col = np.divmod(index[kept], len(header.periods))
