@@ -149,6 +149,9 @@ def latest_year(indicator_id: str) -> int | None:
     return years[-1] if years else None
 
 
+AVERAGE_COLUMNS = ["year", "value", "flags", "n_countries", "n_peers", "missing", "method"]
+
+
 @cached
 def bsr_average(indicator_id: str) -> pd.DataFrame:
     """BSR average per year, population-weighted when the database holds population, else unweighted.
@@ -156,44 +159,67 @@ def bsr_average(indicator_id: str) -> pd.DataFrame:
     Columns: year, value, flags (union of the members' flag letters), n_countries, n_peers, missing, method.
     Years where fewer than MIN_AVERAGE_SHARE of the peers report are left out rather than averaged thinly.
     """
-    peers = peer_group()
-    frame = indicator_frame(indicator_id)
-    frame = frame[frame["geo"].isin(peers) & frame["value"].notna()]
-    weights = _population_weights(peers)
-    rows = []
-    for year, group in frame.groupby("year"):
-        if len(group) < MIN_AVERAGE_SHARE * len(peers):
-            continue
-        rows.append(_average_row(int(year), group, peers, weights))
-    columns = ["year", "value", "flags", "n_countries", "n_peers", "missing", "method"]
-    out = pd.DataFrame(rows, columns=columns)
+    table = all_bsr_averages()
+    out = table[table["indicator"] == indicator_id].drop(columns=["indicator"]).reset_index(drop=True)
+    if out.empty:
+        out = pd.DataFrame(columns=AVERAGE_COLUMNS)  # object columns, as an average of nothing always had
     out["flags"] = out["flags"].astype(object).where(out["flags"].notna(), None)  # None, not NaN, when unflagged
     out.insert(0, "geo", BSR_AVERAGE)
     return out
 
 
-def _average_row(year: int, group: pd.DataFrame, peers: list[str], weights: pd.DataFrame) -> dict:
-    """One year of the BSR average from the peers that report it."""
-    w = weights[weights["year"] == year].set_index("geo")["value"] if not weights.empty else pd.Series(dtype=float)
-    weighted = not w.empty and set(group["geo"]) <= set(w.index)
-    if weighted:
-        value = float(np.average(group["value"], weights=w.reindex(group["geo"]).to_numpy()))
-        method = f"population-weighted mean of {len(group)} of {len(peers)} BSR countries"
-    else:
-        value = float(group["value"].mean())
-        method = f"unweighted mean of {len(group)} of {len(peers)} BSR countries"
-    letters = sorted(set("".join(group["flags"].dropna())))
-    missing = [p for p in peers if p not in set(group["geo"])]
-    return {"year": year, "value": value, "flags": "".join(letters) or None, "n_countries": len(group),
-            "n_peers": len(peers), "missing": ",".join(missing), "method": method}
+@cached
+def all_bsr_averages() -> pd.DataFrame:
+    """The BSR average of every indicator and year in one grouped pass (indicator + bsr_average's columns).
+
+    Computed once per database version: looping over years per indicator cost 0.15-0.2 s per indicator.
+    """
+    peers = peer_group()
+    table = _values_table()
+    # the annual pick of indicator_frame (latest period of a year) before dropping missing values, as it does
+    annual = table.sort_values(["indicator", "geo", "year", "period"]).drop_duplicates(
+        ["indicator", "geo", "year"], keep="last")
+    rows = annual[annual["geo"].isin(peers) & annual["value"].notna()][["indicator", "geo", "year", "value", "flags"]]
+    rows = rows.assign(year=rows["year"].astype(int))
+    rows = rows.merge(_population_weights(peers).rename(columns={"value": "weight"}), on=["geo", "year"], how="left")
+    rows["weighted_value"] = rows["value"] * rows["weight"]
+    grouped = rows.groupby(["indicator", "year"], sort=True).agg(
+        n_countries=("value", "size"), mean=("value", "mean"), n_weights=("weight", "count"),
+        weight_sum=("weight", "sum"), weighted_sum=("weighted_value", "sum"),
+        flags=("flags", _flag_union), geos=("geo", frozenset)).reset_index()
+    grouped = grouped[grouped["n_countries"] >= MIN_AVERAGE_SHARE * len(peers)]
+    # weighted only when every reporting peer has a population for that year, as one unweighted member would skew it
+    weighted = (grouped["n_weights"] == grouped["n_countries"]).to_numpy()
+    counts = grouped["n_countries"].to_numpy()
+    kinds = np.where(weighted, "population-weighted", "unweighted")
+    out = pd.DataFrame({
+        "indicator": grouped["indicator"].to_numpy(),
+        "year": grouped["year"].astype(int).to_numpy(),
+        "value": np.where(weighted, grouped["weighted_sum"] / grouped["weight_sum"].where(weighted, 1.0),
+                          grouped["mean"]).astype(float),
+        "flags": grouped["flags"].to_numpy(),
+        "n_countries": counts.astype(int),
+        "n_peers": len(peers),
+        "missing": [",".join(p for p in peers if p not in geos) for geos in grouped["geos"]],
+        "method": [f"{kind} mean of {n} of {len(peers)} BSR countries" for kind, n in zip(kinds, counts)],
+    })
+    assert not out.duplicated(["indicator", "year"]).any(), "one BSR average per indicator and year"
+    return out.reset_index(drop=True)
+
+
+def _flag_union(flags: pd.Series) -> str | None:
+    """The sorted union of the flag letters in a group, None when no member is flagged."""
+    return "".join(sorted(set("".join(flags.dropna())))) or None
 
 
 def _population_weights(peers: list[str]) -> pd.DataFrame:
     """Population by geo and year when the catalogue holds a population series, else an empty frame."""
     if POPULATION_INDICATOR not in set(catalogue()["id"]):
-        return pd.DataFrame(columns=["geo", "year", "value"])
+        return pd.DataFrame({"geo": pd.Series(dtype=object), "year": pd.Series(dtype=int),
+                             "value": pd.Series(dtype=float)})
     frame = indicator_frame(POPULATION_INDICATOR)
-    return frame[frame["geo"].isin(peers)][["geo", "year", "value"]]
+    frame = frame[frame["geo"].isin(peers) & frame["value"].notna()]  # a missing population is no weight, not NaN
+    return frame.assign(year=frame["year"].astype(int))[["geo", "year", "value"]]
 
 
 def average_method(indicator_id: str) -> str:
