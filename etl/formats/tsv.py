@@ -47,6 +47,8 @@ TAB, NEWLINE, COMMA, COLON = (ord(c) for c in "\t\n,:")
 ASCII_WHITESPACE = np.zeros(256, dtype=bool)
 ASCII_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
 PADDING = b"\0\0"   # lets a cell's first three bytes be read even at the very end of the body
+# in distinct key texts joined by (and wrapped in) newlines: whitespace (a padded code), or an empty code
+UNCLEAN_CODES = (" ", "\t", "\r", "\f", "\v", ",,", "\n,", ",\n", "\n\n")
 
 
 @dataclass
@@ -234,23 +236,22 @@ def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys 
         parts.append(distinct(byte_ranges(grid, geo_ends + 1, key_ends)))
     combination_of, pairs = combine(parts, grid.lines)
     geo_texts = geos.dictionary.to_pylist()
-    if not grid.ascii or not all(code and code == code.strip() for code in geo_texts):
+    texts = [",".join(pair) for pair in pairs]
+    # every code non-empty and unpadded: no whitespace anywhere, no empty text, no ',,' or edge comma
+    joined = "\n" + "\n".join(geo_texts + texts) + "\n"
+    if not grid.ascii or any(mark in joined for mark in UNCLEAN_CODES):
         return None
     non_geo = [dim for dim in header.dimensions if dim != "geo"]
-    other = [dim for dim in non_geo if dim not in OWN_COLUMNS]
-    dims = np.empty(len(pairs), dtype=object)
-    units = []
-    for at, texts in enumerate(pairs):
-        codes = dict(zip(non_geo, ",".join(texts).split(",")))
-        if not all(code and code == code.strip() for code in codes.values()):
-            return None
-        dims[at] = {dim: codes[dim] for dim in other}
-        units.append(codes.get("unit"))
+    other = [(dim, at) for at, dim in enumerate(non_geo) if dim not in OWN_COLUMNS]
+    split = [text.split(",") for text in texts]
+    dims = np.empty(len(split), dtype=object)
+    dims[:] = [{dim: codes[at] for dim, at in other} for codes in split]
+    units = [codes[non_geo.index("unit")] for codes in split] if "unit" in non_geo else None
     geo_of = geos.indices.to_numpy()
-    series = combination_of.astype(np.int64) * len(geo_texts) + geo_of
-    if len(np.unique(series)) != grid.lines:
+    series = np.sort(combination_of.astype(np.int64) * len(geo_texts) + geo_of)
+    if (series[1:] == series[:-1]).any():
         return None
-    return SeriesKeys(geos.dictionary, geo_of, pa.array(units, pa.string()) if "unit" in non_geo else None,
+    return SeriesKeys(geos.dictionary, geo_of, None if units is None else pa.array(units, pa.string()),
                       dims, combination_of)
 
 
