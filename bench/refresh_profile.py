@@ -39,8 +39,8 @@ SHARED_DATA = REPO / ".." / "shared" / "data"
 class StageProfiler:
     """One cProfile.Profile and one CPU-time total per stage, switched by the refresh's progress callback."""
 
-    def __init__(self, stage_of=lambda dataset, stage: f"{stage} {dataset}"):
-        self.stage_of = stage_of
+    def __init__(self, stage_of=lambda dataset, stage: f"{stage} {dataset}", profile: bool = True):
+        self.stage_of, self.profile = stage_of, profile
         self.profiles: dict[str, cProfile.Profile] = {}
         self.cpu: dict[str, float] = {}
         self.current: str | None = None
@@ -50,10 +50,11 @@ class StageProfiler:
         """Stop charging the current stage and start charging `stage`."""
         now = time.process_time()
         if self.current is not None:
-            self.profiles[self.current].disable()
+            if self.profile:
+                self.profiles[self.current].disable()
             self.cpu[self.current] = self.cpu.get(self.current, 0.0) + now - self.started
         self.current = stage
-        if stage is not None:
+        if stage is not None and self.profile:
             self.profiles.setdefault(stage, cProfile.Profile(time.process_time)).enable()
         self.started = time.process_time()
 
@@ -94,16 +95,20 @@ def profiled_refresh(offline: Path, data_dir: Path, stage_of, force: bool = True
     return profiler
 
 
-def cpu_of_refresh(offline: Path, repeat: int, no_change: bool) -> tuple[list[float], list[float]]:
-    """CPU seconds of `repeat` unprofiled forced refreshes (each into a fresh dir), and of no-change reruns."""
+def cpu_of_refresh(offline: Path, repeat: int, no_change: bool, stage_of) -> tuple[list[float], list[float], list[dict]]:
+    """CPU seconds of `repeat` unprofiled forced refreshes (fresh dirs), of no-change reruns, and per stage."""
     from etl.refresh import refresh
-    full, unchanged = [], []
+    full, unchanged, stages = [], [], []
     for _ in range(repeat):
         data_dir = fresh_data_dir()
         try:
+            clock = StageProfiler(stage_of, profile=False)
             start = time.process_time()
-            refresh(offline=offline, force=True, data_dir=data_dir)
+            clock.switch("setup")
+            refresh(offline=offline, force=True, progress=clock.progress, data_dir=data_dir)
+            clock.switch(None)
             full.append(time.process_time() - start)
+            stages.append(clock.cpu)
             if no_change:
                 start = time.process_time()
                 report = refresh(offline=offline, data_dir=data_dir)
@@ -111,7 +116,7 @@ def cpu_of_refresh(offline: Path, repeat: int, no_change: bool) -> tuple[list[fl
                 assert not report.rebuilt, f"a no-change refresh rebuilt {report.rebuilt}"
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
-    return full, unchanged
+    return full, unchanged, stages
 
 
 def top_lines(profile: cProfile.Profile, top: int) -> str:
@@ -166,9 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     if args.repeat:
-        full, unchanged = cpu_of_refresh(offline, args.repeat, args.no_change)
+        full, unchanged, stages = cpu_of_refresh(offline, args.repeat, args.no_change, stage_of)
         print(f"\nunprofiled forced refresh CPU: median {statistics.median(full):.2f} s over {len(full)} runs "
               f"({', '.join(f'{t:.2f}' for t in full)})")
+        names = sorted({name for run in stages for name in run}, key=lambda n: -statistics.median(r.get(n, 0) for r in stages))
+        for name in names:
+            print(f"  {statistics.median(r.get(name, 0.0) for r in stages):7.3f} s  {name}")
         if unchanged:
             print(f"unprofiled no-change refresh CPU: median {statistics.median(unchanged):.2f} s "
                   f"({', '.join(f'{t:.2f}' for t in unchanged)})")
