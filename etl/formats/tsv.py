@@ -165,22 +165,39 @@ def split_body(body: bytes, header: Header, source: str) -> Grid:
     return Grid(pa.py_buffer(padded), octets, ascii_only, starts, ends)
 
 
-def byte_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    """The byte ranges [starts[i], ends[i]) of the body as a string array (null where not `valid`); ranges ascending, disjoint."""
+def spread_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """The byte ranges [starts[i], ends[i]) of the body at the even positions of a string array, nulls between.
+
+    Ranges must be ascending and disjoint. Element 2i is range i (null where not `valid`), element 2i+1 the
+    gap up to the next range, always null: Arrow kernels skip nulls, so this reads the body without copying.
+    """
     n = len(starts)
-    if n == 0:
-        return pa.array([], pa.string())
-    if valid is not None and not valid.all():
-        return pc.if_else(pa.array(valid), byte_ranges(grid, starts, ends), pa.scalar(None, pa.string()))
+    assert n > 0, "spread_ranges needs at least one range"
     large = grid.data.size >= 2**31 - 1
     offsets = np.empty(2 * n, dtype=np.int64 if large else np.int32)
     offsets[0::2] = starts
     offsets[1::2] = ends
-    # every other element is a wanted range, the ones between are the gaps; taking the even ones copies
-    # just the wanted bytes, in C
+    present = np.zeros(2 * n - 1, dtype=bool)
+    present[0::2] = True if valid is None else valid
+    bitmap = np.packbits(present, bitorder="little")
     kind = pa.LargeStringArray if large else pa.StringArray
-    spread = kind.from_buffers(2 * n - 1, pa.py_buffer(offsets), grid.data)
-    return spread.take(pa.array(np.arange(0, 2 * n - 1, 2)))
+    return kind.from_buffers(2 * n - 1, pa.py_buffer(offsets), grid.data, pa.py_buffer(bitmap))
+
+
+def byte_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The byte ranges [starts[i], ends[i]) of the body as a string array; ranges ascending and disjoint."""
+    n = len(starts)
+    if n == 0:
+        return pa.array([], pa.string())
+    # taking the even elements copies just the wanted bytes, in C
+    return spread_ranges(grid, starts, ends).take(pa.array(np.arange(0, 2 * n - 1, 2)))
+
+
+def even_lengths(strings: pa.Array) -> np.ndarray:
+    """Byte lengths of the even elements of a spread string array (read off its offsets)."""
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64 if pa.types.is_large_string(strings.type) else np.int32)
+    offsets = offsets[strings.offset:strings.offset + len(strings) + 1]
+    return (offsets[1::2] - offsets[0:-1:2]).astype(np.int64)
 
 
 # ---------------------------------------------------------------- series keys
@@ -381,17 +398,16 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
     octets = grid.octets
     # a CR of a CRLF line end stays on the last cell of the line: drop it from that cell
     ends = ends - (octets[ends - 1] == ord("\r"))
-    cells = byte_ranges(grid, starts, ends)
-    tails = pc.binary_length(pc.ascii_ltrim(cells, characters="0123456789.+-:")).to_numpy(zero_copy_only=False)
+    tails = even_lengths(pc.ascii_ltrim(spread_ranges(grid, starts, ends), characters="0123456789.+-:"))
     number_ends = ends - tails
     if not ((tails == 0) | (octets[number_ends] == ord(" "))).all():
         return None
     missing = (number_ends - starts == 1) & (octets[starts] == COLON)
     try:
-        values = byte_ranges(grid, starts, number_ends, valid=~missing).cast(pa.float64())
+        values = spread_ranges(grid, starts, number_ends, valid=~missing).cast(pa.float64())
     except pa.ArrowInvalid:
         return None
-    values = values.to_numpy(zero_copy_only=False)
+    values = values.to_numpy(zero_copy_only=False)[0::2]
     has_flags = tails >= 2
     with_flags = np.flatnonzero(has_flags)
     flags = np.full(len(starts), None, dtype=object)
