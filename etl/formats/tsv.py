@@ -46,7 +46,10 @@ TAB, NEWLINE, COMMA, COLON = (ord(c) for c in "\t\n,:")
 # Arrow's ascii_trim_whitespace set: space, \t, \n, \v, \f, \r
 ASCII_WHITESPACE = np.zeros(256, dtype=bool)
 ASCII_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
-PADDING = b"\0\0"   # lets a cell's first three bytes be read even at the very end of the body
+PADDING = b"\0\0\0"   # lets a cell's first four bytes be read even at the very end of the body
+# bare ':' cells by length 0..4+, as little-endian words of their first bytes: ':', ': ', ': \r' (0 and 4+: never)
+BARE_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF, 0], dtype=np.uint32)
+BARE_WORDS = np.array([1, 0x3A, 0x203A, 0x0D203A, 1], dtype=np.uint32)
 # in distinct key texts joined by (and wrapped in) newlines: whitespace (a padded code), or an empty code
 UNCLEAN_CODES = (" ", "\t", "\r", "\f", "\v", ",,", "\n,", ",\n", "\n\n")
 
@@ -340,7 +343,7 @@ def series_dims(columns: dict[str, pa.Array], n_series: int) -> np.ndarray:
 
 def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     """An arrow string array as a pandas (default) str array without copying."""
-    return pd.array(values, dtype=TEXT)
+    return pd.arrays.ArrowStringArray(values, dtype=TEXT)
 
 
 def repeated_text(text: str, n: int) -> pa.Array:
@@ -366,14 +369,13 @@ def cell_place(index: int, header: Header) -> str:
 
 
 def published_cells(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat index, start, end) of every period cell but the bare ':' ones, which hold neither value nor flag."""
+    """(flat index, start, end) of the period cells, leaving out most bare ':' ones (no value, no flag)."""
     starts, ends = grid.starts[:, 1:].ravel(), grid.ends[:, 1:].ravel()
-    lengths = ends - starts
-    octets = grid.octets
-    # ':' then at most two whitespace bytes (': ', ': \r'); longer or odd spellings take the full check
-    bare = ((octets[starts] == COLON) & (lengths <= 3)
-            & ((lengths < 2) | ASCII_WHITESPACE[octets[starts + 1]])
-            & ((lengths < 3) | ASCII_WHITESPACE[octets[starts + 2]]))
+    # the first four bytes of every cell at once; only the usual spellings ':', ': ', ': \r' are dropped
+    # here, any other spelling of a bare ':' is read (and left out) by read_cells
+    words = np.ndarray((len(grid.octets) - 3,), dtype="<u4", buffer=grid.octets, strides=(1,))[starts]
+    spelling = np.minimum(ends - starts, len(BARE_MASKS) - 1)
+    bare = (words & BARE_MASKS[spelling]) == BARE_WORDS[spelling]
     index = np.flatnonzero(~bare)
     return index, starts[index], ends[index]
 
@@ -412,10 +414,13 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
     with_flags = np.flatnonzero(has_flags)
     flags = np.full(len(starts), None, dtype=object)
     if len(with_flags):
-        texts = byte_ranges(grid, number_ends[with_flags] + 1, ends[with_flags]).to_numpy(zero_copy_only=False)
-        if not all(FLAG_PATTERN.match(flag) and set(flag) <= FLAG_MEANINGS.keys() for flag in set(texts.tolist())):
+        encoded = spread_ranges(grid, number_ends[with_flags] + 1, ends[with_flags]).dictionary_encode()
+        distinct_flags = encoded.dictionary.to_pylist()
+        if not all(FLAG_PATTERN.match(flag) and set(flag) <= FLAG_MEANINGS.keys() for flag in distinct_flags):
             return None
-        flags[with_flags] = texts
+        # one Python string per distinct flag, shared by its cells
+        indices = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[encoded.offset:encoded.offset + len(encoded)]
+        flags[with_flags] = np.array(distinct_flags, dtype=object)[indices[0::2]]
     if not np.isfinite(values[~missing]).all():
         return None
     return values, flags, has_flags
