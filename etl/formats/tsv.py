@@ -42,11 +42,10 @@ NUMBER_CHARACTERS = "0123456789.+-: "
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 FILE_SUFFIXES = (".gz", ".tsv", ".txt")
 
-TAB, NEWLINE, COMMA, COLON = (ord(c) for c in "\t\n,:")
+TAB, NEWLINE, CR, COMMA, COLON = (ord(c) for c in "\t\n\r,:")
 # Arrow's ascii_trim_whitespace set: space, \t, \n, \v, \f, \r
 ASCII_WHITESPACE = np.zeros(256, dtype=bool)
 ASCII_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
-PADDING = b"\0\0\0"   # lets a cell's first four bytes be read even at the very end of the body
 # bare ':' cells by length 0..4+, as little-endian words of their first bytes: ':', ': ', ': \r' (0 and 4+: never)
 BARE_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF, 0], dtype=np.uint32)
 BARE_WORDS = np.array([1, 0x3A, 0x203A, 0x0D203A, 1], dtype=np.uint32)
@@ -71,7 +70,7 @@ class Header:
 class Grid:
     """Where each cell of the body lies: byte ranges [starts, ends) per line and column (column 0 the key)."""
 
-    data: pa.Buffer          # the body, one final newline, then PADDING
+    data: pa.Buffer          # the whole text (header included), ending in a line end
     octets: np.ndarray       # the same bytes as uint8
     ascii: bool
     starts: np.ndarray       # (lines, header.width) int64
@@ -89,8 +88,8 @@ class Grid:
 
 # ---------------------------------------------------------------- text and header
 
-def read_body(raw: bytes, source: str) -> tuple[str, bytes]:
-    """(header line, the bytes after it) of a body, gunzipped when gzip, BOM dropped; refuses empty bodies and HTML."""
+def read_body(raw: bytes, source: str) -> tuple[str, bytes, int]:
+    """(header line, the text, where the line after the header starts), gunzipped, BOM dropped; refuses empty text and HTML."""
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
@@ -102,9 +101,11 @@ def read_body(raw: bytes, source: str) -> tuple[str, bytes]:
         raise DecodeError(source, "line 1", "empty file")
     if head.startswith(b"<") or b"<html" in head or b"<!doctype" in head:
         raise DecodeError(source, "line 1", "an HTML/XML page, not TSV (error page or login wall?)")
-    header, _, body = raw.partition(b"\n")
+    # no partition: the body stays inside `raw`, uncopied
+    header_end = raw.find(b"\n")
+    header_end = len(raw) if header_end < 0 else header_end
     try:
-        return header.decode("utf-8").rstrip("\r"), body
+        return raw[:header_end].decode("utf-8").rstrip("\r"), raw, header_end + 1
     except UnicodeDecodeError as err:
         raise DecodeError(source, f"line 1, byte {err.start}", "not UTF-8 text") from None
 
@@ -128,10 +129,11 @@ def read_header(line: str, source: str) -> Header:
     return Header(dimensions, periods)
 
 
-def check_utf8(body: bytes, source: str) -> bool:
-    """Refuse a body that is not UTF-8, naming the line; True when it is plain ASCII (the usual case)."""
-    if body.isascii():
+def check_utf8(raw: bytes, start: int, end: int, source: str) -> bool:
+    """Refuse a body raw[start:end] that is not UTF-8, naming the line; True when all ASCII (the usual case)."""
+    if raw.isascii():
         return True
+    body = raw[start:end]
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -140,19 +142,25 @@ def check_utf8(body: bytes, source: str) -> bool:
     return False
 
 
-def split_body(body: bytes, header: Header, source: str) -> Grid:
+def split_body(raw: bytes, body_start: int, header: Header, source: str) -> Grid:
     """The byte range of every cell of the lines after the header, widths checked."""
-    body = body.rstrip(b"\r\n")
-    if not body:
+    end = len(raw)
+    while end > body_start and raw[end - 1] in b"\r\n":
+        end -= 1
+    if end <= body_start:
         raise DecodeError(source, "line 2", "no series rows after the header (empty or truncated file)")
-    ascii_only = check_utf8(body, source)
-    padded = body + b"\n" + PADDING
-    octets = np.frombuffer(padded, dtype=np.uint8)
-    # one pass for every byte <= '\n', then keep tabs and newlines (other control bytes stay cell text)
-    low = np.flatnonzero(octets[:-len(PADDING)] <= NEWLINE)
+    ascii_only = check_utf8(raw, body_start, end, source)
+    if end == len(raw):
+        raw += b"\n"   # the last line needs a line end (the only copy of the text, and a rare one)
+    octets = np.frombuffer(raw, dtype=np.uint8)
+    # one pass for every byte <= CR, up to the body's end, which is a CR or LF and so ends the last line
+    low = np.flatnonzero(octets[:end + 1] <= CR)
+    low = low[np.searchsorted(low, body_start):]
     kinds = octets[low]
-    delimiters = low[(kinds == TAB) | (kinds == NEWLINE)]
-    line_ends = np.flatnonzero(octets[delimiters] == NEWLINE)
+    keep = (kinds == TAB) | (kinds == NEWLINE)
+    keep[-1] = True
+    delimiters = low[keep]   # other control bytes and CRs stay cell text
+    line_ends = np.flatnonzero(octets[delimiters] != TAB)
     widths = np.diff(line_ends, prepend=-1)
     wrong = np.flatnonzero(widths != header.width)
     if len(wrong):
@@ -162,10 +170,10 @@ def split_body(body: bytes, header: Header, source: str) -> Grid:
                           f"({len(wrong)} such line(s); truncated file?)")
     ends = delimiters.reshape(len(line_ends), header.width)
     starts = np.empty(len(delimiters), dtype=delimiters.dtype)
-    starts[0] = 0
+    starts[0] = body_start
     starts[1:] = delimiters[:-1] + 1
     starts = starts.reshape(ends.shape)
-    return Grid(pa.py_buffer(padded), octets, ascii_only, starts, ends)
+    return Grid(pa.py_buffer(raw), octets, ascii_only, starts, ends)
 
 
 def spread_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -373,9 +381,11 @@ def published_cells(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts, ends = grid.starts[:, 1:].ravel(), grid.ends[:, 1:].ravel()
     # the first four bytes of every cell at once; only the usual spellings ':', ': ', ': \r' are dropped
     # here, any other spelling of a bare ':' is read (and left out) by read_cells
-    words = np.ndarray((len(grid.octets) - 3,), dtype="<u4", buffer=grid.octets, strides=(1,))[starts]
+    last_word = len(grid.octets) - 4
+    words = np.ndarray((last_word + 1,), dtype="<u4", buffer=grid.octets, strides=(1,))[np.minimum(starts, last_word)]
     spelling = np.minimum(ends - starts, len(BARE_MASKS) - 1)
-    bare = (words & BARE_MASKS[spelling]) == BARE_WORDS[spelling]
+    # (a cell too near the end of the text for a four-byte read is simply read)
+    bare = ((words & BARE_MASKS[spelling]) == BARE_WORDS[spelling]) & (starts <= last_word)
     index = np.flatnonzero(~bare)
     return index, starts[index], ends[index]
 
@@ -479,9 +489,9 @@ def dataset_of(source: str, expected: str | None) -> str:
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     """Decode one Eurostat TSV body (gzip or plain) into tidy observations (see the module docstring)."""
     code = dataset_of(source, dataset)
-    header_line, body = read_body(raw, source)
+    header_line, text, body_start = read_body(raw, source)
     header = read_header(header_line, source)
-    grid = split_body(body, header, source)
+    grid = split_body(text, body_start, header, source)
     keys = series_keys(grid, header, source)
     index, starts, ends = published_cells(grid)
     values, flags, has_flags = read_cells(grid, index, starts, ends, header, source)
