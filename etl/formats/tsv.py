@@ -256,14 +256,13 @@ def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys 
     key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
     geo_starts = key_starts if g == 0 else commas[:, g - 1] + 1
     geo_ends = key_ends if g == len(header.dimensions) - 1 else commas[:, g]
-    geos = byte_ranges(grid, geo_starts, geo_ends).dictionary_encode()
+    geo_texts, geo_of = distinct(grid, geo_starts, geo_ends)
     parts = []   # the codes before geo and after it, as (distinct texts, index per line)
     if g > 0:
-        parts.append(distinct(byte_ranges(grid, key_starts, geo_starts - 1)))
+        parts.append(distinct(grid, key_starts, geo_starts - 1))
     if g < len(header.dimensions) - 1:
-        parts.append(distinct(byte_ranges(grid, geo_ends + 1, key_ends)))
+        parts.append(distinct(grid, geo_ends + 1, key_ends))
     combination_of, pairs = combine(parts, grid.lines)
-    geo_texts = geos.dictionary.to_pylist()
     texts = [",".join(pair) for pair in pairs]
     # every code non-empty and unpadded: no whitespace anywhere, no empty text, no ',,' or edge comma
     joined = "\n" + "\n".join(geo_texts + texts) + "\n"
@@ -275,18 +274,24 @@ def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys 
     dims = np.empty(len(split), dtype=object)
     dims[:] = [{dim: codes[at] for dim, at in other} for codes in split]
     units = [codes[non_geo.index("unit")] for codes in split] if "unit" in non_geo else None
-    geo_of = geos.indices.to_numpy()
     series = np.sort(combination_of.astype(np.int64) * len(geo_texts) + geo_of)
     if (series[1:] == series[:-1]).any():
         return None
-    return SeriesKeys(geos.dictionary, geo_of, None if units is None else pa.array(units, pa.string()),
+    return SeriesKeys(pa.array(geo_texts, pa.string()), geo_of, None if units is None else pa.array(units, pa.string()),
                       dims, combination_of)
 
 
-def distinct(texts: pa.Array) -> tuple[list[str], np.ndarray]:
-    """(distinct texts, index of each text among them)."""
-    encoded = texts.dictionary_encode()
-    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
+def distinct(grid: Grid, starts: np.ndarray, ends: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """(distinct texts, index of each range's text among them) of byte ranges of the body."""
+    encoded = spread_ranges(grid, starts, ends).dictionary_encode()
+    return encoded.dictionary.to_pylist(), even_indices(encoded)
+
+
+def even_indices(encoded: pa.DictionaryArray) -> np.ndarray:
+    """The dictionary indices of the even elements of an encoded spread array (its odd ones are null)."""
+    indices = encoded.indices
+    assert indices.type == pa.int32(), f"dictionary indices are {indices.type}"
+    return np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)][0::2]
 
 
 def combine(parts: list[tuple[list[str], np.ndarray]], n: int) -> tuple[np.ndarray, list[tuple[str, ...]]]:
@@ -429,8 +434,7 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
         if not all(FLAG_PATTERN.match(flag) and set(flag) <= FLAG_MEANINGS.keys() for flag in distinct_flags):
             return None
         # one Python string per distinct flag, shared by its cells
-        indices = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[encoded.offset:encoded.offset + len(encoded)]
-        flags[with_flags] = np.array(distinct_flags, dtype=object)[indices[0::2]]
+        flags[with_flags] = np.array(distinct_flags, dtype=object)[even_indices(encoded)]
     if not np.isfinite(values[~missing]).all():
         return None
     return values, flags, has_flags
