@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # One row per published cell that carries a value or a flag; a bare ':' is no row.
 OBSERVATION_SCHEMA = pa.schema(
@@ -91,11 +92,6 @@ def check_unique(obs: pd.DataFrame, source: str) -> None:
         )
 
 
-def year_of(period: pd.Series) -> pd.Series:
-    """Calendar year of a published period ('2023', '2023-Q1', '2023M04')."""
-    return pd.to_numeric(period.str.slice(0, 4), errors="coerce").astype("Int16")
-
-
 DIMS_TYPE = pa.map_(pa.string(), pa.string())
 
 
@@ -117,6 +113,13 @@ def dims_array(dims: pd.Series) -> pa.Array:
     )
 
 
+def year_array(period: pa.Array) -> pa.Array:
+    """Calendar year of each published period as int16; NULL where the first four characters are not digits."""
+    head = pc.utf8_slice_codeunits(period, 0, 4)
+    digits = pc.match_substring_regex(head, r"^[0-9]{4}$")
+    return pc.cast(pc.if_else(digits, head, pa.scalar(None, pa.string())), pa.int16())
+
+
 def finalize(decoded: Decoded, *, retrieved_at: pd.Timestamp, source_file: str) -> pa.Table:
     """Validate a decoded frame and return it as a pyarrow table in OBSERVATION_SCHEMA."""
     obs = decoded.observations
@@ -126,18 +129,20 @@ def finalize(decoded: Decoded, *, retrieved_at: pd.Timestamp, source_file: str) 
     assert not empty.any(), f"{source_file}: {int(empty.sum())} rows with neither value nor flag"
     check_flags(obs["flags"], source_file)
     n = len(obs)
+    period = pa.array(obs["period"].astype(str), type=pa.string())
     frame = {
-        "dataset": obs["dataset"].astype(str).to_numpy(),
+        "dataset": pa.array(obs["dataset"].astype(str), type=pa.string()),
         "indicator": pa.nulls(n, pa.string()),
-        "geo": obs["geo"].astype(str).to_numpy(),
-        "period": obs["period"].astype(str).to_numpy(),
-        "year": pa.array(year_of(obs["period"].astype(str)), type=pa.int16(), from_pandas=True),
+        "geo": pa.array(obs["geo"].astype(str), type=pa.string()),
+        "period": period,
+        "year": year_array(period),
         "unit": pa.array(obs["unit"], type=pa.string(), from_pandas=True),
         "dims": dims_array(obs["dims"]),
         "value": pa.array(obs["value"], type=pa.float64(), from_pandas=True),
         "flags": pa.array(obs["flags"], type=pa.string(), from_pandas=True),
-        "source_updated": pa.array([decoded.source_updated] * n, type=pa.string()),
-        "retrieved_at": pa.array([retrieved_at.to_pydatetime()] * n, type=pa.timestamp("s", tz="UTC")),
-        "source_file": pa.array([source_file] * n, type=pa.string()),
+        # Constant per file: repeated scalars, not Python lists of n objects.
+        "source_updated": pa.repeat(pa.scalar(decoded.source_updated, pa.string()), n),
+        "retrieved_at": pa.repeat(pa.scalar(retrieved_at.to_pydatetime(), pa.timestamp("s", tz="UTC")), n),
+        "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
     }
     return pa.table(frame, schema=OBSERVATION_SCHEMA)
