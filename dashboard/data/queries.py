@@ -203,6 +203,7 @@ def all_bsr_averages() -> pd.DataFrame:
         "missing": [",".join(p for p in peers if p not in geos) for geos in grouped["geos"]],
         "method": [f"{kind} mean of {n} of {len(peers)} BSR countries" for kind, n in zip(kinds, counts)],
     })
+    out["flags"] = out["flags"].astype(object).where(out["flags"].notna(), None)  # None, not NaN, when unflagged
     assert not out.duplicated(["indicator", "year"]).any(), "one BSR average per indicator and year"
     return out.reset_index(drop=True)
 
