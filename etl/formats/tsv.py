@@ -519,10 +519,8 @@ def observations_frame(code: str, header: Header, keys: SeriesKeys, row: np.ndar
     row_dims = keys.dims[combination]
     # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
     flag_column = pd.Series(flags, dtype=object, copy=False)
-    # flags were checked cell by cell in parse_cells (naming line and column), so no check_flags pass here
-    frame = pd.DataFrame({
-        "dataset": dataset_column, "geo": geo, "period": period, "unit": unit, "dims": row_dims,
-        "value": values, "flags": flag_column,
-    }, copy=False)   # no columns=: it would reindex; the dict is in DECODED_COLUMNS order
-    assert list(frame.columns) == DECODED_COLUMNS, f"frame columns {list(frame.columns)}"
-    return frame
+    # flags were checked in read_cells (against FLAG_MEANINGS, naming the cell on refusal): no check_flags pass here
+    columns = {"dataset": dataset_column, "geo": geo, "period": period, "unit": unit, "dims": row_dims,
+               "value": values, "flags": flag_column}
+    assert list(columns) == DECODED_COLUMNS, f"frame columns {list(columns)}"
+    return pd.DataFrame(columns, copy=False)   # no columns=: it would reindex
