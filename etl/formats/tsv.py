@@ -89,7 +89,7 @@ class Grid:
 # ---------------------------------------------------------------- text and header
 
 def read_body(raw: bytes, source: str) -> tuple[str, bytes, int]:
-    """(header line, the text, where the line after the header starts), gunzipped, BOM dropped; refuses empty text and HTML."""
+    """(header line, text, start of the line after the header): gunzipped, BOM dropped; refuses empty text and HTML."""
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
@@ -206,7 +206,8 @@ def byte_ranges(grid: Grid, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
 
 def even_lengths(strings: pa.Array) -> np.ndarray:
     """Byte lengths of the even elements of a spread string array (read off its offsets)."""
-    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64 if pa.types.is_large_string(strings.type) else np.int32)
+    width = np.int64 if pa.types.is_large_string(strings.type) else np.int32
+    offsets = np.frombuffer(strings.buffers()[1], dtype=width)
     offsets = offsets[strings.offset:strings.offset + len(strings) + 1]
     return (offsets[1::2] - offsets[0:-1:2]).astype(np.int64)
 
@@ -442,7 +443,7 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
 
 def parse_cells(cells: pa.Array, index: np.ndarray, header: Header, source: str
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN when ':'), flags (None when none) and a has-flags mask of cells at flat indexes `index`, validated column-wise."""
+    """Values (NaN when ':'), flags (None when none), has-flags mask of the cells at flat `index`, checked column-wise."""
     trimmed = pc.ascii_trim_whitespace(cells)
     # A cell is digits (or ':') then flag letters: trimming letters off the end leaves the value, trimming
     # the number off the front leaves the flags; anything else makes the cast or the flag check fail.

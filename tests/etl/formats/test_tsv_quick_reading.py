@@ -1,4 +1,4 @@
-"""The TSV decoder's quick paths (plain cells, distinct series keys) against its cell-by-cell checks, and odd spellings."""
+"""TSV decoder: the quick readings (plain cells, distinct keys) against the careful ones; odd spellings."""
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +49,8 @@ def test_distinct_keys_agree_with_the_code_by_code_reading(path):
     def per_line(keys):
         geos = keys.geos.to_pylist()
         units = keys.units.to_pylist() if keys.units is not None else None
-        return [(geos[keys.geo_of[i]], units[keys.combination_of[i]] if units else None, keys.dims[keys.combination_of[i]])
-                for i in range(grid.lines)]
+        return [(geos[keys.geo_of[i]], units[keys.combination_of[i]] if units else None,
+                 keys.dims[keys.combination_of[i]]) for i in range(grid.lines)]
     assert per_line(quick) == per_line(careful)
 
 
