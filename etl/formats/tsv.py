@@ -443,7 +443,7 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
 
 def parse_cells(cells: pa.Array, index: np.ndarray, header: Header, source: str
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN when ':'), flags (None when none), has-flags mask of the cells at flat `index`, checked column-wise."""
+    """Values (NaN when ':'), flags (None when none), has-flags mask of the cells at flat `index`, checked by column."""
     trimmed = pc.ascii_trim_whitespace(cells)
     # A cell is digits (or ':') then flag letters: trimming letters off the end leaves the value, trimming
     # the number off the front leaves the flags; anything else makes the cast or the flag check fail.
