@@ -25,13 +25,12 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import re
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from etl.formats import checked_code, dataset_from_name
 from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError, check_flags
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -39,7 +38,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 OWN_COLUMNS = ("geo", "time", "unit")
 # SDMX CL_CONF_STATUS: F is free for publication; every other status withholds the cell.
 CONF_STATUS_CODES = {"F", "N", "C", "D", "S", "A", "O", "T", "G", "M"}
-DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 FILE_SUFFIXES = (".gz", ".json")
 
 
@@ -262,12 +260,8 @@ def dataset_of(doc: dict, source: str, expected: str | None) -> str:
     elif expected is not None:
         code = expected.lower()
     else:
-        code = Path(source).name.lower()
-        while code.endswith(FILE_SUFFIXES):
-            code = code.rsplit(".", 1)[0]
-    if not DATASET_CODE.match(code):
-        raise DecodeError(source, "dataset code", f"no usable dataset code (got {code!r}); pass dataset=")
-    return code
+        return dataset_from_name(source, FILE_SUFFIXES)
+    return checked_code(code, source)
 
 
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:

@@ -20,17 +20,16 @@ the distinct dimension combinations become Python dicts, shared by every row of 
 from __future__ import annotations
 
 import gzip
-import re
 import string
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.formats import checked_code, dataset_from_name
 from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -39,7 +38,6 @@ TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 default "str"
 TIME_LABELS = {"time_period", "time"}
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"   # as Eurostat writes them: no exponent, no nan/inf
 NUMBER_CHARACTERS = "0123456789.+-: "
-DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 FILE_SUFFIXES = (".gz", ".tsv", ".txt")
 
 TAB, NEWLINE, CR, COMMA, COLON = (ord(c) for c in "\t\n\r,:")
@@ -483,12 +481,9 @@ def check_known_flags(flags: np.ndarray, with_flags: np.ndarray, index: np.ndarr
 
 def dataset_of(source: str, expected: str | None) -> str:
     """The caller's dataset code, else the file name stem."""
-    code = expected.lower() if expected else Path(source).name.lower()
-    while code.endswith(FILE_SUFFIXES):
-        code = code.rsplit(".", 1)[0]
-    if not DATASET_CODE.match(code):
-        raise DecodeError(source, "dataset code", f"no usable dataset code (got {code!r}); pass dataset=")
-    return code
+    if expected:
+        return checked_code(expected.lower(), source)
+    return dataset_from_name(source, FILE_SUFFIXES)
 
 
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
