@@ -32,15 +32,20 @@ SHARED_DATA = REPO / ".." / "shared" / "data"
 TARGETS = {"peer_ratio": 10.0, "duckdb_ratio": 0.5, "full_refresh_s": 5.0, "nochange_refresh_s": 1.0}
 
 
-def median_time(function, repeat: int) -> float:
-    """Median wall time of `repeat` calls (one warm-up call first)."""
+def median_time(function, repeat: int, clock=time.perf_counter) -> float:
+    """Median time of `repeat` calls by `clock` (one warm-up call first)."""
     function()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         function()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
+
+
+def median_cpu(function, repeat: int) -> float:
+    """Median CPU time of this process (all threads): steadier than wall time on a shared machine."""
+    return median_time(function, repeat, clock=time.process_time)
 
 
 def largest_per_format(folder: Path) -> dict[str, tuple[str, Path]]:
@@ -139,13 +144,13 @@ def rate(observations: int, seconds: float) -> str:
 def bench_decoders(folder: Path, repeat: int) -> list[str]:
     """Print per-format throughput beside the peers; returns the target misses."""
     misses = []
-    print("== decode throughput (largest recorded file per format; median of", repeat, "runs)")
+    print("== decode throughput (largest recorded file per format; median CPU time of", repeat, "runs, same process)")
     for fmt, (dataset, path) in sorted(largest_per_format(folder).items()):
         body = path.read_bytes()
         decode, full = our_decode(fmt, dataset, body, path.name)
         n = len(decode().observations)
-        ours = median_time(decode, repeat)
-        ours_full = median_time(full, repeat)
+        ours = median_cpu(decode, repeat)
+        ours_full = median_cpu(full, repeat)
         print(f"\n[{fmt}] {path.name} ({len(body):,} bytes, {n:,} observations)")
         print(f"  ours: decode             {rate(n, ours)}")
         print(f"  ours: decode + finalize  {rate(n, ours_full)}")
@@ -159,7 +164,7 @@ def bench_decoders(folder: Path, repeat: int) -> list[str]:
                       ("duckdb read_csv", plain, TARGETS["duckdb_ratio"]),
                       ("duckdb read_csv + unpivot", unpivot, None)]
         for name, function, target in peers:
-            seconds = median_time(function, repeat)
+            seconds = median_cpu(function, repeat)
             ratio = seconds / ours
             verdict = ""
             if target is not None:
