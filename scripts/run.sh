@@ -14,4 +14,5 @@ while [ $# -gt 0 ]; do
 done
 [ -n "${DSM_OFFLINE_DIR:-}" ] && [ ${#OFFLINE_ARGS[@]} -eq 0 ] && OFFLINE_ARGS=(--offline "$DSM_OFFLINE_DIR")
 .venv/bin/dsm refresh "${OFFLINE_ARGS[@]}"
-exec .venv/bin/dsm serve --port "$PORT"
+# Served as in production (Procfile): gunicorn, no debug.
+exec .venv/bin/gunicorn dashboard.app:server --workers 2 --threads 4 --bind "127.0.0.1:$PORT"
