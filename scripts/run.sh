@@ -13,6 +13,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "${DSM_OFFLINE_DIR:-}" ] && [ ${#OFFLINE_ARGS[@]} -eq 0 ] && OFFLINE_ARGS=(--offline "$DSM_OFFLINE_DIR")
-.venv/bin/dsm refresh "${OFFLINE_ARGS[@]}"
+if ! .venv/bin/dsm refresh "${OFFLINE_ARGS[@]}"; then
+  # A failed refresh leaves the previous database intact: serve it if there is one.
+  DB="${DSM_DATA_DIR:-data}/dsm.duckdb"
+  [ -f "$DB" ] || { echo "refresh failed and there is no previous database to serve" >&2; exit 1; }
+  echo "refresh failed; serving the previous database $DB" >&2
+fi
 # Served as in production (Procfile): gunicorn, no debug.
 exec .venv/bin/gunicorn dashboard.app:server --workers 2 --threads 4 --bind "127.0.0.1:$PORT"
