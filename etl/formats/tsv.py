@@ -276,8 +276,9 @@ def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys 
     series = np.sort(combination_of.astype(np.int64) * len(geo_texts) + geo_of)
     if (series[1:] == series[:-1]).any():
         return None
-    return SeriesKeys(pa.array(geo_texts, pa.string()), geo_of, None if units is None else pa.array(units, pa.string()),
-                      dims, combination_of)
+    # large_string: what pandas' str arrays hold, so the frame takes them without a cast (a copy)
+    return SeriesKeys(pa.array(geo_texts, pa.large_string()), geo_of,
+                      None if units is None else pa.array(units, pa.large_string()), dims, combination_of)
 
 
 def distinct(grid: Grid, starts: np.ndarray, ends: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -359,12 +360,10 @@ def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
 
 
 def repeated_text(text: str, n: int) -> pa.Array:
-    """A string array holding one text n times, built from its buffers."""
+    """A large_string array (pandas' own str storage) holding one text n times, built from its buffers."""
     data = text.encode("utf-8")
     offsets = np.arange(0, (n + 1) * len(data), len(data), dtype=np.int64)
-    if offsets[-1] < 2**31 - 1:
-        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data * n))
-    return pa.array([text] * n, pa.string())
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))
 
 
 # ---------------------------------------------------------------- cells
@@ -509,7 +508,7 @@ def observations_frame(code: str, header: Header, keys: SeriesKeys, row: np.ndar
     combination = keys.combination_of[row]
     dataset_column = text_column(repeated_text(code, n))
     geo = text_column(keys.geos.take(pa.array(keys.geo_of[row])))
-    period = text_column(pa.array(header.periods, pa.string()).take(pa.array(col)))
+    period = text_column(pa.array(header.periods, pa.large_string()).take(pa.array(col)))
     unit = (text_column(keys.units.take(pa.array(combination))) if keys.units is not None
             else pd.Series([None] * n, dtype=object))
     row_dims = keys.dims[combination]
