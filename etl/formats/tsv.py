@@ -241,6 +241,12 @@ class SeriesKeys:
 
 def series_keys(grid: Grid, header: Header, source: str) -> SeriesKeys:
     """The codes of every series key, checked for count, emptiness, padding and repeats."""
+    geo_starts = last_geo_starts(grid, header)
+    if geo_starts is not None:
+        # code counts are checked on the distinct texts; any doubt and the comma reading below names the line
+        keys = keys_around_geo(grid, header, geo_starts, grid.ends[:, 0])
+        if keys is not None:
+            return keys
     commas = key_commas(grid, header, source)
     keys = distinct_keys(grid, header, commas)
     if keys is None:
@@ -249,12 +255,39 @@ def series_keys(grid: Grid, header: Header, source: str) -> SeriesKeys:
     return keys
 
 
+def last_geo_starts(grid: Grid, header: Header, window: int = 16) -> np.ndarray | None:
+    """Where geo starts in every key when geo is the last of several dimensions (the usual layout), else None.
+
+    Geo codes are short, so the last comma of a key lies within its last `window` bytes: looking only there
+    spares a search of the whole text for commas. None when geo is not last or some key has no comma there.
+    """
+    if header.dimensions[-1] != "geo" or len(header.dimensions) < 2:
+        return None
+    key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
+    # (lines, window) byte positions backwards from each key's end, never before the key's own start
+    places = np.maximum(key_ends[:, None] - np.arange(1, window + 1), key_starts[:, None])
+    commas = grid.octets[places] == COMMA
+    back = commas.argmax(axis=1)
+    if not commas[np.arange(len(back)), back].all():
+        return None
+    return key_ends - back
+
+
 def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys | None:
     """SeriesKeys read from the distinct (codes before geo, codes after geo) pairs; None unless every code is clean."""
     g = header.dimensions.index("geo")
+    geo_starts = grid.starts[:, 0] if g == 0 else commas[:, g - 1] + 1
+    geo_ends = grid.ends[:, 0] if g == len(header.dimensions) - 1 else commas[:, g]
+    return keys_around_geo(grid, header, geo_starts, geo_ends)
+
+
+def keys_around_geo(grid: Grid, header: Header, geo_starts: np.ndarray, geo_ends: np.ndarray) -> SeriesKeys | None:
+    """SeriesKeys given where geo lies in every key; None unless every code is clean and counted right.
+
+    The code count is checked on the distinct texts, so a caller need not have counted commas.
+    """
+    g = header.dimensions.index("geo")
     key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
-    geo_starts = key_starts if g == 0 else commas[:, g - 1] + 1
-    geo_ends = key_ends if g == len(header.dimensions) - 1 else commas[:, g]
     geo_texts, geo_of = distinct(grid, geo_starts, geo_ends)
     parts = []   # the codes before geo and after it, as (distinct texts, index per line)
     if g > 0:
@@ -270,6 +303,8 @@ def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys 
     non_geo = [dim for dim in header.dimensions if dim != "geo"]
     other = [(dim, at) for at, dim in enumerate(non_geo) if dim not in OWN_COLUMNS]
     split = [text.split(",") for text in texts]
+    if any(len(codes) != len(non_geo) for codes in split) or any("," in geo for geo in geo_texts):
+        return None
     dims = np.empty(len(split), dtype=object)
     dims[:] = [{dim: codes[at] for dim, at in other} for codes in split]
     units = [codes[non_geo.index("unit")] for codes in split] if "unit" in non_geo else None
