@@ -40,13 +40,10 @@ NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"   # as Eurostat writes them: no exponent,
 NUMBER_CHARACTERS = "0123456789.+-: "
 FILE_SUFFIXES = (".gz", ".tsv", ".txt")
 
-TAB, NEWLINE, CR, COMMA, COLON = (ord(c) for c in "\t\n\r,:")
+TAB, NEWLINE, CR, COMMA, COLON, SPACE = (ord(c) for c in "\t\n\r,: ")
 # Arrow's ascii_trim_whitespace set: space, \t, \n, \v, \f, \r
 ASCII_WHITESPACE = np.zeros(256, dtype=bool)
 ASCII_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
-# bare ':' cells by length 0..4+, as little-endian words of their first bytes: ':', ': ', ': \r' (0 and 4+: never)
-BARE_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF, 0], dtype=np.uint32)
-BARE_WORDS = np.array([1, 0x3A, 0x203A, 0x0D203A, 1], dtype=np.uint32)
 # in distinct key texts joined by (and wrapped in) newlines: whitespace (a padded code), or an empty code
 UNCLEAN_CODES = (" ", "\t", "\r", "\f", "\v", ",,", "\n,", ",\n", "\n\n")
 
@@ -417,13 +414,16 @@ def cell_place(index: int, header: Header) -> str:
 def published_cells(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(flat index, start, end) of the period cells, leaving out most bare ':' ones (no value, no flag)."""
     starts, ends = grid.starts[:, 1:].ravel(), grid.ends[:, 1:].ravel()
-    # the first four bytes of every cell at once; only the usual spellings ':', ': ', ': \r' are dropped
-    # here, any other spelling of a bare ':' is read (and left out) by read_cells
-    last_word = len(grid.octets) - 4
-    words = np.ndarray((last_word + 1,), dtype="<u4", buffer=grid.octets, strides=(1,))[np.minimum(starts, last_word)]
-    spelling = np.minimum(ends - starts, len(BARE_MASKS) - 1)
-    # (a cell too near the end of the text for a four-byte read is simply read)
-    bare = ((words & BARE_MASKS[spelling]) == BARE_WORDS[spelling]) & (starts <= last_word)
+    # only the usual spellings ':', ': ', ': \r' are dropped here, by their first byte and the two bytes before
+    # their end (byte gathers: a gather of unaligned four-byte words is several times slower); any other
+    # spelling of a bare ':' is read (and left out) by read_cells
+    octets = grid.octets
+    lengths = ends - starts
+    last, before_last = octets[ends - 1], octets[ends - 2]   # never before the text: a cell follows the header
+    bare = octets[starts] == COLON
+    bare &= ((lengths == 1)
+             | ((lengths == 2) & (last == SPACE))
+             | ((lengths == 3) & (last == CR) & (before_last == SPACE)))
     index = np.flatnonzero(~bare)
     return index, starts[index], ends[index]
 
