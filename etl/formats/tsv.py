@@ -291,13 +291,18 @@ def last_geo_starts(grid: Grid, header: Header, window: int = 16) -> np.ndarray 
     if header.dimensions[-1] != "geo" or len(header.dimensions) < 2:
         return None
     key_starts, key_ends = grid.starts[:, 0], grid.ends[:, 0]
-    # (lines, window) byte positions backwards from each key's end, never before the key's own start
-    places = np.maximum(key_ends[:, None] - np.arange(1, window + 1), key_starts[:, None])
-    commas = grid.octets[places] == COMMA
-    back = commas.argmax(axis=1)
-    if not commas[np.arange(len(back)), back].all():
-        return None
-    return key_ends - back
+    geo_starts = np.empty_like(key_ends)
+    pending = np.arange(len(key_ends))   # lines whose last comma is not found yet
+    # one byte further back per step, for the lines still looking: most geo codes are 2 letters
+    for back in range(1, window + 1):
+        places = key_ends[pending] - back
+        # (a place before the text's start wraps to its end: the key-start test drops it either way)
+        found = (grid.octets[places] == COMMA) & (places >= key_starts[pending])
+        geo_starts[pending[found]] = places[found] + 1
+        pending = pending[~found]
+        if not len(pending):
+            return geo_starts
+    return None
 
 
 def distinct_keys(grid: Grid, header: Header, commas: np.ndarray) -> SeriesKeys | None:
