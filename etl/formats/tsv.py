@@ -492,7 +492,7 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
         values = spread_ranges(grid, starts, number_ends, valid=~missing).cast(pa.float64())
     except pa.ArrowInvalid:
         return None
-    values = values.to_numpy(zero_copy_only=False)[0::2]
+    values = even_floats(values, missing)
     has_flags = tails >= 2
     with_flags = np.flatnonzero(has_flags)
     flags = np.full(len(starts), None, dtype=object)
@@ -506,6 +506,19 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
     if not np.isfinite(values[~missing]).all():
         return None
     return values, flags, has_flags
+
+
+def even_floats(numbers: pa.Array, missing: np.ndarray) -> np.ndarray:
+    """The even elements of a spread float64 array as NumPy, NaN where `missing` (its only nulls among them).
+
+    Read straight off the value buffer: to_numpy would first fill every null, the gaps included, with NaN.
+    """
+    assert numbers.type == pa.float64() and numbers.null_count == len(numbers) // 2 + int(missing.sum()), \
+        "a spread float array whose nulls are its gaps and its missing cells"
+    buffer = np.frombuffer(numbers.buffers()[1], dtype=np.float64)
+    values = buffer[numbers.offset:numbers.offset + len(numbers)][0::2].copy()
+    values[missing] = np.nan
+    return values
 
 
 def parse_cells(cells: pa.Array, index: np.ndarray, header: Header, source: str
