@@ -180,7 +180,8 @@ def pooled_empty(n: int, dtype) -> np.ndarray:
 
     Why: the grid's arrays live for the whole decode at the top of the heap; glibc hands freed top-of-heap
     pages back to the OS, so the next decode page-faulted ~290 pages back in (a third of its time when run
-    beside other work). Arrow's allocator keeps freed pages for reuse.
+    beside other work). Arrow's default allocator (mimalloc) keeps freed pages for reuse; where a process picks
+    the system pool (ARROW_DEFAULT_MEMORY_POOL=system, as the dashboard does) this is plain malloc again.
     """
     dtype = np.dtype(dtype)
     return np.frombuffer(pa.allocate_buffer(max(n, 1) * dtype.itemsize), dtype)[:n]
