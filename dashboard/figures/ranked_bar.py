@@ -19,10 +19,13 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
         return common.empty_figure("No values for this year.", title=title)
     shapes, notes = [], []
     refs = df[df["geo"].isin([EU27, BSR_AVERAGE]) & df["value"].notna()]
+    lowest = refs["value"].min()
     for row in refs.itertuples(index=False):
+        # The higher line's label sits above it and the lower one's below (EU27 above on a tie): they never overlap.
+        above = len(refs) == 1 or row.value > lowest or (refs["value"].nunique() == 1 and row.geo == EU27)
         shape, note = common.reference_line(row.value, colour=colours.colour_for(row.geo),
                                             dash=colours.dash_for(row.geo), label=_reference_label(row, meta),
-                                            above=row.geo == EU27)
+                                            above=above)
         shapes.append(shape), notes.append(note)
     if meta.get("target_2030") is not None:
         label = f"{meta.get('target_label') or '2030 target'}: {meta['target_2030']:g}"

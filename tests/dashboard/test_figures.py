@@ -126,6 +126,19 @@ def test_ranked_bar_order_references_and_missing(dsm_env):
     assert all(colour_of[n] != colours.MUTED for n in peers_drawn)
 
 
+def test_ranked_bar_reference_labels_do_not_overlap(dsm_env):
+    """The higher of the EU27 and BSR-average lines is labelled above its line, the lower one below its line."""
+    state = core_state("ranked_bar")
+    df = charts.compare_data(state)
+    refs = df[df["geo"].isin(["EU27_2020", "BSR_AVG"]) & df["value"].notna()]
+    if len(refs) < 2 or refs["value"].nunique() < 2:
+        pytest.skip("needs both reference lines at different heights")
+    fig = ranked_bar.figure(df, state)
+    by_y = {round(float(a.y), 9): a.yanchor for a in fig.layout.annotations if a.y is not None}
+    high, low = refs["value"].max(), refs["value"].min()
+    assert by_y[round(float(high), 9)] == "bottom" and by_y[round(float(low), 9)] == "top"
+
+
 def test_ranked_bar_flags_on_bars(dsm_env):
     """Flagged bars carry their flag letters as text and e/p/u bars are hatched."""
     ind, year = flagged_indicator()
