@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -153,3 +154,17 @@ def choose_option(page, key: str, label_text: str) -> None:
     option = page.locator(".dash-dropdown-options .dash-dropdown-option", has_text=label_text).first
     option.click()
     page.keyboard.press("Escape")
+
+
+@pytest.fixture(scope="module")
+def indicator(e2e_data_dir) -> tuple[str, str]:
+    """The indicator with the most BSR values and its catalogue title, read from the database directly."""
+    con = duckdb.connect(str(e2e_data_dir / "dsm.duckdb"), read_only=True)
+    try:
+        row = con.execute("SELECT indicator FROM indicator_values v JOIN geo g ON g.code = v.geo WHERE g.is_bsr "
+                          "AND v.value IS NOT NULL AND indicator IS NOT NULL GROUP BY indicator "
+                          "ORDER BY count(*) DESC, indicator LIMIT 1").fetchone()
+        title = con.execute("SELECT title FROM catalogue WHERE id = ?", [row[0]]).fetchone()[0]
+    finally:
+        con.close()
+    return row[0], title

@@ -6,7 +6,6 @@ import http.server
 import threading
 from urllib.parse import urlparse
 
-import duckdb
 import pytest
 
 from tests.e2e.conftest import wait_for_chart
@@ -68,18 +67,6 @@ def host_site():
     site.close()
 
 
-@pytest.fixture(scope="module")
-def indicator(e2e_data_dir) -> str:
-    """An indicator with values for the peer group, read from the database directly."""
-    con = duckdb.connect(str(e2e_data_dir / "dsm.duckdb"), read_only=True)
-    try:
-        row = con.execute("SELECT indicator FROM indicator_values v JOIN geo g ON g.code = v.geo WHERE g.is_bsr "
-                          "AND v.value IS NOT NULL AND indicator IS NOT NULL GROUP BY indicator "
-                          "ORDER BY count(*) DESC, indicator LIMIT 1").fetchone()
-        title = con.execute("SELECT title FROM catalogue WHERE id = ?", [row[0]]).fetchone()[0]
-    finally:
-        con.close()
-    return row[0], title
 
 
 @pytest.fixture(scope="module")
