@@ -20,7 +20,8 @@ from dashboard.data.connection import cached
 
 EMBED_ASSETS = "/embed/_assets/"
 EMBED_HEIGHT = 480  # default iframe height in the copied embed code (px); the chart fills whatever it gets
-EXPORT_LABELS = [("png", "PNG"), ("svg", "SVG"), ("csv", "CSV"), ("xlsx", "Excel"), ("html", "HTML")]
+EXPORT_LABELS = [("png", "PNG"), ("svg", "SVG"), ("pptx", "PowerPoint"), ("csv", "CSV"), ("xlsx", "Excel"),
+                 ("html", "HTML")]
 
 # The embed page's only script: draw the figure from the inert JSON block, sized by its container (no inline JS,
 # so the page runs under script-src 'self').
@@ -102,7 +103,7 @@ def share_controls(chart_name: str, state: Any, *, title: str = "", include_link
                                "Copy an <iframe> snippet that shows this chart on another web page"))
     downloads = [html.A(label, href=export_path(chart_name, fmt, query, size="slide169" if fmt in ("png", "svg") else ""),
                         className=f"export-link export-{fmt}", download="", rel="nofollow",
-                        title=f"Download {label}" + (" (16:9 slide)" if fmt in ("png", "svg") else ""))
+                        title=f"Download {label}" + (" (16:9 slide)" if fmt in ("png", "svg", "pptx") else ""))
                  for fmt, label in EXPORT_LABELS]
     return html.Div(className="share-controls", **{"data-chart": chart_name}, children=[
         html.Div(copies, className="share-copy"),

@@ -1,9 +1,10 @@
-"""Downloads of a chart: the data behind it (CSV, XLSX), images for slides and documents (PNG, SVG), offline HTML.
+"""Downloads of a chart: the data behind it (CSV, XLSX), images for slides and documents (PNG, SVG), offline HTML,
+and a PowerPoint slide (PPTX, see dashboard.slides).
 
 Everything here works from one chart of the registry (dashboard.charts.CHARTS) and one URL state, so the
 file always holds exactly the rows the chart shows.
 
-    GET /export/<chart>.<png|svg|csv|xlsx|html>?<the page's query string>&size=<size>&theme=<theme>
+    GET /export/<chart>.<png|svg|csv|xlsx|html|pptx>?<the page's query string>&size=<size>&theme=<theme>
 
 - chart: a registry name (scorecard, ranked_bar, trends, choropleth, scatter, profile, desi_stack, desi_trend, ...).
 - the state parameters are the page's own (indicator, geo, year, view, page extras); copy them from the address bar.
@@ -13,6 +14,9 @@ file always holds exactly the rows the chart shows.
 - csv/xlsx: the chart's rows with value, unit, flags and flag_meaning (every letter explained), dataset,
   source_updated and retrieved_at; xlsx adds an 'About' sheet (view link, sources, flag legend, licence).
 - html: one self-contained file (plotly.js and, for the map, the topojson inlined) that works offline.
+- pptx: one 16:9 slide: native title, subtitle, source line with dates, flag legend and view link; the chart as a
+  picture drawn with 14 pt text at its size on the slide; the data table in the speaker notes.
+- csv/xlsx/pptx text cells that a spreadsheet would run as a formula (=, +, -, @ first) start with an apostrophe.
 - errors: 404 for an unknown chart or format, 400 for a bad size, theme or state, 503 when no database or no
   Chromium; always a one-line text/plain message.
 
@@ -26,10 +30,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import io
 import json
 import math
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass
@@ -52,13 +58,14 @@ THEMES = ("default", "presentation")
 DEFAULT_THEME = "default"
 IMAGE_FORMATS = ("png", "svg")
 DATA_FORMATS = ("csv", "xlsx")
-FORMATS = IMAGE_FORMATS + DATA_FORMATS + ("html",)
+FORMATS = IMAGE_FORMATS + DATA_FORMATS + ("html", "pptx")
 MEDIA_TYPES = {
     "png": "image/png",
     "svg": "image/svg+xml",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 # Columns every data download carries, in this order, ahead of whatever else the chart's data holds.
 LEADING_COLUMNS = ["indicator", "geo", "geo_name", "period", "year", "value", "unit", "flags", "flag_meaning",
@@ -68,6 +75,7 @@ PROVENANCE_COLUMNS = ["dataset", "source_updated", "retrieved_at"]
 PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in ("x", "y") for c in
                                         ("indicator", "", "unit", "flags", "flag_meaning", "period", "dataset",
                                          "source_updated", "retrieved_at")] + ["dataset", "retrieved_at"]
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # first characters that make a spreadsheet cell a formula
 FOOTER_NAME = "dsm-export-footer"  # annotation name, so a figure is never given two footers
 LICENCE = "Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU)."
 
@@ -128,13 +136,20 @@ def _iso_utc(stamp: Any) -> str | None:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def neutralise_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) behind a leading apostrophe (OWASP)."""
+    return "'" + text if text[:1] in FORMULA_TRIGGERS else text
+
+
 def _cell(value: Any) -> Any:
-    """A spreadsheet-safe cell: lists/dicts as JSON text, pandas missing as None."""
+    """A spreadsheet-safe cell: lists/dicts as JSON text, formula-like text neutralised, pandas missing as None.
+
+    Numbers stay numbers: only str cells are touched."""
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        value = json.dumps(value, ensure_ascii=False, default=str)
     if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
-    return value
+    return neutralise_formula(value) if isinstance(value, str) else value
 
 
 def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_names: dict | None = None) -> pd.DataFrame:
@@ -170,8 +185,8 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
     leading = [c for c in (PAIRED_LEADING if paired else LEADING_COLUMNS) if c in table.columns]
     table = table[leading + [c for c in table.columns if c not in leading]]
     for column in table.columns:
-        if table[column].dtype == object:
-            table[column] = table[column].map(_cell)
+        if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
+            table[column] = table[column].astype(object).map(_cell)
     assert len(table) == len(data), f"export table has {len(table)} rows for {len(data)} chart rows"
     return table
 
@@ -200,7 +215,8 @@ def to_xlsx(table: pd.DataFrame, meta: dict) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="Data", index=False)
-        pd.DataFrame(about_rows(table, meta), columns=["field", "value"]).to_excel(writer, sheet_name="About", index=False)
+        about = [(field, neutralise_formula(text)) for field, text in about_rows(table, meta)]
+        pd.DataFrame(about, columns=["field", "value"]).to_excel(writer, sheet_name="About", index=False)
         sheet = writer.sheets["Data"]
         sheet.freeze_panes = "A2"
         for column_cells in sheet.columns:
@@ -300,20 +316,27 @@ def _x_axis_space(fig: go.Figure, base: int, width: int) -> int:
 
 
 def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZE, theme: str = DEFAULT_THEME,
-                  subtitle: str | None = None, source_line: str | None = None) -> go.Figure:
-    """A copy of a chart's figure at a fixed pixel size with title, subtitle, source line and flag legend baked in."""
+                  subtitle: str | None = None, source_line: str | None = None,
+                  pixels: tuple[int, int] | None = None, fonts: dict | None = None, chrome: bool = True) -> go.Figure:
+    """A copy of a chart's figure at a fixed pixel size with title, subtitle, source line and flag legend baked in.
+
+    `pixels` and `fonts` override the size's pixels and the theme's type sizes; chrome=False leaves out title,
+    subtitle and footer (a slide carries them as its own text) and keeps every annotation at least 6/7 of body text.
+    """
     assert size in SIZES, f"unknown size {size!r}; choose one of {sorted(SIZES)}"
     assert theme in THEMES, f"unknown theme {theme!r}; choose one of {THEMES}"
-    width, height = SIZES[size]
-    lines = footer_lines(fig, data, source_line)
+    width, height = pixels or SIZES[size]
+    lines = footer_lines(fig, data, source_line) if chrome else []
     out = _without_footer(fig)
-    fonts = _presentation_fonts(width) if theme == "presentation" else _default_fonts(width)
+    fonts = fonts or (_presentation_fonts(width) if theme == "presentation" else _default_fonts(width))
     subtitle = subtitle if subtitle is not None else (_title_subtitle(out) or default_subtitle(out, data))
     title = _title_text(out)
+    if not chrome:
+        title, subtitle = "", ""
     line_px = fonts["footer"] * 1.45
     footer_px = int(len(lines) * line_px + fonts["footer"])
     axis_px = _x_axis_space(out, fonts["base"], width) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
-    top_px = int(fonts["title"] * 1.7 + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"])
+    top_px = int((fonts["title"] * 1.7 if title else 0) + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"])
     out.update_layout(
         width=width, height=height, autosize=False,
         font=dict(size=fonts["base"]),
@@ -328,6 +351,8 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
         for annotation in out.layout.annotations:
             if annotation.name != FOOTER_NAME:
                 annotation.font.size = round((annotation.font.size or 12) * scale)
+                if not chrome:
+                    annotation.font.size = max(annotation.font.size, round(fonts["base"] * 6 / 7))
         out.update_layout(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white")
         out.update_xaxes(tickfont=dict(size=fonts["base"]), title_font=dict(size=fonts["base"]))
         out.update_yaxes(tickfont=dict(size=fonts["base"]), title_font=dict(size=fonts["base"]))
@@ -703,10 +728,41 @@ def export_bytes(view: ChartView, request: ExportRequest, *, base_url: str = "")
         figure = view.figure if request.theme == "default" else static_figure_for_html(view)
         return standalone_html(figure, view.data, title=view.title, link=link,
                                topojson=geo_assets(view.figure)).encode("utf-8")
+    if request.fmt == "pptx":
+        return chart_deck(view, link)
     figure = static_figure(view.figure, view.data, size=request.size, theme=request.theme)
     width, height = SIZES[request.size]
     topojson = topojson_dir_uri() if has_geo(figure) else None
     return renderer().render(figure, request.fmt, width, height, topojson=topojson)
+
+
+def plain_text(text: str) -> str:
+    """A figure's annotation text without its HTML markup (<b>, <br>, entities)."""
+    return html.unescape(re.sub(r"<br\s*/?>", " ", re.sub(r"<(?!br)[^>]+>", "", text))).strip()
+
+
+def chart_deck(view: ChartView, link: str) -> bytes:
+    """A one-slide 16:9 PowerPoint: native title, subtitle, source and flag legend; the chart as a picture drawn
+    with 14 pt text at its size on the slide; the data table in the speaker notes."""
+    from dashboard import slides
+
+    width, height = slides.picture_pixels()
+    base = slides.chart_font_px()
+    fonts = {"base": base, "title": base, "subtitle": base, "footer": base}
+    figure = static_figure(view.figure, view.data, theme="presentation", pixels=(width, height), fonts=fonts,
+                           chrome=False)
+    picture = renderer().render(figure, "png", width, height, topojson=topojson_dir_uri() if has_geo(figure) else None)
+    from dashboard.figures.common import unit_label
+
+    table = view_table(view)
+    if "unit" in table.columns:
+        table["unit"] = table["unit"].map(lambda code: unit_label(code) if isinstance(code, str) else code)
+    footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [f"Interactive view: {link}"]
+    notes = (f"{plain_text(view.title)}\nData behind the chart (':' = not available, '—' = no flag):\n"
+             + slides.notes_table(table, ["geo_name", "geo", "year", "value", "unit", "flags", "dataset"]))
+    spec = slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data)),
+                            picture=picture, footer=footer, notes=notes)
+    return slides.deck_bytes([spec])
 
 
 def static_figure_for_html(view: ChartView) -> go.Figure:
@@ -805,7 +861,7 @@ def csv_export(filename: str, args: dict, base_url: str) -> tuple[bytes, str]:
 
 
 def register_export_routes(app: Any) -> None:
-    """Add GET /export/<chart>.<png|svg|csv|xlsx|html>?<state>&size=..&theme=.. to a Dash app's Flask server."""
+    """Add GET /export/<chart>.<png|svg|csv|xlsx|html|pptx>?<state>&size=..&theme=.. to a Dash app's Flask server."""
     from flask import request
 
     server = getattr(app, "server", app)
