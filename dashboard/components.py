@@ -106,14 +106,16 @@ def data_table(df: pd.DataFrame, *, table_id: str | None = None, max_rows: int =
     """The chart's rows as a plain HTML table (flags in their own column, missing shown as ':')."""
     assert len(df) <= max_rows, f"table of {len(df)} rows is too long for a page; aggregate first"
     header = html.Thead(html.Tr([html.Th(str(c)) for c in df.columns]))
-    body = html.Tbody([html.Tr([html.Td(_cell(v)) for v in row]) for row in df.itertuples(index=False)])
+    flag_columns = [str(c).lower().endswith("flags") for c in df.columns]
+    body = html.Tbody([html.Tr([html.Td(_cell(v, no_value="—" if is_flag else ":"))
+                                for v, is_flag in zip(row, flag_columns)]) for row in df.itertuples(index=False)])
     return html.Table([header, body], id=table_id or "data-table", className="data-table")
 
 
-def _cell(value) -> str:
-    """Table cell text: ':' for missing (Eurostat's notation), numbers to 2 decimals."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ":"
+def _cell(value, no_value: str = ":") -> str:
+    """Table cell text: ':' for a missing value (Eurostat's notation), '—' for no flag, numbers to 2 decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or (no_value == "—" and value == ""):
+        return no_value
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value)
