@@ -36,3 +36,13 @@ def offline_dir() -> Path | None:
     """A folder of recorded responses to refresh from instead of the live service (DSM_OFFLINE_DIR)."""
     value = os.environ.get("DSM_OFFLINE_DIR")
     return Path(value).resolve() if value else None
+
+
+def download_max_bytes() -> int:
+    """Largest body a live download may be, inflated (DSM_DOWNLOAD_MAX_BYTES, default 512 MiB)."""
+    return int(os.environ.get("DSM_DOWNLOAD_MAX_BYTES", 512 * 1024 * 1024))
+
+
+def download_deadline() -> float:
+    """Seconds one live download may take, its retries included (DSM_DOWNLOAD_DEADLINE, default 120)."""
+    return float(os.environ.get("DSM_DOWNLOAD_DEADLINE", 120))

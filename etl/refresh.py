@@ -260,9 +260,11 @@ def decoder_name(raw: rawstore.RawFile) -> str:
 
 def decode_file(raw: rawstore.RawFile, dataset: str):
     """Read a raw file (checksum verified) and decode it; returns (Decoded, meta)."""
-    body, meta = rawstore.read_raw(raw.path)
-    module = importlib.import_module(f"etl.formats.{decoder_name(raw)}")
-    decoded = module.decode(body, raw.path.name, dataset=dataset)
+    if raw.decoded is not None:  # a live body, decoded once by the client when it was accepted
+        decoded, meta = raw.decoded, raw.meta
+    else:
+        body, meta = rawstore.read_raw(raw.path)
+        decoded = importlib.import_module(f"etl.formats.{decoder_name(raw)}").decode(body, raw.path.name, dataset=dataset)
     if decoded.dataset != dataset:
         raise DecodeError(raw.path.name, "dataset", f"file holds dataset {decoded.dataset!r}, expected {dataset!r}")
     decoded.source_updated = decoded.source_updated or meta.get("source_updated")

@@ -1,5 +1,11 @@
 """A loopback Eurostat server for tests: the real request paths, answered with the recorded files, with scriptable faults.
 
+It answers as Eurostat documents (API guidelines, the `eurostat` PyPI package, rOpenGov/eurostat), not as our client
+expects: a client that accepts gzip gets gzip bodies WITHOUT a Content-Encoding header (as Eurostat does), the SDMX
+asynchronous answer is Envelope/Body/syncResponse/queued/{id,status}, async/status answers asyncResponse/status/
+{key,status}, async/data is gzip'd (or a ZIP), the Statistics API says 413 ASYNCHRONOUS_RESPONSE, a maintenance
+window is a 302 to sorry.ec.europa.eu, and the dataflow carries UPDATE_DATA.
+
 Usage:
     server = start_server()                       # serves <repo>/../shared/data on 127.0.0.1:<free port>
     server.add_fault(Fault.unavailable(times=1))   # next data request gets a 503, then normal answers
@@ -10,12 +16,15 @@ Usage:
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import sys
 import threading
 import time
 import uuid
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,20 +38,28 @@ ROUTES = [
     ("sdmx21", re.compile(rf"^{API}/sdmx/2\.1/data/(?P<code>[^/]+)(?:/(?P<key>[^/]*))?/?$")),
     ("async-status", re.compile(rf"^{API}/1\.0/async/status/(?P<key>[^/]+)$")),
     ("async-data", re.compile(rf"^{API}/1\.0/async/data/(?P<key>[^/]+)$")),
+    ("dataflow", re.compile(rf"^{API}/sdmx/2\.1/dataflow/ESTAT/(?P<code>[^/?]+)/?$")),
 ]
 DATA_KINDS = {"statistics", "sdmx3", "sdmx21"}
 NOT_FILTERS = {"lang", "format", "lasttimeperiod", "sincetimeperiod", "untiltimeperiod"}  # Statistics API options
 SOAP_ENVELOPE = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<S:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
-    'xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><env:Header/><S:Body>{inner}</S:Body></S:Envelope>'
+    '<?xml version="1.0" encoding="UTF-8" ?>'
+    '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Header/><env:Body>{inner}'
+    '</env:Body></env:Envelope>'
+)
+QUEUED = (  # the SDMX APIs' first answer to a request they deliver asynchronously
+    '<ns0:syncResponse xmlns:ns0="http://estat.ec.europa.eu/disschain/soap/extraction">'
+    '<processingTime>92</processingTime><queued><id>{key}</id><status>SUBMITTED</status></queued></ns0:syncResponse>'
 )
 ASYNC_STATUS = (
     '<ns0:asyncResponse xmlns:ns1="http://estat.ec.europa.eu/disschain/asynchronous" '
     'xmlns:ns0="http://estat.ec.europa.eu/disschain/soap/asynchronous">'
     "<ns1:status><ns1:key>{key}</ns1:key><ns1:status>{status}</ns1:status></ns1:status></ns0:asyncResponse>"
 )
-SOAP_FAULT = "<S:Fault><faultcode>{code}</faultcode><faultstring>{text}</faultstring></S:Fault>"
+SOAP_FAULT = ('<?xml version="1.0" encoding="UTF-8"?><S:Fault xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">'
+              "<faultcode>{code}</faultcode><faultstring>{text}</faultstring></S:Fault>")
+MAINTENANCE_URL = "https://sorry.ec.europa.eu/"
+DEFAULT_UPDATE = "2025-06-30T23:00:00+0200"  # UPDATE_DATA of a dataflow unless a test sets one
 MAINTENANCE_PAGE = (
     b"<!DOCTYPE html><html><head><title>Eurostat - Service temporarily unavailable</title></head>"
     b"<body><h1>We are performing maintenance</h1><p>Please come back later.</p></body></html>"
@@ -54,6 +71,7 @@ class Fault:
     """One scripted misbehaviour, applied to the next `times` matching requests."""
 
     kind: str                    # status | html | delay | declared_too_long | cut_in_half | async | stats_async
+                                 # | too_big | maintenance | bomb | drip
     times: int = 1
     status: int = 503
     retry_after: str | None = None
@@ -61,7 +79,10 @@ class Fault:
     polls: int = 1               # async: how many status answers say PROCESSING before AVAILABLE
     final_status: str = "AVAILABLE"  # async: EXPIRED to make the extraction fail
     dataset: str | None = None   # only requests for this dataset code
-    on: str = "data"             # data | async-status | async-data | any
+    on: str = "data"             # data | async-status | async-data | dataflow | any
+    zipped: bool = False         # async: the data endpoint answers a ZIP instead of gzip
+    inflated: int = 0            # bomb: bytes the body inflates to
+    encoding: str = "gzip"       # bomb: "content" = Content-Encoding: gzip, "gzip" = a gzip body without header
 
     @classmethod
     def unavailable(cls, times: int = 1, status: int = 503, **kw) -> "Fault":
@@ -100,8 +121,28 @@ class Fault:
 
     @classmethod
     def statistics_async(cls, times: int = 1, **kw) -> "Fault":
-        """The Statistics API's keyless 'ASYNCHRONOUS_RESPONSE ... try again later' warning."""
+        """The Statistics API's HTTP 413 ASYNCHRONOUS_RESPONSE: ask the same URL again later."""
         return cls("stats_async", times=times, **kw)
+
+    @classmethod
+    def too_big(cls, times: int = 1, **kw) -> "Fault":
+        """HTTP 413 EXTRACTION_TOO_BIG (JSON error for the Statistics API, SOAP fault for SDMX): final."""
+        return cls("too_big", times=times, **kw)
+
+    @classmethod
+    def maintenance(cls, times: int = 1, **kw) -> "Fault":
+        """A maintenance window: 302 to sorry.ec.europa.eu."""
+        return cls("maintenance", times=times, **kw)
+
+    @classmethod
+    def bomb(cls, inflated: int, encoding: str = "gzip", times: int = 1, **kw) -> "Fault":
+        """A small gzip body inflating to `inflated` bytes, with Content-Encoding ("content") or without ("gzip")."""
+        return cls("bomb", times=times, inflated=inflated, encoding=encoding, **kw)
+
+    @classmethod
+    def drip(cls, seconds: float, times: int = 1, **kw) -> "Fault":
+        """Headers at once, then the body one byte every `seconds`."""
+        return cls("drip", times=times, seconds=seconds, **kw)
 
 
 @dataclass(frozen=True)
@@ -145,6 +186,24 @@ def soap(inner: str) -> bytes:
     return SOAP_ENVELOPE.format(inner=inner).encode()
 
 
+def zipped(body: bytes, name: str = "data") -> bytes:
+    """A ZIP archive holding one file, as rOpenGov receives an async SDMX-CSV extraction."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, body)
+    return buffer.getvalue()
+
+
+def gzip_bomb(inflated: int) -> bytes:
+    """A gzip stream of `inflated` zero bytes (about a thousandth of that size), built in pieces."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    piece = bytes(1 << 20)
+    parts = [packer.compress(piece) for _ in range(inflated // len(piece))]
+    parts.append(packer.compress(bytes(inflated % len(piece))))
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
 @dataclass
 class LoopbackEurostat:
     """A running loopback server, its recordings, scripted faults and request log."""
@@ -155,6 +214,7 @@ class LoopbackEurostat:
     faults: list[Fault] = field(default_factory=list)
     requests: list[SeenRequest] = field(default_factory=list)
     jobs: dict[str, AsyncJob] = field(default_factory=dict)
+    update_dates: dict[str, str] = field(default_factory=dict)  # dataset -> UPDATE_DATA its dataflow states
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -208,6 +268,8 @@ class LoopbackEurostat:
         if kind == "async-data":
             return self.async_data(match["key"])
         code = match["code"].lower()
+        if kind == "dataflow":
+            return self.dataflow(code, query)
         if kind == "sdmx21":
             return self.sdmx21(code, query)
         fmt = query.get("format", ["JSON"])[0].upper()
@@ -264,19 +326,37 @@ class LoopbackEurostat:
             return gzip.decompress(body), "application/json", {}
         raise eurostat_error(400, f"INVALID_FORMAT: format {fmt} is not served by this recording")
 
-    def start_job(self, body: bytes, content_type: str, fault: Fault) -> bytes:
-        """Register an async extraction and answer SUBMITTED with its key."""
-        key = str(uuid.uuid4())
+    def dataflow(self, code: str, query: dict) -> tuple[bytes, str, dict]:
+        """The dataflow as JSON with its UPDATE_DATA annotation (gzip'd when compressed=true, as the API does)."""
+        if not any(self.data_dir.rglob(f"{code}.*")) and not any(self.data_dir.rglob(f"{code}_*")):
+            raise eurostat_error(404, f"ERR_NOT_FOUND_4: {code.upper()} is not available for dissemination.")
         with self.lock:
-            self.jobs[key] = AsyncJob(body, content_type, fault.polls, fault.final_status)
-        return soap(ASYNC_STATUS.format(key=key, status="SUBMITTED"))
+            updated = self.update_dates.get(code, DEFAULT_UPDATE)
+        doc = {"version": "2.0", "class": "dataset", "label": code, "extension": {
+            "id": code.upper(), "agencyId": "ESTAT", "version": "1.0", "annotation": [
+                {"type": "UPDATE_STRUCTURE", "date": "2024-02-01T11:00:00+0100"},
+                {"type": "UPDATE_DATA", "date": updated},
+                {"type": "OBS_PERIOD_OVERALL_OLDEST", "title": "2002"}]}}
+        body = json.dumps(doc).encode()
+        if query.get("compressed", ["false"])[0].lower() == "true":
+            return gzip.compress(body, mtime=0), "application/octet-stream", {}
+        return body, "application/json", {}
+
+    def start_job(self, body: bytes, content_type: str, fault: Fault) -> bytes:
+        """Register an async extraction and answer the queued envelope (SUBMITTED) with its id."""
+        key = str(uuid.uuid4())
+        plain = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+        packed = zipped(plain) if fault.zipped else gzip.compress(plain, mtime=0)
+        with self.lock:
+            self.jobs[key] = AsyncJob(packed, "application/octet-stream", fault.polls, fault.final_status)
+        return soap(QUEUED.format(key=key))
 
     def async_status(self, key: str) -> bytes:
         """PROCESSING for the scripted number of polls, then the job's final status."""
         with self.lock:
             job = self.jobs.get(key)
             if job is None:
-                raise NotServed(400, soap(SOAP_FAULT.format(code=100, text="UNKNOWN_REQUEST: Unknown request.")),
+                raise NotServed(400, SOAP_FAULT.format(code=100, text="UNKNOWN_REQUEST: Unknown request.").encode(),
                                 "application/xml")
             if job.polls_left > 0:
                 job.polls_left -= 1
@@ -290,12 +370,12 @@ class LoopbackEurostat:
         with self.lock:
             job = self.jobs.get(key)
         if job is None:
-            raise NotServed(400, soap(SOAP_FAULT.format(code=100, text="UNKNOWN_REQUEST: Unknown request.")),
+            raise NotServed(400, SOAP_FAULT.format(code=100, text="UNKNOWN_REQUEST: Unknown request.").encode(),
                             "application/xml")
         if job.status != "AVAILABLE":
             text = ("DATA_NOT_YET_AVAILABLE: Requested data is not yet available for download. "
                     "Check the status of your request.")
-            raise NotServed(400, soap(SOAP_FAULT.format(code=100, text=text)), "application/xml")
+            raise NotServed(400, SOAP_FAULT.format(code=100, text=text).encode(), "application/xml")
         return job.body, job.content_type, {}
 
     def close(self) -> None:
@@ -349,9 +429,21 @@ def make_handler(server: LoopbackEurostat) -> type[BaseHTTPRequestHandler]:
             if fault and fault.kind == "html":
                 return self.send(200, MAINTENANCE_PAGE, "text/html; charset=UTF-8")
             if fault and fault.kind == "stats_async":
-                body = json.dumps({"warning": {"status": 413, "label": "ASYNCHRONOUS_RESPONSE. Your request will "
-                                   "be treated asynchronously. Please try again later."}}).encode()
-                return self.send(200, body, "application/json")
+                err = eurostat_error(413, "ASYNCHRONOUS_RESPONSE. Your request will be treated asynchronously. "
+                                     "Please try again later.")
+                return self.send(err.status, err.body, err.content_type)
+            if fault and fault.kind == "too_big":
+                text = ("EXTRACTION_TOO_BIG: The requested extraction is too big, estimated 420709314 rows, max "
+                        "authorised is 5000000, please change your filters to reduce the extraction size")
+                if kind == "statistics":
+                    err = eurostat_error(413, text)
+                    return self.send(err.status, err.body, err.content_type)
+                return self.send(413, SOAP_FAULT.format(code=413, text=text).encode(), "application/xml")
+            if fault and fault.kind == "maintenance":
+                return self.send(302, MAINTENANCE_PAGE, "text/html; charset=UTF-8", {"Location": MAINTENANCE_URL})
+            if fault and fault.kind == "bomb":
+                headers = {"Content-Encoding": "gzip"} if fault.encoding == "content" else {}
+                return self.send(200, gzip_bomb(fault.inflated), "application/octet-stream", headers, packed=True)
             if fault and fault.kind == "delay":
                 time.sleep(fault.seconds)
             try:
@@ -364,11 +456,16 @@ def make_handler(server: LoopbackEurostat) -> type[BaseHTTPRequestHandler]:
                 body = body[: len(body) // 2]
             if fault and fault.kind == "declared_too_long":
                 return self.send(200, body, content_type, headers, declared=len(body) + 4096)
+            if fault and fault.kind == "drip":
+                return self.send(200, body, content_type, headers, drip=fault.seconds)
             return self.send(200, body, content_type, headers)
 
         def send(self, status: int, body: bytes, content_type: str, headers: dict | None = None,
-                 declared: int | None = None) -> None:
-            """Write status, headers and body; a declared length that lies ends the connection."""
+                 declared: int | None = None, packed: bool = False, drip: float = 0.0) -> None:
+            """Write status, headers and body; gzip'd without saying so when the client accepts gzip (as Eurostat
+            does); a declared length that lies ends the connection; drip sends one byte every `drip` seconds."""
+            if not packed and body[:2] != b"\x1f\x8b" and "gzip" in self.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(body, mtime=0)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(declared if declared is not None else len(body)))
@@ -378,6 +475,12 @@ def make_handler(server: LoopbackEurostat) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
+            if drip:
+                for index in range(len(body)):
+                    self.wfile.write(body[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(drip)
+                return
             self.wfile.write(body)
             self.wfile.flush()
 

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,6 +41,7 @@ class RawFile:
     dataset: str
     format: str | None
     meta: dict
+    decoded: object = field(default=None, compare=False, repr=False)  # a live body already decoded when checked
 
     @property
     def meta_path(self) -> Path:

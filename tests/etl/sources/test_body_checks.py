@@ -1,13 +1,10 @@
 """Bodies are decoded before they are accepted: synthetic answers served by the loopback from a tiny folder."""
 from __future__ import annotations
 
-import gzip
 import json
 
 import pytest
 
-from etl.model import DecodeError
-from etl.sources import eurostat
 from etl.sources.eurostat import EurostatClient, EurostatHTTPError, EurostatUnavailable, RejectedBody
 from tests.loopback import Fault, start_server
 
@@ -83,24 +80,5 @@ def test_retry_after_longer_than_the_client_waits_fails_at_once(synthetic_server
 
 def test_giving_up_after_retries_is_distinguishable_from_a_refusal(synthetic_client, synthetic_server, tmp_path):
     synthetic_server.add_fault(Fault.unavailable(times=5, status=502))
-    with pytest.raises(EurostatUnavailable, match="3 x HTTP 502"):
+    with pytest.raises(EurostatUnavailable, match="Eurostat is unavailable: gave up after 3 attempts: HTTP 502"):
         synthetic_client.fetch_dataset("test_good", "jsonstat", raw_dir=tmp_path / "raw")
-
-
-# ---------------------------------------------------------------- the stand-in check used while a decoder is missing
-
-def test_standin_rejects_json_that_is_not_jsonstat():
-    with pytest.raises(DecodeError, match="not a JSON-stat dataset"):
-        eurostat.standin_check("jsonstat", b'{"hello": "world"}', "x.json")
-    with pytest.raises(DecodeError, match="not valid JSON"):
-        eurostat.standin_check("jsonstat", json.dumps(synthetic_jsonstat()).encode()[:100], "x.json")
-
-
-def test_standin_rejects_ragged_tsv_and_cut_gzip():
-    header = "freq,unit,geo\\TIME_PERIOD\t2022 \t2023 \n"
-    good = header + "A,PC_HH,EE\t91.5 \t92.25 p\n"
-    assert eurostat.standin_check("tsv", gzip.compress(good.encode()), "x.tsv.gz") is None
-    with pytest.raises(DecodeError, match="line 2"):
-        eurostat.standin_check("tsv", (header + "A,PC_HH,EE\t91.5\n").encode(), "x.tsv")
-    with pytest.raises(DecodeError, match="gzip"):
-        eurostat.standin_check("tsv", gzip.compress(good.encode() * 50)[:60], "x.tsv.gz")
