@@ -21,7 +21,7 @@ class ProgressBar:
         """Draw the bar for one progress event; a finished dataset ends its line."""
         filled = BAR_WIDTH * done // max(total, 1)
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        final = stage in {"built", "unchanged", "missing"} or (stage == "database" and done == total)
+        final = stage in {"built", "unchanged", "missing", "failed"} or (stage == "database" and done == total)
         end = "\n" if final else ""
         self.stream.write(f"\r[{bar}] {done:>2}/{total:<2} {dataset:<18} {stage:<10}{end}")
         self.stream.flush()
@@ -46,6 +46,8 @@ def print_report(report, out: TextIO) -> None:
         out.write(f"missing dataset {code}: {reason}\n")
     for indicator, reason in sorted(report.missing_indicators.items()):
         out.write(f"no rows for indicator {indicator}: {reason}\n")
+    for code, reason in sorted(report.failed.items()):
+        out.write(f"failed dataset {code} (previous version kept): {reason}\n")
     for skipped in report.skipped_files:
         out.write(f"skipped file {skipped}\n")
     state = "rebuilt" if report.database_rebuilt else "unchanged (nothing new to build)"
@@ -56,12 +58,13 @@ def command_refresh(args: argparse.Namespace) -> int:
     """dsm refresh."""
     from etl.refresh import RefreshError, refresh
     try:
-        report = refresh(offline=args.offline, only=args.only, force=args.force, progress=ProgressBar())
+        report = refresh(offline=args.offline, only=args.only, force=args.force, progress=ProgressBar(),
+                         keep_going=args.keep_going, accept_loss=args.accept_loss)
     except RefreshError as err:
         sys.stderr.write(f"\nerror: {err}\n")
         return 1
     print_report(report, sys.stdout)
-    return 0
+    return 3 if report.failed else 0
 
 
 def command_status(args: argparse.Namespace) -> int:
@@ -107,6 +110,10 @@ def parser() -> argparse.ArgumentParser:
                          help="refresh from a folder of recorded responses instead of the live Eurostat API")
     refresh.add_argument("--only", nargs="+", metavar="DATASET", help="refresh only these datasets")
     refresh.add_argument("--force", action="store_true", help="rebuild even when the raw files are unchanged")
+    refresh.add_argument("--keep-going", action="store_true",
+                         help="publish every dataset that passed; keep the previous version of those that failed")
+    refresh.add_argument("--accept-loss", action="extend", nargs="+", default=[], metavar="DATASET",
+                         help="let these datasets lose indicators or more than DSM_MAX_LOSS (5%%) of their cells")
     refresh.set_defaults(handler=command_refresh)
     status = commands.add_parser("status", help="rows, countries, years and freshness per dataset")
     status.set_defaults(handler=command_status)

@@ -46,3 +46,13 @@ def download_max_bytes() -> int:
 def download_deadline() -> float:
     """Seconds one live download may take, its retries included (DSM_DOWNLOAD_DEADLINE, default 120)."""
     return float(os.environ.get("DSM_DOWNLOAD_DEADLINE", 120))
+
+
+def max_loss_share() -> float:
+    """Share of a dataset's published cells a refresh may drop without --accept-loss (DSM_MAX_LOSS, default 0.05)."""
+    return float(os.environ.get("DSM_MAX_LOSS", "0.05"))
+
+
+def stale_after_days() -> float:
+    """Age of the last successful refresh after which a dataset is flagged stale (DSM_STALE_DAYS, default 14)."""
+    return float(os.environ.get("DSM_STALE_DAYS", "14"))

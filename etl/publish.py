@@ -31,6 +31,7 @@ PROVENANCE_SCHEMA = pa.schema([
 RUNS_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("started_at", pa.string()), ("finished_at", pa.string()), ("status", pa.string()),
     ("message", pa.string()), ("datasets_loaded", pa.list_(pa.string())), ("datasets_missing", pa.list_(pa.string())),
+    ("datasets_failed", pa.list_(pa.string())),
 ])
 GEO_SCHEMA = pa.schema([("code", pa.string()), ("name", pa.string()), ("is_eu27", pa.bool_()),
                         ("is_bsr", pa.bool_()), ("is_aggregate", pa.bool_()), ("iso3", pa.string())])

@@ -34,7 +34,7 @@ from typing import Callable, Iterator
 import pandas as pd
 import pyarrow as pa
 
-from etl import config
+from etl import checks, config
 from etl.catalogue import Catalogue, load_catalogue
 from etl.model import DecodeError, finalize
 from etl.publish import build_database, write_parquet
@@ -91,6 +91,7 @@ class RefreshReport:
     datasets: dict[str, DatasetResult] = field(default_factory=dict)
     missing_datasets: dict[str, str] = field(default_factory=dict)     # dataset -> why it is not in the source
     missing_indicators: dict[str, str] = field(default_factory=dict)   # indicator id -> why it has no rows
+    failed: dict[str, str] = field(default_factory=dict)               # dataset -> why (--keep-going kept it)
     skipped_files: list[str] = field(default_factory=list)
     database_rebuilt: bool = False
 
@@ -291,8 +292,9 @@ def check_parts(decoded_files: list[tuple[str, object]], dataset: str) -> None:
             f"{dataset}: merging {[n for n, _ in decoded_files]} gave {len(merged.observations)} rows, parts hold {total}"
 
 
-def build_dataset(dataset: str, raw_files: list[rawstore.RawFile], catalogue: Catalogue):
-    """Decode every raw file of a dataset into one observation table with indicator ids; plus labels and provenance."""
+def build_dataset(dataset: str, raw_files: list[rawstore.RawFile], catalogue: Catalogue, learnt: dict | None = None):
+    """Decode every raw file of a dataset into one checked observation table with indicator ids; plus labels,
+    provenance and its shape (learnt: the shape of the last good load, see etl.checks)."""
     from etl.catalogue import assign_indicators
     tables, labels, provenance, jsonstat_parts = [], [], [], []
     for raw in raw_files:
@@ -317,7 +319,14 @@ def build_dataset(dataset: str, raw_files: list[rawstore.RawFile], catalogue: Ca
     except (DecodeError, AssertionError, ValueError) as err:
         raise RefreshError(describe(err), dataset, ", ".join(n for n, _ in jsonstat_parts)) from err
     combined = assign_indicators(pa.concat_tables(tables), catalogue, dataset)
-    return combined, labels, provenance
+    found = checks.shape(combined)
+    try:
+        checks.check_shape(dataset, found, learnt, catalogue)
+        checks.check_one_value_per_cell(dataset, combined, catalogue)
+        checks.check_unit_ranges(dataset, combined)
+    except checks.CheckFailed as err:
+        raise RefreshError(err.reason, dataset, err.file) from err
+    return combined, labels, provenance, checks.learnt_shape(found)
 
 
 def describe(err: BaseException) -> str:
@@ -345,10 +354,13 @@ class Plan:
 
 
 def refresh(offline: Path | None = None, only: list[str] | None = None, force: bool = False,
-            progress: Progress | None = None, *, data_dir: Path | None = None, client=None) -> RefreshReport:
+            progress: Progress | None = None, *, data_dir: Path | None = None, client=None,
+            keep_going: bool = False, accept_loss: list[str] | tuple[str, ...] = ()) -> RefreshReport:
     """Refresh the data dir from the live API (default) or a recorded folder; all-or-nothing publish.
 
     data_dir defaults to config.data_dir(); client (an EurostatClient) lets callers tune timeouts/retries.
+    keep_going publishes the datasets that passed and keeps the previous version of those that failed;
+    accept_loss names datasets allowed to lose cells or indicators against the published data.
     """
     data_dir = Path(data_dir) if data_dir else config.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -359,7 +371,8 @@ def refresh(offline: Path | None = None, only: list[str] | None = None, force: b
     try:
         with refresh_lock(data_dir):
             recover_interrupted_swap(data_dir)
-            report = run(data_dir, run_id, started, offline, only, force, progress or (lambda *a: None), client)
+            report = run(data_dir, run_id, started, offline, only, force, progress or (lambda *a: None), client,
+                         keep_going, tuple(accept_loss))
     except RefreshLocked:
         raise
     except BaseException as err:
@@ -372,7 +385,8 @@ def refresh(offline: Path | None = None, only: list[str] | None = None, force: b
 
 
 def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: list[str] | None,
-        force: bool, progress: Progress, client=None) -> RefreshReport:
+        force: bool, progress: Progress, client=None, keep_going: bool = False,
+        accept_loss: tuple[str, ...] = ()) -> RefreshReport:
     """One locked refresh run."""
     catalogue = load_catalogue()
     if offline:
@@ -381,7 +395,7 @@ def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: l
         source = LiveSource(catalogue, data_dir / "raw", client)
     report = RefreshReport(run_id, source.name, data_dir, data_dir / DATABASE_NAME, started,
                            skipped_files=source.skipped())
-    unknown = sorted(set(only or []) - set(catalogue.datasets))
+    unknown = sorted((set(only or []) | set(accept_loss)) - set(catalogue.datasets))
     if unknown:
         raise RefreshError(f"not in the catalogue: {', '.join(unknown)}")
     previous = read_json(data_dir / "parquet" / MANIFEST, {"datasets": {}})
@@ -389,12 +403,12 @@ def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: l
     (staging / "parquet").mkdir(parents=True)
     try:
         manifest = stage_datasets(catalogue, source, previous, staging / "parquet", report,
-                                  only, force, progress)
+                                  only, force, progress, keep_going, accept_loss)
         report.missing_indicators = missing_indicators(catalogue, manifest, report, offline is not None)
         finished = utc_now()
         report.finished_at = finished
         database_current = (data_dir / DATABASE_NAME).exists() and (data_dir / "parquet" / MANIFEST).exists()
-        if not report.rebuilt and database_current and set(manifest["datasets"]) == set(previous["datasets"]):
+        if not report.rebuilt and not report.failed and database_current and set(manifest["datasets"]) == set(previous["datasets"]):
             record_run(data_dir, run_id, started, "unchanged", summary(report), [], sorted(report.missing_datasets))
             return report
         publish(data_dir, staging, catalogue, manifest, report, progress)
@@ -404,8 +418,13 @@ def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: l
 
 
 def stage_datasets(catalogue: Catalogue, source, previous: dict, staging_parquet: Path, report: RefreshReport,
-                   only: list[str] | None, force: bool, progress: Progress) -> dict:
-    """Decode what changed into the staging folder; link what did not. Returns the new manifest."""
+                   only: list[str] | None, force: bool, progress: Progress, keep_going: bool = False,
+                   accept_loss: tuple[str, ...] = ()) -> dict:
+    """Decode what changed into the staging folder; link what did not. Returns the new manifest.
+
+    A dataset that fails stops the run, unless keep_going: then its previous version is kept and the
+    failure recorded in report.failed.
+    """
     code_digest = decoder_digest()
     manifest = {"datasets": {}, "built_by": PIPELINE_VERSION}
     wanted = [code for code in catalogue.datasets if not only or code in only]
@@ -416,31 +435,52 @@ def stage_datasets(catalogue: Catalogue, source, previous: dict, staging_parquet
             keep_previous(dataset, previous, staging_parquet, manifest, report)
             progress(dataset, "missing", number, len(wanted))
             continue
-        progress(dataset, "fetch", number, len(wanted))
         try:
-            raw_files = source.fetch(dataset)
-        except Exception as err:
-            raise RefreshError(f"fetch failed: {err}", dataset, getattr(err, "url", None)) from err
-        digest = dataset_digest(raw_files, catalogue, dataset, code_digest)
-        before = previous["datasets"].get(dataset)
-        if not force and before and before["digest"] == digest and keep_previous(dataset, previous, staging_parquet, manifest, report):
-            report.datasets[dataset].status = "unchanged"
-            progress(dataset, "unchanged", number, len(wanted))
-            continue
-        progress(dataset, "decode", number, len(wanted))
-        table, labels, provenance = build_dataset(dataset, raw_files, catalogue)
-        write_parquet(table, staging_parquet / f"{dataset}.parquet")
-        counts = indicator_counts(table)
-        manifest["datasets"][dataset] = {
-            "digest": digest, "rows": table.num_rows, "files": [f.path.name for f in raw_files],
-            "indicator_rows": counts, "labels": sorted(set(labels)), "provenance": provenance,
-        }
-        report.datasets[dataset] = DatasetResult(dataset, "built", [f.path.name for f in raw_files], table.num_rows, counts)
-        progress(dataset, "built", number, len(wanted))
+            stage = stage_dataset(dataset, number, len(wanted), catalogue, source, previous, staging_parquet,
+                                  manifest, report, force, progress, code_digest, dataset in accept_loss)
+        except RefreshError as err:
+            if not keep_going:
+                raise
+            report.failed[dataset] = str(err)
+            keep_previous(dataset, previous, staging_parquet, manifest, report)
+            if dataset in report.datasets:
+                report.datasets[dataset].status = "failed, kept"
+            stage = "failed"
+        progress(dataset, stage, number, len(wanted))
     for dataset in previous["datasets"]:
         if dataset not in manifest["datasets"] and dataset in catalogue.datasets and dataset not in wanted:
             keep_previous(dataset, previous, staging_parquet, manifest, report)
     return manifest
+
+
+def stage_dataset(dataset: str, number: int, total: int, catalogue: Catalogue, source, previous: dict,
+                  staging_parquet: Path, manifest: dict, report: RefreshReport, force: bool, progress: Progress,
+                  code_digest: str, accept_loss: bool) -> str:
+    """Fetch, decode, check and stage one dataset; returns its final stage ("built" or "unchanged")."""
+    progress(dataset, "fetch", number, total)
+    try:
+        raw_files = source.fetch(dataset)
+    except Exception as err:
+        raise RefreshError(f"fetch failed: {err}", dataset, getattr(err, "url", None)) from err
+    digest = dataset_digest(raw_files, catalogue, dataset, code_digest)
+    before = previous["datasets"].get(dataset)
+    if not force and before and before["digest"] == digest and keep_previous(dataset, previous, staging_parquet, manifest, report):
+        report.datasets[dataset].status = "unchanged"
+        return "unchanged"
+    progress(dataset, "decode", number, total)
+    table, labels, provenance, found = build_dataset(dataset, raw_files, catalogue, (before or {}).get("dimensions"))
+    counts = indicator_counts(table)
+    lost = checks.loss(before, table.num_rows, counts, config.max_loss_share())
+    if lost and not accept_loss:
+        raise RefreshError(f"loss guard: against the published data this refresh would lose {'; '.join(lost)} "
+                           f"(say --accept-loss {dataset} if that is right)", dataset)
+    write_parquet(table, staging_parquet / f"{dataset}.parquet")
+    manifest["datasets"][dataset] = {
+        "digest": digest, "rows": table.num_rows, "files": [f.path.name for f in raw_files],
+        "indicator_rows": counts, "labels": sorted(set(labels)), "provenance": provenance, "dimensions": found,
+    }
+    report.datasets[dataset] = DatasetResult(dataset, "built", [f.path.name for f in raw_files], table.num_rows, counts)
+    return "built"
 
 
 def keep_previous(dataset: str, previous: dict, staging_parquet: Path, manifest: dict, report: RefreshReport) -> bool:
@@ -487,9 +527,10 @@ def publish(data_dir: Path, staging: Path, catalogue: Catalogue, manifest: dict,
     files = [staged_parquet / f"{code}.parquet" for code in sorted(entries)]
     labels = [tuple(label) for entry in entries.values() for label in entry["labels"]]
     provenance = [row for entry in entries.values() for row in entry["provenance"]]
-    runs = read_json(data_dir / RUNS_LOG, []) + [run_record(report.run_id, report.started_at, "success",
+    runs = read_json(data_dir / RUNS_LOG, []) + [run_record(report.run_id, report.started_at,
+                                                            "partial" if report.failed else "success",
                                                             summary(report), sorted(entries),
-                                                            sorted(report.missing_datasets))]
+                                                            sorted(report.missing_datasets), report.failed)]
     fd, tmp_name = tempfile.mkstemp(prefix=f".{DATABASE_NAME}.", suffix=".tmp", dir=data_dir)
     os.close(fd)
     tmp_db = Path(tmp_name)
@@ -525,18 +566,20 @@ def swap_in(data_dir: Path, staged_parquet: Path, tmp_db: Path, run_id: str) -> 
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_record(run_id: str, started: str, status: str, message: str, loaded: list[str], missing: list[str]) -> dict:
-    """One entry of refresh_runs."""
+def run_record(run_id: str, started: str, status: str, message: str, loaded: list[str], missing: list[str],
+               failed: dict[str, str] | None = None) -> dict:
+    """One entry of refresh_runs (failed: dataset -> reason, for datasets --keep-going kept at their previous version)."""
     return {"run_id": run_id, "started_at": started, "finished_at": utc_now(), "status": status,
-            "message": message, "datasets_loaded": loaded, "datasets_missing": missing}
+            "message": message, "datasets_loaded": loaded, "datasets_missing": missing,
+            "datasets_failed": sorted(failed or {}), "failures": dict(failed or {})}
 
 
 def record_run(data_dir: Path, run_id: str, started: str, status: str, message: str,
-               loaded: list[str], missing: list[str]) -> None:
+               loaded: list[str], missing: list[str], failed: dict[str, str] | None = None) -> None:
     """Append a run to refresh_runs.json (the database is not touched by a run that did not publish)."""
     try:
         runs = read_json(data_dir / RUNS_LOG, [])
-        runs.append(run_record(run_id, started, status, message, loaded, missing))
+        runs.append(run_record(run_id, started, status, message, loaded, missing, failed))
         write_json_atomic(data_dir / RUNS_LOG, runs)
     except (OSError, ValueError):
         pass  # recording must never hide the original failure
@@ -546,6 +589,8 @@ def summary(report: RefreshReport) -> str:
     """One line for the runs log."""
     return (f"{len(report.rebuilt)} rebuilt, {len(report.unchanged)} unchanged, "
             f"{len(report.missing_datasets)} datasets and {len(report.missing_indicators)} indicators missing; "
+            + "".join(f"{code} failed, previous version kept: {reason}; " for code, reason in sorted(report.failed.items()))
+            + 
             f"source: {report.source}")
 
 

@@ -71,7 +71,7 @@ class Fault:
     """One scripted misbehaviour, applied to the next `times` matching requests."""
 
     kind: str                    # status | html | delay | declared_too_long | cut_in_half | async | stats_async
-                                 # | too_big | maintenance | bomb | drip
+                                 # | too_big | maintenance | bomb | drip | extra_dimension | drop_dimension
     times: int = 1
     status: int = 503
     retry_after: str | None = None
@@ -83,6 +83,7 @@ class Fault:
     zipped: bool = False         # async: the data endpoint answers a ZIP instead of gzip
     inflated: int = 0            # bomb: bytes the body inflates to
     encoding: str = "gzip"       # bomb: "content" = Content-Encoding: gzip, "gzip" = a gzip body without header
+    dimension: str = ""          # extra_dimension / drop_dimension: the JSON-stat dimension added or removed
 
     @classmethod
     def unavailable(cls, times: int = 1, status: int = 503, **kw) -> "Fault":
@@ -108,6 +109,16 @@ class Fault:
     def cut_in_half(cls, times: int = 1, **kw) -> "Fault":
         """Send only the first half of the body, with a Content-Length that matches it."""
         return cls("cut_in_half", times=times, **kw)
+
+    @classmethod
+    def extra_dimension(cls, dimension: str = "extra", times: int = 1, **kw) -> "Fault":
+        """A JSON-stat body with one more dimension of two categories (the cube doubles; the second is x10)."""
+        return cls("extra_dimension", times=times, dimension=dimension, **kw)
+
+    @classmethod
+    def drop_dimension(cls, dimension: str = "unit", times: int = 1, **kw) -> "Fault":
+        """A JSON-stat body without one of its single-category dimensions."""
+        return cls("drop_dimension", times=times, dimension=dimension, **kw)
 
     @classmethod
     def html(cls, times: int = 1, **kw) -> "Fault":
@@ -393,6 +404,29 @@ class LoopbackEurostat:
         self.close()
 
 
+def reshape_jsonstat(body: bytes, fault: Fault) -> bytes:
+    """A JSON-stat 2.0 body with a dimension appended (two categories) or a one-category dimension removed."""
+    doc = json.loads(body)
+    name = fault.dimension
+    if fault.kind == "drop_dimension":
+        at = doc["id"].index(name)
+        assert doc["size"][at] == 1, f"only a one-category dimension can be dropped, {name} has {doc['size'][at]}"
+        del doc["id"][at], doc["size"][at], doc["dimension"][name]
+        return json.dumps(doc).encode()
+    doc["id"].append(name)
+    doc["size"].append(2)
+    doc["dimension"][name] = {"label": name, "category": {"index": {"A": 0, "B": 1},
+                                                          "label": {"A": "first", "B": "second"}}}
+    for key in ("value", "status"):
+        cells = doc.get(key)
+        if isinstance(cells, dict):
+            doc[key] = {str(2 * int(i) + c): (v * 10 if c and key == "value" and v is not None else v)
+                        for i, v in cells.items() for c in (0, 1)}
+        elif isinstance(cells, list):
+            doc[key] = [(v * 10 if c and key == "value" and v is not None else v) for v in cells for c in (0, 1)]
+    return json.dumps(doc).encode()
+
+
 def make_handler(server: LoopbackEurostat) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to one LoopbackEurostat."""
 
@@ -452,6 +486,8 @@ def make_handler(server: LoopbackEurostat) -> type[BaseHTTPRequestHandler]:
                 return self.send(err.status, err.body, err.content_type)
             if fault and fault.kind == "async":
                 return self.send(200, server.start_job(body, content_type, fault), "application/xml")
+            if fault and fault.kind in ("extra_dimension", "drop_dimension"):
+                body = reshape_jsonstat(body, fault)
             if fault and fault.kind == "cut_in_half":
                 body = body[: len(body) // 2]
             if fault and fault.kind == "declared_too_long":

@@ -7,6 +7,7 @@ SELECT
     CAST(status AS VARCHAR) AS status,
     CAST(message AS VARCHAR) AS message,
     CAST(datasets_loaded AS VARCHAR[]) AS datasets_loaded,
-    CAST(datasets_missing AS VARCHAR[]) AS datasets_missing
+    CAST(datasets_missing AS VARCHAR[]) AS datasets_missing,
+    CAST(datasets_failed AS VARCHAR[]) AS datasets_failed
 FROM staged_refresh_runs
 ORDER BY started_at;
