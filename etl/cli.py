@@ -50,8 +50,26 @@ def print_report(report, out: TextIO) -> None:
         out.write(f"failed dataset {code} (previous version kept): {reason}\n")
     for skipped in report.skipped_files:
         out.write(f"skipped file {skipped}\n")
+    if report.database_rebuilt:
+        out.write(changes_summary(report.changes, report.compared) + "\n")
     state = "rebuilt" if report.database_rebuilt else "unchanged (nothing new to build)"
     out.write(f"database {report.database}: {state}; {report.total_rows} observations\n")
+
+
+def changes_summary(changes: list[tuple[str, str, str, int]], compared: bool = True) -> str:
+    """The short revision summary printed after a refresh: totals, then one line per dataset and indicator."""
+    if not compared:
+        return "what changed: first build, nothing to compare with"
+    totals = {kind: sum(n for _, _, change, n in changes if change == kind) for kind in ("added", "removed", "revised")}
+    lines = [f"what changed against the replaced database: {totals['added']} cells added, "
+             f"{totals['removed']} removed, {totals['revised']} revised"]
+    per = {}
+    for dataset, indicator, change, cells in changes:
+        per.setdefault((dataset, indicator), []).append(f"{cells} {change}")
+    lines += [f"  {dataset} {indicator}: {', '.join(parts)}" for (dataset, indicator), parts in sorted(per.items())]
+    if changes:
+        lines.append("  (details: dsm changes)")
+    return "\n".join(lines)
 
 
 def command_refresh(args: argparse.Namespace) -> int:
@@ -91,6 +109,48 @@ def command_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_changes(args: argparse.Namespace) -> int:
+    """dsm changes: the cells a refresh added, removed or revised (default: the run that built the database)."""
+    import duckdb
+    path = config.database_path()
+    if not path.exists():
+        sys.stderr.write(f"error: no database at {path}; run `dsm refresh` first\n")
+        return 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        run_id = args.run or con.execute("SELECT run_id FROM build").fetchone()[0]
+        known = con.execute("SELECT count(*) FROM refresh_runs WHERE run_id = ?", [run_id]).fetchone()[0]
+        if not known:
+            sys.stderr.write(f"error: no refresh run {run_id!r} in {path} (see `dsm status`)\n")
+            return 2
+        frame = con.execute(
+            "SELECT dataset, indicator, geo, period, change, old_value, old_flags, new_value, new_flags "
+            "FROM revisions WHERE run_id = ? AND (? IS NULL OR dataset = ?) ORDER BY ALL",
+            [run_id, args.dataset, args.dataset]).df()
+    finally:
+        con.close()
+    if args.csv:
+        frame.insert(0, "run_id", run_id)
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    counts = frame["change"].value_counts()
+    sys.stdout.write(f"run {run_id}" + (f", dataset {args.dataset}" if args.dataset else "") + ": "
+                     f"{counts.get('added', 0)} cells added, {counts.get('removed', 0)} removed, "
+                     f"{counts.get('revised', 0)} revised\n")
+    if len(frame):
+        shown = [[*row[:5], value_text(row[5], row[6]), value_text(row[7], row[8])]
+                 for row in frame.itertuples(index=False)]
+        sys.stdout.write(format_table(["dataset", "indicator", "geo", "period", "change", "old", "new"], shown) + "\n")
+    return 0
+
+
+def value_text(value, flags) -> str:
+    """A value with its flags as published; ':' when there is none."""
+    import math
+    shown = ":" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+    return shown + (f" {flags}" if isinstance(flags, str) and flags else "")
+
+
 def command_serve(args: argparse.Namespace) -> int:
     """dsm serve: the Dash app on the Flask server, debug off."""
     if not config.database_path().exists():
@@ -117,6 +177,11 @@ def parser() -> argparse.ArgumentParser:
     refresh.set_defaults(handler=command_refresh)
     status = commands.add_parser("status", help="rows, countries, years and freshness per dataset")
     status.set_defaults(handler=command_status)
+    changes = commands.add_parser("changes", help="cells added, removed and revised by a refresh")
+    changes.add_argument("--run", metavar="ID", help="the refresh run (default: the one that built the database)")
+    changes.add_argument("--dataset", metavar="D", help="only this dataset")
+    changes.add_argument("--csv", action="store_true", help="write CSV to stdout")
+    changes.set_defaults(handler=command_changes)
     serve = commands.add_parser("serve", help="run the dashboard")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1")

@@ -33,6 +33,13 @@ RUNS_SCHEMA = pa.schema([
     ("message", pa.string()), ("datasets_loaded", pa.list_(pa.string())), ("datasets_missing", pa.list_(pa.string())),
     ("datasets_failed", pa.list_(pa.string())),
 ])
+VALUES_SCHEMA = pa.schema([("dataset", pa.string()), ("indicator", pa.string()), ("geo", pa.string()),
+                           ("period", pa.string()), ("value", pa.float64()), ("flags", pa.string())])
+REVISIONS_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("dataset", pa.string()), ("indicator", pa.string()), ("geo", pa.string()),
+    ("period", pa.string()), ("change", pa.string()), ("old_value", pa.float64()), ("old_flags", pa.string()),
+    ("new_value", pa.float64()), ("new_flags", pa.string()),
+])
 GEO_SCHEMA = pa.schema([("code", pa.string()), ("name", pa.string()), ("is_eu27", pa.bool_()),
                         ("is_bsr", pa.bool_()), ("is_aggregate", pa.bool_()), ("iso3", pa.string())])
 
@@ -99,9 +106,30 @@ def parquet_parameter(parquet_files: list[Path], scratch: Path) -> list[str]:
     return [str(empty)]
 
 
+def previous_tables(previous: Path | None) -> tuple[pa.Table, pa.Table, bool]:
+    """(indicator values, revisions, whether there is anything to compare with) of the database being replaced."""
+    if previous is None or not Path(previous).exists():
+        return VALUES_SCHEMA.empty_table(), REVISIONS_SCHEMA.empty_table(), False
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(previous)])
+        values = con.execute(f"SELECT {', '.join(VALUES_SCHEMA.names)} FROM prev.indicator_values").to_arrow_table()
+        has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' "
+                          "AND table_name = 'revisions'").fetchone()[0]
+        revisions = (con.execute(f"SELECT {', '.join(REVISIONS_SCHEMA.names)} FROM prev.revisions").to_arrow_table()
+                     if has else REVISIONS_SCHEMA.empty_table())
+    finally:
+        con.close()
+    return values.cast(VALUES_SCHEMA), revisions.cast(REVISIONS_SCHEMA), True
+
+
 def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogue,
-                   file_labels: Iterable[tuple[str, str, str]], provenance: list[dict], runs: list[dict]) -> None:
-    """Create a fresh DuckDB file at db_path (which must not exist) holding every contract object."""
+                   file_labels: Iterable[tuple[str, str, str]], provenance: list[dict], runs: list[dict],
+                   previous: Path | None = None, run_id: str = "") -> None:
+    """Create a fresh DuckDB file at db_path (which must not exist) holding every contract object.
+
+    previous: the database this one replaces; its revisions are carried over and what changed is added for run_id.
+    """
     db_path = Path(db_path)
     assert not db_path.exists(), f"{db_path} already exists; a database is only ever built fresh"
     staged = {
@@ -111,6 +139,7 @@ def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogu
         "staged_provenance": rows_table(provenance, PROVENANCE_SCHEMA),
         "staged_refresh_runs": rows_table(runs, RUNS_SCHEMA),
     }
+    staged["previous_values"], staged["previous_revisions"], compared = previous_tables(previous)
     con = duckdb.connect(str(db_path))
     try:
         with tempfile.TemporaryDirectory(dir=db_path.parent) as scratch:
@@ -118,7 +147,7 @@ def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogu
             for name, relation in staged.items():
                 con.register(name, relation)
             for path in sql_files():
-                run_sql_file(con, path, {"files": files})
+                run_sql_file(con, path, {"files": files, "run_id": run_id, "compared": compared})
         for name in staged:
             con.unregister(name)
         con.execute("CHECKPOINT")

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -94,6 +95,8 @@ class RefreshReport:
     failed: dict[str, str] = field(default_factory=dict)               # dataset -> why (--keep-going kept it)
     skipped_files: list[str] = field(default_factory=list)
     database_rebuilt: bool = False
+    changes: list[tuple[str, str, str, int]] = field(default_factory=list)  # (dataset, indicator, change, cells)
+    compared: bool = False          # a previous database was there to compare with
 
     @property
     def rebuilt(self) -> list[str]:
@@ -536,7 +539,9 @@ def publish(data_dir: Path, staging: Path, catalogue: Catalogue, manifest: dict,
     tmp_db = Path(tmp_name)
     tmp_db.unlink()  # DuckDB creates the file itself; the unique name is what we wanted
     try:
-        build_database(tmp_db, files, catalogue, labels, provenance, runs)
+        build_database(tmp_db, files, catalogue, labels, provenance, runs, data_dir / DATABASE_NAME, report.run_id)
+        report.changes = change_counts(tmp_db, report.run_id)
+        report.compared = (data_dir / DATABASE_NAME).exists()
         swap_in(data_dir, staged_parquet, tmp_db, report.run_id)
     finally:
         tmp_db.unlink(missing_ok=True)
@@ -544,6 +549,16 @@ def publish(data_dir: Path, staging: Path, catalogue: Catalogue, manifest: dict,
     report.database_rebuilt = True
     write_json_atomic(data_dir / RUNS_LOG, runs)
     progress("database", "database", 1, 1)
+
+
+def change_counts(database: Path, run_id: str) -> list[tuple[str, str, str, int]]:
+    """(dataset, indicator, change, cells) of one run's revisions in a database."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute("SELECT dataset, indicator, change, count(*) FROM revisions WHERE run_id = ? "
+                           "GROUP BY ALL ORDER BY ALL", [run_id]).fetchall()
+    finally:
+        con.close()
 
 
 def swap_in(data_dir: Path, staged_parquet: Path, tmp_db: Path, run_id: str) -> None:
