@@ -85,14 +85,21 @@ def command_refresh(args: argparse.Namespace) -> int:
     return 3 if report.failed else 0
 
 
-def command_status(args: argparse.Namespace) -> int:
-    """dsm status: one row per dataset of the published database."""
+def published_database(path: Path):
+    """A read-only connection to the published database; None, after saying so on stderr, when there is none."""
     import duckdb
-    path = config.database_path()
     if not path.exists():
         sys.stderr.write(f"error: no database at {path}; run `dsm refresh` first\n")
+        return None
+    return duckdb.connect(str(path), read_only=True)
+
+
+def command_status(args: argparse.Namespace) -> int:
+    """dsm status: one row per dataset of the published database."""
+    path = config.database_path()
+    con = published_database(path)
+    if con is None:
         return 1
-    con = duckdb.connect(str(path), read_only=True)
     try:
         rows = con.execute(
             "SELECT dataset, rows, countries, first_year || '-' || last_year, flagged, missing_values, "
@@ -111,12 +118,10 @@ def command_status(args: argparse.Namespace) -> int:
 
 def command_changes(args: argparse.Namespace) -> int:
     """dsm changes: the cells a refresh added, removed or revised (default: the run that built the database)."""
-    import duckdb
     path = config.database_path()
-    if not path.exists():
-        sys.stderr.write(f"error: no database at {path}; run `dsm refresh` first\n")
+    con = published_database(path)
+    if con is None:
         return 1
-    con = duckdb.connect(str(path), read_only=True)
     try:
         run_id = args.run or con.execute("SELECT run_id FROM build").fetchone()[0]
         known = con.execute("SELECT count(*) FROM refresh_runs WHERE run_id = ?", [run_id]).fetchone()[0]
