@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -74,13 +75,16 @@ def changes_summary(changes: list[tuple[str, str, str, int]], compared: bool = T
 
 def command_refresh(args: argparse.Namespace) -> int:
     """dsm refresh."""
-    from etl.refresh import RefreshError, refresh
+    from etl.refresh import Interrupted, RefreshError, refresh
     try:
         report = refresh(offline=args.offline, only=args.only, force=args.force, progress=ProgressBar(),
                          keep_going=args.keep_going, accept_loss=args.accept_loss)
     except RefreshError as err:
         sys.stderr.write(f"\nerror: {err}\n")
         return 1
+    except Interrupted as err:
+        sys.stderr.write(f"\n{err}; nothing published, the run is recorded as interrupted\n")
+        return 128 + signal.SIGTERM
     print_report(report, sys.stdout)
     return 3 if report.failed else 0
 

@@ -22,7 +22,9 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -66,6 +68,10 @@ class RefreshError(RuntimeError):
 
 class RefreshLocked(RefreshError):
     """Another refresh holds the lock on this data dir."""
+
+
+class Interrupted(BaseException):
+    """The refresh was told to stop (SIGTERM); like KeyboardInterrupt it is no failure of the data."""
 
 
 @dataclass
@@ -168,7 +174,7 @@ def refresh_lock(data_dir: Path) -> Iterator[None]:
 
 
 def recover_interrupted_swap(data_dir: Path) -> None:
-    """If a crash happened between the two parquet renames, put the previous set back."""
+    """If a crash happened between the two parquet renames, put the previous set back; remove dead runs' temp files."""
     parquet = data_dir / "parquet"
     leftovers = sorted(data_dir.glob(".parquet-old-*"))
     if not parquet.exists() and leftovers:
@@ -177,6 +183,51 @@ def recover_interrupted_swap(data_dir: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     for tmp_db in data_dir.glob(f".{DATABASE_NAME}.*.tmp*"):
         tmp_db.unlink(missing_ok=True)
+    for tmp_raw in (data_dir / "raw").glob("*/.*.tmp"):  # rawstore's temp files of a download that died
+        tmp_raw.unlink(missing_ok=True)
+
+
+def mark_dead_runs(data_dir: Path, run_id: str) -> None:
+    """Runs still 'running' in the log died without finishing (we hold the lock): record them as interrupted."""
+    runs = read_json(data_dir / RUNS_LOG, [])
+    dead = [entry for entry in runs if entry.get("status") == "running"]
+    for entry in dead:
+        entry.update(status="interrupted", finished_at=None,
+                     message=f"interrupted: the process ended before finishing (found by run {run_id})")
+    if dead:
+        write_json_atomic(data_dir / RUNS_LOG, runs)
+
+
+def generation(data_dir: Path, manifest: dict) -> tuple[str | None, str | None]:
+    """(run id the published Parquet manifest names, run id the database says built it); equal when in step."""
+    built = None
+    if (data_dir / DATABASE_NAME).exists():
+        try:
+            con = duckdb.connect(str(data_dir / DATABASE_NAME), read_only=True)
+            try:
+                built = con.execute("SELECT run_id FROM build").fetchone()[0]
+            finally:
+                con.close()
+        except duckdb.Error:
+            built = None  # a database older than the build table
+    return manifest.get("generation"), built
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """While the block runs (main thread only), SIGTERM raises Interrupted, so the run ends cleanly and is recorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Interrupted("interrupted by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def decoder_digest() -> str:
@@ -372,15 +423,18 @@ def refresh(offline: Path | None = None, only: list[str] | None = None, force: b
     run_id = new_run_id()
     report = None
     try:
-        with refresh_lock(data_dir):
+        with sigterm_interrupts(), refresh_lock(data_dir):
             recover_interrupted_swap(data_dir)
+            mark_dead_runs(data_dir, run_id)
+            record_run(data_dir, run_id, started, "running", f"running (pid {os.getpid()})", [], [])
             report = run(data_dir, run_id, started, offline, only, force, progress or (lambda *a: None), client,
                          keep_going, tuple(accept_loss))
     except RefreshLocked:
         raise
     except BaseException as err:
         message = str(err) if isinstance(err, RefreshError) else f"{err.__class__.__name__}: {err}"
-        record_run(data_dir, run_id, started, "failed", message, [], [])
+        stopped = isinstance(err, (KeyboardInterrupt, SystemExit, Interrupted))
+        record_run(data_dir, run_id, started, "interrupted" if stopped else "failed", message, [], [])
         if isinstance(err, Exception) and not isinstance(err, RefreshError):
             raise RefreshError(message) from err
         raise
@@ -410,7 +464,11 @@ def run(data_dir: Path, run_id: str, started: str, offline: Path | None, only: l
         report.missing_indicators = missing_indicators(catalogue, manifest, report, offline is not None)
         finished = utc_now()
         report.finished_at = finished
-        database_current = (data_dir / DATABASE_NAME).exists() and (data_dir / "parquet" / MANIFEST).exists()
+        # In step: a crash between the Parquet and the database swap leaves a newer Parquet set than the
+        # database; the generation ids then differ and the database is rebuilt from the Parquet.
+        in_step = generation(data_dir, previous)
+        database_current = ((data_dir / DATABASE_NAME).exists() and (data_dir / "parquet" / MANIFEST).exists()
+                            and in_step[0] == in_step[1])
         if not report.rebuilt and not report.failed and database_current and set(manifest["datasets"]) == set(previous["datasets"]):
             record_run(data_dir, run_id, started, "unchanged", summary(report), [], sorted(report.missing_datasets))
             return report
@@ -525,12 +583,14 @@ def publish(data_dir: Path, staging: Path, catalogue: Catalogue, manifest: dict,
     """Build the database from the staged set, then swap the Parquet folder and the database in."""
     progress("database", "database", 0, 1)
     staged_parquet = staging / "parquet"
+    manifest["generation"] = report.run_id  # the build table of the database says the same
     write_json_atomic(staged_parquet / MANIFEST, manifest)
     entries = manifest["datasets"]
     files = [staged_parquet / f"{code}.parquet" for code in sorted(entries)]
     labels = [tuple(label) for entry in entries.values() for label in entry["labels"]]
     provenance = [row for entry in entries.values() for row in entry["provenance"]]
-    runs = read_json(data_dir / RUNS_LOG, []) + [run_record(report.run_id, report.started_at,
+    runs = [entry for entry in read_json(data_dir / RUNS_LOG, []) if entry.get("run_id") != report.run_id]
+    runs += [run_record(report.run_id, report.started_at,
                                                             "partial" if report.failed else "success",
                                                             summary(report), sorted(entries),
                                                             sorted(report.missing_datasets), report.failed)]
@@ -591,9 +651,10 @@ def run_record(run_id: str, started: str, status: str, message: str, loaded: lis
 
 def record_run(data_dir: Path, run_id: str, started: str, status: str, message: str,
                loaded: list[str], missing: list[str], failed: dict[str, str] | None = None) -> None:
-    """Append a run to refresh_runs.json (the database is not touched by a run that did not publish)."""
+    """Record a run in refresh_runs.json, replacing its 'running' entry (the database is not touched by a run that
+    did not publish)."""
     try:
-        runs = read_json(data_dir / RUNS_LOG, [])
+        runs = [entry for entry in read_json(data_dir / RUNS_LOG, []) if entry.get("run_id") != run_id]
         runs.append(run_record(run_id, started, status, message, loaded, missing, failed))
         write_json_atomic(data_dir / RUNS_LOG, runs)
     except (OSError, ValueError):

@@ -252,7 +252,7 @@ def test_interrupt_leaves_everything_as_it_was(subset, data_dir):
     with pytest.raises(KeyboardInterrupt):
         refresh(offline=subset, data_dir=data_dir, force=True, progress=interrupt)
     assert_previous_intact(data_dir, before, good.total_rows)
-    assert read_runs(data_dir)[-1]["status"] == "failed"
+    assert read_runs(data_dir)[-1]["status"] == "interrupted"
 
 
 def test_a_second_refresh_waits_for_none(subset, data_dir):
