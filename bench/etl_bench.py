@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib
 import io
 import shutil
 import statistics
@@ -66,7 +65,8 @@ def our_decode(fmt: str, dataset: str, body: bytes, name: str):
     """A callable running our decoder on the body; and one running decode + finalize."""
     import pandas as pd
     from etl.model import finalize
-    module = importlib.import_module(f"etl.formats.{fmt}")
+    from etl.formats import registry
+    module = registry.get(fmt)
     stamp = pd.Timestamp("2025-01-01", tz="UTC")
     decode = lambda: module.decode(body, name, dataset=dataset)  # noqa: E731
     full = lambda: finalize(module.decode(body, name, dataset=dataset), retrieved_at=stamp, source_file=name)  # noqa: E731
@@ -181,14 +181,14 @@ def decodable_copy(folder: Path, scratch: Path) -> tuple[Path, list[str]]:
     from etl.catalogue import load_catalogue
     from etl.sources.recorded import RecordedSource
     source = RecordedSource(folder, set(load_catalogue().datasets))
+    from etl.formats import registry
     refused = []
     target = scratch / "recorded"
     shutil.copytree(folder, target)
     for dataset in source.datasets():
         for path in source.files_for(dataset):
-            module = importlib.import_module(f"etl.formats.{source.format_of(path)}")
             try:
-                module.decode(path.read_bytes(), path.name, dataset=dataset)
+                registry.decode(source.format_of(path), path.read_bytes(), path.name, dataset=dataset)
             except Exception as err:  # report every refusal, whatever its kind
                 refused.append(f"{path.name}: {err}")
                 (target / path.relative_to(folder)).unlink()

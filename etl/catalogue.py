@@ -12,14 +12,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.formats import registry
+
 CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
 THEMES = (
     "overall",  # composite indices (the DESI score) that span every dimension
     "connectivity", "human_capital", "use_of_internet", "integration_of_digital_technology",
     "digital_public_services", "e_commerce", "cross_border",
 )
-LIVE_FORMATS = ("jsonstat", "tsv")
-SOURCE_FORMATS = ("jsonstat", "tsv", "sdmx_csv", "xlsx", "desi_csv")
+LIVE_FORMATS = registry.live_names()
+SOURCE_FORMATS = registry.names()
 AGGREGATES = ("sum",)
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")

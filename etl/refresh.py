@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib
 import json
 import os
 import shutil
@@ -39,6 +38,7 @@ import pyarrow as pa
 
 from etl import checks, config
 from etl.catalogue import Catalogue, load_catalogue
+from etl.formats import jsonstat, registry
 from etl.model import DecodeError, finalize
 from etl.publish import build_database, write_parquet
 from etl.sources import rawstore
@@ -49,10 +49,6 @@ LOCK_FILE = ".refresh.lock"
 DATABASE_NAME = "dsm.duckdb"
 # Bump when the way rows are built changes, so that unchanged raw files are still rebuilt once.
 PIPELINE_VERSION = "1"
-DECODER_FOR_EXTENSION = (
-    (".json.gz", "jsonstat"), (".json", "jsonstat"), (".tsv.gz", "tsv"), (".tsv", "tsv"),
-    (".xlsx", "xlsx"), (".csv", "sdmx_csv"),
-)
 Progress = Callable[[str, str, int, int], None]  # (dataset, stage, done, total)
 
 
@@ -303,14 +299,8 @@ class OfflineSource:
 # ---------------------------------------------------------------- decoding
 
 def decoder_name(raw: rawstore.RawFile) -> str:
-    """The etl.formats module for a raw file: its recorded format, else its extension."""
-    if raw.format:
-        return raw.format
-    name = raw.path.name.lower()
-    for suffix, decoder in DECODER_FOR_EXTENSION:
-        if name.endswith(suffix):
-            return decoder
-    raise DecodeError(raw.path.name, "file name", "no decoder for this kind of file")
+    """The registered format of a raw file: its recorded format, else its extension's."""
+    return raw.format or registry.for_file_name(raw.path.name).name
 
 
 def decode_file(raw: rawstore.RawFile, dataset: str):
@@ -319,7 +309,7 @@ def decode_file(raw: rawstore.RawFile, dataset: str):
         decoded, meta = raw.decoded, raw.meta
     else:
         body, meta = rawstore.read_raw(raw.path)
-        decoded = importlib.import_module(f"etl.formats.{decoder_name(raw)}").decode(body, raw.path.name, dataset=dataset)
+        decoded = registry.decode(decoder_name(raw), body, raw.path.name, dataset=dataset)
     if decoded.dataset != dataset:
         raise DecodeError(raw.path.name, "dataset", f"file holds dataset {decoded.dataset!r}, expected {dataset!r}")
     decoded.source_updated = decoded.source_updated or meta.get("source_updated")
@@ -338,8 +328,7 @@ def check_parts(decoded_files: list[tuple[str, object]], dataset: str) -> None:
                     d.observations["dims"].map(lambda m: tuple(sorted((m or {}).items())))))
             for _, d in decoded_files]
     disjoint = all(not (keys[i] & keys[j]) for i in range(len(keys)) for j in range(i + 1, len(keys)))
-    jsonstat = importlib.import_module("etl.formats.jsonstat")
-    if disjoint and hasattr(jsonstat, "merge_parts"):
+    if disjoint:
         merged = jsonstat.merge_parts([d for _, d in decoded_files])
         total = sum(len(d.observations) for _, d in decoded_files)
         assert len(merged.observations) == total, \

@@ -1,12 +1,47 @@
-"""Format decoders: one module per source format, each `decode(raw, source, *, dataset=None) -> etl.model.Decoded`."""
+"""Format decoders: one module per source format, each `decode(raw, source, *, dataset=None) -> etl.model.Decoded`.
+
+Each module describes itself with a `FORMAT = Format(...)`; etl/formats/registry.py lists them, one line each.
+"""
 from __future__ import annotations
 
+import gzip
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from etl.model import DecodeError
+from etl.model import Decoded, DecodeError
 
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Format:
+    """One source format: how a file of it is named, recognised, served and decoded."""
+
+    name: str                                       # the catalogue's source_format and the raw store's `format`
+    suffixes: tuple[str, ...]                       # file name endings, lower case (.json.gz before .json)
+    content_type: str                               # the MIME type a recorded file of it is stored with
+    decode: Callable[..., Decoded]                  # decode(raw, source, *, dataset=None) -> Decoded
+    sniff: Callable[[Path], str | None] | None = None   # None when a file is this format, else why not
+    updated: Callable[[bytes], str | None] | None = None  # the source's own stamp, when cheap to read
+    live: tuple[str, ...] = ()                      # catalogue live_format names fetched in this format
+
+
+def head_bytes(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a (possibly gzip) file, as text bytes."""
+    with path.open("rb") as handle:
+        start = handle.read(size)
+    if start[:2] == GZIP_MAGIC:
+        with gzip.open(path, "rb") as handle:
+            return handle.read(size)
+    return start
+
+
+def first_line(path: Path) -> str:
+    """The first text line of a (possibly gzip) file, BOM stripped."""
+    return head_bytes(path).split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip()
 
 
 def dataset_from_name(source: str, suffixes: tuple[str, ...]) -> str:

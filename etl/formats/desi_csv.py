@@ -23,12 +23,14 @@ import io
 import math
 
 from etl import codelists
+from etl.formats import Format, first_line
 from etl.formats.sdmx_csv import observations_frame, parse_flag, parse_number, paused_gc, text_of
 from etl.model import Decoded, DecodeError
 
 DATASET = "desi"
 COLUMNS = ["observation", "time_period", "ref_area", "indicator", "breakdown", "unit_measure", "value", "flag", "note"]
 REQUIRED = COLUMNS[1:]
+RECOGNISED_BY = ("time_period", "ref_area", "indicator", "breakdown", "unit_measure", "value")  # what sniff() looks for
 ISO_TO_EUROSTAT = {"GR": "EL", "GB": "UK"}
 LAST_EU28_EDITION = 2020    # the UK left after the DESI 2020 edition; DESI 2021 is EU27
 
@@ -115,3 +117,13 @@ def decode_lines(raw: bytes, source: str, dataset: str | None) -> Decoded:
         seen[key] = line_no
         records.append(record)
     return Decoded(dataset=DATASET, observations=observations_frame(records, DATASET), source_updated=None)
+
+
+def sniff(path) -> str | None:
+    """None for a CSV with the DESI export's columns, else why it is not one."""
+    names = {h.strip().lower() for h in next(csv.reader([first_line(path)]), [])}
+    missing = [c for c in RECOGNISED_BY if c not in names]
+    return None if not missing else f"the DESI export (header lacks {missing})"
+
+
+FORMAT = Format("desi_csv", (".csv", ".csv.gz"), "text/csv", decode, sniff=sniff)

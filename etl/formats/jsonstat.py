@@ -30,7 +30,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from etl.formats import checked_code, dataset_from_name
+from etl.formats import Format, checked_code, dataset_from_name, head_bytes
 from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError, check_flags
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -382,3 +382,24 @@ def merge_warnings(parts: list[Decoded], names: list[str], dropped: int) -> list
     if len(stamps) > 1:
         warnings.append(f"parts state different update stamps {sorted(stamps)}; kept the latest")
     return warnings
+
+
+def sniff(path) -> str | None:
+    """None for a JSON object (JSON-stat is one), else why the file is not JSON-stat."""
+    if head_bytes(path, 4096).lstrip()[:1] == b"{":
+        return None
+    return "JSON-stat (the body is not a JSON object)"
+
+
+def updated(body: bytes) -> str | None:
+    """JSON-stat's own `updated` stamp, or None."""
+    raw = gzip.decompress(body) if body[:2] == GZIP_MAGIC else body
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    return doc.get("updated") if isinstance(doc, dict) else None
+
+
+FORMAT = Format("jsonstat", (".json", ".json.gz"), "application/json", decode, sniff=sniff, updated=updated,
+                live=("jsonstat", "jsonstat-sdmx3"))

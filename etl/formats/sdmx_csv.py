@@ -37,6 +37,7 @@ from datetime import datetime
 import pandas as pd
 
 from etl import codelists
+from etl.formats import Format, first_line
 from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError
 
 METADATA_COLUMNS = {"STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION", "DATAFLOW", "LAST UPDATE"}
@@ -331,3 +332,29 @@ def file_dataset(references: set[str], source: str, expected: str | None) -> str
     if expected is not None and expected.lower() != code:
         raise DecodeError(source, "column STRUCTURE_ID/DATAFLOW", f"holds {code!r}, expected {expected.lower()!r}")
     return code
+
+
+def sniff(path) -> str | None:
+    """None for a CSV whose header starts with STRUCTURE or DATAFLOW, else why it is not SDMX-CSV."""
+    names = [h.strip() for h in next(csv.reader([first_line(path)]), [])]
+    if names and names[0].upper() in {"STRUCTURE", "DATAFLOW"}:
+        return None
+    return f"SDMX-CSV (header {names[:6]} does not start with STRUCTURE or DATAFLOW)"
+
+
+def updated(body: bytes) -> str | None:
+    """The LAST UPDATE column of a Data Browser SDMX-CSV ('12/12/24 11:00:00'), as ISO 8601; else None."""
+    reader = csv.reader(io.StringIO(body[:65536].decode("utf-8-sig", "replace")))
+    header = next(reader, [])
+    if "LAST UPDATE" not in header:
+        return None
+    row = next(reader, None)
+    if not row or len(row) <= header.index("LAST UPDATE"):
+        return None
+    try:
+        return iso_last_update(row[header.index("LAST UPDATE")], "", "")
+    except DecodeError:
+        return None
+
+
+FORMAT = Format("sdmx_csv", (".csv", ".csv.gz"), "text/csv", decode, sniff=sniff, updated=updated)

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.formats import checked_code, dataset_from_name
+from etl.formats import Format, checked_code, dataset_from_name
 from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -603,3 +603,6 @@ def observations_frame(code: str, header: Header, keys: SeriesKeys, row: np.ndar
                "value": values, "flags": flag_column}
     assert list(columns) == DECODED_COLUMNS, f"frame columns {list(columns)}"
     return pd.DataFrame(columns, copy=False)   # no columns=: it would reindex
+
+
+FORMAT = Format("tsv", (".tsv", ".tsv.gz"), "text/tab-separated-values", decode, live=("tsv",))

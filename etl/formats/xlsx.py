@@ -40,6 +40,7 @@ from datetime import datetime
 import pandas as pd
 
 from etl import codelists
+from etl.formats import Format
 from etl.formats.sdmx_csv import parse_flag, parse_number, paused_gc
 from etl.model import DECODED_COLUMNS, Decoded, DecodeError
 
@@ -630,3 +631,25 @@ def check_sheet_header(rows: list[tuple], sheet: str, summary: Summary, source: 
                 raise DecodeError(source, f"{sheet}, cell {cell_ref(r, 1)}",
                                   f"names dataset {text(row[1])!r}, the Summary says {summary.dataset!r}")
 
+
+
+def sheet_names(path) -> list[str]:
+    """Sheet names of a workbook, read from xl/workbook.xml without loading the cells."""
+    with zipfile.ZipFile(path) as book:
+        xml = book.read("xl/workbook.xml").decode("utf-8", "replace")
+    return re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', xml)
+
+
+def sniff(path) -> str | None:
+    """None for a Data Browser download (it has a Summary sheet), else why not."""
+    try:
+        sheets = sheet_names(path)
+    except (zipfile.BadZipFile, KeyError) as err:
+        return f"a readable workbook ({err})"
+    if "Summary" in sheets:
+        return None
+    return f"a Eurostat Data Browser download (no 'Summary' sheet; sheets: {', '.join(sheets[:8])})"
+
+
+FORMAT = Format("xlsx", (".xlsx",), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", decode,
+                sniff=sniff)

@@ -16,7 +16,6 @@ The protocol as Eurostat documents it (API guidelines; the `eurostat` PyPI packa
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import io
 import json
 import re
@@ -37,6 +36,7 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from etl import config
+from etl.formats import registry
 from etl.model import DecodeError
 from etl.sources import rawstore
 
@@ -60,8 +60,8 @@ FAULT_STRING = f"{{{SOAP_ENV}}}Body/{FAULT}/faultstring"
 TRANSIENT_STATUSES = frozenset({301, 302, 303, 307, 308, 429, 500, 502, 503, 504})
 CHUNK = 1 << 16
 
-# live_format (catalogue) -> decoder module under etl.formats
-LIVE_FORMATS = {"jsonstat": "jsonstat", "jsonstat-sdmx3": "jsonstat", "tsv": "tsv"}
+# live_format (catalogue) -> the format its bodies come in (etl/formats/registry.py)
+LIVE_FORMATS = {live: registry.for_live(live).name for live in registry.live_names()}
 ASYNC_WAITING = {"SUBMITTED", "PROCESSING"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_$]+$")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -309,8 +309,7 @@ def real_bytes(served: bytes, limit: int, what: str = "the body") -> bytes:
 
 def decode_body(decoder: str, body: bytes, source: str, dataset: str):
     """The body decoded by its format's decoder (raises DecodeError if untrustworthy)."""
-    module = importlib.import_module(f"etl.formats.{decoder}")
-    return module.decode(body, source, dataset=dataset)
+    return registry.decode(decoder, body, source, dataset=dataset)
 
 
 # ---------------------------------------------------------------- the client

@@ -1,29 +1,15 @@
 """The offline source: a folder of recorded responses, each file mapped to its dataset and format by content."""
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
 import re
 import tomllib
-import zipfile
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
+from etl.formats import registry
 from etl.sources import rawstore
 
 CATALOGUE_TOML = Path(__file__).resolve().parents[1] / "catalogue.toml"
-CONTENT_TYPES = {
-    "jsonstat": "application/json",
-    "tsv": "text/tab-separated-values",
-    "sdmx_csv": "text/csv",
-    "desi_csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-DESI_HEADER = {"time_period", "ref_area", "indicator", "breakdown", "unit_measure", "value"}
-SDMX_CSV_FIRST = {"STRUCTURE", "DATAFLOW"}
 # After the dataset code, a file stem may carry a suffix (isoc_ci_cm_h_a1, ..._2019_legacy-header).
 CODE_BOUNDARY = re.compile(r"[_\-.]")
 
@@ -51,91 +37,6 @@ def dataset_for(stem: str, known: Iterable[str]) -> str | None:
     return max(fitting, key=len) if fitting else None
 
 
-def first_line(path: Path) -> str:
-    """The first text line of a (possibly gzip) file, BOM stripped."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        return handle.readline(65536).decode("utf-8-sig", "replace").strip()
-
-
-def csv_kind(path: Path) -> tuple[str | None, str]:
-    """sdmx_csv or desi_csv from the header row, or None with the reason."""
-    header = next(csv.reader([first_line(path)]), [])
-    names = [h.strip() for h in header]
-    if names and names[0].upper() in SDMX_CSV_FIRST:
-        return "sdmx_csv", ""
-    if DESI_HEADER <= {n.lower() for n in names}:
-        return "desi_csv", ""
-    return None, f"CSV header {names[:6]} is neither SDMX-CSV (STRUCTURE/DATAFLOW first) nor the DESI export"
-
-
-def xlsx_sheets(path: Path) -> list[str]:
-    """Sheet names of a workbook, read from xl/workbook.xml without loading the cells."""
-    with zipfile.ZipFile(path) as book:
-        xml = book.read("xl/workbook.xml").decode("utf-8", "replace")
-    return re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', xml)
-
-
-def xlsx_kind(path: Path) -> tuple[str | None, str]:
-    """xlsx for a Data Browser download (has a Summary sheet), else None with the reason."""
-    try:
-        sheets = xlsx_sheets(path)
-    except (zipfile.BadZipFile, KeyError) as err:
-        return None, f"not a readable workbook: {err}"
-    if "Summary" in sheets:
-        return "xlsx", ""
-    return None, f"workbook is not a Eurostat Data Browser download (no 'Summary' sheet; sheets: {', '.join(sheets[:8])})"
-
-
-def detect_format(path: Path) -> tuple[str | None, str]:
-    """(format, '') for a recorded response, or (None, why it is skipped)."""
-    name = path.name.lower()
-    if name.endswith((".json", ".json.gz")):
-        return "jsonstat", ""
-    if name.endswith((".tsv", ".tsv.gz")):
-        return "tsv", ""
-    if name.endswith((".csv", ".csv.gz")):
-        return csv_kind(path)
-    if name.endswith(".xlsx"):
-        return xlsx_kind(path)
-    return None, f"not a recorded response (extension {path.suffix or 'none'})"
-
-
-def jsonstat_updated(body: bytes) -> str | None:
-    """JSON-stat's own `updated` stamp."""
-    raw = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        return None
-    return doc.get("updated") if isinstance(doc, dict) else None
-
-
-def sdmx_csv_updated(body: bytes) -> str | None:
-    """The LAST UPDATE column of a Data Browser SDMX-CSV ('12/12/24 11:00:00'), as ISO 8601."""
-    reader = csv.reader(io.StringIO(body[:65536].decode("utf-8-sig", "replace")))
-    header = next(reader, [])
-    if "LAST UPDATE" not in header:
-        return None
-    row = next(reader, None)
-    if not row or len(row) <= header.index("LAST UPDATE"):
-        return None
-    stamp = row[header.index("LAST UPDATE")].strip()
-    try:
-        return datetime.strptime(stamp, "%d/%m/%y %H:%M:%S").isoformat()
-    except ValueError:
-        return None
-
-
-def source_updated_of(fmt: str, body: bytes) -> str | None:
-    """The source's own last-update stamp where the format carries it cheaply; else None for the decoder to fill."""
-    if fmt == "jsonstat":
-        return jsonstat_updated(body)
-    if fmt == "sdmx_csv":
-        return sdmx_csv_updated(body)
-    return None
-
-
 class RecordedSource:
     """A folder of recorded Eurostat/DESI responses, scanned once; files are only ever read."""
 
@@ -155,7 +56,7 @@ class RecordedSource:
         for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
             if path.name.startswith(".") or path.name.lower() == "readme.md":
                 continue  # notes about the recordings, not recordings
-            fmt, reason = detect_format(path)
+            fmt, reason = registry.detect(path)
             if fmt is None:
                 self._skipped.append((path, reason))
                 continue
@@ -201,8 +102,8 @@ class RecordedSource:
             "url": path.as_uri(),
             "retrieved_at": rawstore.utc_now_iso(),
             "http_status": None,
-            "source_updated": source_updated_of(fmt, body),
-            "content_type": CONTENT_TYPES[fmt],
+            "source_updated": registry.source_updated(fmt, body),
+            "content_type": registry.get(fmt).content_type,
             "format": fmt,
         }
         return rawstore.write_raw(dataset, path.name, body, meta, raw_dir=raw_dir)
