@@ -73,14 +73,39 @@ def changes_summary(changes: list[tuple[str, str, str, int]], compared: bool = T
     return "\n".join(lines)
 
 
+def first_run_hint() -> str:
+    """What to try when the live API cannot be used."""
+    return (f"hint: the live Eurostat API at {config.eurostat_base_url()} could not be used. Check the network "
+            "(and any proxy), or set DSM_EUROSTAT_URL to a reachable mirror, or refresh from a folder of recorded "
+            "responses: dsm refresh --offline DIR (bash scripts/run.sh --offline DIR).")
+
+
+def command_schedule(args: argparse.Namespace) -> int:
+    """dsm schedule: refresh now and then every --every, one run at a time, until stopped (SIGTERM ends it cleanly)."""
+    from etl.schedule import parse_every, run_schedule
+    try:
+        seconds = parse_every(args.every)
+    except ValueError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    return run_schedule(seconds, refresh_options(args), runs=args.runs)
+
+
+def refresh_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of etl.refresh.refresh from the shared refresh options."""
+    return {"offline": args.offline, "only": args.only, "force": args.force, "keep_going": args.keep_going,
+            "accept_loss": args.accept_loss}
+
+
 def command_refresh(args: argparse.Namespace) -> int:
     """dsm refresh."""
     from etl.refresh import Interrupted, RefreshError, refresh
     try:
-        report = refresh(offline=args.offline, only=args.only, force=args.force, progress=ProgressBar(),
-                         keep_going=args.keep_going, accept_loss=args.accept_loss)
+        report = refresh(progress=ProgressBar(), **refresh_options(args))
     except RefreshError as err:
         sys.stderr.write(f"\nerror: {err}\n")
+        if not (args.offline or config.offline_dir()) and "fetch failed" in str(err):
+            sys.stderr.write(first_run_hint() + "\n")
         return 1
     except Interrupted as err:
         sys.stderr.write(f"\n{err}; nothing published, the run is recorded as interrupted\n")
@@ -170,11 +195,9 @@ def command_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser with its three commands."""
-    root = argparse.ArgumentParser(prog="dsm", description="Baltic DSM Dashboard: ETL and dashboard.")
-    commands = root.add_subparsers(dest="command", required=True)
-    refresh = commands.add_parser("refresh", help="fetch, decode and publish the catalogue's datasets")
+def add_refresh_options(command: argparse.ArgumentParser) -> None:
+    """The options refresh and schedule share."""
+    refresh = command
     refresh.add_argument("--offline", type=Path, metavar="DIR",
                          help="refresh from a folder of recorded responses instead of the live Eurostat API")
     refresh.add_argument("--only", nargs="+", metavar="DATASET", help="refresh only these datasets")
@@ -183,7 +206,20 @@ def parser() -> argparse.ArgumentParser:
                          help="publish every dataset that passed; keep the previous version of those that failed")
     refresh.add_argument("--accept-loss", action="extend", nargs="+", default=[], metavar="DATASET",
                          help="let these datasets lose indicators or more than DSM_MAX_LOSS (5%%) of their cells")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser with its commands."""
+    root = argparse.ArgumentParser(prog="dsm", description="Baltic DSM Dashboard: ETL and dashboard.")
+    commands = root.add_subparsers(dest="command", required=True)
+    refresh = commands.add_parser("refresh", help="fetch, decode and publish the catalogue's datasets")
+    add_refresh_options(refresh)
     refresh.set_defaults(handler=command_refresh)
+    schedule = commands.add_parser("schedule", help="refresh every --every (e.g. 12h), never overlapping itself")
+    schedule.add_argument("--every", required=True, metavar="INTERVAL", help="e.g. 12h, 30m, 1d")
+    schedule.add_argument("--runs", type=int, default=None, help=argparse.SUPPRESS)  # tests: stop after N runs
+    add_refresh_options(schedule)
+    schedule.set_defaults(handler=command_schedule)
     status = commands.add_parser("status", help="rows, countries, years and freshness per dataset")
     status.set_defaults(handler=command_status)
     changes = commands.add_parser("changes", help="cells added, removed and revised by a refresh")

@@ -16,7 +16,9 @@ done
 if ! .venv/bin/dsm refresh "${OFFLINE_ARGS[@]}"; then
   # A failed refresh leaves the previous database intact: serve it if there is one.
   DB="${DSM_DATA_DIR:-data}/dsm.duckdb"
-  [ -f "$DB" ] || { echo "refresh failed and there is no previous database to serve" >&2; exit 1; }
+  [ -f "$DB" ] || { echo "refresh failed and there is no previous database to serve." \
+    "If the live Eurostat API cannot be reached: check the network, set DSM_EUROSTAT_URL to a mirror," \
+    "or serve recorded responses: bash scripts/run.sh --offline ../shared/data" >&2; exit 1; }
   echo "refresh failed; serving the previous database $DB" >&2
 fi
 # Served as in production (Procfile): gunicorn, no debug.

@@ -592,7 +592,22 @@ def describe_transport_error(err: Exception) -> str:
         return f"timed out ({err.__class__.__name__}: {text[:200]})"
     if "IncompleteRead" in text or "prematurely" in text or isinstance(err, urllib3.exceptions.ProtocolError):
         return f"truncated body ({text[:200]})"
-    return f"connection failed ({err.__class__.__name__}: {text[:200]})"
+    return f"connection failed ({root_reason(err)})"
+
+
+def root_reason(err: BaseException) -> str:
+    """The innermost cause of a network error, whole: 'NewConnectionError: Failed to establish ... refused'."""
+    seen = {id(err)}
+    while True:
+        inner = getattr(err, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in err.args if isinstance(a, BaseException)), None) or err.__cause__
+        if not isinstance(inner, BaseException) or id(inner) in seen:
+            break
+        seen.add(id(inner))
+        err = inner
+    text = re.sub(r"^<[^>]*>: ", "", str(err))  # urllib3 starts with the connection object's repr
+    return f"{err.__class__.__name__}: {text}"
 
 
 def raw_filename(code: str, live_format: str, body: bytes) -> str:
