@@ -15,7 +15,7 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.data import queries
+from dashboard.data import freshness, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard.figures import common
@@ -82,7 +82,7 @@ def meta(indicator_id: str) -> dict:
         "target_2030": entry.get("target_2030"),
         "target_label": entry.get("target_label") if isinstance(entry.get("target_label"), str) else None,
         "dataset": info["dataset"],
-        "source": common.source_line(info["dataset"], info["source_updated"]),
+        "source": common.source_line(info["dataset"], info["source_updated"]) + freshness.source_note(info["dataset"]),
         "average_method": queries.average_method(indicator_id),
         "names": queries.geo_names(),
     }

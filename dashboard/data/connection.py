@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from etl import config
+from etl.refresh import RUNS_LOG
 
 CACHE_SIZE = 512
 DUCKDB_MEMORY_LIMIT = "64MB"  # per connection; the largest read (the all-observations zip) fits with room to spare
@@ -32,6 +33,14 @@ def database_version(path: Path | None = None) -> tuple:
     except FileNotFoundError as exc:
         raise DatabaseMissing(f"{path}: no database yet; run `dsm refresh` first") from exc
     return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def runs_version() -> int | None:
+    """mtime of the refresh runs log (a run that publishes nothing still records that it checked)."""
+    try:
+        return os.stat(config.data_dir() / RUNS_LOG).st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def _open(path: str) -> duckdb.DuckDBPyConnection:
@@ -79,7 +88,7 @@ def cached(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         """The cached call (see `cached`)."""
-        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), database_version())
+        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), database_version(), runs_version())
         with _cache_lock:
             if key in _cache:
                 _cache.move_to_end(key)

@@ -5,7 +5,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import components
-from dashboard.data import profile, queries
+from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.figures.profile import theme_label
 from dashboard.state import InvalidState
@@ -42,6 +42,12 @@ def build(state):
         html.Section(id="catalogue-section", children=[html.H2("Indicators"), catalogue_table(theme)]),
         html.Section(id="provenance-section", children=[html.H2("Provenance per dataset"), provenance_table(),
                                                         _refresh_note()]),
+        html.Section(id="changes-section", children=[
+            html.H2("What changed in the last refresh"), changes_summary(), freshness_table(),
+            html.Button("Download the changes (CSV)", id="download-changes-button", n_clicks=0,
+                        className="download-button"),
+            dcc.Download(id="download-changes"),
+        ]),
         html.Section(id="flags-section", children=[html.H2("Eurostat flags"), flags_table()]),
         html.Section(id="download-section", children=[
             html.H2("Download everything"),
@@ -109,6 +115,36 @@ def _refresh_note() -> html.P:
         return html.P("No refresh run is recorded.", className="refresh-note")
     return html.P(f"Last refresh {str(run.get('finished_at') or run.get('started_at'))[:19]} UTC: {run.get('status')}"
                   f" — {run.get('message') or ''}", className="refresh-note", id="refresh-note")
+
+
+def changes_summary():
+    """Cells added, removed and revised per dataset and indicator by the refresh that built the database."""
+    changes = freshness.last_changes()
+    if changes.empty:
+        return html.P("The last refresh added, removed or revised no published value (or it was the first build).",
+                      id="changes-note")
+    counts = freshness.change_counts(changes)
+    totals = counts[["added", "removed", "revised"]].sum()
+    return html.Div([
+        html.P(f"{totals['added']} values added, {totals['removed']} removed, {totals['revised']} revised "
+               "against the data it replaced.", id="changes-note"),
+        components.data_table(counts, table_id="changes-table"),
+    ])
+
+
+def freshness_table():
+    """Per dataset: when the source was last checked and last refreshed, flagged when stale or failed."""
+    table = freshness.freshness(sorted(queries.catalogue()["dataset"].dropna().unique()))
+    table["warning"] = table["warning"].fillna("")
+    return components.data_table(table.rename(columns={"last_checked": "last checked (UTC)",
+                                                       "last_refreshed": "last refreshed (UTC)"}),
+                                 table_id="freshness-table")
+
+
+@callback(Output("download-changes", "data"), Input("download-changes-button", "n_clicks"), prevent_initial_call=True)
+def download_changes(n_clicks):
+    """Send the last refresh's changes as CSV (one row per cell, old and new value and flags)."""
+    return dcc.send_data_frame(freshness.last_changes().to_csv, "baltic-dsm-changes.csv", index=False)
 
 
 @callback(Output("download-all", "data"), Input("download-all-button", "n_clicks"), prevent_initial_call=True)

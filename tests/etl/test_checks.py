@@ -84,12 +84,16 @@ def recorded_copy(shared_data, tmp_path):
     return folder, data_dir
 
 
-def alter(folder, change) -> None:
-    """Rewrite the copied JSON-stat body through change(doc)."""
-    path = folder / "isoc_ci_in_h.json"
+def edit_json(path, change) -> None:
+    """Rewrite a JSON file through change(doc), which edits the document in place."""
     doc = json.loads(path.read_text())
     change(doc)
     path.write_text(json.dumps(doc))
+
+
+def alter(folder, change) -> None:
+    """Rewrite the copied JSON-stat body through change(doc)."""
+    edit_json(folder / "isoc_ci_in_h.json", change)
 
 
 def test_share_above_100_is_refused_naming_the_cell(recorded_copy):
