@@ -88,7 +88,7 @@ def cached(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         """The cached call (see `cached`)."""
-        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), database_version(), runs_version())
+        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), runs_version(), database_version())
         with _cache_lock:
             if key in _cache:
                 _cache.move_to_end(key)
