@@ -70,13 +70,22 @@ class Decoded:
     warnings: list[str] = field(default_factory=list)
 
 
+def flag_problem(flag: str, published: str | None = None) -> str | None:
+    """None for a flag string made of known Eurostat letters ('b', 'bu'), else what is wrong with it.
+
+    The one flag rule of every decoder; `published` is the text to quote when it is not the flag itself.
+    """
+    if FLAG_PATTERN.match(flag) and set(flag) <= FLAG_MEANINGS.keys():
+        return None
+    return f"unknown flag {flag if published is None else published!r} (known: {''.join(sorted(FLAG_MEANINGS))})"
+
+
 def check_flags(flags: pd.Series, source: str) -> None:
     """Refuse flag strings that are not combinations of known Eurostat letters."""
-    present = flags.dropna().unique()
-    for flag in present:
-        letters = set(str(flag))
-        if not FLAG_PATTERN.match(str(flag)) or not letters <= FLAG_MEANINGS.keys():
-            raise DecodeError(source, "flags", f"unknown flag {flag!r}")
+    for flag in flags.dropna().unique():
+        reason = flag_problem(str(flag))
+        if reason:
+            raise DecodeError(source, "flags", reason)
 
 
 def check_unique(obs: pd.DataFrame, source: str) -> None:
