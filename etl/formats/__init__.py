@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -14,6 +15,8 @@ from etl.model import Decoded, DecodeError
 
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 GZIP_MAGIC = b"\x1f\x8b"
+# How Eurostat writes last-update stamps: day first, two- or four-digit year, with or without seconds.
+STAMP_FORMATS = ("%d/%m/%y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%Y %H:%M")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,16 @@ class Format:
     sniff: Callable[[Path], str | None] | None = None   # None when a file is this format, else why not
     updated: Callable[[bytes], str | None] | None = None  # the source's own stamp, when cheap to read
     live: tuple[str, ...] = ()                      # catalogue live_format names fetched in this format
+
+
+def iso_stamp(text: str) -> str | None:
+    """A day-first Eurostat stamp ('12/12/24 11:00:00', '17/12/2024 11:00') as ISO 8601; None when unreadable."""
+    for fmt in STAMP_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 def head_bytes(path: Path, size: int = 65536) -> bytes:

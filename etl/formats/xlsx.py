@@ -40,14 +40,13 @@ from datetime import datetime
 import pandas as pd
 
 from etl import codelists
-from etl.formats import Format
+from etl.formats import Format, iso_stamp
 from etl.formats.sdmx_csv import parse_flag, parse_number, paused_gc
 from etl.model import DECODED_COLUMNS, Decoded, DecodeError
 
 SUMMARY, STRUCTURE = "Summary", "Structure"
 TITLE = re.compile(r"^(?P<title>.*)\[(?P<code>[A-Za-z0-9_]+?)(?:__custom_\d+)?\]\s*$")
 GEO_HEADER = "GEO (Labels)"
-UPDATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M")
 
 # ---- reading the workbook's XML ----------------------------------------------------------------
 # The cells are read straight from the OOXML parts (zipfile + ElementTree), with the values openpyxl's
@@ -381,11 +380,9 @@ def iso_update(stamp, source: str, where: str) -> str:
     """'17/12/2024 11:00' (or a datetime cell) as ISO 8601."""
     if isinstance(stamp, datetime):
         return stamp.isoformat()
-    for fmt in UPDATE_FORMATS:
-        try:
-            return datetime.strptime(text(stamp), fmt).isoformat()
-        except ValueError:
-            continue
+    iso = iso_stamp(text(stamp))
+    if iso is not None:
+        return iso
     raise DecodeError(source, where, f"unreadable last-update stamp {stamp!r}")
 
 
