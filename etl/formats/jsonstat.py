@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from etl.formats import Format, checked_code, dataset_from_name, head_bytes
-from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError, check_flags
+from etl.model import DECODED_COLUMNS, Decoded, DecodeError, check_flags, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Dimensions with their own columns; every other one goes to `dims` (freq included).
@@ -155,6 +155,12 @@ def flat_indices(keys: list[str], total: int, field: str, source: str) -> np.nda
     return indices
 
 
+def sorted_union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The sorted distinct indices of two index arrays (concatenate, sort, mask: np.union1d hashes, slower)."""
+    both = np.sort(np.concatenate([first, second]))
+    return both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both
+
+
 def read_values(values, total: int, source: str) -> tuple[np.ndarray, np.ndarray]:
     """(flat indices, numbers) of the cells with a value; null is missing, never 0."""
     if isinstance(values, dict):
@@ -207,8 +213,9 @@ def split_status(status: str, where: str, source: str) -> tuple[str | None, str 
         raise DecodeError(source, where, f"status is not a string: {status!r}")
     flags, _, conf = status.partition("|")
     flags, conf = flags.strip(), conf.strip()
-    if flags and (not FLAG_PATTERN.match(flags) or not set(flags) <= FLAG_MEANINGS.keys()):
-        raise DecodeError(source, where, f"unknown flag {status!r} (known: {''.join(sorted(FLAG_MEANINGS))})")
+    reason = flag_problem(flags, status) if flags else None
+    if reason:
+        raise DecodeError(source, where, reason)
     if conf and conf not in CONF_STATUS_CODES:
         raise DecodeError(source, where, f"unknown confidentiality status {conf!r} in {status!r}")
     if conf and conf != "F" and "c" not in flags:
@@ -275,7 +282,7 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     status_at, texts = read_statuses(doc.get("status"), total, source)
     status_flags, status_confs = status_columns(status_at, texts, source)
 
-    cells = np.union1d(value_at, status_at)
+    cells = sorted_union(value_at, status_at)
     value = np.full(len(cells), np.nan)
     value[np.searchsorted(cells, value_at)] = numbers
     flags = np.full(len(cells), None, dtype=object)

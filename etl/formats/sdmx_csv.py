@@ -32,13 +32,12 @@ import math
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
 import pandas as pd
 
 from etl import codelists
-from etl.formats import Format, first_line
-from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError
+from etl.formats import Format, first_line, iso_stamp
+from etl.model import DECODED_COLUMNS, Decoded, DecodeError, flag_problem
 
 METADATA_COLUMNS = {"STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION", "DATAFLOW", "LAST UPDATE"}
 MEASURE_COLUMNS = {"TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"}
@@ -51,7 +50,6 @@ MISSING_MARKERS = {"", ":"}
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 CODE = re.compile(r"^[A-Za-z0-9_\-.+]+$")
 STRUCTURE_REF = re.compile(r"^(?:[A-Za-z0-9_]+:)?([A-Za-z0-9_]+)(?:\$[A-Za-z0-9_]+)?(?:\([0-9.]+\))?$")
-LAST_UPDATE_FORMATS = ("%d/%m/%y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%Y %H:%M")
 
 
 def text_of(raw: bytes, source: str) -> str:
@@ -114,8 +112,9 @@ def parse_flag(cell: str | None, source: str, where: str) -> str | None:
     text = (cell or "").strip()
     if not text:
         return None
-    if not FLAG_PATTERN.match(text) or not set(text) <= FLAG_MEANINGS.keys():
-        raise DecodeError(source, where, f"unknown flag {cell!r} (known: {''.join(sorted(FLAG_MEANINGS))})")
+    reason = flag_problem(text, cell)
+    if reason:
+        raise DecodeError(source, where, reason)
     return text
 
 
@@ -135,11 +134,9 @@ def dataset_code(reference: str, source: str, where: str) -> str:
 
 def iso_last_update(stamp: str, source: str, where: str) -> str:
     """Eurostat's dd/mm/yy HH:MM:SS stamp as ISO 8601."""
-    for fmt in LAST_UPDATE_FORMATS:
-        try:
-            return datetime.strptime(stamp.strip(), fmt).isoformat()
-        except ValueError:
-            continue
+    iso = iso_stamp(stamp)
+    if iso is not None:
+        return iso
     raise DecodeError(source, where, f"unreadable LAST UPDATE {stamp!r} (expected dd/mm/yy HH:MM:SS)")
 
 
@@ -351,10 +348,7 @@ def updated(body: bytes) -> str | None:
     row = next(reader, None)
     if not row or len(row) <= header.index("LAST UPDATE"):
         return None
-    try:
-        return iso_last_update(row[header.index("LAST UPDATE")], "", "")
-    except DecodeError:
-        return None
+    return iso_stamp(row[header.index("LAST UPDATE")])
 
 
 FORMAT = Format("sdmx_csv", (".csv", ".csv.gz"), "text/csv", decode, sniff=sniff, updated=updated)
