@@ -129,18 +129,9 @@ def new_run_id() -> str:
 
 
 def write_json_atomic(path: Path, document) -> None:
-    """Write JSON through a temp file and os.replace, so readers see the old or the new file, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, sort_keys=True, default=str)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are for every reader of the data dir
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically (rawstore.atomic_write), readable by every reader of the data dir."""
+    data = json.dumps(document, indent=1, sort_keys=True, default=str).encode("utf-8")
+    rawstore.atomic_write(path, data, mode=0o644)
 
 
 def read_json(path: Path, default):

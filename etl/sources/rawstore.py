@@ -72,14 +72,20 @@ def check_name(kind: str, name: str) -> None:
         raise ValueError(f"{kind} name {name!r} collides with the sidecar suffix {SIDECAR_SUFFIX}")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write data to path through a temp file in the same folder, fsync it, then os.replace it in."""
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write data to path through a temp file in the same folder, fsync it, then os.replace it in.
+
+    The one atomic write of the ETL: readers see the old file or the new one, never half. mkstemp makes
+    the file 0600; `mode` (e.g. 0o644) opens it to other readers.
+    """
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         # The temp file is ours alone; the previous `path` was never touched.
