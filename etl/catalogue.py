@@ -5,12 +5,14 @@ import functools
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+import typing
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from etl.formats import registry
 
@@ -29,15 +31,30 @@ DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 COLUMN_KEYS = ("unit",)
 FORBIDDEN_KEYS = ("geo", "time", "period", "year", "dataset")
 
-INDICATOR_REQUIRED = {
-    "id": str, "title": str, "description": str, "dataset": str, "source_format": str, "selection": dict,
-    "unit": str, "higher_is_better": bool, "theme": str, "headline": bool, "live_only": bool,
-}
-INDICATOR_OPTIONAL = {
-    "target_2030": (int, float), "target_label": str, "aggregate": str, "parts": int, "scale": (int, float),
-}
-DATASET_REQUIRED = {"title": str, "licence": str, "source_url": str}
-DATASET_OPTIONAL = {"live_format": str, "live_filters": dict}
+
+
+class Entry(BaseModel):
+    """A catalogue table's fields and their types: unknown fields refused, no coercion (true is not 1)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DatasetEntry(Entry):
+    """The fields of one [datasets.<code>] table."""
+
+    title: str
+    licence: str
+    source_url: str
+    live_format: str | None = None
+    live_filters: dict = {}
+
+
+class GroupsEntry(Entry):
+    """The fields of the [groups] table."""
+
+    bsr: list
+    reference: str
+    best_practice: list
 
 
 class CatalogueError(ValueError):
@@ -76,6 +93,17 @@ class Indicator:
     aggregate: str | None = None
     parts: int | None = None
     scale: float = 1.0
+
+
+def entry_model(kind: type) -> type[Entry]:
+    """The pydantic model of a catalogue table whose fields are those of a dataclass (one definition of them)."""
+    hints = typing.get_type_hints(kind)
+    required = {f.name for f in fields(kind) if f.default is MISSING and f.default_factory is MISSING}
+    return create_model(f"{kind.__name__}Entry", __base__=Entry,
+                        **{f.name: (hints[f.name], ... if f.name in required else None) for f in fields(kind)})
+
+
+IndicatorEntry = entry_model(Indicator)
 
 
 @dataclass(frozen=True)
@@ -120,25 +148,25 @@ class Catalogue:
 
 # ---------------------------------------------------------------- loading and validation
 
-def check_fields(entry: dict, where: str, required: dict, optional: dict) -> None:
-    """Refuse missing, unknown or wrongly typed fields, naming the entry and the field."""
-    for name, kind in required.items():
-        if name not in entry:
-            raise CatalogueError(f"{where}: missing field {name!r}")
-    for name, value in entry.items():
-        kind = required.get(name) or optional.get(name)
-        if kind is None:
-            raise CatalogueError(f"{where}: unknown field {name!r}")
-        # bool is an int in Python; a number field must not accept true/false
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise CatalogueError(f"{where}: field {name!r} must be {kind}, got {value!r}")
+def check_fields(entry: dict, where: str, model: type[Entry]) -> None:
+    """Refuse missing, unknown or wrongly typed fields (pydantic), naming the entry and the field."""
+    try:
+        model.model_validate(entry)
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        if first["type"] == "missing":
+            raise CatalogueError(f"{where}: missing field {name!r}") from None
+        if first["type"] == "extra_forbidden":
+            raise CatalogueError(f"{where}: unknown field {name!r}") from None
+        raise CatalogueError(f"{where}: field {name!r}: {first['msg']}, got {first['input']!r}") from None
 
 
 def parse_dataset(code: str, entry: dict, where: str) -> Dataset:
     """Validate one [datasets.<code>] table."""
     if not DATASET_CODE.match(code):
         raise CatalogueError(f"{where}: dataset code {code!r} must be lower-case letters, digits and _")
-    check_fields(entry, where, DATASET_REQUIRED, DATASET_OPTIONAL)
+    check_fields(entry, where, DatasetEntry)
     live_format = entry.get("live_format")
     if live_format is not None and live_format not in LIVE_FORMATS:
         raise CatalogueError(f"{where}: field 'live_format' must be one of {LIVE_FORMATS}, got {live_format!r}")
@@ -151,7 +179,7 @@ def parse_dataset(code: str, entry: dict, where: str) -> Dataset:
 
 def parse_indicator(entry: dict, where: str, datasets: dict[str, Dataset]) -> Indicator:
     """Validate one [[indicators]] entry against the datasets."""
-    check_fields(entry, where, INDICATOR_REQUIRED, INDICATOR_OPTIONAL)
+    check_fields(entry, where, IndicatorEntry)
     if not SNAKE_CASE.match(entry["id"]):
         raise CatalogueError(f"{where}: field 'id' must be snake_case, got {entry['id']!r}")
     if entry["dataset"] not in datasets:
@@ -212,7 +240,7 @@ def check_live_filters(entry: dict, where: str, dataset: Dataset) -> None:
 
 def parse_groups(entry: dict, where: str) -> Groups:
     """Validate the [groups] table."""
-    check_fields(entry, where, {"bsr": list, "reference": str, "best_practice": list}, {})
+    check_fields(entry, where, GroupsEntry)
     for name in ("bsr", "best_practice"):
         if not entry[name] or not all(isinstance(code, str) and code for code in entry[name]):
             raise CatalogueError(f"{where}: field {name!r} must be a non-empty list of geo codes")
