@@ -1,6 +1,6 @@
 """ETL benchmark: decode throughput per format beside peers, and wall time of full and no-change offline refreshes.
 
-Run:  .venv/bin/python bench/etl_bench.py [--data DIR] [--repeat N]
+Run:  .venv/bin/python bench/etl_bench.py [--data DIR] [--repeat N] [--no-scaled]
 
 Throughput is observations per second, where "observations" is the number of published cells our decoder
 returns for the file (cells with a value or a flag); every tool parses the same bytes, so the same count is
@@ -11,6 +11,9 @@ Peers:
   two HTTP calls are stubbed to hand it the recorded bytes, with the CRLF line ends the live API sends);
   a plain pandas read_csv + melt + value/flag split; and DuckDB read_csv (plain, and with UNPIVOT to one
   row per cell).
+Scaled: the TSV and the JSON-stat recording with the most cells, and copies of them x100 and x1000 made in a
+temporary folder (more geos: every series repeated with its geo code suffixed), so cost per cell can be seen
+to stay flat; TSV beside DuckDB read_csv of the same file and the eurostat package, JSON-stat beside json.loads.
 """
 from __future__ import annotations
 
@@ -28,7 +31,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 SHARED_DATA = REPO / ".." / "shared" / "data"
-TARGETS = {"peer_ratio": 10.0, "duckdb_ratio": 0.5, "full_refresh_s": 5.0, "nochange_refresh_s": 1.0}
+TARGETS = {"peer_ratio": 10.0, "duckdb_ratio": 0.5, "full_refresh_s": 5.0, "nochange_refresh_s": 1.0,
+           "scaled_tsv_vs_duckdb": 1.5, "scaled_jsonstat_vs_json_loads": 2.0}
+SCALES = (1, 100, 1000)
+# the recordings with the most cells of their format: the ones scaled up
+SCALED_TSV = "eurostat/tsv/isoc_e_dii.tsv"
+SCALED_JSONSTAT = "eurostat/jsonstat/isoc_e_dii_all.json.gz"
 
 
 def median_time(function, repeat: int, clock=time.perf_counter) -> float:
@@ -176,6 +184,94 @@ def bench_decoders(folder: Path, repeat: int) -> list[str]:
     return misses
 
 
+def scaled_tsv(body: bytes, scale: int) -> bytes:
+    """A TSV with every series line repeated `scale` times, copy k's geo code suffixed _k (distinct series)."""
+    eol = b"\r\n" if b"\r\n" in body[:4096] else b"\n"
+    header, rest = body.split(eol, 1)
+    lines = rest.rstrip(b"\r\n").split(eol)
+    out = [header]
+    for copy in range(scale):
+        suffix = b"_%d" % copy if copy else b""
+        out += [key.rstrip() + suffix + b"\t" + cells for key, cells in (line.split(b"\t", 1) for line in lines)]
+    return eol.join(out) + eol
+
+
+def scaled_jsonstat(body: bytes, scale: int) -> bytes:
+    """A JSON-stat body whose geo dimension holds `scale` copies of every geo (codes suffixed _k), cells copied too."""
+    import json
+    import numpy as np
+    doc = json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+    sizes, at = list(doc["size"]), doc["id"].index("geo")
+    category = doc["dimension"]["geo"]["category"]
+    index = category["index"]
+    codes = sorted(index, key=index.get) if isinstance(index, dict) else list(index)
+    labels = category.get("label", {})
+    copies = [f"{code}_{copy}" if copy else code for copy in range(scale) for code in codes]
+    category["index"] = {code: position for position, code in enumerate(copies)}
+    category["label"] = {copy: labels.get(copy.rsplit("_", 1)[0] if copy not in labels else copy, copy) for copy in copies}
+    scaled_sizes = sizes.copy()
+    scaled_sizes[at] = sizes[at] * scale
+
+    def spread(cells: dict) -> dict:
+        keys = np.array(list(cells), dtype=np.int64)
+        coords = np.unravel_index(keys, sizes)
+        items = list(cells.values())
+        out = {}
+        for copy in range(scale):
+            moved = list(coords)
+            moved[at] = coords[at] + copy * sizes[at]
+            out.update(zip(map(str, np.ravel_multi_index(moved, scaled_sizes).tolist()), items))
+        return out
+    values = doc["value"] if isinstance(doc["value"], dict) else {str(i): v for i, v in enumerate(doc["value"]) if v is not None}
+    doc["value"] = spread(values)
+    if isinstance(doc.get("status"), dict):
+        doc["status"] = spread(doc["status"])
+    doc["size"] = scaled_sizes
+    return json.dumps(doc).encode()
+
+
+def bench_scaled(folder: Path, repeat: int) -> list[str]:
+    """TSV and JSON-stat decode on the largest recordings and on x100 and x1000 copies, beside DuckDB and json.loads."""
+    import json
+    import duckdb
+    from etl.formats import jsonstat, tsv
+    misses = []
+    print("\n== scaled copies (median CPU time; x1000 once)")
+    tsv_body, json_body = (folder / SCALED_TSV).read_bytes(), (folder / SCALED_JSONSTAT).read_bytes()
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory() as scratch:
+        for scale in SCALES:
+            runs = repeat if scale < 1000 else 1
+            body = scaled_tsv(tsv_body, scale)
+            path = Path(scratch) / f"x{scale}.tsv"
+            path.write_bytes(body)
+            cells = len(tsv.decode(body, path.name, dataset="x").observations)
+            ours = median_cpu(lambda: tsv.decode(body, path.name, dataset="x"), runs)
+            duck = median_cpu(lambda: con.sql("SELECT * FROM read_csv(?, delim='\t', header=true, all_varchar=true)",
+                                              params=[str(path)]).to_arrow_table(), runs)
+            peer = median_cpu(eurostat_package_peer(body), runs)
+            print(f"  [tsv x{scale}] {len(body):,} bytes, {cells:,} cells: ours {ours:.3f} s, duckdb read_csv {duck:.3f} s "
+                  f"(ours/duckdb {ours / duck:.2f}, target <= {TARGETS['scaled_tsv_vs_duckdb']:g}), "
+                  f"eurostat package {peer:.3f} s (ours is {peer / ours:.1f}x as fast, target >= {TARGETS['peer_ratio']:g})")
+            if ours / duck > TARGETS["scaled_tsv_vs_duckdb"]:
+                misses.append(f"tsv x{scale}: {ours / duck:.2f}x DuckDB read_csv (target <= {TARGETS['scaled_tsv_vs_duckdb']:g})")
+            if peer / ours < TARGETS["peer_ratio"]:
+                misses.append(f"tsv x{scale}: {peer / ours:.1f}x the eurostat package (target >= {TARGETS['peer_ratio']:g})")
+            del body
+            body = scaled_jsonstat(json_body, scale)
+            cells = len(jsonstat.decode(body, "x.json", dataset="isoc_e_dii").observations)
+            ours = median_cpu(lambda: jsonstat.decode(body, "x.json", dataset="isoc_e_dii"), runs)
+            loads = median_cpu(lambda: json.loads(body), runs)
+            print(f"  [jsonstat x{scale}] {len(body):,} bytes, {cells:,} cells: ours {ours:.3f} s "
+                  f"({ours / cells * 1e6:.2f} us per cell), json.loads {loads:.3f} s "
+                  f"(ours/json.loads {ours / loads:.2f}, target <= {TARGETS['scaled_jsonstat_vs_json_loads']:g})")
+            if ours / loads > TARGETS["scaled_jsonstat_vs_json_loads"]:
+                misses.append(f"jsonstat x{scale}: {ours / loads:.2f}x json.loads "
+                              f"(target <= {TARGETS['scaled_jsonstat_vs_json_loads']:g})")
+            del body
+    return misses
+
+
 def decodable_copy(folder: Path, scratch: Path) -> tuple[Path, list[str]]:
     """A copy of the recorded folder without the files our decoders refuse (and why)."""
     from etl.catalogue import load_catalogue
@@ -231,8 +327,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="recorded data folder")
     parser.add_argument("--repeat", type=int, default=5, help="runs per median")
+    parser.add_argument("--no-scaled", action="store_true", help="skip the x100/x1000 copies (minutes, ~3 GB)")
     args = parser.parse_args()
     misses = bench_decoders(args.data, args.repeat) + bench_refresh(args.data, max(3, args.repeat // 2))
+    if not args.no_scaled:
+        misses += bench_scaled(args.data, max(3, args.repeat // 2))
     print("\n== targets missed:" if misses else "\n== all targets met")
     for miss in misses:
         print("  -", miss)
