@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.formats import Format, checked_code, dataset_from_name
-from etl.model import DECODED_COLUMNS, FLAG_MEANINGS, FLAG_PATTERN, Decoded, DecodeError
+from etl.model import DECODED_COLUMNS, FLAG_PATTERN, Decoded, DecodeError, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 OWN_COLUMNS = ("geo", "unit")
@@ -500,7 +500,7 @@ def read_plain_cells(grid: Grid, starts: np.ndarray, ends: np.ndarray
     if len(with_flags):
         encoded = spread_ranges(grid, number_ends[with_flags] + 1, ends[with_flags]).dictionary_encode()
         distinct_flags = encoded.dictionary.to_pylist()
-        if not all(FLAG_PATTERN.match(flag) and set(flag) <= FLAG_MEANINGS.keys() for flag in distinct_flags):
+        if any(flag_problem(flag) for flag in distinct_flags):
             return None
         # one Python string per distinct flag, shared by its cells
         flags[with_flags] = np.array(distinct_flags, dtype=object)[even_indices(encoded)]
@@ -553,10 +553,11 @@ def check_known_flags(flags: np.ndarray, with_flags: np.ndarray, index: np.ndarr
                       source: str) -> None:
     """Refuse flag strings that are not combinations of known Eurostat letters, naming the first cell."""
     for flag in set(flags[with_flags].tolist()):
-        if not FLAG_PATTERN.match(flag) or not set(flag) <= FLAG_MEANINGS.keys():
+        reason = flag_problem(flag)
+        if reason:
             at = int(with_flags[first_bad(flags[with_flags] == flag)])
-            reason = (f"unknown flag {flag!r} (known: {''.join(sorted(FLAG_MEANINGS))})" if FLAG_PATTERN.match(flag)
-                      else f"unreadable cell, expected 'value flags' (after the number: {flag!r})")
+            if not FLAG_PATTERN.match(flag):
+                reason = f"unreadable cell, expected 'value flags' (after the number: {flag!r})"
             raise DecodeError(source, cell_place(int(index[at]), header), reason)
 
 
@@ -598,7 +599,7 @@ def observations_frame(code: str, header: Header, keys: SeriesKeys, row: np.ndar
     row_dims = keys.dims[combination]
     # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
     flag_column = pd.Series(flags, dtype=object, copy=False)
-    # flags were checked in read_cells (against FLAG_MEANINGS, naming the cell on refusal): no check_flags pass here
+    # flags were checked in read_cells (flag_problem, naming the cell on refusal): no check_flags pass here
     columns = {"dataset": dataset_column, "geo": geo, "period": period, "unit": unit, "dims": row_dims,
                "value": values, "flags": flag_column}
     assert list(columns) == DECODED_COLUMNS, f"frame columns {list(columns)}"
