@@ -230,7 +230,7 @@ def decoder_digest() -> str:
 def dataset_digest(raw_files: list[rawstore.RawFile], catalogue: Catalogue, dataset: str, code_digest: str) -> str:
     """What a dataset's Parquet depends on: its raw files' sha256, its indicators and the decoding code."""
     parts = {
-        "raw": sorted((f.path.name, f.meta["sha256"]) for f in raw_files),
+        "raw": sorted((f.path.name, f.meta["sha256"], f.meta.get("update_data") or "") for f in raw_files),
         "indicators": [row for row in catalogue.rows() if row["dataset"] == dataset],
         "code": code_digest,
     }
@@ -247,6 +247,7 @@ class LiveSource:
         self.catalogue, self.raw_dir = catalogue, raw_dir
         self.client = client or EurostatClient()
         self.name = f"live Eurostat API {self.client.base_url}"
+        self.update_dates: dict[str, str | None] = {}  # dataset -> UPDATE_DATA asked this run
 
     def available(self, dataset: str) -> str | None:
         """None when the dataset can be fetched, else why not."""
@@ -254,10 +255,23 @@ class LiveSource:
             return "not served by the live Eurostat API (recorded source only)"
         return None
 
+    def current(self, dataset: str) -> list[rawstore.RawFile] | None:
+        """The cached raw file when the service's update date has not moved since it was fetched, else None."""
+        from etl.sources.eurostat import request_url, same_instant
+        entry = self.catalogue.datasets[dataset]
+        self.update_dates[dataset] = self.client.update_date(dataset)
+        cached = rawstore.list_raw(dataset, self.raw_dir)
+        url = request_url(self.client.base_url, dataset, entry.live_format, entry.live_filters or None)
+        if len(cached) == 1 and cached[0].meta.get("url") == url and \
+                same_instant(cached[0].meta.get("update_data"), self.update_dates[dataset]):
+            return cached
+        return None
+
     def fetch(self, dataset: str) -> list[rawstore.RawFile]:
         """Download one dataset into the raw store."""
         entry = self.catalogue.datasets[dataset]
-        return [self.client.fetch_dataset(dataset, entry.live_format, entry.live_filters or None, raw_dir=self.raw_dir)]
+        return [self.client.fetch_dataset(dataset, entry.live_format, entry.live_filters or None, raw_dir=self.raw_dir,
+                                          update_data=self.update_dates.get(dataset))]
 
     def skipped(self) -> list[str]:
         """Nothing is skipped by the live source."""
@@ -276,6 +290,10 @@ class OfflineSource:
     def available(self, dataset: str) -> str | None:
         """None when the folder holds the dataset, else why not."""
         return None if dataset in self.recorded.datasets() else f"not in the recorded source {self.recorded.folder}"
+
+    def current(self, dataset: str) -> None:
+        """A recorded folder states no update dates: its files are always copied (and compared by digest)."""
+        return None
 
     def fetch(self, dataset: str) -> list[rawstore.RawFile]:
         """Copy the dataset's recorded files into the raw store."""
@@ -499,8 +517,9 @@ def stage_dataset(dataset: str, number: int, total: int, catalogue: Catalogue, s
                   code_digest: str, accept_loss: bool) -> str:
     """Fetch, decode, check and stage one dataset; returns its final stage ("built" or "unchanged")."""
     progress(dataset, "fetch", number, total)
-    try:
-        raw_files = source.fetch(dataset)
+    try:  # a live source asks the update date first and downloads only when it moved (or with --force)
+        cached = source.current(dataset)
+        raw_files = (None if force else cached) or source.fetch(dataset)
     except Exception as err:
         raise RefreshError(f"fetch failed: {err}", dataset, getattr(err, "url", None)) from err
     digest = dataset_digest(raw_files, catalogue, dataset, code_digest)
