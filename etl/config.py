@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 EUROSTAT_BASE_URL = "https://ec.europa.eu"  # the live service is the default
+SCOREBOARD_BASE_URL = "https://digital-decade-desi.digital-strategy.ec.europa.eu"
 
 
 def data_dir() -> Path:
@@ -56,3 +57,8 @@ def max_loss_share() -> float:
 def stale_after_days() -> float:
     """Age of the last successful refresh after which a dataset is flagged stale (DSM_STALE_DAYS, default 14)."""
     return float(os.environ.get("DSM_STALE_DAYS", "14"))
+
+
+def scoreboard_base_url() -> str:
+    """Base URL of the Digital Scoreboard API; DSM_SCOREBOARD_URL points it at a mirror or a loopback server."""
+    return os.environ.get("DSM_SCOREBOARD_URL", SCOREBOARD_BASE_URL).rstrip("/")

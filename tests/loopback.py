@@ -15,6 +15,7 @@ Usage:
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -39,8 +40,17 @@ ROUTES = [
     ("async-status", re.compile(rf"^{API}/1\.0/async/status/(?P<key>[^/]+)$")),
     ("async-data", re.compile(rf"^{API}/1\.0/async/data/(?P<key>[^/]+)$")),
     ("dataflow", re.compile(rf"^{API}/sdmx/2\.1/dataflow/ESTAT/(?P<code>[^/?]+)/?$")),
+    # the Digital Scoreboard API, answered from the recorded fact export
+    ("sb-group", re.compile(r"^/api/v1/chart-groups/(?P<group>[^/]+)/facts/?$")),
+    ("sb-facts", re.compile(r"^/api/v1/facts/?$")),
+    ("sb-indicators", re.compile(r"^/api/v1/indicators/?$")),
 ]
-DATA_KINDS = {"statistics", "sdmx3", "sdmx21"}
+DATA_KINDS = {"statistics", "sdmx3", "sdmx21", "sb-group", "sb-facts"}
+SCOREBOARD_EXPORT = "digital_decade_2026_facts.json"
+SCOREBOARD_GROUPS = {"desi": SCOREBOARD_EXPORT, "desi-2022": None, "dd-trajectories": None, "key-indicators": None,
+                     "e-gov-2020-2022": None}  # group -> recording that answers it (None: recorded nowhere)
+SCOREBOARD_FIELDS = ["period", "country", "indicator", "breakdown", "unit", "value", "flags", "reference_period",
+                     "remarks"]
 NOT_FILTERS = {"lang", "format", "lasttimeperiod", "sincetimeperiod", "untiltimeperiod"}  # Statistics API options
 SOAP_ENVELOPE = (
     '<?xml version="1.0" encoding="UTF-8" ?>'
@@ -278,6 +288,8 @@ class LoopbackEurostat:
             return self.async_status(match["key"]), "application/xml", {}
         if kind == "async-data":
             return self.async_data(match["key"])
+        if kind.startswith("sb-"):
+            return self.scoreboard(kind, match, query)
         code = match["code"].lower()
         if kind == "dataflow":
             return self.dataflow(code, query)
@@ -336,6 +348,37 @@ class LoopbackEurostat:
                     "Content-Disposition": f'attachment; filename="{code}.json.gz"'}
             return gzip.decompress(body), "application/json", {}
         raise eurostat_error(400, f"INVALID_FORMAT: format {fmt} is not served by this recording")
+
+    def scoreboard_facts(self, group: str = "desi") -> list[dict]:
+        """The facts of a chart group as the API's flat records (the export's one-element lists unwrapped)."""
+        name = SCOREBOARD_GROUPS.get(group)
+        recorded = self.find(name) if name else None
+        if group not in SCOREBOARD_GROUPS or (name and recorded is None):
+            raise NotServed(404, b'{"detail": "Not found."}')
+        records = json.loads(recorded.read_bytes()) if recorded else []
+        flat = []
+        for record in records:
+            fields = record["fields"]
+            flat.append({name: (fields.get(name)[0] if isinstance(fields.get(name), list) else fields.get(name))
+                         for name in SCOREBOARD_FIELDS})
+        return flat
+
+    def scoreboard(self, kind: str, match: re.Match, query: dict) -> tuple[bytes, str, dict]:
+        """chart-groups/{group}/facts/ as CSV, facts/?... as a JSON list, indicators/?chart_group= as CSV."""
+        if kind == "sb-group":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, SCOREBOARD_FIELDS, lineterminator="\r\n")
+            writer.writeheader()
+            for fact in self.scoreboard_facts(match["group"]):
+                writer.writerow({k: "" if v is None else v for k, v in fact.items()})
+            return buffer.getvalue().encode(), "text/csv; charset=utf-8", {}
+        if kind == "sb-facts":
+            wanted = {k: v[0] for k, v in query.items() if k in SCOREBOARD_FIELDS}
+            facts = [f for f in self.scoreboard_facts() if all(str(f[k]) == v for k, v in wanted.items())]
+            return json.dumps(facts).encode(), "application/json", {}
+        group = query.get("chart_group", ["desi"])[0]
+        codes = sorted({fact["indicator"] for fact in self.scoreboard_facts(group)})
+        return ("code,label\r\n" + "".join(f"{c},{c}\r\n" for c in codes)).encode(), "text/csv; charset=utf-8", {}
 
     def dataflow(self, code: str, query: dict) -> tuple[bytes, str, dict]:
         """The dataflow as JSON with its UPDATE_DATA annotation (gzip'd when compressed=true, as the API does)."""
@@ -442,7 +485,7 @@ def make_handler(server: LoopbackEurostat) -> type[BaseHTTPRequestHandler]:
             kind, match = next(((k, m) for k, rx in ROUTES if (m := rx.match(parts.path))), ("unknown", None))
             query = parse_qs(parts.query, keep_blank_values=True)
             dataset = match.groupdict().get("code") if match else None
-            dataset = dataset.lower() if dataset else None
+            dataset = dataset.lower() if dataset else ("digital_decade" if kind.startswith("sb-") else None)
             with server.lock:
                 server.requests.append(SeenRequest(parts.path, query, kind, dataset, parts.query))
             try:
