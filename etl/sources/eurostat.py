@@ -192,18 +192,22 @@ def error_message(body: bytes, limit: int = 300) -> str:
     return text[:limit] or "(empty body)"
 
 
-def soap_text(body: bytes, path: str) -> str | None:
-    """The text at an ElementTree path of a SOAP envelope or fault, else None (not XML, or no such element)."""
-    head = body[:200].lstrip()
-    if not head.startswith(b"<") or len(body) > 1 << 20 or b"schemas.xmlsoap.org/soap/envelope" not in body[:2000]:
+def soap_root(body: bytes) -> ET.Element | None:
+    """The root element of a SOAP envelope or bare SOAP fault, else None."""
+    if not body[:200].lstrip().startswith(b"<") or len(body) > 1 << 20 or b"schemas.xmlsoap.org/soap" not in body[:2000]:
         return None
     try:
-        root = ET.fromstring(body)
+        return ET.fromstring(body)
     except ET.ParseError:
         return None
-    found = root.find(path) if root.tag != FAULT else root.find(path.rsplit("/", 1)[-1])
-    if found is None and root.tag.endswith("Envelope") and path == FAULT_STRING:
-        found = root.find(f"{{{SOAP_ENV}}}Body/{FAULT}/faultstring")
+
+
+def soap_text(body: bytes, path: str) -> str | None:
+    """The text at an ElementTree path of a SOAP answer (a bare Fault is looked at as its own faultstring)."""
+    root = soap_root(body)
+    if root is None:
+        return None
+    found = root.find("faultstring") if root.tag == FAULT and path == FAULT_STRING else root.find(path)
     return found.text.strip() if found is not None and found.text else None
 
 
