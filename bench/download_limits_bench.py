@@ -30,7 +30,9 @@ def one_case(case: str, inflated_mib: int, drip: float, deadline: float, max_mib
     """Run one case in this process; returns outcome, seconds and peak RSS."""
     sys.path.insert(0, str(ROOT))
     from etl.sources.eurostat import EurostatClient, EurostatError
-    from tests.loopback import Fault, start_server
+    from tests.loopback import Fault, gzip_bomb, start_server
+    if case.startswith("bomb"):
+        gzip_bomb(inflated_mib * MIB)  # built before the clock starts, so the server answers at once
     server = start_server()
     faults = {"bomb-content-encoding": Fault.bomb(inflated_mib * MIB, encoding="content"),
               "bomb-gzip-body": Fault.bomb(inflated_mib * MIB, encoding="gzip"),

@@ -16,6 +16,7 @@ Usage:
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import json
@@ -215,6 +216,7 @@ def zipped(body: bytes, name: str = "data") -> bytes:
     return buffer.getvalue()
 
 
+@functools.lru_cache(maxsize=4)
 def gzip_bomb(inflated: int) -> bytes:
     """A gzip stream of `inflated` zero bytes (about a thousandth of that size), built in pieces."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)

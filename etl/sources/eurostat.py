@@ -59,6 +59,7 @@ FAULT_STRING = f"{{{SOAP_ENV}}}Body/{FAULT}/faultstring"
 # window sends everything to sorry.ec.europa.eu).
 TRANSIENT_STATUSES = frozenset({301, 302, 303, 307, 308, 429, 500, 502, 503, 504})
 CHUNK = 1 << 16
+INFLATE_STEP = 1 << 20
 
 # live_format (catalogue) -> the format its bodies come in (etl/formats/registry.py)
 LIVE_FORMATS = {live: registry.for_live(live).name for live in registry.live_names()}
@@ -272,7 +273,7 @@ def inflate(data: bytes, limit: int, what: str) -> bytes:
     out, size = [], 0
     while data:
         inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
-        chunk = inflater.decompress(data, limit - size + 1)
+        chunk = inflater.decompress(data, INFLATE_STEP)  # small steps: zlib's output buffer never outgrows one
         while True:
             size += len(chunk)
             if size > limit:
@@ -280,7 +281,7 @@ def inflate(data: bytes, limit: int, what: str) -> bytes:
             out.append(chunk)
             if not inflater.unconsumed_tail:
                 break
-            chunk = inflater.decompress(inflater.unconsumed_tail, limit - size + 1)
+            chunk = inflater.decompress(inflater.unconsumed_tail, INFLATE_STEP)
         if not inflater.eof:
             raise zlib.error(f"{what} is cut short (compressed stream not finished)")
         data = inflater.unused_data if inflater.unused_data[:2] == GZIP_MAGIC else b""
