@@ -6,11 +6,14 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from dashboard import i18n
+from dashboard.i18n import N_, _
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-TITLE = "Baltic DSM Dashboard"
-NAV = [("/", "Overview"), ("/compare", "Compare"), ("/trends", "Trends"), ("/map", "Map"),
-       ("/relationships", "Relationships"), ("/country", "Country profile"), ("/desi", "DESI"),
-       ("/findings", "Findings"), ("/sources", "Data & sources")]
+TITLE = N_("Baltic DSM Dashboard")
+NAV = [("/", N_("Overview")), ("/compare", N_("Compare")), ("/trends", N_("Trends")), ("/map", N_("Map")),
+       ("/relationships", N_("Relationships")), ("/country", N_("Country profile")), ("/desi", N_("DESI")),
+       ("/findings", N_("Findings")), ("/sources", N_("Data & sources"))]
 
 
 def create_app() -> Dash:
@@ -34,22 +37,27 @@ def create_app() -> Dash:
     from dashboard.embed import install_sharing
 
     install_sharing(app)                 # /embed and /export routes, share callbacks, security headers
+    i18n.install(app)                    # <html lang>, the visit's language cookie, the language switcher
     register_brief_routes(app.server)    # /brief/country/<geo>, /brief/wp/<wp> (HTML and PDF)
     return app
 
 
 def shell() -> html.Div:
-    """Header, navigation, page container and footer shared by all pages."""
-    return html.Div(className="app", children=[
+    """Header, navigation, language switcher, page container and footer shared by all pages (in the visit's
+    language; links carry a non-default language so every URL names it)."""
+    lang = i18n.current()
+    suffix = "" if lang == i18n.DEFAULT else f"?lang={lang}"
+    return html.Div(className="app", lang=lang, children=[
         html.Header(className="app-header", children=[
-            dcc.Link(TITLE, href="/", className="brand"),
-            html.Nav([dcc.Link(label, href=path, className="nav-link") for path, label in NAV if _has_page(path)],
-                     className="nav"),
+            dcc.Link(_(TITLE), href="/" + suffix, className="brand"),
+            html.Nav([dcc.Link(_(label), href=path + suffix, className="nav-link") for path, label in NAV
+                      if _has_page(path)], className="nav"),
+            i18n.language_switcher(),
         ]),
         html.Main(dash.page_container, className="app-main"),
         html.Footer(className="app-footer", children=[
-            "Data: Eurostat and the European Commission (DESI); reuse authorised with acknowledgement "
-            "(Commission Decision 2011/833/EU). Map boundaries: Natural Earth (public domain). DIGINNO WP4.",
+            _("Data: Eurostat and the European Commission (DESI); reuse authorised with acknowledgement "
+              "(Commission Decision 2011/833/EU). Map boundaries: Natural Earth (public domain). DIGINNO WP4."),
         ]),
     ])
 

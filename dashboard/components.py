@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from dashboard import i18n
 from dashboard.data.connection import cached
+from dashboard.i18n import _
 from dashboard.state import parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
@@ -186,14 +188,17 @@ def guarded(build, query: dict, page_path: str, **parse_options):
     from dashboard.state import InvalidState, parse_state
 
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}  # repeated keys: last wins
+    query["lang"] = i18n.resolve(query.get("lang"))  # the URL's, else the visit's: one page build per language
     try:
-        key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query), _frozen(parse_options))
-        return _remembered_page(key, lambda: build(parse_state(query, page_path, **parse_options)))
-    except InvalidState as exc:
-        return friendly_error(str(exc), page_path)
-    except DatabaseMissing:
-        return friendly_error("No data has been loaded yet: run `dsm refresh` and reload this page.", page_path,
-                              back_label="Try again")
+        with i18n.use(query["lang"]):
+            key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query), _frozen(parse_options))
+            try:
+                return _remembered_page(key, lambda: build(parse_state(query, page_path, **parse_options)))
+            except InvalidState as exc:
+                return friendly_error(str(exc), page_path)
+            except DatabaseMissing:
+                return friendly_error(_("No data has been loaded yet: run `dsm refresh` and reload this page."),
+                                      page_path, back_label=_("Try again"))
     finally:
         warm_in_background()  # after the first page is built, so the warm-up does not slow that page down
 

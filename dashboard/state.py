@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode, parse_qsl
 
+from dashboard import i18n
 from dashboard.data import queries
 
 VIEWS = ("chart", "table")
 # Query keys every page understands; anything else is kept in State.extra for page-specific controls.
-CORE_KEYS = ("indicator", "geo", "year", "view")
+CORE_KEYS = ("indicator", "geo", "year", "view", "lang")
 
 
 class InvalidState(ValueError):
@@ -17,13 +18,14 @@ class InvalidState(ValueError):
 
 @dataclass(frozen=True)
 class State:
-    """A page's full view state: page path, indicator, countries, year, chart/table view, page extras."""
+    """A page's full view state: page path, indicator, countries, year, chart/table view, language, page extras."""
 
     page: str = "/"
     indicator: str | None = None
     geos: tuple[str, ...] = ()
     year: int | None = None
     view: str = "chart"
+    lang: str = field(default_factory=i18n.current)  # a state made inside a page build speaks the page's language
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def get(self, key: str, default: str | None = None) -> str | None:
@@ -48,8 +50,11 @@ def parse_query_string(search: str | None) -> dict[str, str]:
 
 
 def parse_state(query: dict, page: str, *, needs_indicator: bool = True, needs_year: bool = True) -> State:
-    """Validate a page's URL query against the catalogue, geo table and available years; raise InvalidState."""
+    """Validate a page's URL query against the catalogue, geo table and available years; raise InvalidState.
+
+    The language is never refused: an unknown `lang` is English, a missing one the visit's (i18n.resolve)."""
     query = {k: ("" if v is None else str(v)) for k, v in (query or {}).items()}
+    lang = i18n.resolve(query.get("lang"))
     asked_indicator, asked_year = query.get("indicator", "").strip(), query.get("year", "").strip()
     # A page that needs no indicator/year still refuses a wrong one rather than silently ignoring it.
     indicator_id = _parse_indicator(asked_indicator) if (needs_indicator or asked_indicator) else None
@@ -62,7 +67,7 @@ def parse_state(query: dict, page: str, *, needs_indicator: bool = True, needs_y
     if view not in VIEWS:
         raise InvalidState(f"Unknown view “{view}”: choose chart or table.")
     extra = tuple(sorted((k, v) for k, v in query.items() if k not in CORE_KEYS and v != ""))
-    return State(page=page, indicator=indicator_id, geos=geos, year=year, view=view, extra=extra)
+    return State(page=page, indicator=indicator_id, geos=geos, year=year, view=view, lang=lang, extra=extra)
 
 
 def _parse_indicator(value: str) -> str:
@@ -116,6 +121,8 @@ def state_to_query(state: State, *, defaults: State | None = None) -> str:
         params.append(("year", str(state.year)))
     if state.view != "chart":
         params.append(("view", state.view))
+    if state.lang != i18n.DEFAULT:
+        params.append(("lang", state.lang))
     params += list(state.extra)
     return "?" + urlencode(params, safe=",") if params else ""
 

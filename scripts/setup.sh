@@ -15,3 +15,5 @@ PYTHON="${PYTHON:-python3}"
 # Pinned versions first (requirements.lock), then the project itself without re-resolving.
 .venv/bin/python -m pip install -q -r requirements.lock
 .venv/bin/python -m pip install -q --no-deps -e .
+# Compile the translation catalogues (.po in the repository -> .mo beside them, not committed).
+.venv/bin/pybabel --quiet compile -d dashboard/translations

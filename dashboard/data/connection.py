@@ -11,6 +11,7 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
+from dashboard import i18n
 from etl import config
 from etl.refresh import RUNS_LOG
 
@@ -83,12 +84,14 @@ def clear_cache() -> None:
 
 
 def cached(fn: Callable) -> Callable:
-    """Cache a query function's result by (function, args, database version); DataFrames come back as copies."""
+    """Cache a query function's result by (function, args, database version, language); DataFrames come back as
+    copies. The language is in the key because names, titles and labels come back translated."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         """The cached call (see `cached`)."""
-        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), runs_version(), database_version())
+        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), runs_version(), i18n.current(),
+               database_version())
         with _cache_lock:
             if key in _cache:
                 _cache.move_to_end(key)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# After editing a translation (dashboard/translations/<lang>/LC_MESSAGES/messages.po or etl/translations/<lang>.toml)
+# or adding strings to the code: extract the code's messages, merge them into every .po, compile, check coverage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYBABEL=.venv/bin/pybabel
+mkdir -p build
+"$PYBABEL" --quiet extract -F babel.cfg -k N_ --no-location --sort-output -o build/messages.pot .
+"$PYBABEL" --quiet update -i build/messages.pot -d dashboard/translations -N --ignore-obsolete -w 116 \
+  --ignore-pot-creation-date
+"$PYBABEL" --quiet compile -d dashboard/translations --statistics
+.venv/bin/python -m pytest -q tests/dashboard/test_i18n_coverage.py
