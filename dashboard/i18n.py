@@ -203,6 +203,8 @@ def format_date(value, style: str = "medium") -> str:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
+    if current() == DEFAULT:
+        return value.isoformat()  # English keeps the ISO dates the dashboard has always shown
     return dates.format_date(value, format=style, locale=locale())
 
 
@@ -282,3 +284,20 @@ def install(app) -> None:
 
         with use(resolve((parse_qs((search or "").lstrip("?")).get("lang") or [None])[-1])):
             return language_links(pathname, search)
+
+
+# ---------------------------------------------------------------- Eurostat's flag meanings
+
+# etl.model.FLAG_MEANINGS' texts, marked here so that extraction finds them (a test keeps the two the same).
+FLAG_MEANING_MESSAGES = (
+    N_("break in time series"), N_("confidential"), N_("definition differs (see metadata)"), N_("estimated"),
+    N_("forecast"), N_("not significant"), N_("provisional"), N_("revised"), N_("Eurostat estimate"),
+    N_("low reliability"), N_("not applicable"), N_("missing"), N_("see metadata"), N_("aggregate not available"),
+)
+
+
+def flag_meaning(letter: str) -> str:
+    """What a Eurostat flag letter means, in the current language."""
+    from etl.model import FLAG_MEANINGS
+
+    return _(FLAG_MEANINGS[letter]) if letter in FLAG_MEANINGS else _("unknown flag")

@@ -6,7 +6,9 @@ import json
 import numpy as np
 import pandas as pd
 
+from dashboard import i18n
 from dashboard.data.connection import cached, query
+from dashboard.i18n import _
 from etl.model import FLAG_MEANINGS
 
 EU27 = "EU27_2020"
@@ -64,10 +66,14 @@ def headline_indicators() -> list[str]:
 
 @cached
 def countries() -> pd.DataFrame:
-    """The geo table (code, name, is_eu27, is_bsr, is_aggregate, iso3 when present)."""
+    """The geo table (code, name, is_eu27, is_bsr, is_aggregate, iso3 when present); names in the current language
+    from CLDR (English keeps Eurostat's labels; aggregates CLDR does not name keep theirs)."""
     df = query("SELECT * FROM geo ORDER BY code")
     if "name" not in df.columns and "label" in df.columns:
         df = df.rename(columns={"label": "name"})
+    if i18n.current() != i18n.DEFAULT and "name" in df.columns:
+        single = ~df["is_aggregate"].fillna(False).astype(bool) if "is_aggregate" in df.columns else True
+        df.loc[single, "name"] = [i18n.country_name(c, n) for c, n in zip(df.loc[single, "code"], df.loc[single, "name"])]
     for column in ("is_eu27", "is_bsr", "is_aggregate"):
         if column in df.columns:
             df[column] = df[column].fillna(False).astype(bool)
@@ -79,8 +85,8 @@ def geo_names() -> dict[str, str]:
     """Code -> display name for every geo, plus the computed BSR average."""
     geo = countries()
     names = dict(zip(geo["code"], geo["name"].fillna(geo["code"])))
-    names[EU27] = "EU27"  # the geo table's full name is too long for legends and column heads
-    names[BSR_AVERAGE] = "BSR average"
+    names[EU27] = _("EU27")  # the geo table's full name is too long for legends and column heads
+    names[BSR_AVERAGE] = _("BSR average")
     return names
 
 

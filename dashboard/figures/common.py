@@ -5,7 +5,8 @@ import math
 
 import plotly.graph_objects as go
 
-from etl.model import FLAG_MEANINGS
+from dashboard import i18n
+from dashboard.i18n import N_, _
 
 # Values the source marks as not final or not fully reliable get hollow markers.
 HOLLOW_FLAGS = frozenset("epu")
@@ -37,20 +38,22 @@ def marker_symbol(flags, base: str = "circle") -> str:
 
 def describe_flags(flags) -> str:
     """'b: break in time series; e: estimated' (every letter explained), '' when none."""
-    return "; ".join(f"{letter}: {FLAG_MEANINGS.get(letter, 'unknown flag')}" for letter in flag_letters(flags))
+    return "; ".join(f"{letter}: {i18n.flag_meaning(letter)}" for letter in flag_letters(flags))
 
 
 def hover_flags(flags) -> str:
     """Hover line for a value's flags, '' when it has none."""
     text = describe_flags(flags)
-    return f"<br>Flag {flag_letters(flags)} — {text}" if text else ""
+    return "<br>" + _("Flag {letters} — {meaning}", letters=flag_letters(flags), meaning=text) if text else ""
 
 
 def source_line(dataset: str | None, updated: str | None) -> str:
     """'Source: Eurostat, isoc_ci_in_h (updated 2025-04-08)' (the Commission for the DESI)."""
-    publisher = "European Commission, DESI" if (dataset or "").lower().startswith("desi") else "Eurostat"
+    publisher = _("European Commission, DESI") if (dataset or "").lower().startswith("desi") else "Eurostat"
     name = f"{publisher}, {dataset}" if dataset and publisher == "Eurostat" else publisher
-    return f"Source: {name}" + (f" (updated {updated})" if updated else "")
+    if updated:
+        return _("Source: {name} (updated {date})", name=name, date=i18n.format_date(updated))
+    return _("Source: {name}", name=name)
 
 
 def flag_legend_text(flag_strings) -> str:
@@ -58,9 +61,10 @@ def flag_legend_text(flag_strings) -> str:
     letters = sorted({letter for f in flag_strings for letter in flag_letters(f)})
     if not letters:
         return ""
-    parts = [f"<b>{letter}</b> {FLAG_MEANINGS.get(letter, 'unknown flag')}" for letter in letters]
-    note = " · hollow marker = estimated/provisional/low reliability" if set(letters) & HOLLOW_FLAGS else ""
-    return "Flags: " + " · ".join(parts) + note
+    parts = [f"<b>{letter}</b> {i18n.flag_meaning(letter)}" for letter in letters]
+    if set(letters) & HOLLOW_FLAGS:
+        parts.append(_("hollow marker = estimated/provisional/low reliability"))
+    return _("Flags: {list}", list=" · ".join(parts))
 
 
 def house_layout(*, title: str, unit: str | None, source: str, flags=(), height: int = 480,
@@ -81,6 +85,7 @@ def house_layout(*, title: str, unit: str | None, source: str, flags=(), height:
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
         "template": template(),
         "font": {"family": FONT, "size": 13},
+        "separators": i18n.separators(),  # decimal comma and group space where the locale uses them
         "height": height,
         "margin": {"l": 60, "r": 30, "t": 70, "b": notes_offset + 25 + 18 * len(notes)},
         "meta": {"unit": unit, "source": source, "flag_legend": legend},
@@ -143,6 +148,7 @@ def empty_figure(message: str, *, title: str = "") -> go.Figure:
     """A blank chart with a message in the middle (no data for this selection)."""
     layout = {
         "title": {"text": title, "x": 0}, "template": template(), "height": 360, "font": {"family": FONT},
+        "separators": i18n.separators(),
         "xaxis": {"visible": False}, "yaxis": {"visible": False}, "meta": {"empty": True},
         "annotations": [{"text": message, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False,
                          "font": {"size": 15}, "name": "empty"}],
@@ -153,8 +159,8 @@ def empty_figure(message: str, *, title: str = "") -> go.Figure:
 def unit_label(unit: str | None) -> str:
     """Human label of a Eurostat unit code for axis titles."""
     labels = {
-        "PC_HH": "% of households", "PC_IND": "% of individuals", "PC_ENT": "% of enterprises",
-        "PC": "%", "PC_EMP": "% of total employment", "PC_GDP": "% of GDP", "THS_PER": "thousand persons",
-        "PC_TURN": "% of turnover", "PC_HH_IACC": "% of households with internet access",
+        "PC_HH": N_("% of households"), "PC_IND": N_("% of individuals"), "PC_ENT": N_("% of enterprises"),
+        "PC": "%", "PC_EMP": N_("% of total employment"), "PC_GDP": N_("% of GDP"), "THS_PER": N_("thousand persons"),
+        "PC_TURN": N_("% of turnover"), "PC_HH_IACC": N_("% of households with internet access"),
     }
-    return labels.get(unit or "", unit or "")
+    return _(labels[unit]) if unit in labels else (unit or "")

@@ -124,3 +124,26 @@ def test_plural_forms_per_language():
     """Polish has three plural forms; the catalogue's header says so and ngettext picks by n."""
     assert i18n.translations("pl").plural(1) == 0
     assert i18n.translations("pl").plural(3) == 1 and i18n.translations("pl").plural(5) == 2
+
+
+def test_flag_meanings_are_marked_for_translation():
+    """Every Eurostat flag meaning the ETL defines is among the messages marked for translation, and only those."""
+    from etl.model import FLAG_MEANINGS
+
+    assert set(i18n.FLAG_MEANING_MESSAGES) == set(FLAG_MEANINGS.values())
+    with i18n.use("de"):
+        assert i18n.flag_meaning("e") == "geschätzt" and i18n.flag_meaning("?") == "unbekanntes Kennzeichen"
+
+
+def test_figures_use_the_locale_separators(dsm_env):
+    """A chart in German has decimal comma separators, a translated source line and CLDR country names."""
+    from dashboard import charts
+    from dashboard.data import queries
+
+    state = parse_state({"lang": "de"}, "/compare")
+    with i18n.use("de"):
+        fig = charts.page_figure("ranked_bar", state)
+        names = queries.geo_names()
+    assert fig.layout.separators == ",."
+    assert fig.layout.meta["source"].startswith("Quelle:")
+    assert names["DE"] == "Deutschland" and names["EE"] == "Estland"
