@@ -279,10 +279,12 @@ def install(app) -> None:
     @app.callback(Output(SWITCHER_ID, "children"), Input("_pages_location", "pathname"),
                   Input("_pages_location", "search"))
     def _switcher_links(pathname, search):
-        """The switcher's links for the view now shown (in the language its URL asks for)."""
+        """The switcher's links for the view now shown (in the language its URL asks for); a forged non-text
+        location gives the links of the front page."""
         from urllib.parse import parse_qs
 
-        with use(resolve((parse_qs((search or "").lstrip("?")).get("lang") or [None])[-1])):
+        search = search if isinstance(search, str) else ""
+        with use(resolve((parse_qs(search.lstrip("?")).get("lang") or [None])[-1])):
             return language_links(pathname, search)
 
 

@@ -58,6 +58,9 @@ def well_typed_location_values(body: dict) -> bool:
         if isinstance(item.get("id"), str) and item.get("property") in LOCATION_PROPERTIES \
                 and item.get("value") is not None and not isinstance(item.get("value"), str):
             return False
+        if item.get("property") == "pathname" and isinstance(item.get("value"), str) \
+                and not item["value"].startswith("/"):
+            return False  # dash's page router raises (a 500) on a path outside its prefix
     return True
 
 

@@ -101,3 +101,14 @@ def test_embed_page_needs_no_inline_script(base_url):
     """The embed page draws the chart from an inert JSON block and a same-origin script: nothing inline runs."""
     _, _, body = fetch(base_url + "/embed/trends")
     assert inline_scripts(body.decode("utf-8")) == []
+
+
+def test_a_callback_with_a_path_outside_the_app_is_refused():
+    """A forged page-router request whose pathname does not start with '/' is a 400, not dash's 500."""
+    from dashboard.security import well_typed_location_values
+
+    body = {"inputs": [{"id": "_pages_location", "property": "pathname", "value": ""},
+                       {"id": "_pages_location", "property": "search", "value": None}]}
+    assert not well_typed_location_values(body)
+    body["inputs"][0]["value"] = "/compare"
+    assert well_typed_location_values(body)
