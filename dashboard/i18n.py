@@ -303,3 +303,48 @@ def flag_meaning(letter: str) -> str:
     from etl.model import FLAG_MEANINGS
 
     return _(FLAG_MEANINGS[letter]) if letter in FLAG_MEANINGS else _("unknown flag")
+
+
+# ---------------------------------------------------------------- indicator titles and descriptions
+
+INDICATOR_FIELDS = ("title", "description", "target_label")
+
+
+def indicator_translations_dir() -> Path:
+    """etl/translations/: one <lang>.toml beside the catalogue per language."""
+    from etl.catalogue import CATALOGUE_PATH
+
+    return CATALOGUE_PATH.parent / "translations"
+
+
+@lru_cache(maxsize=None)
+def indicator_texts(lang: str) -> dict:
+    """A language's indicator texts: {'units': {English: text}, 'indicators': {id: {field: text}}} (read once)."""
+    import tomllib
+
+    path = indicator_translations_dir() / f"{lang}.toml"
+    if lang == DEFAULT or not path.exists():
+        return {"units": {}, "indicators": {}}
+    with path.open("rb") as handle:
+        document = tomllib.load(handle)
+    return {"units": dict(document.get("units", {})), "indicators": dict(document.get("indicators", {}))}
+
+
+def localise_catalogue(df):
+    """Catalogue rows (id, title, description, unit, target_label) in the current language; a title without a
+    translation stays English with a visible note, other fields fall back to English silently."""
+    lang = current()
+    if lang == DEFAULT or df.empty or "id" not in df.columns:
+        return df
+    texts = indicator_texts(lang)
+    df = df.copy()
+    for index, row in df.iterrows():
+        own = texts["indicators"].get(row["id"], {})
+        for field in INDICATOR_FIELDS:
+            if field in df.columns and isinstance(own.get(field), str) and own[field].strip():
+                df.at[index, field] = own[field]
+        if "title" in df.columns and not own.get("title") and isinstance(row["title"], str):
+            df.at[index, "title"] = _("{title} (not translated yet)", title=row["title"])
+        if "unit" in df.columns and isinstance(row["unit"], str):
+            df.at[index, "unit"] = texts["units"].get(row["unit"], row["unit"])
+    return df

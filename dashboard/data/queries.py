@@ -27,7 +27,7 @@ class UnknownIndicator(KeyError):
 @cached
 def catalogue() -> pd.DataFrame:
     """The indicator catalogue, one row per indicator, with has_data telling whether any value is loaded."""
-    df = query("SELECT * FROM catalogue ORDER BY id")
+    df = i18n.localise_catalogue(query("SELECT * FROM catalogue ORDER BY id"))
     df["has_data"] = df["id"].isin(set(_values_table()["indicator"]))
     for column in ("higher_is_better", "headline", "live_only"):
         if column in df.columns:
@@ -233,9 +233,16 @@ def average_method(indicator_id: str) -> str:
     """How the BSR average of this indicator is computed, for labels ('unweighted mean of ...')."""
     avg = bsr_average(indicator_id)
     if avg.empty:
-        return "BSR average not available (too few countries report)"
+        return _("BSR average not available (too few countries report)")
     kinds = sorted({m.split(" mean")[0] for m in avg["method"]})
-    return f"{' / '.join(kinds)} mean of the BSR countries reporting (at least {int(np.ceil(MIN_AVERAGE_SHARE * avg['n_peers'].iloc[0]))} of {avg['n_peers'].iloc[0]})"
+    least, peers = int(np.ceil(MIN_AVERAGE_SHARE * avg["n_peers"].iloc[0])), int(avg["n_peers"].iloc[0])
+    if kinds == ["unweighted"]:
+        return _("unweighted mean of the BSR countries reporting (at least {least} of {peers})", least=least, peers=peers)
+    if kinds == ["population-weighted"]:
+        return _("population-weighted mean of the BSR countries reporting (at least {least} of {peers})",
+                 least=least, peers=peers)
+    return _("{kinds} mean of the BSR countries reporting (at least {least} of {peers})", kinds=" / ".join(kinds),
+             least=least, peers=peers)
 
 
 @cached

@@ -74,3 +74,42 @@ def test_the_check_catches_a_missing_message_and_a_lost_placeholder():
     found = problems(catalog, {"Brand-new message": ("Brand-new message",), "In {year}": ("In {year}",)})
     assert any("untranslated" in p and "Brand-new" in p for p in found)
     assert any("placeholders" in p and "In {year}" in p for p in found)
+
+
+def indicator_problems(lang: str, catalogue) -> list[str]:
+    """What a language's indicator file lacks for the catalogue: titles, descriptions, target labels, units;
+    and entries for indicators the catalogue no longer has."""
+    texts = i18n.indicator_texts.__wrapped__(lang)
+    out = []
+    for item in catalogue.indicators:
+        own = texts["indicators"].get(item.id, {})
+        wanted = ["title", "description"] + (["target_label"] if item.target_label else [])
+        out += [f"{item.id}: no {field}" for field in wanted if not str(own.get(field, "")).strip()]
+        if item.unit not in texts["units"]:
+            out.append(f"unit {item.unit!r} (of {item.id}) untranslated")
+    known = {item.id for item in catalogue.indicators}
+    out += [f"{name}: not in the catalogue" for name in texts["indicators"] if name not in known]
+    return out
+
+
+@pytest.mark.parametrize("lang", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT])
+def test_every_indicator_is_translated(lang):
+    """Each language's file beside the catalogue (etl/translations/<lang>.toml) has every indicator and unit."""
+    from etl.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    found = indicator_problems(lang, catalogue)
+    assert not found, f"{lang}: {len(found)} problems, first: " + "; ".join(found[:10])
+
+
+def test_the_indicator_check_catches_a_missing_indicator(tmp_path, monkeypatch):
+    """A language file without some indicator fails the check, naming the indicator."""
+    from etl.catalogue import load_catalogue
+
+    (tmp_path / "de.toml").write_text('[units]\n"% of households" = "% der Haushalte"\n'
+                                      '[indicators.households_internet_access]\ntitle = "Haushalte mit Internet"\n',
+                                      encoding="utf-8")
+    monkeypatch.setattr(i18n, "indicator_translations_dir", lambda: tmp_path)
+    found = indicator_problems("de", load_catalogue())
+    assert "households_internet_access: no description" in found
+    assert any(p.startswith("coverage_5g: no title") for p in found)
