@@ -100,7 +100,7 @@ def view_toggle(view: str) -> dcc.RadioItems:
     """Chart/table switch bound to the URL's `view` parameter."""
     return dcc.RadioItems(
         id=url_control_id("view"), className="view-toggle", inline=True, value=view,
-        options=[{"label": "Chart", "value": "chart"}, {"label": "Table", "value": "table"}],
+        options=[{"label": _("Chart"), "value": "chart"}, {"label": _("Table"), "value": "table"}],
     )
 
 
@@ -119,7 +119,7 @@ def _cell(value, no_value: str = ":") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or (no_value == "—" and value == ""):
         return no_value
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return i18n.format_number(value, 2)  # the locale's decimal and group separators
     return str(value)
 
 
@@ -140,7 +140,7 @@ def chart_card(name: str, figure, table: pd.DataFrame, *, view: str, source: str
 def share_slot(chart_name: str) -> html.Div:
     """Copy-link and export hooks: the export/embed module fills `export-slot`; the link is the current URL."""
     return html.Div(className="share", children=[
-        dcc.Clipboard(id="copy-link", title="Copy a link to this view", className="copy-link"),
+        dcc.Clipboard(id="copy-link", title=_("Copy a link to this view"), className="copy-link"),
         html.Div(id="export-slot", className="export-slot", **{"data-chart": chart_name}),
     ])
 
@@ -165,19 +165,19 @@ def page(title: str, *, intro=None, controls=(), body=(), state_data: dict | Non
     ])
 
 
-def friendly_error(message: str, back_href: str = "/", *, back_label: str = "Back to the default view") -> html.Div:
+def friendly_error(message: str, back_href: str = "/", *, back_label: str | None = None) -> html.Div:
     """A plain-language message for a URL that asks for something that does not exist, and a way back."""
     return html.Div(className="friendly-error", role="alert", children=[
-        html.H1("This view is not available"),
+        html.H1(_("This view is not available")),
         html.P(message, className="friendly-error-message"),
-        dcc.Link(back_label, href=back_href, className="back-link"),
+        dcc.Link(back_label or _("Back to the default view"), href=back_href, className="back-link"),
     ])
 
 
 def flag_legend(flags: pd.DataFrame) -> html.Details:
     """Collapsible list of every Eurostat flag letter and its meaning."""
     return html.Details(className="flag-legend", children=[
-        html.Summary("What the flag letters mean"),
+        html.Summary(_("What the flag letters mean")),
         html.Dl([item for row in flags.itertuples(index=False) for item in (html.Dt(row.flag), html.Dd(row.meaning))]),
     ])
 

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard.i18n import N_, _
 
 # Local Natural Earth topojson: plotly's world file at 1:50m (the one that holds every EU member, Malta and Cyprus
 # included) trimmed to the shapes that reach Europe (assets/topojson/trim_to_europe.py); plotly.js asks for
@@ -13,7 +14,7 @@ from dashboard.figures import common
 TOPOJSON_URL = "/assets/topojson/europe/"
 OCEAN = "#f4f8fb"
 GRAPH_CONFIG = {"topojsonURL": TOPOJSON_URL}
-GEOMETRY_NOTE = "Boundaries: Natural Earth (public domain), via plotly.js (MIT)."
+GEOMETRY_NOTE = N_("Boundaries: Natural Earth (public domain), via plotly.js (MIT).")
 GEO_LAYOUT = {
     "scope": "world", "resolution": 50,
     "projection": {"type": "azimuthal equal area", "rotation": {"lon": 15, "lat": 52}},
@@ -28,7 +29,7 @@ GEO_LAYOUT = {
 def figure(df: pd.DataFrame, state=None) -> go.Figure:
     """Choropleth (geo, name, iso3, value, flags, is_bsr) with BSR outlines and flags in the hover."""
     meta = df.attrs["meta"]
-    title = f"{meta['title']}, {meta['year']}"
+    title = _("{title}, {year}", title=meta["title"], year=meta["year"])
     if df.empty:
         return common.empty_figure("No values for this year.", title=title)
     flagged = df[df["flags"].notna()]

@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard import i18n
+from dashboard.i18n import _
 
 EU27, BSR_AVERAGE = colours.EU27, colours.BSR_AVERAGE
 
@@ -13,10 +15,10 @@ EU27, BSR_AVERAGE = colours.EU27, colours.BSR_AVERAGE
 def figure(df: pd.DataFrame, state=None) -> go.Figure:
     """Ranked bars (geo, name, value, flags, is_bsr, is_selected, rank) plus reference lines."""
     meta = df.attrs["meta"]
-    title = f"{meta['title']}, {meta['year']}"
+    title = _("{title}, {year}", title=meta["title"], year=meta["year"])
     bars = df[df["rank"].notna() & df["value"].notna()]
     if bars.empty:
-        return common.empty_figure("No values for this year.", title=title)
+        return common.empty_figure(_("No values for this year."), title=title)
     shapes, notes = [], []
     refs = df[df["geo"].isin([EU27, BSR_AVERAGE]) & df["value"].notna()]
     lowest = refs["value"].min()
@@ -28,7 +30,8 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
                                             above=above)
         shapes.append(shape), notes.append(note)
     if meta.get("target_2030") is not None:
-        label = f"{meta.get('target_label') or '2030 target'}: {meta['target_2030']:g}"
+        label = _("{target}: {value}", target=meta.get("target_label") or _("2030 target"),
+                  value=i18n.format_number(meta["target_2030"], 0))
         shape, note = common.reference_line(meta["target_2030"], colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)
@@ -61,13 +64,13 @@ def _bars(bars: pd.DataFrame, meta: dict) -> dict:
 
 def _reference_label(row, meta: dict) -> str:
     """'EU27: 91.2' or 'BSR average (unweighted mean ...): 90.1 e'."""
-    label = "EU27" if row.geo == EU27 else f"BSR average ({meta['average_method'].split(' of the')[0]})"
+    label = _("EU27") if row.geo == EU27 else _("BSR average ({method})", method=meta["average_method"].split(" of the")[0])
     flag = common.flag_letters(row.flags)
-    return f"{label}: {row.value:.1f}{' ' + flag if flag else ''}"
+    return f"{label}: {i18n.format_number(row.value)}{' ' + flag if flag else ''}"
 
 
 def _source(meta: dict) -> str:
     """Source line plus the countries that have no value this year (missing is shown as missing, not zero)."""
     if not meta.get("no_data"):
         return meta["source"]
-    return f"{meta['source']} · no data: {', '.join(meta['no_data'])}"
+    return _("{source} · no data: {countries}", source=meta["source"], countries=", ".join(meta["no_data"]))

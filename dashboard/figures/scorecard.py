@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard import i18n
+from dashboard.i18n import _
 
 POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
 ARROWS = {1: "▲", -1: "▼", 0: "►"}
@@ -15,7 +17,7 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     """Heatmap of positions vs EU27 with the value, flags and 5-year arrow in every cell."""
     meta = df.attrs["meta"]
     if df.empty:
-        return common.empty_figure("No headline indicator has data.", title=meta["title"])
+        return common.empty_figure(_("No headline indicator has data."), title=meta["title"])
     columns = [c for c in meta["columns"] if c in set(df["geo"])]
     rows = list(dict.fromkeys(df["indicator"]))
     titles = {r["indicator"]: row_label(r) for r in df.drop_duplicates("indicator").to_dict("records")}
@@ -45,15 +47,17 @@ def _score(cell: dict | None):
 def _custom(cell: dict | None, geo: str) -> list:
     """[indicator id, geo, hover text] for a cell (the page turns a click into a link)."""
     if cell is None:
-        return ["", geo, "no data"]
+        return ["", geo, _("no data")]
     return [cell["indicator"], geo, describe(cell)]
 
 
 def row_label(row) -> str:
     """Row heading: indicator title and year, plus its 2030 target when one exists."""
     target = row.get("target_2030")
-    suffix = "" if target is None or pd.isna(target) else f" · 2030 target {target:g}"
-    return f"{row['title']} ({int(row['year'])}){suffix}"
+    if target is None or pd.isna(target):
+        return _("{title} ({year})", title=row["title"], year=int(row["year"]))
+    return _("{title} ({year}) · 2030 target {target}", title=row["title"], year=int(row["year"]),
+             target=i18n.format_number(target, 0))
 
 
 def cell_text(row) -> str:
@@ -61,7 +65,7 @@ def cell_text(row) -> str:
     if row["value"] is None or pd.isna(row["value"]):
         return ":"
     flags = common.flag_letters(row["flags"])
-    return f"{row['value']:.1f}{' ' + flags if flags else ''} {trend_arrow(row['change_5y'])}".strip()
+    return f"{i18n.format_number(row['value'])}{' ' + flags if flags else ''} {trend_arrow(row['change_5y'])}".strip()
 
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -88,8 +92,8 @@ def trend_arrow(change) -> str:
 def describe(row) -> str:
     """Hover text: value and flags, difference to EU27, 5-year change, distance to the 2030 target."""
     if row["value"] is None or pd.isna(row["value"]):
-        return f"no data for {int(row['year'])}"
-    parts = [f"{row['value']:.1f} ({int(row['year'])}){common.hover_flags(row['flags'])}"]
+        return _("no data for {year}", year=int(row["year"]))
+    parts = [f"{i18n.format_number(row['value'])} ({int(row['year'])}){common.hover_flags(row['flags'])}"]
     if row["diff_vs_eu27"] is not None and not pd.isna(row["diff_vs_eu27"]) and row["geo"] != colours.EU27:
         parts.append(f"{row['diff_vs_eu27']:+.1f} vs EU27 ({row['position']})")
     if row["change_5y"] is not None and not pd.isna(row["change_5y"]):

@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard import i18n
+from dashboard.i18n import _
 
 BREAK_SYMBOL = "diamond"
 
@@ -14,11 +16,12 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     """Lines over time (geo, name, year, value, flags); breaks start a new segment, e/p/u values are hollow."""
     meta = df.attrs["meta"]
     if df["value"].notna().sum() == 0:
-        return common.empty_figure("No values for this selection.", title=meta["title"])
+        return common.empty_figure(_("No values for this selection."), title=meta["title"])
     traces = [_line(geo, rows, meta) for geo, rows in df.groupby("geo", sort=False)]
     shapes, notes = [], []
     if meta.get("target_2030") is not None:
-        label = f"{meta.get('target_label') or '2030 target'}: {meta['target_2030']:g}"
+        label = _("{target}: {value}", target=meta.get("target_label") or _("2030 target"),
+                  value=i18n.format_number(meta["target_2030"], 0))
         shape, note = common.reference_line(meta["target_2030"], colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)
@@ -37,7 +40,7 @@ def _line(geo: str, rows: pd.DataFrame, meta: dict) -> dict:
     years, values, flags = _with_break_gaps(rows["year"].tolist(), rows["value"].tolist(), rows["flags"].tolist())
     name = meta["names"].get(geo, geo)
     if geo == colours.BSR_AVERAGE:
-        name = f"BSR average ({meta['average_method'].split(' of the')[0]})"
+        name = _("BSR average ({method})", method=meta["average_method"].split(" of the")[0])
     colour = colours.colour_for(geo)
     return {
         "type": "scatter", "x": years, "y": values, "name": name, "mode": "lines+markers+text", "connectgaps": False,

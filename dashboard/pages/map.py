@@ -5,6 +5,7 @@ import dash
 from dash import html
 
 from dashboard import charts, components
+from dashboard.i18n import _
 from dashboard.figures import choropleth
 
 PATH = "/map"
@@ -22,13 +23,14 @@ def build(state):
     df = chart.data(state)
     meta = df.attrs["meta"]
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
-        components.dropdown("year", components.year_options(state.indicator), state.year, label="Year"),
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
+        components.dropdown("year", components.year_options(state.indicator), state.year, label=_("Year")),
     ]
     table = df[["name", "geo", "value", "flags"]].rename(columns={"name": "country"})
     card = components.chart_card("choropleth", charts.page_figure("choropleth", state), table, view=state.view,
                                  source=meta["source"], graph_config=choropleth.GRAPH_CONFIG,
-                                 note=html.P(["Baltic Sea Region countries are outlined in black. ",
-                                              choropleth.GEOMETRY_NOTE, " Grey: no data."], className="map-note"))
-    return components.page("Map of Europe", controls=controls, body=[card],
+                                 note=html.P(_("Baltic Sea Region countries are outlined in black. {geometry} "
+                                               "Grey: no data.", geometry=_(choropleth.GEOMETRY_NOTE)),
+                                             className="map-note"))
+    return components.page(_("Map of Europe"), controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "year": state.year})

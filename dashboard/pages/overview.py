@@ -7,6 +7,8 @@ from dash import Input, Output, callback, dcc, html, no_update
 from dash import State as DashState
 
 from dashboard import charts, components
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard.figures import scorecard
 from dashboard.state import State, href
 
@@ -24,7 +26,7 @@ def build(state: State):
     chart = charts.CHARTS["scorecard"]
     df = chart.data(state)
     meta = df.attrs["meta"]
-    controls = [components.dropdown("geo", components.country_options(), list(state.geos), label="Countries",
+    controls = [components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"),
                                     multi=True)]
     body = html.Section(className="chart-card", **{"data-chart": "scorecard"}, children=[
         html.Div(className="chart-card-bar", children=[components.view_toggle(state.view),
@@ -33,9 +35,9 @@ def build(state: State):
                   className="chart") if state.view == "chart" else scorecard_table(df, state),
         html.P(meta["source"], className="source-line"),
     ])
-    intro = ("Latest year of each headline indicator. Green: better than the EU27, red: worse, pale: within 2 % of it "
-             "(respecting whether higher is better). ▲▼► five-year direction. Click a cell for its chart.")
-    return components.page("Digital single market at a glance", intro=intro, controls=controls, body=[body],
+    intro = _("Latest year of each headline indicator. Green: better than the EU27, red: worse, pale: within 2 % of it "
+              "(respecting whether higher is better). ▲▼► five-year direction. Click a cell for its chart.")
+    return components.page(_("Digital single market at a glance"), intro=intro, controls=controls, body=[body],
                            state_data={"page": PATH, "geos": list(state.geos)})
 
 
@@ -49,7 +51,7 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
     """The scorecard as an HTML table whose every cell is a link to its chart."""
     meta = df.attrs["meta"]
     columns = [c for c in meta["columns"] if c in set(df["geo"])]
-    head = html.Thead(html.Tr([html.Th("Indicator"), html.Th("Year"), html.Th("2030 target")] +
+    head = html.Thead(html.Tr([html.Th(_("Indicator")), html.Th(_("Year")), html.Th(_("2030 target"))] +
                               [html.Th(meta["names"].get(c, c), title=c) for c in columns]))
     rows = []
     for indicator_id, group in df.groupby("indicator", sort=False):
@@ -58,7 +60,8 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
         row = [html.Th(dcc.Link(first["title"], href=href(State(page="/compare", indicator=indicator_id,
                                                                 geos=state.geos, year=int(first["year"]))))),
                html.Td(str(int(first["year"]))),
-               html.Td("–" if first["target_2030"] is None or pd.isna(first["target_2030"]) else f"{first['target_2030']:g}")]
+               html.Td("–" if first["target_2030"] is None or pd.isna(first["target_2030"])
+                       else i18n.format_number(first["target_2030"], 0))]
         for geo in columns:
             cell = cells[geo]
             link = [scorecard.cell_text(cell), html.Br(), html.Small(scorecard.sparkline(cell["spark"]), className="spark")]

@@ -5,6 +5,7 @@ import dash
 
 from dashboard import charts, components
 from dashboard.data import queries
+from dashboard.i18n import _
 
 PATH = "/trends"
 dash.register_page(__name__, path=PATH, title="Trends — Baltic DSM Dashboard", name="Trends", order=2)
@@ -21,14 +22,14 @@ def build(state):
     df = chart.data(state)
     meta = df.attrs["meta"]
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
-        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
+        components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"), multi=True),
     ]
     card = components.chart_card("trends", charts.page_figure("trends", state), _table(df), view=state.view,
                                  source=meta["source"], note=components.flag_legend(queries.flags_legend()))
-    intro = (f"EU27 (black) is the reference; the BSR average is the {meta['average_method']}. "
-             "Hollow markers: estimated, provisional or low-reliability values; diamonds and a gap: break in series.")
-    return components.page("Trends over time", intro=intro, controls=controls, body=[card],
+    intro = _("EU27 (black) is the reference; the BSR average is the {method}. Hollow markers: estimated, "
+              "provisional or low-reliability values; diamonds and a gap: break in series.", method=meta["average_method"])
+    return components.page(_("Trends over time"), intro=intro, controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "geos": list(state.geos)})
 
 

@@ -147,3 +147,27 @@ def test_figures_use_the_locale_separators(dsm_env):
     assert fig.layout.separators == ",."
     assert fig.layout.meta["source"].startswith("Quelle:")
     assert names["DE"] == "Deutschland" and names["EE"] == "Estland"
+
+
+def test_compare_page_in_polish(dsm_env, app):
+    """The Compare page in Polish: heading, control labels, CLDR names in the chart, a decimal comma in the table."""
+    tree = page_layout(app, "/compare")(lang="pl")
+    text = text_of(tree)
+    assert "Porównanie państw" in text and "Wskaźnik" in text
+    figure = find(tree, dcc.Graph)[0].figure
+    assert "Niemcy" in list(figure.data[0].x) and figure.layout.separators == ",\xa0"
+    table = page_layout(app, "/compare")(lang="pl", view="table")
+    cells = [td.children for td in find(table, html.Td) if isinstance(td.children, str)]
+    assert any("," in c and c.replace(",", "").replace("\xa0", "").isdigit() for c in cells)
+
+
+def test_indicator_titles_are_translated_with_an_english_fallback(dsm_env):
+    """Catalogue titles come from etl/translations/<lang>.toml; a title it lacks stays English with a note."""
+    import pandas as pd
+
+    rows = pd.DataFrame({"id": ["households_internet_access", "brand_new"], "title": ["Households with internet access",
+                         "Brand new"], "description": ["x", "y"], "unit": ["% of households", "% of households"]})
+    with i18n.use("lt"):
+        out = i18n.localise_catalogue(rows)
+    assert out.loc[0, "title"] == "Namų ūkiai, turintys interneto prieigą" and out.loc[0, "unit"] == "% namų ūkių"
+    assert out.loc[1, "title"] == "Brand new (dar neišversta)" and out.loc[1, "description"] == "y"
