@@ -348,3 +348,19 @@ def localise_catalogue(df):
         if "unit" in df.columns and isinstance(row["unit"], str):
             df.at[index, "unit"] = texts["units"].get(row["unit"], row["unit"])
     return df
+
+
+# ---------------------------------------------------------------- catalogue themes
+
+THEME_LABELS = {
+    "overall": N_("Overall"), "connectivity": N_("Connectivity"), "human_capital": N_("Human capital"),
+    "use_of_internet": N_("Use of internet"), "integration_of_digital_technology": N_("Integration of digital technology"),
+    "digital_public_services": N_("Digital public services"), "e_commerce": N_("E-commerce"),
+    "cross_border": N_("Cross-border"),
+}
+
+
+def theme_label(theme) -> str:
+    """A catalogue theme's name in the current language ('human_capital' -> 'Human capital')."""
+    key = str(theme)
+    return _(THEME_LABELS[key]) if key in THEME_LABELS else key.replace("_", " ").capitalize()

@@ -6,6 +6,7 @@ from urllib.parse import urlencode, parse_qsl
 
 from dashboard import i18n
 from dashboard.data import queries
+from dashboard.i18n import _
 
 VIEWS = ("chart", "table")
 # Query keys every page understands; anything else is kept in State.extra for page-specific controls.
@@ -61,11 +62,11 @@ def parse_state(query: dict, page: str, *, needs_indicator: bool = True, needs_y
     geos = _parse_geos(query.get("geo", ""))
     wants_year = needs_year or bool(asked_year)
     if asked_year and not indicator_id and not asked_year.isdigit():
-        raise InvalidState(f"“{asked_year}” is not a year.")
+        raise InvalidState(_("“{value}” is not a year.", value=asked_year))
     year = _parse_year(asked_year, indicator_id) if (wants_year and indicator_id) else None
     view = query.get("view", "chart").strip() or "chart"
     if view not in VIEWS:
-        raise InvalidState(f"Unknown view “{view}”: choose chart or table.")
+        raise InvalidState(_("Unknown view “{view}”: choose chart or table.", view=view))
     extra = tuple(sorted((k, v) for k, v in query.items() if k not in CORE_KEYS and v != ""))
     return State(page=page, indicator=indicator_id, geos=geos, year=year, view=view, lang=lang, extra=extra)
 
@@ -75,13 +76,14 @@ def _parse_indicator(value: str) -> str:
     if not value:
         choices = queries.headline_indicators() or queries.indicator_ids()
         if not choices:
-            raise InvalidState("The database holds no indicator values yet; run a refresh first.")
+            raise InvalidState(_("The database holds no indicator values yet; run a refresh first."))
         return choices[0]
     known = set(queries.indicator_ids(with_data=False))
     if value not in known:
-        raise InvalidState(f"Unknown indicator “{value}”: it is not in the catalogue.")
+        raise InvalidState(_("Unknown indicator “{value}”: it is not in the catalogue.", value=value))
     if value not in set(queries.indicator_ids()):
-        raise InvalidState(f"Indicator “{value}” has no data in this database (it may be available only from the live service).")
+        raise InvalidState(_("Indicator “{value}” has no data in this database (it may be available only from the "
+                             "live service).", value=value))
     return value
 
 
@@ -93,7 +95,8 @@ def _parse_geos(value: str) -> tuple[str, ...]:
     known = set(queries.countries()["code"])
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise InvalidState(f"Unknown country code{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}.")
+        raise InvalidState(i18n.ngettext("Unknown country code {codes}.", "Unknown country codes {codes}.",
+                                         len(unknown), codes=", ".join(unknown)))
     return tuple(dict.fromkeys(codes))  # drop repeats, keep order
 
 
@@ -103,10 +106,11 @@ def _parse_year(value: str, indicator_id: str) -> int | None:
     if not value:
         return years[-1] if years else None
     if not value.isdigit():
-        raise InvalidState(f"“{value}” is not a year.")
+        raise InvalidState(_("“{value}” is not a year.", value=value))
     if int(value) not in years:
-        span = f"{years[0]}–{years[-1]}" if years else "none"
-        raise InvalidState(f"No data for {indicator_id} in {value} (years with data: {span}).")
+        span = f"{years[0]}–{years[-1]}" if years else _("none")
+        raise InvalidState(_("No data for {indicator} in {year} (years with data: {span}).", indicator=indicator_id,
+                             year=value, span=span))
     return int(value)
 
 

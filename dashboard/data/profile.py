@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.data import queries
+from dashboard import i18n
 from dashboard.data.connection import cached, query
 
 EU27 = queries.EU27
@@ -254,8 +255,9 @@ def desi_dimensions() -> pd.DataFrame:
     for entry in cat[cat["dataset"] == DESI_DATASET].itertuples():
         selection = queries.selection_of(entry.id)
         if selection.get("indicator") == DESI_SCORE_SERIES and selection.get("breakdown"):
-            rows.append({"dimension": selection["breakdown"], "indicator": entry.id,
-                         "label": _dimension_label(entry.title or entry.id)})
+            label = (_dimension_label(entry.title or entry.id) if i18n.current() == i18n.DEFAULT
+                     else i18n.theme_label(entry.theme))  # a translated title has no 'DESI … score' to strip
+            rows.append({"dimension": selection["breakdown"], "indicator": entry.id, "label": label})
     return pd.DataFrame(rows, columns=["dimension", "indicator", "label"]).sort_values("dimension").reset_index(drop=True)
 
 

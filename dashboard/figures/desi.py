@@ -5,6 +5,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import colours
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard.figures import common
 from dashboard.figures.profile import make_figure, without_attrs
 
@@ -30,9 +32,9 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     """Bars per country for one edition, stacked by the dimensions' weighted contributions; total = DESI score."""
     meta = df.attrs.get("meta", {})
     df = without_attrs(df)
-    title = f"DESI {meta.get('year', '')}: overall score by weighted dimension contribution"
+    title = _("DESI {edition}: overall score by weighted dimension contribution", edition=meta.get("year", ""))
     if df.empty:
-        return common.empty_figure("No DESI scores for this edition and these countries.", title=title)
+        return common.empty_figure(_("No DESI scores for this edition and these countries."), title=title)
     order = meta.get("order") or sorted(df["geo"].unique())
     names = {**meta.get("names", {}), **{r: r for r in EU_CODES}}  # 'EU28', not the aggregate's long name
     x = [names.get(g, g) for g in order]
@@ -43,19 +45,20 @@ def stack_figure(df: pd.DataFrame, state=None) -> go.Figure:
     totals = meta.get("totals", {})
     traces.append({"type": "scatter", "x": x, "y": [totals.get(g, (None, None))[0] for g in order], "mode": "text",
                    "showlegend": False, "hoverinfo": "skip", "textposition": "top center",
-                   "text": [_total_label(*totals.get(g, (None, None))) for g in order], "name": "DESI score"})
+                   "text": [_total_label(*totals.get(g, (None, None))) for g in order], "name": _("DESI score")})
     shapes, notes = [], []
     reference = meta.get("reference")
     if reference in totals and totals[reference][0] is not None:
         shape, note = common.reference_line(totals[reference][0], colour=colours.colour_for(colours.EU27), dash="dot",
-                                            label=f"{reference}: {totals[reference][0]:.1f}", position="left")
+                                            label=f"{reference}: {i18n.format_number(totals[reference][0])}", position="left")
         shapes.append(shape), notes.append(note)
     layout = {
-        "barmode": "stack", "legend": {"traceorder": "reversed", "title": {"text": "Dimension"}},
+        "barmode": "stack", "legend": {"traceorder": "reversed", "title": {"text": _("Dimension")}},
         "xaxis": {"type": "category", "tickangle": 0},
-        "yaxis": {"title": {"text": "DESI score (0-100)"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": _("DESI score (0-100)")}, "rangemode": "tozero"},
     }
-    source = meta.get("source", "") + (f" · weights implied by the data: {meta['weights']}" if meta.get("weights") else "")
+    source = (_("{source} · weights implied by the data: {weights}", source=meta.get("source", ""), weights=meta["weights"])
+              if meta.get("weights") else meta.get("source", ""))
     return make_figure(traces, layout, title=title, unit="score (0-100)", source=source,
                        flags=df["flags"].tolist() + df["score_flags"].tolist(), height=540, shapes=shapes,
                        annotations=notes, notes_offset=60)
@@ -70,8 +73,9 @@ def _dimension_bar(dimension: str, label: str, cells: dict, order: list[str], x:
         "marker": {"color": DIMENSION_COLOURS.get(dimension, "#999")},
         "customdata": [[g, _number(r.get("score")), None if w is None else w * 100, common.hover_flags(r.get("flags"))]
                        for g, r, w in zip(order, rows, weights)],
-        "hovertemplate": (f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: score %{{customdata[1]:.1f}} × weight "
-                          "%{customdata[2]:.0f} % = %{y:.2f} points%{customdata[3]}<extra></extra>"),
+        "hovertemplate": "<b>%{x}</b> (%{customdata[0]})<br>" + _(
+            "{dimension}: score {score} × weight {weight} % = {points} points", dimension=label,
+            score="%{customdata[1]:.1f}", weight="%{customdata[2]:.0f}", points="%{y:.2f}") + "%{customdata[3]}<extra></extra>",
     }
 
 
@@ -85,16 +89,16 @@ def _total_label(value, flags) -> str:
     if value is None or pd.isna(value):
         return ":"
     letters = common.flag_letters(flags)
-    return f"{value:.1f}" + (f" {letters}" if letters else "")
+    return i18n.format_number(value) + (f" {letters}" if letters else "")
 
 
 def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
     """The composite (or one dimension score) across DESI editions, one line per country, EU reference dotted."""
     meta = df.attrs.get("meta", {})
     df = without_attrs(df)
-    title = f"{meta.get('measure_label', 'DESI')} across DESI editions"
+    title = _("{measure} across DESI editions", measure=meta.get("measure_label", "DESI"))
     if df.empty:
-        return common.empty_figure("No DESI values for these countries.", title=title)
+        return common.empty_figure(_("No DESI values for these countries."), title=title)
     names = meta.get("names", {})
     references = set(meta.get("references", ()))
     lines: dict[str, list[dict]] = {}
@@ -102,8 +106,8 @@ def trend_figure(df: pd.DataFrame, state=None) -> go.Figure:
         lines.setdefault(record["geo"], []).append(record)
     traces = [_trend_line(geo, lines[geo], names.get(geo, geo), geo in references)
               for geo in (meta.get("order") or sorted(lines)) if geo in lines]
-    layout = {"xaxis": {"title": {"text": "DESI edition"}, "dtick": 1},
-              "yaxis": {"title": {"text": meta.get("measure_label", "score")}}}
+    layout = {"xaxis": {"title": {"text": _("DESI edition")}, "dtick": 1},
+              "yaxis": {"title": {"text": meta.get("measure_label") or _("score")}}}
     return make_figure(traces, layout, title=title, unit="score (0-100)", source=meta.get("source", ""),
                        flags=df["flags"].tolist(), height=480, notes_offset=60)
 
@@ -206,11 +210,11 @@ def trend_data(state) -> pd.DataFrame:
     order = [g for g in order if g != reference] + [r for r in profile.EU_REFERENCES if r in present]
     if measure == COMPOSITE:
         df = profile.desi_totals()[["geo", "year", "value", "flags"]]
-        label = "DESI overall score"
+        label = _("DESI overall score")
     else:
         scores = profile.desi_scores()
         df = scores.loc[scores["dimension"] == measure, ["geo", "year", "score", "score_flags", "label"]]
-        label = f"DESI {df['label'].iloc[0]} score" if not df.empty else measure
+        label = _("DESI {dimension} score", dimension=df["label"].iloc[0]) if not df.empty else measure
         df = df.rename(columns={"score": "value", "score_flags": "flags"}).drop(columns="label")
     df = df[df["geo"].isin(order)].sort_values(["geo", "year"]).reset_index(drop=True)
     df.attrs["meta"] = {"measure": measure, "measure_label": label, "names": {g: names[g] for g in order},

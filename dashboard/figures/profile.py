@@ -9,12 +9,12 @@ import plotly.graph_objects as go
 
 from dashboard import charts, colours
 from dashboard.figures import common
+from dashboard import i18n
 
 BSR_AVERAGE = colours.BSR_AVERAGE
 DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
-THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
 
 
 NOTE_CHARS = 160      # longest source line drawn on one line under a chart (font 11 on a ~1000 px figure)
@@ -51,7 +51,7 @@ def make_figure(traces: list[dict], layout: dict, *, title: str, unit: str | Non
 
 def theme_label(theme: str) -> str:
     """'integration_of_digital_technology' -> 'Integration of digital technology' ('e_commerce' -> 'E-commerce')."""
-    return THEME_LABELS.get(str(theme), str(theme).replace("_", " ").capitalize())
+    return i18n.theme_label(theme)
 
 
 def number(value, digits: int = 1) -> str:

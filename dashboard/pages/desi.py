@@ -5,6 +5,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import charts, components
+from dashboard.i18n import _
 from dashboard.data import profile, queries
 from dashboard.figures import desi as desi_figures
 
@@ -32,17 +33,17 @@ def build(state):
     dims = profile.desi_dimensions()
     controls = [
         components.dropdown(desi_figures.EDITION, [(str(y), f"DESI {y}") for y in reversed(profile.desi_editions())],
-                            state.get(desi_figures.EDITION), label="Edition"),
-        components.dropdown("measure", [(desi_figures.COMPOSITE, "Overall DESI score")]
-                            + list(zip(dims["dimension"], dims["label"] + " score")),
-                            state.get("measure") or desi_figures.COMPOSITE, label="Measure over time"),
-        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
+                            state.get(desi_figures.EDITION), label=_("Edition")),
+        components.dropdown("measure", [(desi_figures.COMPOSITE, _("Overall DESI score"))]
+                            + [(d, _("{dimension} score", dimension=label)) for d, label in zip(dims["dimension"], dims["label"])],
+                            state.get("measure") or desi_figures.COMPOSITE, label=_("Measure over time")),
+        components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"), multi=True),
     ]
     chart_view = state.view == "chart"  # build only what is shown: the figures or the tables
     card = components.chart_card("desi_stack", stack_chart.figure(stack, state) if chart_view else None,
                                  None if chart_view else _stack_table(stack), view=state.view, source=meta["source"])
     trend_figure = trend_chart.figure(trend, state) if chart_view else None
-    return components.page("Digital Economy and Society Index (DESI)", intro=_intro(state, meta), controls=controls,
+    return components.page(_("Digital Economy and Society Index (DESI)"), intro=_intro(state, meta), controls=controls,
                            body=[card, _trend_section(trend_figure, trend, state.view)],
                            state_data={"page": PATH, "edition": state.get(desi_figures.EDITION),
                                        "geos": list(state.geos),
@@ -55,10 +56,11 @@ def _intro(state, meta) -> str:
     names = queries.geo_names()
     covered = profile.desi_geos()
     missing = [names.get(g, g) for g in state.geos if g not in covered]
-    text = (f"Each bar is a country's DESI {meta['year']} score, split into the five dimensions' weighted "
-            f"contributions (dimension score × weight; weights implied by the data: {meta['weights']}). "
-            f"The reference is {meta['reference']}, the EU average as the edition published it.")
-    return text + (f" Not covered by the DESI: {', '.join(missing)}." if missing else "")
+    text = _("Each bar is a country's DESI {edition} score, split into the five dimensions' weighted contributions "
+             "(dimension score × weight; weights implied by the data: {weights}). The reference is {reference}, the EU "
+             "average as the edition published it.", edition=meta["year"], weights=meta["weights"],
+             reference=meta["reference"])
+    return text + (" " + _("Not covered by the DESI: {countries}.", countries=", ".join(missing)) if missing else "")
 
 
 def _trend_section(figure, trend, view: str) -> html.Section:
