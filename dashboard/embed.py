@@ -16,6 +16,8 @@ from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
 from dashboard import export, security
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard.data.connection import cached
 
 EMBED_ASSETS = "/embed/_assets/"
@@ -98,16 +100,17 @@ def share_controls(chart_name: str, state: Any, *, title: str = "", include_link
     key = {"chart": chart_name, "instance": instance}
     copies = []
     if include_link and full_path:
-        copies.append(_copy_button("link", key, full_path, title, "Copy link", "Copy a link to this view"))
-    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, "Copy embed code",
-                               "Copy an <iframe> snippet that shows this chart on another web page"))
+        copies.append(_copy_button("link", key, full_path, title, _("Copy link"), _("Copy a link to this view")))
+    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, _("Copy embed code"),
+                               _("Copy an <iframe> snippet that shows this chart on another web page")))
     downloads = [html.A(label, href=export_path(chart_name, fmt, query, size="slide169" if fmt in ("png", "svg") else ""),
                         className=f"export-link export-{fmt}", download="", rel="nofollow",
-                        title=f"Download {label}" + (" (16:9 slide)" if fmt in ("png", "svg", "pptx") else ""))
+                        title=(_("Download {format} (16:9 slide)", format=label) if fmt in ("png", "svg", "pptx")
+                               else _("Download {format}", format=label)))
                  for fmt, label in EXPORT_LABELS]
     return html.Div(className="share-controls", **{"data-chart": chart_name}, children=[
         html.Div(copies, className="share-copy"),
-        html.Div([html.Span("Download: ", className="export-label"), *downloads], className="share-downloads"),
+        html.Div([html.Span(_("Download:") + " ", className="export-label"), *downloads], className="share-downloads"),
     ])
 
 
@@ -162,7 +165,9 @@ def register_share_callbacks(app: Any) -> None:
         chart_name = chart_for_page(_strip_prefix(pathname or "/"))
         if chart_name is None:
             return []
-        return export_slot_controls(chart_name, search or "")
+        search = search if isinstance(search, str) else ""
+        with i18n.use(i18n.resolve(_query_dict(search).get("lang"))):  # the page's language, not the cookie's
+            return export_slot_controls(chart_name, search)
 
 
 @cached
@@ -224,15 +229,16 @@ def embed_html(view: export.ChartView, full_url: str) -> str:
     fig = embed_figure(view.figure)
     figure_json = fig.to_json().replace("</", "<\\/")
     config = json.dumps(graph_config(fig))
+    footer = _("{title} — open the full view in the Baltic DSM Dashboard", title=view.title)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{esc(i18n.current())}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(view.title)} · Baltic DSM Dashboard</title>
 <link rel="stylesheet" href="{esc(_relative(EMBED_ASSETS + 'embed.css'))}">
 <script src="{esc(_relative(EMBED_ASSETS + 'plotly.min.js'))}"></script>
 </head><body>
 <main class="dsm-embed" data-chart="{esc(view.name)}">
 <div id="dsm-embed-chart" class="dsm-embed-chart" data-config="{esc(config)}" role="img" aria-label="{esc(view.title)}"></div>
-<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(view.title)} — open the full view in the Baltic DSM Dashboard</a></p>
+<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(footer)}</a></p>
 </main>
 <script type="application/json" id="dsm-embed-figure">{figure_json}</script>
 <script src="{esc(_relative(EMBED_ASSETS + 'embed.js'))}"></script>

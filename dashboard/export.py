@@ -45,6 +45,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.data.connection import cached
+from dashboard import i18n
+from dashboard.i18n import N_, _
 from etl.model import FLAG_MEANINGS
 
 # Pixel sizes: a 16:9 slide, a 4:3 slide (1600x1200: sharp when projected, same aspect as 1024x768), a document column.
@@ -77,7 +79,7 @@ PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in
                                          "source_updated", "retrieved_at")] + ["dataset", "retrieved_at"]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # first characters that make a spreadsheet cell a formula
 FOOTER_NAME = "dsm-export-footer"  # annotation name, so a figure is never given two footers
-LICENCE = "Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU)."
+LICENCE = N_("Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU).")
 
 
 class ExportError(ValueError):
@@ -106,7 +108,7 @@ def explain_flags(flags: Any) -> str:
         return ""
     unknown = [letter for letter in str(flags) if letter not in FLAG_MEANINGS]
     assert not unknown, f"flag {flags!r} has letters {unknown} that etl.model.FLAG_MEANINGS does not define"
-    return "; ".join(f"{letter}: {FLAG_MEANINGS[letter]}" for letter in str(flags))
+    return "; ".join(f"{letter}: {i18n.flag_meaning(letter)}" for letter in str(flags))
 
 
 def flags_present(frame: pd.DataFrame) -> list[str]:
@@ -120,7 +122,7 @@ def flag_legend_text(letters: list[str]) -> str:
     """'Flags: b = break in time series · u = low reliability' for the letters shown."""
     if not letters:
         return ""
-    return "Flags: " + " · ".join(f"{letter} = {FLAG_MEANINGS[letter]}" for letter in letters)
+    return _("Flags: {list}", list=" · ".join(f"{letter} = {i18n.flag_meaning(letter)}" for letter in letters))
 
 
 # --- the data table ----------------------------------------------------------------------------------------------
@@ -180,6 +182,9 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
         table[column] = table[column].map(_iso_utc)
     if "value" in table.columns:
         table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
+        if i18n.current() != i18n.DEFAULT:  # the machine-readable number stays in `value`; its local spelling beside it
+            table.insert(table.columns.get_loc("value") + 1, "value_text",
+                         [i18n.format_number(v, 2) if pd.notna(v) else "" for v in table["value"]])
     if paired:
         table = table.drop(columns=[c for c in ("unit", "source_updated") if table[c].isna().all()])
     leading = [c for c in (PAIRED_LEADING if paired else LEADING_COLUMNS) if c in table.columns]
@@ -200,13 +205,14 @@ def about_rows(table: pd.DataFrame, meta: dict) -> list[tuple[str, str]]:
     """(field, text) lines for the XLSX 'About' sheet: what, where from, when, what the flags mean."""
     rows = [(key, "" if value is None else str(value)) for key, value in meta.items()]
     sources = table[PROVENANCE_COLUMNS].drop_duplicates() if len(table) else pd.DataFrame(columns=PROVENANCE_COLUMNS)
-    for _, source in sources.iterrows():
-        rows.append(("source dataset", f"{source['dataset']} (updated {source['source_updated'] or 'unknown'}; "
-                                       f"retrieved {source['retrieved_at'] or 'unknown'})"))
+    for _row, source in sources.iterrows():
+        rows.append((_("source dataset"), _("{dataset} (updated {updated}; retrieved {retrieved})",
+                                           dataset=source["dataset"], updated=source["source_updated"] or _("unknown"),
+                                           retrieved=source["retrieved_at"] or _("unknown"))))
     for letter in flags_present(table):
-        rows.append((f"flag {letter}", FLAG_MEANINGS[letter]))
-    rows.append(("missing values", "an empty value cell means not available (':' in Eurostat), never zero"))
-    rows.append(("licence", LICENCE))
+        rows.append((_("flag {letter}", letter=letter), i18n.flag_meaning(letter)))
+    rows.append((_("missing values"), _("an empty value cell means not available (':' in Eurostat), never zero")))
+    rows.append((_("licence"), _(LICENCE)))
     return rows
 
 
