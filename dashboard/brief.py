@@ -23,6 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from flask import Flask, Response, request
 
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
 from dashboard.export import flag_legend_text
@@ -104,9 +106,10 @@ def source_line(indicator_ids: list[str]) -> str:
     parts = []
     for indicator_id in dict.fromkeys(indicator_ids):
         info = _queries().source_info(indicator_id)
-        updated = f" (updated {info['source_updated']})" if info.get("source_updated") else ""
-        parts.append(f"{info.get('dataset') or '?'}{updated}")
-    return f"Source: Eurostat / European Commission (DESI): {'; '.join(dict.fromkeys(parts))}."
+        dataset = info.get("dataset") or "?"
+        parts.append(_("{dataset} (updated {date})", dataset=dataset, date=i18n.format_date(info["source_updated"]))
+                     if info.get("source_updated") else dataset)
+    return _("Source: Eurostat / European Commission (DESI): {datasets}.", datasets="; ".join(dict.fromkeys(parts)))
 
 
 # ---------------------------------------------------------------- charts
@@ -197,17 +200,17 @@ def value_cell(cell: Cell | None, meta: insights_module.IndicatorMeta) -> str:
 def findings_block(chosen: list[findings_registry.Finding], full_text: bool) -> str:
     """The findings as a list (title, or title and text), then the project documents they come from."""
     if not chosen:
-        return '<p class="muted">No finding in the registry concerns this.</p>'
+        return '<p class="muted">' + esc(_("No finding in the registry concerns this.")) + "</p>"
     items = [f'<li data-finding="{esc(f.id)}"><span class="wp">{esc(f.work_package)}</span> <b>{esc(f.title)}</b>.'
              f'{" " + esc(f.text) if full_text else ""}</li>' for f in chosen[:MAX_FINDINGS]]
     sources = dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen[:MAX_FINDINGS])
-    return "<ul>" + "".join(items) + f'</ul><p class="source">Source: {esc("; ".join(sources))}.</p>'
+    return "<ul>" + "".join(items) + '</ul><p class="source">' + esc(_("Source: {name}", name="; ".join(sources))) + ".</p>"
 
 
 def insights_block(chosen: list[insights_module.Insight]) -> str:
     """The computed insights as sentences, each marked with what it is about."""
     if not chosen:
-        return '<p class="muted">No computed insight applies (insights cover headline indicators).</p>'
+        return '<p class="muted">' + esc(_("No computed insight applies (insights cover headline indicators).")) + "</p>"
     return "<ul>" + "".join(
         f'<li class="insight" data-kind="{esc(i.kind)}" data-indicator="{esc(i.indicator)}" data-geo="{esc(i.geo or "")}"'
         f' data-year="{i.year or ""}" data-flags="{esc(i.flags or "")}" data-value="{"" if i.value is None else repr(i.value)}">{esc(i.sentence)}</li>'
@@ -218,18 +221,23 @@ def page(title: str, subtitle: str, body: str) -> str:
     """The whole HTML document for one A4 page."""
     q = _queries()
     run = q.last_refresh() if _has_refresh_runs() else None
-    stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
-    made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    lang = i18n.current()
+    stamp = ("; " + _("database refreshed {stamp} UTC", stamp=str(run.get("finished_at") or run.get("started_at"))[:16])
+             if run else "")
+    made = i18n.format_date(dt.datetime.now(dt.timezone.utc).date())
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
     legend = f" {flag_legend_text(letters)}." if letters else ""
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+    suffix = "" if lang == i18n.DEFAULT else f"&lang={lang}"
+    footer = _("Baltic DSM Dashboard for the DIGINNO project (WP4). Brief made {date}{stamp}.", date=made, stamp=stamp)
+    pdf_label, findings_label = _("Download this brief as PDF"), _("All findings")
+    note = _("Findings state the work packages' aims from the project documents; numbers are computed from Eurostat "
+             "and DESI data; ':' means not available.")
+    return (f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f"<style>{STYLE}</style></head><body><main>"
-            '<p class="no-print"><a href="?format=pdf">Download this brief as PDF</a> · <a href="/findings">'
-            "All findings</a></p>"
+            f'<p class="no-print"><a href="?format=pdf{esc(suffix)}">{esc(pdf_label)}</a> · '
+            f'<a href="/findings{esc(suffix.replace("&", "?", 1))}">{esc(findings_label)}</a></p>'
             f"<h1>{esc(title)}</h1><p class=\"sub\">{esc(subtitle)}</p>"
-            f"{body}<footer>Baltic DSM Dashboard for the DIGINNO project (WP4). Brief made {made}{esc(stamp)}.{esc(legend)} "
-            "Findings state the work packages' aims from the project documents; numbers are computed from "
-            "Eurostat and DESI data; ':' means not available.</footer></main></body></html>")
+            f"{body}<footer>{esc(footer)}{esc(legend)} {esc(note)}</footer></main></body></html>")
 
 
 def _has_refresh_runs() -> bool:
@@ -257,21 +265,25 @@ def country_brief_html(geo: str) -> str:
         year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         ranked = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: -c.value if meta.higher_is_better else c.value)
-        rank = next((f"{i + 1} of {len(ranked)}" for i, c in enumerate(ranked) if c.geo == geo), "–")
+        rank = next((_("{rank} of {count}", rank=i + 1, count=len(ranked)) for i, c in enumerate(ranked) if c.geo == geo), "–")
         rows.append(f"<tr><td>{esc(meta.title)}</td><td>{year or '–'}</td>{value_cell(cells.get(geo), meta)}"
                     f"{value_cell(eu, meta)}<td>{rank}</td></tr>")
-    table = ("<table><thead><tr><th>Headline indicator</th><th>Year</th><th>" + esc(name) +
-             "</th><th>EU27</th><th>BSR rank</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    table = ("<table><thead><tr><th>" + esc(_("Headline indicator")) + "</th><th>" + esc(_("Year")) + "</th><th>"
+             + esc(name) + "</th><th>" + esc(_("EU27")) + "</th><th>" + esc(_("BSR rank")) + "</th></tr></thead><tbody>"
+             + "".join(rows) + "</tbody></table>")
     all_insights = insights_module.insights()
     mine = [i for i in all_insights if i.geo == geo and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
     mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
     chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])
     charts = charts_block([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])
-    body = (f"<h2>Where {esc(name)} stands</h2>{table}{charts}"
-            f"<h2>What the data say</h2>{insights_block(mine)}"
-            f"<h2>DIGINNO findings concerning {esc(name)}</h2>{findings_block(chosen, full_text=False)}")
-    return page(f"{name}: digital single market brief",
-                f"{name} against the Baltic Sea Region peers and the EU27 · latest common year per indicator", body)
+    stands, says = _("Where {country} stands", country=name), _("What the data say")
+    concerning = _("DIGINNO findings concerning {country}", country=name)
+    body = (f"<h2>{esc(stands)}</h2>{table}{charts}"
+            f"<h2>{esc(says)}</h2>{insights_block(mine)}"
+            f"<h2>{esc(concerning)}</h2>{findings_block(chosen, full_text=False)}")
+    return page(_("{country}: digital single market brief", country=name),
+                _("{country} against the Baltic Sea Region peers and the EU27 · latest common year per indicator",
+                  country=name), body)
 
 
 WP_TITLES = {
@@ -411,7 +423,7 @@ def render(kind: str, key: str, fmt: str) -> str | bytes:
     """A brief as HTML text or PDF bytes, cached per database version and findings files."""
     from dashboard.data.connection import database_version
     stamp = (database_version(), findings_registry._directory_stamp(findings_registry.FINDINGS_DIR))
-    cache_key = (kind, key, fmt, stamp)
+    cache_key = (kind, key, fmt, i18n.current(), stamp)
     with _cache_lock:
         if cache_key in _cache:
             return _cache[cache_key]
@@ -420,7 +432,7 @@ def render(kind: str, key: str, fmt: str) -> str | bytes:
     else:
         result = country_brief_html(key) if kind == "country" else wp_brief_html(key)
     with _cache_lock:
-        for stale in [k for k in _cache if k[3] != stamp]:  # an older database's briefs are never asked again
+        for stale in [k for k in _cache if k[-1] != stamp]:  # an older database's briefs are never asked again
             del _cache[stale]
         _cache[cache_key] = result
     return result

@@ -171,3 +171,13 @@ def test_indicator_titles_are_translated_with_an_english_fallback(dsm_env):
         out = i18n.localise_catalogue(rows)
     assert out.loc[0, "title"] == "Namų ūkiai, turintys interneto prieigą" and out.loc[0, "unit"] == "% namų ūkių"
     assert out.loc[1, "title"] == "Brand new (dar neišversta)" and out.loc[1, "description"] == "y"
+
+
+def test_country_brief_in_estonian(dsm_env, app):
+    """/brief/country/LV?lang=et: an Estonian document (<html lang>, headings, CLDR name), the PDF link keeps lang."""
+    response = app.server.test_client().get("/brief/country/LV?lang=et")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="et"' in text
+    assert "Kus on Läti" in text and "Peamine näitaja" in text and "?format=pdf&amp;lang=et" in text
+    english = app.server.test_client().get("/brief/country/LV").get_data(as_text=True)
+    assert '<html lang="en"' in english and "Where Latvia stands" in english
