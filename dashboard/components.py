@@ -161,7 +161,8 @@ def page(title: str, *, intro=None, controls=(), body=(), state_data: dict | Non
     return html.Div(className="page", children=[
         main,
         side_panel() if panel else "",
-        dcc.Store(id="view-state", data={**(state_data or {}), "controls": control_values([controls, body])}),
+        dcc.Store(id="view-state", data={**(state_data or {}), "lang": i18n.current(),
+                                         "controls": control_values([controls, body])}),
     ])
 
 

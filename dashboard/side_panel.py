@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dash import Input, Output, callback, dcc, html
 
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
 
@@ -21,10 +23,10 @@ def finding_item(finding: findings_registry.Finding) -> html.Li:
         html.Details([
             html.Summary([html.Span(finding.work_package, className="badge wp-badge"), " ", html.Strong(finding.title)]),
             html.P(finding.text, className="finding-text"),
-            html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}",
+            html.Small(_("Source: {name}", name=f"{finding.source.document}, {i18n.format_date(finding.source.date)}"),
                        className="finding-source"),
         ]),
-        dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
+        dcc.Link(_("Evidence chart →"), href=finding.chart_href, className="evidence-link"),
     ])
 
 
@@ -32,7 +34,7 @@ def insight_item(insight: insights_module.Insight) -> html.Li:
     """One insight sentence with a link to the chart that shows it."""
     return html.Li(className="insight", **{"data-kind": insight.kind, "data-indicator": insight.indicator,
                                            "data-geo": insight.geo or ""}, children=[
-        insight.sentence, " ", dcc.Link("chart →", href=insight.href, className="insight-link"),
+        insight.sentence, " ", dcc.Link(_("chart →"), href=insight.href, className="insight-link"),
     ])
 
 
@@ -41,7 +43,7 @@ def relevant_insights(indicators: list[str], geos: list[str]) -> tuple[list[insi
     try:
         items = insights_module.insights()
     except Exception as exc:  # a missing or half-built database must not break the chart page beside it
-        return [], f"Insights are unavailable: {exc}"
+        return [], _("Insights are unavailable: {problem}", problem=exc)
     chosen = insights_module.select(items, indicators=indicators, geos=geos)
     rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
     chosen.sort(key=lambda i: (indicators.index(i.indicator) if i.indicator in indicators else 99,
@@ -62,14 +64,14 @@ def side_panel(indicators: list[str], geos: list[str]) -> html.Div:
     related = findings_registry.select(registry.findings, indicators=indicators, geos=geos)
     items, problem = relevant_insights(indicators, geos)
     return html.Div(className="side-panel-content", children=[
-        html.H4("DIGINNO findings"),
+        html.H4(_("DIGINNO findings")),
         html.Ul([finding_item(f) for f in related], className="findings-list", style=COMPACT)
-        if related else html.P("No project finding concerns this view.", className="muted"),
-        html.H4("What the data say"),
+        if related else html.P(_("No project finding concerns this view."), className="muted"),
+        html.H4(_("What the data say")),
         html.P(problem, className="muted") if problem else
         html.Ul([insight_item(i) for i in items], className="insights-list", style=COMPACT)
-        if items else html.P("No computed insight for this view (headline indicators only).", className="muted"),
-        dcc.Link("All findings →", href="/findings"),
+        if items else html.P(_("No computed insight for this view (headline indicators only)."), className="muted"),
+        dcc.Link(_("All findings →"), href="/findings"),
     ])
 
 
@@ -78,7 +80,9 @@ def fill_side_panel(view_state: dict | None):
     """Fill a chart page's side-panel slot from the page's view state (indicator and countries on screen)."""
     view_state = view_state if isinstance(view_state, dict) else {}
     indicators = _codes(view_state.get("indicators")) or _codes([view_state.get("indicator")])
-    return side_panel(indicators, _codes(view_state.get("geos")))
+    lang = view_state.get("lang")
+    with i18n.use(i18n.resolve(lang if isinstance(lang, str) else None)):  # the page's language
+        return side_panel(indicators, _codes(view_state.get("geos")))
 
 
 def _codes(value) -> list[str]:

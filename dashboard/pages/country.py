@@ -5,6 +5,8 @@ import dash
 from dash import html
 
 from dashboard import charts, components
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
 
@@ -35,17 +37,17 @@ def build(state):
     meta = df.attrs["meta"]
     with_profile = set(profile.profile_countries())
     options = [o for o in components.country_options() if o["value"] in with_profile]
-    controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
+    controls = [components.dropdown("geo", options, state.geos[0], label=_("Country"))]
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
     card = components.chart_card("profile", chart.figure(df, state) if chart_view else None,
                                  None if chart_view else table_rows(df), view=state.view, source=meta["source"],
                                  note=components.flag_legend(queries.flags_legend()))
-    intro = (f"Each indicator at the latest year in which both {meta['name']} and the EU average have a value "
-             "(EU27; EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of "
-             "zero is better than the EU whether higher or lower values are better. Rank 1 is the best; the pool "
-             "is named for each indicator. Diamonds: the BSR average "
-             f"({queries.average_method(df['indicator'].iloc[0]) if not df.empty else 'not available'}).")
-    return components.page(f"Country profile: {meta['name']}", intro=intro, controls=controls,
+    intro = _("Each indicator at the latest year in which both {country} and the EU average have a value (EU27; "
+              "EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of zero is "
+              "better than the EU whether higher or lower values are better. Rank 1 is the best; the pool is named "
+              "for each indicator. Diamonds: the BSR average ({method}).", country=meta["name"],
+              method=queries.average_method(df["indicator"].iloc[0]) if not df.empty else _("not available"))
+    return components.page(_("Country profile: {country}", country=meta["name"]), intro=intro, controls=controls,
                            body=[areas_summary(df), card],
                            state_data={"page": PATH, "geos": list(state.geos)})
 
@@ -54,22 +56,24 @@ def areas_summary(df) -> html.Section:
     """Strongest and weakest areas: themes by mean direction-adjusted position vs the EU."""
     themes = profile.theme_positions(df)
     if themes.empty:
-        return html.Section(html.P("No indicator with a better/worse direction to judge strengths by."),
+        return html.Section(html.P(_("No indicator with a better/worse direction to judge strengths by.")),
                             id="profile-areas", className="profile-areas")
     strongest = themes.head(SHOWN_AREAS)
     weakest = themes.iloc[::-1].head(SHOWN_AREAS)
     weakest = weakest[~weakest["theme"].isin(strongest["theme"])]
     return html.Section(id="profile-areas", className="profile-areas", children=[
-        html.Div([html.H2("Strongest areas"), _area_list(strongest, "strongest-areas")]),
-        html.Div([html.H2("Weakest areas"), _area_list(weakest, "weakest-areas")]) if not weakest.empty else "",
+        html.Div([html.H2(_("Strongest areas")), _area_list(strongest, "strongest-areas")]),
+        html.Div([html.H2(_("Weakest areas")), _area_list(weakest, "weakest-areas")]) if not weakest.empty else "",
     ])
 
 
 def _area_list(themes, list_id: str) -> html.Ul:
     """One line per theme: name, mean position vs the EU, number of indicators."""
     return html.Ul(id=list_id, children=[
-        html.Li(f"{profile_figure.theme_label(row.theme)}: {row.mean_gap_pct:+.1f} % vs EU on average "
-                f"({row.n_indicators} indicator{'s' if row.n_indicators != 1 else ''})")
+        html.Li(i18n.ngettext("{theme}: {gap} % vs EU on average ({n} indicator)",
+                              "{theme}: {gap} % vs EU on average ({n} indicators)", int(row.n_indicators),
+                              theme=profile_figure.theme_label(row.theme),
+                              gap=("+" if row.mean_gap_pct > 0 else "") + i18n.format_number(row.mean_gap_pct)))
         for row in themes.itertuples()
     ])
 

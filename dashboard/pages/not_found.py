@@ -4,11 +4,12 @@ from __future__ import annotations
 import dash
 
 from dashboard import components
+from dashboard.i18n import _
 
 
 def layout(**_query):
     """A short message and a way back to the overview."""
-    return components.friendly_error("There is no page at this address.", "/", back_label="Go to the overview")
+    return components.friendly_error(_("There is no page at this address."), "/", back_label=_("Go to the overview"))
 
 
 # dash picks the 404 page by a module name ending in "not_found_404"; the layout is supplied here.

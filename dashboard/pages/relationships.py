@@ -7,6 +7,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import charts, components
+from dashboard.i18n import _
 from dashboard.data import profile, queries
 from dashboard.figures import scatter
 from dashboard.state import InvalidState, parse_query_string
@@ -26,18 +27,18 @@ def resolve(state, year_text: str):
     """Complete a parsed state: validate the y indicator and the year for the pair (defaults when blank)."""
     y_id = (state.get("y") or "").strip() or default_y(state.indicator)
     if y_id not in set(queries.indicator_ids(with_data=False)):
-        raise InvalidState(f"Unknown indicator “{y_id}” for the y axis: it is not in the catalogue.")
+        raise InvalidState(_("Unknown indicator “{value}” for the y axis: it is not in the catalogue.", value=y_id))
     if y_id not in set(queries.indicator_ids()):
-        raise InvalidState(f"Indicator “{y_id}” has no data in this database.")
+        raise InvalidState(_("Indicator “{value}” has no data in this database.", value=y_id))
     years = profile.pair_years(state.indicator, y_id)
     if not years:
-        raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in the same year; "
-                           "choose another pair.")
+        raise InvalidState(_("No country has values of both {x} and {y} in the same year; choose another pair.",
+                             x=state.indicator, y=y_id))
     if not year_text:
         year = years[-1]
     elif not year_text.isdigit() or int(year_text) not in years:
-        raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in {year_text} "
-                           f"(years with both: {years[0]}–{years[-1]}).")
+        raise InvalidState(_("No country has values of both {x} and {y} in {year} (years with both: {span}).",
+                             x=state.indicator, y=y_id, year=year_text, span=f"{years[0]}–{years[-1]}"))
     else:
         year = int(year_text)
     return state.with_(year=year, extra_y=y_id)
@@ -61,23 +62,23 @@ def build(state):
     fit = scatter.ols_fit(fitted["x"], fitted["y"])
     options = components.indicator_options()
     controls = [
-        components.dropdown("indicator", options, state.indicator, label="Indicator on the x axis"),
+        components.dropdown("indicator", options, state.indicator, label=_("Indicator on the x axis")),
         html.Div(className="control control-y", children=[
-            html.Label("Indicator on the y axis", htmlFor=Y_CONTROL),
+            html.Label(_("Indicator on the y axis"), htmlFor=Y_CONTROL),
             dcc.Dropdown(id=Y_CONTROL, options=options, value=state.get("y"), clearable=False, searchable=True),
         ]),
-        components.dropdown("year", _year_options(state), state.year, label="Year"),
+        components.dropdown("year", _year_options(state), state.year, label=_("Year")),
     ]
     summary = html.P(scatter.fit_text(fit, len(fitted)), id="fit-summary", className="fit-summary")
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
     card = components.chart_card("scatter", chart.figure(df, state) if chart_view else None,
                                  None if chart_view else _table(df), view=state.view, source=meta["source"],
                                  note=components.flag_legend(queries.flags_legend()))
-    intro = ("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
-             "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
-             "Flag letters follow the country code; hollow markers: estimated, provisional or low reliability. "
-             "A correlation across countries says nothing about cause.")
-    return components.page("Relationships between indicators", intro=intro, controls=controls, body=[summary, card],
+    intro = _("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
+              "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
+              "Flag letters follow the country code; hollow markers: estimated, provisional or low reliability. "
+              "A correlation across countries says nothing about cause.")
+    return components.page(_("Relationships between indicators"), intro=intro, controls=controls, body=[summary, card],
                            state_data={"page": PATH, "indicator": state.indicator, "y": state.get("y"),
                                        "indicators": [state.indicator, state.get("y")], "year": state.year})
 
