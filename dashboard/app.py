@@ -6,11 +6,10 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from dashboard import registry
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-TITLE = "Baltic DSM Dashboard"
-NAV = [("/", "Overview"), ("/compare", "Compare"), ("/trends", "Trends"), ("/map", "Map"),
-       ("/relationships", "Relationships"), ("/country", "Country profile"), ("/desi", "DESI"),
-       ("/findings", "Findings"), ("/sources", "Data & sources")]
+TITLE = registry.SITE
 
 
 def create_app() -> Dash:
@@ -43,7 +42,7 @@ def shell() -> html.Div:
     return html.Div(className="app", children=[
         html.Header(className="app-header", children=[
             dcc.Link(TITLE, href="/", className="brand"),
-            html.Nav([dcc.Link(label, href=path, className="nav-link") for path, label in NAV if _has_page(path)],
+            html.Nav([dcc.Link(label, href=path, className="nav-link") for path, label in registry.navigation()],
                      className="nav"),
         ]),
         html.Main(dash.page_container, className="app-main"),
@@ -52,11 +51,6 @@ def shell() -> html.Div:
             "(Commission Decision 2011/833/EU). Map boundaries: Natural Earth (public domain). DIGINNO WP4.",
         ]),
     ])
-
-
-def _has_page(path: str) -> bool:
-    """Only link pages that exist in this build (other engineers' pages land separately)."""
-    return any(page["path"] == path for page in dash.page_registry.values())
 
 
 app = create_app()

@@ -1,20 +1,14 @@
-"""Registry of every chart: name -> Chart(data(state) -> DataFrame, figure(df, state) -> Figure, page path).
+"""Chart data of the core charts (scorecard, ranked bar, trends, map) and the cached page figure.
 
-Exports and embeds render any chart from a State through `render(name, state)`. Other modules register their
-charts with `register(Chart(...))` at import time of a module in dashboard.figures (see `load_all`).
-Chart metadata (title, unit, source line, target, BSR-average method) travels in `df.attrs["meta"]`, so a
-figure function needs nothing but its DataFrame and the state.
+Pages declare their charts in dashboard.registry; exports and embeds render them through `registry.render`.
+Chart metadata (title, unit, source line, target, BSR-average method) travels in `df.attrs["meta"]`.
 """
 from __future__ import annotations
-
-import importlib
-import pkgutil
-from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import registry
 from dashboard.data import freshness, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
@@ -22,46 +16,10 @@ from dashboard.figures import common
 from dashboard.state import State
 
 
-@dataclass(frozen=True)
-class Chart:
-    """One renderable chart: where its data comes from, how it is drawn, which page shows it."""
-
-    name: str
-    title: str
-    page: str
-    data: Callable[[State], pd.DataFrame]
-    figure: Callable[[pd.DataFrame, State], go.Figure]
-
-
-CHARTS: dict[str, Chart] = {}
-
-
-def register(chart: Chart) -> Chart:
-    """Add a chart to the registry (re-registering the same name replaces it: module reloads in tests)."""
-    CHARTS[chart.name] = chart
-    return chart
-
-
-def load_all() -> dict[str, Chart]:
-    """Import every dashboard.figures module so that all charts are registered; returns the registry."""
-    import dashboard.figures as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"dashboard.figures.{module.name}")
-    return CHARTS
-
-
-def render(name: str, state: State) -> go.Figure:
-    """The figure of a registered chart for a state (what exports and embeds call); a fresh figure each time."""
-    chart = load_all()[name]
-    return chart.figure(chart.data(state), state)
-
-
 @cached
 def page_figure(name: str, state: State) -> go.Figure:
     """The figure for a page, cached per (chart, state, database version); pages only serialise it, never change it."""
-    chart = CHARTS[name]
-    return chart.figure(chart.data(state), state)
+    return registry.render(name, state)
 
 
 @cached
@@ -238,16 +196,3 @@ ISO3 = {
     "ME": "MNE", "MK": "MKD", "AL": "ALB", "RS": "SRB", "TR": "TUR", "BA": "BIH", "XK": "XKX", "UA": "UKR",
     "MD": "MDA", "GE": "GEO",
 }
-
-
-def _register_core() -> None:
-    """Register the four core charts (imports here: the figure modules import this one)."""
-    from dashboard.figures import choropleth, ranked_bar, scorecard, trends
-
-    register(Chart("scorecard", "Headline scorecard", "/", scorecard_data, scorecard.figure))
-    register(Chart("ranked_bar", "Ranked comparison", "/compare", compare_data, ranked_bar.figure))
-    register(Chart("trends", "Trends over time", "/trends", trends_data, trends.figure))
-    register(Chart("choropleth", "Map of Europe", "/map", map_data, choropleth.figure))
-
-
-_register_core()

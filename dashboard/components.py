@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from dashboard import registry
 from dashboard.data.connection import cached
 from dashboard.state import parse_query_string
 
@@ -180,15 +181,16 @@ def flag_legend(flags: pd.DataFrame) -> html.Details:
     ])
 
 
-def guarded(build, query: dict, page_path: str, **parse_options):
-    """Parse the URL into a State and build the page; a bad URL or a missing database gives a friendly message."""
+def guarded(build, query: dict, page_path: str):
+    """Parse the URL into the page's State (dashboard.registry) and build the page; a bad URL or a missing
+    database gives a friendly message."""
     from dashboard.data.connection import DatabaseMissing
-    from dashboard.state import InvalidState, parse_state
+    from dashboard.state import InvalidState
 
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}  # repeated keys: last wins
     try:
-        key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query), _frozen(parse_options))
-        return _remembered_page(key, lambda: build(parse_state(query, page_path, **parse_options)))
+        key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query))
+        return _remembered_page(key, lambda: build(registry.PAGES[page_path].state(query)))
     except InvalidState as exc:
         return friendly_error(str(exc), page_path)
     except DatabaseMissing:

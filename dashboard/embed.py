@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
-from dashboard import export, security
+from dashboard import export, registry, security
 from dashboard.data.connection import cached
 
 EMBED_ASSETS = "/embed/_assets/"
@@ -193,13 +193,9 @@ def _query_dict(search: str | None) -> dict:
 
 
 def chart_for_page(page: str) -> str | None:
-    """The registered chart shown on a page path (the first registered when a page has several)."""
-    from dashboard.charts import load_all
-
-    for name, chart in load_all().items():
-        if chart.page == page:
-            return name
-    return None
+    """The chart shown on a page path (the first the page declares when it has several)."""
+    declared = registry.pages().get(page)
+    return declared.charts[0].name if declared and declared.charts else None
 
 
 # --- the embed page ----------------------------------------------------------------------------------------------

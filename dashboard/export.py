@@ -1,7 +1,7 @@
 """Downloads of a chart: the data behind it (CSV, XLSX), images for slides and documents (PNG, SVG), offline HTML,
 and a PowerPoint slide (PPTX, see dashboard.slides).
 
-Everything here works from one chart of the registry (dashboard.charts.CHARTS) and one URL state, so the
+Everything here works from one chart of the page registry (dashboard.registry) and one URL state, so the
 file always holds exactly the rows the chart shows.
 
     GET /export/<chart>.<png|svg|csv|xlsx|html|pptx>?<the page's query string>&size=<size>&theme=<theme>
@@ -44,6 +44,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import registry
 from dashboard.data.connection import cached
 from etl.model import FLAG_MEANINGS
 
@@ -519,12 +520,6 @@ def exported_at() -> str:
 
 # --- one chart for one URL state -----------------------------------------------------------------------------------
 
-# parse_state options per page path, for charts whose page does not choose an indicator or a year.
-STATE_OPTIONS: dict[str, dict] = {
-    "/": {"needs_indicator": False, "needs_year": False},
-    "/trends": {"needs_year": False},
-    "/relationships": {"needs_year": False},  # as the page: a blank year means the latest year of the pair
-}
 CONTROL_PARAMS = ("size", "theme")  # export parameters that are not part of the view state
 
 
@@ -559,9 +554,7 @@ class ChartView:
 
 def load_chart(name: str) -> Any:
     """The registered chart of this name; ExportError 404 naming the known charts otherwise."""
-    from dashboard.charts import load_all
-
-    charts = load_all()
+    charts = registry.charts()
     if name not in charts:
         raise ExportError(f"Unknown chart '{name}'. Known charts: {', '.join(sorted(charts))}.", status=404)
     return charts[name]
@@ -569,11 +562,10 @@ def load_chart(name: str) -> Any:
 
 def chart_state(chart: Any, query: dict) -> Any:
     """Validate the URL query for the chart's page; ExportError 400 with the state's own message otherwise."""
-    from dashboard.state import InvalidState, parse_state
+    from dashboard.state import InvalidState
 
-    options = getattr(chart, "state_options", None) or STATE_OPTIONS.get(chart.page, {})
     try:
-        return parse_state(query, chart.page, **options)
+        return registry.chart_state(chart, query)
     except InvalidState as exc:
         raise ExportError(f"Invalid view state: {exc}", status=400) from None
 
@@ -589,7 +581,7 @@ def resolve_view(name: str, query: dict) -> ChartView:
         data = chart.data(state)
     except DatabaseMissing as exc:
         raise ExportError(f"No data yet: {exc}", status=503) from None
-    except InvalidState as exc:  # a chart that validates more of the state itself (relationships: y, year)
+    except InvalidState as exc:  # e.g. a DESI edition without scores for the chosen countries
         raise ExportError(f"Invalid view state: {exc}", status=400) from None
     meta = dict(data.attrs.get("meta") or {})
     figure = chart.figure(data, state)

@@ -217,17 +217,3 @@ def trend_data(state) -> pd.DataFrame:
                         "order": order, "references": [r for r in profile.EU_REFERENCES if r in order],
                         "source": _source(), "unit": "score (0-100)", "title": label}
     return df
-
-
-def _register() -> None:
-    """Add the two DESI charts to the chart registry."""
-    from dashboard import charts
-    from dashboard.figures.profile import NO_INDICATOR, PageChart
-
-    charts.register(PageChart("desi_stack", "DESI by weighted dimension contribution", "/desi", stack_data,
-                              stack_figure, state_options=NO_INDICATOR))
-    charts.register(PageChart("desi_trend", "DESI across editions", "/desi", trend_data, trend_figure,
-                              state_options=NO_INDICATOR))
-
-
-_register()

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import charts, colours
+from dashboard import colours
 from dashboard.figures import common
 
 BSR_AVERAGE = colours.BSR_AVERAGE
@@ -175,22 +174,3 @@ def sources_line(datasets) -> str:
     parts = ([f"Eurostat, {', '.join(eurostat)}"] if eurostat else []) + (
         [f"European Commission, {', '.join(desi)}"] if desi else [])
     return "Source: " + "; ".join(parts) if parts else "Source: none (no data)"
-
-
-@dataclass(frozen=True)
-class PageChart(charts.Chart):
-    """A registry Chart that also tells exports how to parse its page's URL (export.chart_state reads it)."""
-
-    state_options: dict = field(default_factory=dict)
-
-
-NO_INDICATOR = {"needs_indicator": False, "needs_year": False}
-
-
-def _register() -> None:
-    """Add the country profile chart to the chart registry."""
-    charts.register(PageChart("profile", "Country profile against the EU", "/country", profile_data, figure,
-                               state_options=NO_INDICATOR))
-
-
-_register()

@@ -131,8 +131,6 @@ def relationships_data(state) -> pd.DataFrame:
     from dashboard import charts
     from dashboard.data import profile
 
-    if not state.get("y") or state.year is None:
-        state = _with_page_defaults(state)
     x_id, y_id = state.indicator, state.get("y")
     assert x_id and y_id and state.year is not None, f"relationships state is incomplete: {state}"
     x_meta, y_meta = charts.meta(x_id), charts.meta(y_id)
@@ -146,13 +144,6 @@ def relationships_data(state) -> pd.DataFrame:
     return points
 
 
-def _with_page_defaults(state):
-    """The y indicator and year a bare /relationships URL leaves to the page's defaults (exports, share slot)."""
-    from dashboard.pages.relationships import resolve  # imported by the app before any route runs
-
-    return resolve(state, "" if state.year is None else str(state.year))
-
-
 def unit_text(indicator_id: str, unit_code: str | None) -> str:
     """Readable unit: the house label of a Eurostat unit code, else the catalogue's own unit text."""
     from dashboard.data import queries
@@ -161,14 +152,3 @@ def unit_text(indicator_id: str, unit_code: str | None) -> str:
     if label and label != unit_code:
         return label
     return queries.indicator(indicator_id).get("unit") or label
-
-
-def _register() -> None:
-    """Add the relationships scatter to the chart registry."""
-    from dashboard import charts
-
-    charts.register(charts.Chart("scatter", "Relationship between two indicators", "/relationships",
-                                 relationships_data, figure))
-
-
-_register()

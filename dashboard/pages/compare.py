@@ -1,12 +1,12 @@
 """Compare page: one indicator and year across the EU countries and Norway, ranked, BSR highlighted."""
 from __future__ import annotations
 
-import dash
-
-from dashboard import charts, components
+from dashboard import charts, components, registry
+from dashboard.figures import ranked_bar
 
 PATH = "/compare"
-dash.register_page(__name__, path=PATH, title="Compare — Baltic DSM Dashboard", name="Compare", order=1)
+CHART = registry.Chart("ranked_bar", "Ranked comparison", charts.compare_data, ranked_bar.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Compare", order=1, charts=(CHART,)))
 
 
 def layout(**query):
@@ -16,8 +16,7 @@ def layout(**query):
 
 def build(state):
     """Controls and the ranked chart (or its table) for a valid state."""
-    chart = charts.CHARTS["ranked_bar"]
-    df = chart.data(state)
+    df = CHART.data(state)
     meta = df.attrs["meta"]
     controls = [
         components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),

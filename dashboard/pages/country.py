@@ -1,43 +1,42 @@
 """Country profile page: one country, every indicator against the EU and the BSR average, rank, change, strengths."""
 from __future__ import annotations
 
-import dash
 from dash import html
 
-from dashboard import charts, components
+from dashboard import components, registry
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
 
 PATH = "/country"
 SHOWN_AREAS = 2  # strongest and weakest themes named in the summary
-dash.register_page(__name__, path=PATH, title="Country profile — Baltic DSM Dashboard", name="Country profile",
-                   order=5)
 
 
 def layout(**query):
     """The page for a URL query (geo = one country, view); a bad parameter gives a friendly message."""
-    asked_geo = str(query.get("geo") or "").strip()
-    return components.guarded(lambda state: build(resolve(state, asked_geo)), query, PATH,
-                              needs_indicator=False, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
-def resolve(state, asked_geo: str):
+def resolve(state, query: dict):
     """Exactly one country that has indicators to compare with the EU (EE when the URL names none)."""
-    if not asked_geo:
+    if not str(query.get("geo") or "").strip():
         state = state.with_(geos=(profile_figure.DEFAULT_GEO,))
     return state.with_(geos=(profile_figure.profile_geo(state),))
 
 
+CHART = registry.Chart("profile", "Country profile against the EU", profile_figure.profile_data, profile_figure.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Country profile", order=5, needs_indicator=False,
+                                               needs_year=False, resolve=resolve, charts=(CHART,)))
+
+
 def build(state):
     """Country control, strengths summary and the profile chart (or table) for a valid state."""
-    chart = charts.CHARTS["profile"]
-    df = chart.data(state)
+    df = CHART.data(state)
     meta = df.attrs["meta"]
     with_profile = set(profile.profile_countries())
     options = [o for o in components.country_options() if o["value"] in with_profile]
     controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
-    card = components.chart_card("profile", chart.figure(df, state) if chart_view else None,
+    card = components.chart_card("profile", CHART.figure(df, state) if chart_view else None,
                                  None if chart_view else table_rows(df), view=state.view, source=meta["source"],
                                  note=components.flag_legend(queries.flags_legend()))
     intro = (f"Each indicator at the latest year in which both {meta['name']} and the EU average have a value "

@@ -1,33 +1,36 @@
 """DESI page: composite and dimension scores across the editions in the data, BSR countries against the EU."""
 from __future__ import annotations
 
-import dash
 from dash import dcc, html
 
-from dashboard import charts, components
+from dashboard import components, registry
 from dashboard.data import profile, queries
 from dashboard.figures import desi as desi_figures
 
 PATH = "/desi"
-dash.register_page(__name__, path=PATH, title="DESI — Baltic DSM Dashboard", name="DESI", order=6)
 
 
 def layout(**query):
     """The page for a URL query (edition, geo, measure, view); a bad parameter gives a friendly message."""
-    return components.guarded(lambda state: build(resolve(state)), query, PATH, needs_indicator=False,
-                              needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
-def resolve(state):
+def resolve(state, query: dict):
     """Validate the edition and the trend measure against the DESI data (latest edition, composite when blank)."""
     edition, measure = desi_figures.edition_of(state), desi_figures.measure_of(state)
     return state.with_(extra_edition=edition, extra_measure=None if measure == desi_figures.COMPOSITE else measure)
 
 
+STACK = registry.Chart("desi_stack", "DESI by weighted dimension contribution", desi_figures.stack_data,
+                       desi_figures.stack_figure)
+TREND = registry.Chart("desi_trend", "DESI across editions", desi_figures.trend_data, desi_figures.trend_figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "DESI", order=6, needs_indicator=False, needs_year=False,
+                                               resolve=resolve, charts=(STACK, TREND)))
+
+
 def build(state):
     """Controls, the stacked edition chart and the trend chart (or their tables) for a valid state."""
-    stack_chart, trend_chart = charts.CHARTS["desi_stack"], charts.CHARTS["desi_trend"]
-    stack, trend = stack_chart.data(state), trend_chart.data(state)
+    stack, trend = STACK.data(state), TREND.data(state)
     meta = stack.attrs["meta"]
     dims = profile.desi_dimensions()
     controls = [
@@ -39,9 +42,9 @@ def build(state):
         components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
     ]
     chart_view = state.view == "chart"  # build only what is shown: the figures or the tables
-    card = components.chart_card("desi_stack", stack_chart.figure(stack, state) if chart_view else None,
+    card = components.chart_card("desi_stack", STACK.figure(stack, state) if chart_view else None,
                                  None if chart_view else _stack_table(stack), view=state.view, source=meta["source"])
-    trend_figure = trend_chart.figure(trend, state) if chart_view else None
+    trend_figure = TREND.figure(trend, state) if chart_view else None
     return components.page("Digital Economy and Society Index (DESI)", intro=_intro(state, meta), controls=controls,
                            body=[card, _trend_section(trend_figure, trend, state.view)],
                            state_data={"page": PATH, "edition": state.get(desi_figures.EDITION),

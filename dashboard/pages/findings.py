@@ -5,11 +5,11 @@ import dash
 from dash import dcc, html
 
 from dashboard import findings as findings_registry
-from dashboard import components, side_panel
+from dashboard import components, registry, side_panel
 
-dash.register_page(__name__, path="/findings", title="DIGINNO findings", name="Findings")
-
-
+# The findings filters (wp, geo, theme) are free lists, not a view state: layout reads them itself.
+PAGE = registry.register_page(__name__, registry.Page("/findings", "Findings", order=7, needs_indicator=False,
+                                               needs_year=False))
 
 def _split(value: str | list | None) -> list[str]:
     """'WP2,WP3' or ['WP2'] -> ['WP2', 'WP3']."""

@@ -1,14 +1,14 @@
 """Map page: choropleth of Europe for one indicator and year, drawn from geometry shipped with the app."""
 from __future__ import annotations
 
-import dash
 from dash import html
 
-from dashboard import charts, components
+from dashboard import charts, components, registry
 from dashboard.figures import choropleth
 
 PATH = "/map"
-dash.register_page(__name__, path=PATH, title="Map — Baltic DSM Dashboard", name="Map", order=3)
+CHART = registry.Chart("choropleth", "Map of Europe", charts.map_data, choropleth.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Map", order=3, charts=(CHART,)))
 
 
 def layout(**query):
@@ -18,8 +18,7 @@ def layout(**query):
 
 def build(state):
     """Controls and the map (or its table) for a valid state."""
-    chart = charts.CHARTS["choropleth"]
-    df = chart.data(state)
+    df = CHART.data(state)
     meta = df.attrs["meta"]
     controls = [
         components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),

@@ -1,28 +1,28 @@
 """Overview page: scorecard of the headline indicators against EU27 and the BSR average; every cell links on."""
 from __future__ import annotations
 
-import dash
 import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 from dash import State as DashState
 
-from dashboard import charts, components
+from dashboard import charts, components, registry
 from dashboard.figures import scorecard
 from dashboard.state import State, href
 
 PATH = "/"
-dash.register_page(__name__, path=PATH, title="Overview — Baltic DSM Dashboard", name="Overview", order=0)
+CHART = registry.Chart("scorecard", "Headline scorecard", charts.scorecard_data, scorecard.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Overview", order=0, needs_indicator=False, needs_year=False,
+                                               charts=(CHART,)))
 
 
 def layout(**query):
     """The page for a URL query (geo: the countries shown; view: heatmap or linked table)."""
-    return components.guarded(build, query, PATH, needs_indicator=False, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
 def build(state: State):
     """Country picker and the scorecard (heatmap or table of links) for a valid state."""
-    chart = charts.CHARTS["scorecard"]
-    df = chart.data(state)
+    df = CHART.data(state)
     meta = df.attrs["meta"]
     controls = [components.dropdown("geo", components.country_options(), list(state.geos), label="Countries",
                                     multi=True)]

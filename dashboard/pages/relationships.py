@@ -3,27 +3,25 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import charts, components
+from dashboard import components, registry
 from dashboard.data import profile, queries
 from dashboard.figures import scatter
 from dashboard.state import InvalidState, parse_query_string
 
 PATH = "/relationships"
 Y_CONTROL = "relationships-y"  # not a generic URL control: changing y must also drop the year (see set_y)
-dash.register_page(__name__, path=PATH, title="Relationships — Baltic DSM Dashboard", name="Relationships", order=4)
 
 
 def layout(**query):
     """The page for a URL query (indicator = x axis, y, year, view); a bad parameter gives a friendly message."""
-    year_text = str(query.get("year") or "").strip()
-    return components.guarded(lambda state: build(resolve(state, year_text)), query, PATH, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
-def resolve(state, year_text: str):
+def resolve(state, query: dict):
     """Complete a parsed state: validate the y indicator and the year for the pair (defaults when blank)."""
+    year_text = str(query.get("year") or "").strip()
     y_id = (state.get("y") or "").strip() or default_y(state.indicator)
     if y_id not in set(queries.indicator_ids(with_data=False)):
         raise InvalidState(f"Unknown indicator “{y_id}” for the y axis: it is not in the catalogue.")
@@ -54,8 +52,7 @@ def default_y(x_id: str) -> str:
 
 def build(state):
     """Controls, the scatter (or its table) and the fit statement for a valid state."""
-    chart = charts.CHARTS["scatter"]
-    df = chart.data(state)
+    df = CHART.data(state)
     meta = df.attrs["meta"]
     fitted = scatter.fit_points(df)
     fit = scatter.ols_fit(fitted["x"], fitted["y"])
@@ -70,7 +67,7 @@ def build(state):
     ]
     summary = html.P(scatter.fit_text(fit, len(fitted)), id="fit-summary", className="fit-summary")
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
-    card = components.chart_card("scatter", chart.figure(df, state) if chart_view else None,
+    card = components.chart_card("scatter", CHART.figure(df, state) if chart_view else None,
                                  None if chart_view else _table(df), view=state.view, source=meta["source"],
                                  note=components.flag_legend(queries.flags_legend()))
     intro = ("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
@@ -93,6 +90,11 @@ def _table(df):
     table = df[["name", "geo", "x", "x_flags", "y", "y_flags", "is_bsr"]].copy()
     return table.rename(columns={"name": "country", "x": meta["x_title"], "x_flags": "x flags",
                                  "y": meta["y_title"], "y_flags": "y flags", "is_bsr": "BSR"})
+
+
+CHART = registry.Chart("scatter", "Relationship between two indicators", scatter.relationships_data, scatter.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Relationships", order=4, needs_year=False, resolve=resolve,
+                                               charts=(CHART,)))
 
 
 @callback(

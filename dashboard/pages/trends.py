@@ -1,24 +1,23 @@
 """Trends page: lines over time for chosen countries plus EU27 and the BSR average, the 2030 target, flags."""
 from __future__ import annotations
 
-import dash
-
-from dashboard import charts, components
+from dashboard import charts, components, registry
 from dashboard.data import queries
+from dashboard.figures import trends
 
 PATH = "/trends"
-dash.register_page(__name__, path=PATH, title="Trends — Baltic DSM Dashboard", name="Trends", order=2)
+CHART = registry.Chart("trends", "Trends over time", charts.trends_data, trends.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Trends", order=2, needs_year=False, charts=(CHART,)))
 
 
 def layout(**query):
     """The page for a URL query (indicator, geo, view); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
 def build(state):
     """Controls and the trends chart (or its table) for a valid state."""
-    chart = charts.CHARTS["trends"]
-    df = chart.data(state)
+    df = CHART.data(state)
     meta = df.attrs["meta"]
     controls = [
         components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import charts, colours
+from dashboard import charts, colours, registry
 from dashboard.figures import choropleth, common, ranked_bar, scorecard, trends
 from dashboard.state import parse_state
 
@@ -36,7 +36,7 @@ def flagged_indicator() -> tuple[str, int]:
 @pytest.mark.parametrize("name", sorted(CORE))
 def test_figure_is_pure_and_valid(dsm_env, name):
     """Same frame -> the same figure; the frame is not modified; plotly accepts every property."""
-    chart = charts.CHARTS[name]
+    chart = registry.chart(name)
     state = core_state(name)
     df = chart.data(state)
     before = df.copy()
@@ -52,7 +52,7 @@ def test_title_and_source_line(dsm_env, name):
     """Every chart has a title and a 'Source: Eurostat, <dataset> (updated <date>)' annotation."""
     from dashboard.data import queries
 
-    chart = charts.CHARTS[name]
+    chart = registry.chart(name)
     state = core_state(name)
     fig = chart.figure(chart.data(state), state)
     assert fig.layout.title.text
