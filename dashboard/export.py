@@ -38,7 +38,7 @@ import os
 import re
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -578,14 +578,13 @@ def resolve_view(name: str, query: dict) -> ChartView:
     chart = load_chart(name)
     state = chart_state(chart, {k: v for k, v in query.items() if k not in CONTROL_PARAMS})
     try:
-        data = chart.data(state)
+        data, chart_meta = chart.data(state)
     except DatabaseMissing as exc:
         raise ExportError(f"No data yet: {exc}", status=503) from None
     except InvalidState as exc:  # e.g. a DESI edition without scores for the chosen countries
         raise ExportError(f"Invalid view state: {exc}", status=400) from None
-    meta = dict(data.attrs.get("meta") or {})
-    figure = chart.figure(data, state)
-    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=meta)
+    figure = chart.figure(data, chart_meta)
+    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=asdict(chart_meta))
 
 
 def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:

@@ -17,6 +17,8 @@ import dash
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.data.connection import cached
+from dashboard.figures.meta import ChartMeta
 from dashboard.state import State, parse_state
 
 SITE = "Baltic DSM Dashboard"
@@ -28,8 +30,8 @@ class Chart:
 
     name: str
     title: str
-    data: Callable[[State], pd.DataFrame]
-    figure: Callable[[pd.DataFrame, State], go.Figure]
+    data: Callable[[State], tuple[pd.DataFrame, ChartMeta]]   # in dashboard/data/charts.py
+    figure: Callable[[pd.DataFrame, ChartMeta], go.Figure]    # in dashboard/figures/
     page: str = ""  # set by register_page(): the path of the page that declares the chart
 
 
@@ -107,4 +109,10 @@ def chart_state(chart_: Chart, query: dict) -> State:
 def render(name: str, state: State) -> go.Figure:
     """The figure of a chart for a state (what exports and embeds call); a fresh figure each time."""
     found = chart(name)
-    return found.figure(found.data(state), state)
+    return found.figure(*found.data(state))
+
+
+@cached
+def page_figure(name: str, state: State) -> go.Figure:
+    """The figure for a page, cached per (chart, state, database version); pages only serialise it, never change it."""
+    return render(name, state)

@@ -120,4 +120,6 @@ def _copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, (list, dict)):
         return type(value)(value)
+    if isinstance(value, tuple) and any(isinstance(v, pd.DataFrame) for v in value):
+        return tuple(_copy(v) for v in value)  # a chart's (frame, metadata)
     return value

@@ -6,17 +6,17 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
+from dashboard.figures.meta import ChartMeta
 
 POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
 ARROWS = {1: "▲", -1: "▼", 0: "►"}
 
 
-def figure(df: pd.DataFrame, state=None) -> go.Figure:
+def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Heatmap of positions vs EU27 with the value, flags and 5-year arrow in every cell."""
-    meta = df.attrs["meta"]
     if df.empty:
-        return common.empty_figure("No headline indicator has data.", title=meta["title"])
-    columns = [c for c in meta["columns"] if c in set(df["geo"])]
+        return common.empty_figure("No headline indicator has data.", title=meta.title)
+    columns = [c for c in meta.columns if c in set(df["geo"])]
     rows = list(dict.fromkeys(df["indicator"]))
     titles = {r["indicator"]: row_label(r) for r in df.drop_duplicates("indicator").to_dict("records")}
     grid = {(r["indicator"], r["geo"]): r for r in df.to_dict("records")}
@@ -24,14 +24,14 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     text = [[cell_text(grid[(ind, geo)]) if (ind, geo) in grid else "" for geo in columns] for ind in rows]
     custom = [[_custom(grid.get((ind, geo)), geo) for geo in columns] for ind in rows]
     heat = {
-        "type": "heatmap", "z": z, "x": [meta["names"].get(c, c) for c in columns], "y": [titles[i] for i in rows],
+        "type": "heatmap", "z": z, "x": [meta.names.get(c, c) for c in columns], "y": [titles[i] for i in rows],
         "text": text, "texttemplate": "%{text}", "customdata": custom,
         "colorscale": [[0, colours.WORSE], [0.5, colours.NEUTRAL], [1, colours.BETTER]],
         "zmin": -1, "zmax": 1, "showscale": False, "xgap": 2, "ygap": 2,
         "hovertemplate": "<b>%{y}</b><br>%{x}: %{customdata[2]}<extra></extra>",
     }
     layout = {"yaxis": {"autorange": "reversed"}, "xaxis": {"side": "top"}}
-    return common.make_figure([heat], layout, title=meta["title"], unit=None, source=meta["source"],
+    return common.make_figure([heat], layout, title=meta.title, unit=None, source=meta.source,
                               flags=df["flags"], height=140 + 48 * len(rows))
 
 

@@ -1,11 +1,12 @@
 """Compare page: one indicator and year across the EU countries and Norway, ranked, BSR highlighted."""
 from __future__ import annotations
 
-from dashboard import charts, components, registry
+from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.figures import ranked_bar
 
 PATH = "/compare"
-CHART = registry.Chart("ranked_bar", "Ranked comparison", charts.compare_data, ranked_bar.figure)
+CHART = registry.Chart("ranked_bar", "Ranked comparison", chart_data.compare_data, ranked_bar.figure)
 PAGE = registry.register_page(__name__, registry.Page(PATH, "Compare", order=1, charts=(CHART,)))
 
 
@@ -16,8 +17,7 @@ def layout(**query):
 
 def build(state):
     """Controls and the ranked chart (or its table) for a valid state."""
-    df = CHART.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     controls = [
         components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
         components.dropdown("year", components.year_options(state.indicator), state.year, label="Year"),
@@ -25,9 +25,9 @@ def build(state):
                             multi=True),
     ]
     table = df[["rank", "name", "geo", "value", "flags"]].rename(columns={"name": "country"})
-    card = components.chart_card("ranked_bar", charts.page_figure("ranked_bar", state), table, view=state.view, source=meta["source"])
+    card = components.chart_card("ranked_bar", registry.page_figure("ranked_bar", state), table, view=state.view, source=meta.source)
     intro = (f"All EU countries and Norway in {state.year}, best first. Black line: EU27; dashed: BSR average "
-             f"({meta['average_method']}). Hatched bars: estimated, provisional or low-reliability values.")
+             f"({meta.average_method}). Hatched bars: estimated, provisional or low-reliability values.")
     return components.page("Compare countries", intro=intro, controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "year": state.year,
                                        "geos": list(state.geos)})

@@ -4,11 +4,14 @@ from __future__ import annotations
 from dash import html
 
 from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
+from dashboard.state import InvalidState
 
 PATH = "/country"
 SHOWN_AREAS = 2  # strongest and weakest themes named in the summary
+DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
 def layout(**query):
@@ -19,32 +22,45 @@ def layout(**query):
 def resolve(state, query: dict):
     """Exactly one country that has indicators to compare with the EU (EE when the URL names none)."""
     if not str(query.get("geo") or "").strip():
-        state = state.with_(geos=(profile_figure.DEFAULT_GEO,))
-    return state.with_(geos=(profile_figure.profile_geo(state),))
+        state = state.with_(geos=(DEFAULT_GEO,))
+    return state.with_(geos=(profile_geo(state),))
 
 
-CHART = registry.Chart("profile", "Country profile against the EU", profile_figure.profile_data, profile_figure.figure)
+def profile_geo(state) -> str:
+    """The state's one country; the default (EE) when the URL named none (the state then holds the peer group)."""
+    if len(state.geos) != 1:
+        if tuple(state.geos) != tuple(queries.peer_group()):
+            raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
+                               f"({', '.join(state.geos)}).")
+        return DEFAULT_GEO
+    if state.geos[0] not in set(profile.profile_countries()):
+        name = queries.geo_names().get(state.geos[0], state.geos[0])
+        raise InvalidState(f"No indicator in this database compares {name} ({state.geos[0]}) with the EU average, "
+                           "so there is no profile to show.")
+    return state.geos[0]
+
+
+CHART = registry.Chart("profile", "Country profile against the EU", chart_data.profile_data, profile_figure.figure)
 PAGE = registry.register_page(__name__, registry.Page(PATH, "Country profile", order=5, needs_indicator=False,
                                                needs_year=False, resolve=resolve, charts=(CHART,)))
 
 
 def build(state):
     """Country control, strengths summary and the profile chart (or table) for a valid state."""
-    df = CHART.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     with_profile = set(profile.profile_countries())
     options = [o for o in components.country_options() if o["value"] in with_profile]
     controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
-    card = components.chart_card("profile", CHART.figure(df, state) if chart_view else None,
-                                 None if chart_view else table_rows(df), view=state.view, source=meta["source"],
+    card = components.chart_card("profile", CHART.figure(df, meta) if chart_view else None,
+                                 None if chart_view else table_rows(df), view=state.view, source=meta.source,
                                  note=components.flag_legend(queries.flags_legend()))
-    intro = (f"Each indicator at the latest year in which both {meta['name']} and the EU average have a value "
+    intro = (f"Each indicator at the latest year in which both {meta.name} and the EU average have a value "
              "(EU27; EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of "
              "zero is better than the EU whether higher or lower values are better. Rank 1 is the best; the pool "
              "is named for each indicator. Diamonds: the BSR average "
              f"({queries.average_method(df['indicator'].iloc[0]) if not df.empty else 'not available'}).")
-    return components.page(f"Country profile: {meta['name']}", intro=intro, controls=controls,
+    return components.page(f"Country profile: {meta.name}", intro=intro, controls=controls,
                            body=[areas_summary(df), card],
                            state_data={"page": PATH, "geos": list(state.geos)})
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard import charts, components, registry
+from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.figures import choropleth
 
 PATH = "/map"
-CHART = registry.Chart("choropleth", "Map of Europe", charts.map_data, choropleth.figure)
+CHART = registry.Chart("choropleth", "Map of Europe", chart_data.map_data, choropleth.figure)
 PAGE = registry.register_page(__name__, registry.Page(PATH, "Map", order=3, charts=(CHART,)))
 
 
@@ -18,15 +19,14 @@ def layout(**query):
 
 def build(state):
     """Controls and the map (or its table) for a valid state."""
-    df = CHART.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     controls = [
         components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
         components.dropdown("year", components.year_options(state.indicator), state.year, label="Year"),
     ]
     table = df[["name", "geo", "value", "flags"]].rename(columns={"name": "country"})
-    card = components.chart_card("choropleth", charts.page_figure("choropleth", state), table, view=state.view,
-                                 source=meta["source"], graph_config=choropleth.GRAPH_CONFIG,
+    card = components.chart_card("choropleth", registry.page_figure("choropleth", state), table, view=state.view,
+                                 source=meta.source, graph_config=choropleth.GRAPH_CONFIG,
                                  note=html.P(["Baltic Sea Region countries are outlined in black. ",
                                               choropleth.GEOMETRY_NOTE, " Grey: no data."], className="map-note"))
     return components.page("Map of Europe", controls=controls, body=[card],

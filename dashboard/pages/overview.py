@@ -5,12 +5,14 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 from dash import State as DashState
 
-from dashboard import charts, components, registry
+from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.figures import scorecard
+from dashboard.figures.meta import ChartMeta
 from dashboard.state import State, href
 
 PATH = "/"
-CHART = registry.Chart("scorecard", "Headline scorecard", charts.scorecard_data, scorecard.figure)
+CHART = registry.Chart("scorecard", "Headline scorecard", chart_data.scorecard_data, scorecard.figure)
 PAGE = registry.register_page(__name__, registry.Page(PATH, "Overview", order=0, needs_indicator=False, needs_year=False,
                                                charts=(CHART,)))
 
@@ -22,16 +24,15 @@ def layout(**query):
 
 def build(state: State):
     """Country picker and the scorecard (heatmap or table of links) for a valid state."""
-    df = CHART.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     controls = [components.dropdown("geo", components.country_options(), list(state.geos), label="Countries",
                                     multi=True)]
     body = html.Section(className="chart-card", **{"data-chart": "scorecard"}, children=[
         html.Div(className="chart-card-bar", children=[components.view_toggle(state.view),
                                                         components.share_slot("scorecard")]),
-        dcc.Graph(id="scorecard-graph", figure=charts.page_figure("scorecard", state), config=components.GRAPH_CONFIG,
-                  className="chart") if state.view == "chart" else scorecard_table(df, state),
-        html.P(meta["source"], className="source-line"),
+        dcc.Graph(id="scorecard-graph", figure=registry.page_figure("scorecard", state), config=components.GRAPH_CONFIG,
+                  className="chart") if state.view == "chart" else scorecard_table(df, meta, state),
+        html.P(meta.source, className="source-line"),
     ])
     intro = ("Latest year of each headline indicator. Green: better than the EU27, red: worse, pale: within 2 % of it "
              "(respecting whether higher is better). ▲▼► five-year direction. Click a cell for its chart.")
@@ -45,12 +46,11 @@ def cell_href(indicator_id: str, geo: str, state: State) -> str:
     return href(State(page="/trends", indicator=indicator_id, geos=geos))
 
 
-def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
+def scorecard_table(df: pd.DataFrame, meta: ChartMeta, state: State) -> html.Table:
     """The scorecard as an HTML table whose every cell is a link to its chart."""
-    meta = df.attrs["meta"]
-    columns = [c for c in meta["columns"] if c in set(df["geo"])]
+    columns = [c for c in meta.columns if c in set(df["geo"])]
     head = html.Thead(html.Tr([html.Th("Indicator"), html.Th("Year"), html.Th("2030 target")] +
-                              [html.Th(meta["names"].get(c, c), title=c) for c in columns]))
+                              [html.Th(meta.names.get(c, c), title=c) for c in columns]))
     rows = []
     for indicator_id, group in df.groupby("indicator", sort=False):
         cells = {r["geo"]: r for r in group.to_dict("records")}

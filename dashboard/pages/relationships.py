@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import scatter
 from dashboard.state import InvalidState, parse_query_string
@@ -52,8 +53,7 @@ def default_y(x_id: str) -> str:
 
 def build(state):
     """Controls, the scatter (or its table) and the fit statement for a valid state."""
-    df = CHART.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     fitted = scatter.fit_points(df)
     fit = scatter.ols_fit(fitted["x"], fitted["y"])
     options = components.indicator_options()
@@ -67,8 +67,8 @@ def build(state):
     ]
     summary = html.P(scatter.fit_text(fit, len(fitted)), id="fit-summary", className="fit-summary")
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
-    card = components.chart_card("scatter", CHART.figure(df, state) if chart_view else None,
-                                 None if chart_view else _table(df), view=state.view, source=meta["source"],
+    card = components.chart_card("scatter", CHART.figure(df, meta) if chart_view else None,
+                                 None if chart_view else _table(df, meta), view=state.view, source=meta.source,
                                  note=components.flag_legend(queries.flags_legend()))
     intro = ("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
              "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
@@ -84,15 +84,15 @@ def _year_options(state) -> list[dict]:
     return [{"value": y, "label": str(y)} for y in reversed(profile.pair_years(state.indicator, state.get("y")))]
 
 
-def _table(df):
+def _table(df, meta):
     """Table view rows: country, both values with their flags as published."""
-    meta = df.attrs["meta"]
     table = df[["name", "geo", "x", "x_flags", "y", "y_flags", "is_bsr"]].copy()
-    return table.rename(columns={"name": "country", "x": meta["x_title"], "x_flags": "x flags",
-                                 "y": meta["y_title"], "y_flags": "y flags", "is_bsr": "BSR"})
+    return table.rename(columns={"name": "country", "x": meta.x_title, "x_flags": "x flags",
+                                 "y": meta.y_title, "y_flags": "y flags", "is_bsr": "BSR"})
 
 
-CHART = registry.Chart("scatter", "Relationship between two indicators", scatter.relationships_data, scatter.figure)
+CHART = registry.Chart("scatter", "Relationship between two indicators", chart_data.relationships_data,
+                       scatter.figure)
 PAGE = registry.register_page(__name__, registry.Page(PATH, "Relationships", order=4, needs_year=False, resolve=resolve,
                                                charts=(CHART,)))
 

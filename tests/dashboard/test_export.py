@@ -452,7 +452,7 @@ def test_every_registered_chart_has_an_embed_and_downloads_with_provenance(base_
         status, _, body = fetch(f"{base_url}/export/{name}.csv")
         assert status == 200, (name, body[:300])
         rows = parse_csv(body)
-        assert len(rows) == len(chart.data(chart_state(chart, {}))), name
+        assert len(rows) == len(chart.data(chart_state(chart, {}))[0]), name
         assert all(r["dataset"] and r["retrieved_at"] for r in rows), f"{name}: a row without provenance"
 
 

@@ -89,7 +89,7 @@ def test_table_view_lists_the_chart_rows(dsm_env, app, path):
     header = [th.children for th in find(table, html.Th)]
     assert "flags" in header and "value" in header
     state = registry.PAGES[path].state({"view": "table"})
-    assert len(find(table, html.Tr)) - 1 == len(registry.chart(name).data(state))
+    assert len(find(table, html.Tr)) - 1 == len(registry.chart(name).data(state)[0])
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
