@@ -34,11 +34,8 @@ def ols_fit(x, y) -> Fit | None:
     n = int(x.size)
     if n < MIN_POINTS_FOR_FIT or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
-    dx, dy = x - x.mean(), y - y.mean()
-    slope = float((dx * dy).sum() / (dx * dx).sum())
-    intercept = float(y.mean() - slope * x.mean())
-    r = float((dx * dy).sum() / np.sqrt((dx * dx).sum() * (dy * dy).sum()))
-    return Fit(slope=slope, intercept=intercept, r=r, n=n)
+    slope, intercept = np.polyfit(x, y, 1)
+    return Fit(slope=float(slope), intercept=float(intercept), r=float(np.corrcoef(x, y)[0, 1]), n=n)
 
 
 def fit_points(points: pd.DataFrame) -> pd.DataFrame:
