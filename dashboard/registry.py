@@ -74,10 +74,7 @@ def register_page(module: str, page: Page, **dash_options) -> Page:
 
 
 def pages() -> dict[str, Page]:
-    """Every declared page by path (the app declares them when it is built)."""
-    if not PAGES:
-        # Pages can declare themselves to Dash only once the app exists: building it imports them all.
-        import dashboard.app  # noqa: F401
+    """Every registered page by path: empty until dashboard.app is built (Dash imports the pages then)."""
     return PAGES
 
 

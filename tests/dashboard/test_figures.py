@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+import dashboard.app  # noqa: F401  (building the app registers every page and its charts)
 from dashboard import colours, registry
 from dashboard.data import charts
 from dashboard.figures import choropleth, common, ranked_bar, scorecard, trends
