@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -74,7 +75,7 @@ def export_path(chart_name: str, fmt: str, query: str, **params: str) -> str:
 
 def embed_code(url: str, title: str, height: int = EMBED_HEIGHT) -> str:
     """The <iframe> snippet a web editor pastes to show the chart (absolute URL)."""
-    return (f'<iframe src="{export._html_escape(url)}" title="{export._html_escape(title)}" width="100%" '
+    return (f'<iframe src="{escape(url)}" title="{escape(title)}" width="100%" '
             f'height="{height}" style="border:0;max-width:100%" loading="lazy"></iframe>')
 
 
@@ -216,7 +217,7 @@ def graph_config(fig: go.Figure) -> dict:
 
 def embed_html(view: export.ChartView, full_url: str) -> str:
     """The embed page: the chart filling the frame, then a link back to the full view."""
-    esc = export._html_escape
+    esc = escape
     fig = embed_figure(view.figure)
     figure_json = fig.to_json().replace("</", "<\\/")
     config = json.dumps(graph_config(fig))

@@ -39,6 +39,7 @@ import re
 import shutil
 import threading
 from dataclasses import asdict, dataclass
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -387,7 +388,7 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     out.update_layout(autosize=True, width=None, height=None)
     page = out.to_html(include_plotlyjs=True, full_html=True, default_width="100%", default_height="90vh",
                        config={"responsive": True, "displaylogo": False})
-    head = f'<head><meta charset="utf-8"><title>{_html_escape(title)}</title>'
+    head = f'<head><meta charset="utf-8"><title>{escape(title)}</title>'
     if topojson:
         # plotly.js looks in window.PlotlyGeoAssets before fetching a map's topojson, so the file needs no network.
         assets = json.dumps({"topojson": topojson}, separators=(",", ":")).replace("</", "<\\/")
@@ -395,15 +396,9 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     page = page.replace("<head>", head, 1)
     if link:
         note = (f'<p style="font:13px sans-serif;margin:4px 8px">Exported from the Baltic DSM Dashboard: '
-                f'<a href="{_html_escape(link)}">{_html_escape(link)}</a></p>')
+                f'<a href="{escape(link)}">{escape(link)}</a></p>')
         page = page.replace("</body>", note + "</body>", 1)
     return page
-
-
-def _html_escape(text: str) -> str:
-    """Escape text for HTML element content and attribute values."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 # --- image rendering through kaleido and the system Chromium ----------------------------------------------------
@@ -826,7 +821,7 @@ def export_response(filename: str, args: dict, *, base_url: str = ""):
     try:
         request = parse_export_request(filename, args)
         if request.fmt == "csv":
-            body, name = csv_export(filename, args, base_url)
+            body, name = csv_export(request, args, base_url)
         else:
             view = resolve_view(request.chart, args)
             body, name = export_bytes(view, request, base_url=base_url), download_name(view, request)
@@ -843,10 +838,9 @@ def export_response(filename: str, args: dict, *, base_url: str = ""):
 
 
 @cached
-def csv_export(filename: str, args: dict, base_url: str) -> tuple[bytes, str]:
+def csv_export(request: ExportRequest, args: dict, base_url: str) -> tuple[bytes, str]:
     """CSV body and download name; a state always gives the same bytes, so they are cached per database version
     (under load, rebuilding the view and its provenance for every download took most of the server's CPU)."""
-    request = parse_export_request(filename, args)
     view = resolve_view(request.chart, args)
     return export_bytes(view, request, base_url=base_url), download_name(view, request)
 
