@@ -25,6 +25,7 @@ from flask import Flask, Response, request
 
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
+from dashboard.data.connection import remember
 from dashboard.export import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
@@ -403,27 +404,17 @@ def html_to_pdf(document: str) -> bytes:
     return pdf
 
 
-_cache: dict[tuple, bytes | str] = {}
-_cache_lock = threading.Lock()
-
-
 def render(kind: str, key: str, fmt: str) -> str | bytes:
     """A brief as HTML text or PDF bytes, cached per database version and findings files."""
-    from dashboard.data.connection import database_version
-    stamp = (database_version(), findings_registry._directory_stamp(findings_registry.FINDINGS_DIR))
-    cache_key = (kind, key, fmt, stamp)
-    with _cache_lock:
-        if cache_key in _cache:
-            return _cache[cache_key]
-    if fmt == "pdf":
-        result = html_to_pdf(render(kind, key, "html"))  # the PDF prints exactly the cached HTML
-    else:
-        result = country_brief_html(key) if kind == "country" else wp_brief_html(key)
-    with _cache_lock:
-        for stale in [k for k in _cache if k[3] != stamp]:  # an older database's briefs are never asked again
-            del _cache[stale]
-        _cache[cache_key] = result
-    return result
+    stamp = findings_registry._directory_stamp(findings_registry.FINDINGS_DIR)
+
+    def make() -> str | bytes:
+        """Build the brief (the PDF prints exactly the cached HTML)."""
+        if fmt == "pdf":
+            return html_to_pdf(render(kind, key, "html"))
+        return country_brief_html(key) if kind == "country" else wp_brief_html(key)
+
+    return remember(("brief", kind, key, fmt, stamp), make)
 
 
 def _respond(kind: str, key: str) -> Response:

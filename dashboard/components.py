@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
 from urllib.parse import urlencode
 
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import registry
-from dashboard.data.connection import cached
+from dashboard.data.connection import cached, remember
 from dashboard.state import parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
@@ -200,12 +199,7 @@ def guarded(build, query: dict, page_path: str):
         warm_in_background()  # after the first page is built, so the warm-up does not slow that page down
 
 
-# Built pages kept per process. A page tree is ~40-80 kB (148 bench URLs added ~6 MB of RSS), and realistic use
-# visits more distinct URLs than 64 (the bench's 148): 256 costs at most ~20 MB of a worker's memory.
-PAGE_CACHE_SIZE = 256
 PAGE_CACHE_MAX_KEY = 2000  # longer URL queries are built every time rather than filling the cache
-_page_cache: OrderedDict[tuple, object] = OrderedDict()
-_page_cache_lock = threading.Lock()
 
 
 def _frozen(mapping: dict) -> tuple:
@@ -216,21 +210,9 @@ def _frozen(mapping: dict) -> tuple:
 def _remembered_page(key: tuple, make):
     """A built page per (page, URL query, database version): a layout is a pure function of those, so concurrent
     visitors of a popular view share one build (Dash only serialises the tree, it never changes it)."""
-    from dashboard.data.connection import database_version
-
     if len(repr(key)) > PAGE_CACHE_MAX_KEY:
         return make()
-    full_key = (*key, database_version())
-    with _page_cache_lock:
-        if full_key in _page_cache:
-            _page_cache.move_to_end(full_key)
-            return _page_cache[full_key]
-    page = make()  # InvalidState and DatabaseMissing propagate: only good pages are kept
-    with _page_cache_lock:
-        _page_cache[full_key] = page
-        while len(_page_cache) > PAGE_CACHE_SIZE:
-            _page_cache.popitem(last=False)
-    return page
+    return remember(("page", *key), make)  # InvalidState and DatabaseMissing propagate: only good pages are kept
 
 
 @cached

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
+from dashboard.data.connection import remember
+
 BSR_GEOS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
 # Only the EU27 itself: the DESI 2020 export's aggregate is the EU28 (with the UK), which is not comparable.
 EU27_CODES = ("EU27_2020",)
@@ -321,18 +323,14 @@ def meta_of(row: dict) -> IndicatorMeta:
     )
 
 
-_cache: dict[str, tuple[tuple, list[Insight]]] = {}
-
-
 def insights() -> list[Insight]:
     """All insights for the current database, computed on first request and again whenever it is rebuilt."""
-    from dashboard.data.connection import database_version
-    version = database_version()
-    cached = _cache.get(version[0])
-    if cached is None or cached[0] != version:
+    def make() -> list[Insight]:
+        """Compute every insight from the database."""
         metas, values, names, peers = _read_inputs()
-        _cache[version[0]] = (version, compute_insights(metas, values, names, bsr=peers))
-    return list(_cache[version[0]][1])
+        return compute_insights(metas, values, names, bsr=peers)
+
+    return remember(("insights",), make)
 
 
 def select(items: Iterable[Insight], *, indicators: Iterable[str] = (), geos: Iterable[str] = (),
