@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.data.connection import remember
+from dashboard.data.queries import DEFAULT_PEERS, EU27
 
-BSR_GEOS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
 # Only the EU27 itself: the DESI 2020 export's aggregate is the EU28 (with the UK), which is not comparable.
-EU27_CODES = ("EU27_2020",)
+EU27_CODES = (EU27,)
 PACE_WINDOW_YEARS = 5                 # linear pace over the last five years
 TRENDS_PAGE, COMPARE_PAGE = "/trends", "/compare"
 EPSILON = 1e-9
@@ -284,7 +284,7 @@ BUILDERS = (leader_and_laggard, gaps_to_eu27, fastest_improver, target_2030, con
 
 
 def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names: dict[str, str] | None = None,
-                     bsr: Iterable[str] = BSR_GEOS) -> list[Insight]:
+                     bsr: Iterable[str] = DEFAULT_PEERS) -> list[Insight]:
     """Every insight for every headline indicator, from (indicator, geo, period, year, value, flags) rows."""
     bsr = tuple(bsr)
     annual = annual_values(values)

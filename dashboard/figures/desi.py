@@ -16,7 +16,6 @@ DIMENSION_COLOURS = {
     "desi_4_idt": colours.OKABE_ITO["reddish_purple"],
     "desi_5_dps": colours.OKABE_ITO["sky_blue"],
 }
-EU_CODES = ("EU27_2020", "EU28")  # the EU averages DESI editions publish, shown by code
 
 
 def stack_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
@@ -25,7 +24,7 @@ def stack_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     if df.empty:
         return common.empty_figure("No DESI scores for this edition and these countries.", title=title)
     order = list(meta.order) or sorted(df["geo"].unique())
-    names = {**meta.names, **{r: r for r in EU_CODES}}  # 'EU28', not the aggregate's long name
+    names = {**meta.names, **{r: r for r in colours.EU_REFERENCES}}  # 'EU28', not the aggregate's long name
     x = [names.get(g, g) for g in order]
     cells = {(r["dimension"], r["geo"]): r for r in df.to_dict("records")}  # ~50 rows: plain dicts beat pandas
     labels = {r["dimension"]: r["label"] for r in cells.values() if isinstance(r["label"], str)}

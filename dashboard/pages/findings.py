@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from dashboard import findings as findings_registry
 from dashboard import components, registry, side_panel
+from dashboard.data import queries
 
 # The findings filters (wp, geo, theme) are free lists, not a view state: layout reads them itself.
 PAGE = registry.register_page(__name__, registry.Page("/findings", "Findings", order=7, needs_indicator=False,
@@ -22,7 +23,6 @@ def _split(value: str | list | None) -> list[str]:
 def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
     """indicator -> theme, indicator -> title from the database catalogue, or an explanation why not."""
     try:
-        from dashboard.data import queries
         cat = queries.catalogue()
     except Exception as exc:  # no database yet: the findings still show, without themes
         return {}, {}, f"The indicator catalogue is unavailable ({exc}); themes and indicator checks are skipped."
@@ -34,11 +34,9 @@ def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
 def _peers() -> list[str]:
     """The BSR countries (from the database when there is one)."""
     try:
-        from dashboard.data import queries
         return queries.peer_group()
     except Exception:  # no database yet
-        from dashboard.insights import BSR_GEOS
-        return list(BSR_GEOS)
+        return list(queries.DEFAULT_PEERS)
 
 
 def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[findings_registry.Finding]:
