@@ -26,7 +26,7 @@ from flask import Flask, Response, request
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
 from dashboard.data.connection import remember
-from dashboard.export import flag_legend_text
+from dashboard.figures.common import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 10
@@ -222,7 +222,7 @@ def page(title: str, subtitle: str, body: str) -> str:
     stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
-    legend = f" {flag_legend_text(letters)}." if letters else ""
+    legend = f" {flag_legend_text(letters, markup=False)}." if letters else ""
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f"<style>{STYLE}</style></head><body><main>"
             '<p class="no-print"><a href="?format=pdf">Download this brief as PDF</a> · <a href="/findings">'

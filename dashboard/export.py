@@ -39,14 +39,16 @@ import re
 import shutil
 import threading
 from dataclasses import asdict, dataclass
-from html import escape
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import registry
-from dashboard.data.connection import cached
+from dashboard.data import queries
+from dashboard.data.connection import DatabaseMissing, cached
+from dashboard.figures import common
+from dashboard.state import InvalidState, href, state_to_query
 from etl.model import FLAG_MEANINGS
 
 # Pixel sizes: a 16:9 slide, a 4:3 slide (1600x1200: sharp when projected, same aspect as 1024x768), a document column.
@@ -116,13 +118,6 @@ def flags_present(frame: pd.DataFrame) -> list[str]:
     if "flags" not in frame.columns:
         return []
     return sorted(set("".join(str(f) for f in frame["flags"].dropna())))
-
-
-def flag_legend_text(letters: list[str]) -> str:
-    """'Flags: b = break in time series · u = low reliability' for the letters shown."""
-    if not letters:
-        return ""
-    return "Flags: " + " · ".join(f"{letter} = {FLAG_MEANINGS[letter]}" for letter in letters)
 
 
 # --- the data table ----------------------------------------------------------------------------------------------
@@ -253,21 +248,19 @@ def footer_lines(fig: go.Figure, data: pd.DataFrame, source_line: str | None = N
     """The source line and flag legend an exported figure must carry (the figure's own, else built here)."""
     meta = _meta(fig)
     source = source_line or meta.get("source") or _named_annotation_text(fig, "source")
-    legend = meta.get("flag_legend") or _named_annotation_text(fig, "flag-legend") or flag_legend_text(flags_present(data))
+    legend = meta.get("flag_legend") or _named_annotation_text(fig, "flag-legend") or common.flag_legend_text(flags_present(data))
     return [line for line in (source, legend) if line]
 
 
 def default_subtitle(fig: go.Figure, data: pd.DataFrame) -> str:
     """'% of households · 2015–2024' from the figure's unit and the years the data covers."""
-    from dashboard.figures.common import unit_label
-
     parts = []
     unit = _meta(fig).get("unit")
     units = data["unit"].dropna().unique() if "unit" in data.columns else []
     if unit is None and len(units) == 1:  # several units (e.g. the scorecard): no single unit to name
         unit = str(units[0])
     if unit:
-        parts.append(unit_label(unit))
+        parts.append(common.unit_label(unit))
     if "year" in data.columns and data["year"].notna().any():
         first, last = int(data["year"].dropna().min()), int(data["year"].dropna().max())
         parts.append(str(first) if first == last else f"{first}–{last}")
@@ -388,7 +381,7 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     out.update_layout(autosize=True, width=None, height=None)
     page = out.to_html(include_plotlyjs=True, full_html=True, default_width="100%", default_height="90vh",
                        config={"responsive": True, "displaylogo": False})
-    head = f'<head><meta charset="utf-8"><title>{escape(title)}</title>'
+    head = f'<head><meta charset="utf-8"><title>{html.escape(title)}</title>'
     if topojson:
         # plotly.js looks in window.PlotlyGeoAssets before fetching a map's topojson, so the file needs no network.
         assets = json.dumps({"topojson": topojson}, separators=(",", ":")).replace("</", "<\\/")
@@ -396,7 +389,7 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     page = page.replace("<head>", head, 1)
     if link:
         note = (f'<p style="font:13px sans-serif;margin:4px 8px">Exported from the Baltic DSM Dashboard: '
-                f'<a href="{escape(link)}">{escape(link)}</a></p>')
+                f'<a href="{html.escape(link)}">{html.escape(link)}</a></p>')
         page = page.replace("</body>", note + "</body>", 1)
     return page
 
@@ -536,14 +529,10 @@ class ChartView:
 
     def href(self) -> str:
         """Path + query of the full dashboard view of this state."""
-        from dashboard.state import href
-
         return href(self.state)
 
     def query(self) -> str:
         """The canonical query string of this state ('' or '?a=..')."""
-        from dashboard.state import state_to_query
-
         return state_to_query(self.state)
 
 
@@ -557,8 +546,6 @@ def load_chart(name: str) -> Any:
 
 def chart_state(chart: Any, query: dict) -> Any:
     """Validate the URL query for the chart's page; ExportError 400 with the state's own message otherwise."""
-    from dashboard.state import InvalidState
-
     try:
         return registry.chart_state(chart, query)
     except InvalidState as exc:
@@ -567,9 +554,6 @@ def chart_state(chart: Any, query: dict) -> Any:
 
 def resolve_view(name: str, query: dict) -> ChartView:
     """Chart + state + data + figure for a chart name and a URL query (export parameters ignored)."""
-    from dashboard.data.connection import DatabaseMissing
-    from dashboard.state import InvalidState
-
     chart = load_chart(name)
     state = chart_state(chart, {k: v for k, v in query.items() if k not in CONTROL_PARAMS})
     try:
@@ -588,8 +572,6 @@ def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
     Values come from `indicator_values` (via dashboard.data.queries.indicator_frame, the frame the charts slice);
     a computed row such as the BSR average gets its indicator's dataset and latest update/retrieval.
     """
-    from dashboard.data import queries
-
     out = data.copy().reset_index(drop=True)
     if "indicator" not in out.columns:
         out.insert(0, "indicator", meta.get("indicator"))
@@ -626,8 +608,6 @@ def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
 def _pair_provenance(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     """A two-indicator chart (scatter: x and y for one year): each axis's indicator, unit and provenance per row;
     dataset/retrieved_at name both sources."""
-    from dashboard.data import queries
-
     out = frame.drop(columns=["indicator"]).copy()
     year = meta.get("year")
     for axis in ("x", "y"):
@@ -649,8 +629,6 @@ def _pair_provenance(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
 
 def _fill_from_chart_dataset(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     """Rows still without a dataset (e.g. DESI scores) take the chart's dataset and its latest provenance record."""
-    from dashboard.data import queries
-
     if meta.get("unit") and "unit" in frame.columns:
         frame["unit"] = frame["unit"].astype(object).where(frame["unit"].notna(), meta["unit"])
     elif meta.get("unit"):
@@ -730,7 +708,7 @@ def plain_text(text: str) -> str:
 def chart_deck(view: ChartView, link: str) -> bytes:
     """A one-slide 16:9 PowerPoint: native title, subtitle, source and flag legend; the chart as a picture drawn
     with 14 pt text at its size on the slide; the data table in the speaker notes."""
-    from dashboard import slides
+    from dashboard import slides  # python-pptx is loaded only when a slide is asked for
 
     width, height = slides.picture_pixels()
     base = slides.chart_font_px()
@@ -738,11 +716,9 @@ def chart_deck(view: ChartView, link: str) -> bytes:
     figure = static_figure(view.figure, view.data, theme="presentation", pixels=(width, height), fonts=fonts,
                            chrome=False)
     picture = renderer().render(figure, "png", width, height, topojson=topojson_dir_uri() if has_geo(figure) else None)
-    from dashboard.figures.common import unit_label
-
     table = view_table(view)
     if "unit" in table.columns:
-        table["unit"] = table["unit"].map(lambda code: unit_label(code) if isinstance(code, str) else code)
+        table["unit"] = table["unit"].map(lambda code: common.unit_label(code) if isinstance(code, str) else code)
     footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [f"Interactive view: {link}"]
     notes = (f"{plain_text(view.title)}\nData behind the chart (':' = not available, '—' = no flag):\n"
              + slides.notes_table(table, ["geo_name", "geo", "year", "value", "unit", "flags", "dataset"]))

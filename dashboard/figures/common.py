@@ -54,11 +54,14 @@ def source_line(dataset: str | None, updated: str | None) -> str:
     return f"Source: {name}" + (f" (updated {updated})" if updated else "")
 
 
-def flag_legend_text(flag_strings) -> str:
-    """Legend of the flag letters that occur in a chart, plus what hollow markers mean."""
+def flag_legend_text(flag_strings, *, markup: bool = True) -> str:
+    """Legend of the flag letters that occur, plus what hollow markers mean ('Flags: <b>b</b> break in time series');
+    markup=False gives plain text for documents ('Flags: b = break in time series · u = low reliability')."""
     letters = sorted({letter for f in flag_strings for letter in flag_letters(f)})
     if not letters:
         return ""
+    if not markup:
+        return "Flags: " + " · ".join(f"{letter} = {FLAG_MEANINGS.get(letter, 'unknown flag')}" for letter in letters)
     parts = [f"<b>{letter}</b> {FLAG_MEANINGS.get(letter, 'unknown flag')}" for letter in letters]
     note = " · hollow marker = estimated/provisional/low reliability" if set(letters) & HOLLOW_FLAGS else ""
     return "Flags: " + " · ".join(parts) + note
