@@ -6,7 +6,9 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
-from dashboard import registry
+from dashboard import components, registry  # noqa: F401  (components registers the URL-sync callback)
+from dashboard.brief import register_brief_routes
+from dashboard.embed import install_sharing
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TITLE = registry.SITE
@@ -26,12 +28,7 @@ def create_app() -> Dash:
         title=TITLE,
         update_title=None,
     )
-    import dashboard.components  # noqa: F401  (registers the URL-sync callback shared by all pages)
-
     app.layout = shell
-    from dashboard.brief import register_brief_routes
-    from dashboard.embed import install_sharing
-
     install_sharing(app)                 # /embed and /export routes, share callbacks, security headers
     register_brief_routes(app.server)    # /brief/country/<geo>, /brief/wp/<wp> (HTML and PDF)
     return app

@@ -1,6 +1,7 @@
 """Shared page pieces: URL-bound controls, chart card with chart/table toggle, side panel, friendly error."""
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from urllib.parse import urlencode
@@ -9,8 +10,9 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import registry
-from dashboard.data.connection import cached, remember
-from dashboard.state import parse_query_string
+from dashboard.data import profile, queries
+from dashboard.data.connection import DatabaseMissing, cached, clear_cache, database_version, remember
+from dashboard.state import InvalidState, parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
 # Changing the key on the left drops the keys on the right from the URL, so they fall back to their defaults
@@ -183,9 +185,6 @@ def flag_legend(flags: pd.DataFrame) -> html.Details:
 def guarded(build, query: dict, page_path: str):
     """Parse the URL into the page's State (dashboard.registry) and build the page; a bad URL or a missing
     database gives a friendly message."""
-    from dashboard.data.connection import DatabaseMissing
-    from dashboard.state import InvalidState
-
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}  # repeated keys: last wins
     try:
         key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query))
@@ -218,8 +217,6 @@ def _remembered_page(key: tuple, make):
 @cached
 def indicator_options() -> list[dict]:
     """Dropdown options for every indicator with data: 'Title (id)'."""
-    from dashboard.data import queries
-
     cat = queries.catalogue()
     cat = cat[cat["has_data"]]
     return [{"value": i, "label": f"{t} ({i})"} for i, t in zip(cat["id"], cat["title"].fillna(cat["id"]))]
@@ -228,8 +225,6 @@ def indicator_options() -> list[dict]:
 @cached
 def country_options(include_aggregates: bool = False) -> list[dict]:
     """Dropdown options for countries (and aggregates when asked): 'Name (code)'."""
-    from dashboard.data import queries
-
     geo = queries.countries()
     if not include_aggregates:
         geo = geo[~geo["is_aggregate"]]
@@ -239,8 +234,6 @@ def country_options(include_aggregates: bool = False) -> list[dict]:
 @cached
 def year_options(indicator_id: str) -> list[dict]:
     """Dropdown options for the years in which the indicator has values, newest first."""
-    from dashboard.data import queries
-
     return [{"value": y, "label": str(y)} for y in reversed(queries.available_years(indicator_id))]
 
 
@@ -252,8 +245,6 @@ _warm_lock = threading.Lock()
 
 def _warm_steps() -> list:
     """The aggregates every page shares, computed once per database version, in the order pages need them."""
-    from dashboard.data import profile, queries
-
     return [queries.catalogue, queries.headline_indicators, queries.all_bsr_averages, profile.all_profiles,
             profile.profile_countries, profile.desi_scores, profile.desi_totals, profile.desi_editions,
             profile.all_provenance, profile.dataset_updates, indicator_options, country_options,
@@ -265,8 +256,6 @@ def warm_in_background() -> threading.Thread | None:
     started or there is no database): the first visitor of a fresh worker then does not wait for all of them.
 
     Called on the first page request, never at import: importing the app must not read data."""
-    from dashboard.data.connection import DatabaseMissing, database_version
-
     try:
         version = database_version()
     except DatabaseMissing:
@@ -282,10 +271,6 @@ def warm_in_background() -> threading.Thread | None:
 
 def _warm(version: tuple) -> None:
     """Run every warm-up step while the database stays the one the warm-up started for."""
-    import logging
-
-    from dashboard.data.connection import DatabaseMissing, clear_cache, database_version
-
     for step in _warm_steps():
         try:
             step()
@@ -302,8 +287,6 @@ def _warm(version: tuple) -> None:
 
 def _still(version: tuple, database_version) -> bool:
     """Whether the database file is still the given version (False when it has gone)."""
-    from dashboard.data.connection import DatabaseMissing
-
     try:
         return database_version() == version
     except DatabaseMissing:

@@ -18,6 +18,7 @@ from flask import Response, request
 
 from dashboard import export, registry, security
 from dashboard.data.connection import cached
+from dashboard.state import parse_query_string, state_to_query
 
 EMBED_ASSETS = "/embed/_assets/"
 EMBED_HEIGHT = 480  # default iframe height in the copied embed code (px); the chart fills whatever it gets
@@ -85,8 +86,6 @@ def _query_of(state: Any) -> str:
     """Canonical query string of a State, or a raw '?...' string passed through."""
     if isinstance(state, str):
         return state if not state or state.startswith("?") else "?" + state
-    from dashboard.state import state_to_query
-
     return state_to_query(state)
 
 
@@ -188,8 +187,6 @@ def _strip_prefix(pathname: str) -> str:
 
 def _query_dict(search: str | None) -> dict:
     """'?a=1&b=2' -> {'a': '1', 'b': '2'}."""
-    from dashboard.state import parse_query_string
-
     return parse_query_string(search)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.data.connection import remember
+from dashboard.data import queries
 from dashboard.data.queries import DEFAULT_PEERS, EU27
 
 # Only the EU27 itself: the DESI 2020 export's aggregate is the EU28 (with the UK), which is not comparable.
@@ -302,7 +303,6 @@ def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names
 
 def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], list[str]]:
     """Headline catalogue rows, their values, geo names and the peer group, via the dashboard's data module."""
-    from dashboard.data import queries
     catalogue = queries.catalogue()
     headline = catalogue[catalogue["headline"]] if "headline" in catalogue.columns else catalogue.iloc[0:0]
     metas = [meta_of(row) for row in headline.to_dict("records")]

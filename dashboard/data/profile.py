@@ -1,11 +1,15 @@
 """Queries of the Relationships, Country profile, DESI and Data & sources pages (bound parameters, cached)."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
 import pandas as pd
+import pyarrow.csv as pa_csv
 
 from dashboard.data import queries
-from dashboard.data.connection import cached, query
+from dashboard.data.connection import cached, connection, query
 
 EU27, EU_REFERENCES = queries.EU27, queries.EU_REFERENCES
 RANK_EXTRA = "NO"  # Norway is ranked with the EU27 members where it reports (the DIGINNO peer group includes it)
@@ -345,13 +349,6 @@ def dataset_updates() -> dict[str, str]:
 @cached
 def export_zip() -> bytes:
     """A zip of CSVs: all observations with flags and provenance, the catalogued values, catalogue, provenance."""
-    import io
-    import zipfile
-
-    import pyarrow.csv as pa_csv
-
-    from dashboard.data.connection import connection
-
     con, _ = connection()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
