@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 from flask import Flask, Response, request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
@@ -53,6 +55,13 @@ ul { margin: 0; padding-left: 4mm; } li { margin: 0 0 0.6mm; }
 .no-print { font-size: 8pt; margin: 0 0 2mm; }
 @media screen { body { background: #eee; } main { background: #fff; padding: 11mm 12mm; width: 210mm; max-width: none; } }
 """
+
+
+# The briefs' HTML comes from dashboard/templates/brief_*.html (autoescaped; read on first use, not at import).
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+                        autoescape=select_autoescape(default=True, default_for_string=True))
+TEMPLATES.filters["repr"] = repr
+TEMPLATES.globals["fmt_value"] = insights_module.fmt_value
 
 
 class BriefNotFound(LookupError):
@@ -175,62 +184,28 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
         " Gap in points, sign turned so that + is better."
 
 
-def charts_block(charts: list[tuple[Future, str] | None]) -> str:
-    """Up to two figures side by side, each with its source line."""
-    shown = [c for c in charts if c][:2]
-    if not shown:
-        return '<p class="muted">No chart: the database holds no values for these indicators.</p>'
-    return '<div class="charts">' + "".join(
-        f"<figure>{img.result()}<figcaption>{esc(caption)}</figcaption></figure>" for img, caption in shown) + "</div>"
+def shown_charts(charts: list[tuple[Future, str] | None]) -> list[tuple[Markup, str]]:
+    """Up to two rendered figures (an <img> each) with their source lines."""
+    return [(Markup(img.result()), caption) for img, caption in [c for c in charts if c][:2]]
 
 
 # ---------------------------------------------------------------- building blocks
 
-def value_cell(cell: Cell | None, meta: insights_module.IndicatorMeta) -> str:
-    """A table cell carrying the number and, as data attributes, which database value it is."""
-    if cell is None:
-        return '<td class="muted">:</td>'  # missing is missing, as Eurostat writes it
-    return (f'<td class="num" data-indicator="{esc(cell.indicator)}" data-geo="{esc(cell.geo)}" '
-            f'data-year="{cell.year}" data-value="{cell.value!r}" data-flags="{esc(cell.flags or "")}">'
-            f'{esc(insights_module.fmt_value(meta, cell.value, cell.flags))}</td>')
-
-
-def findings_block(chosen: list[findings_registry.Finding], full_text: bool) -> str:
-    """The findings as a list (title, or title and text), then the project documents they come from."""
-    if not chosen:
-        return '<p class="muted">No finding in the registry concerns this.</p>'
-    items = [f'<li data-finding="{esc(f.id)}"><span class="wp">{esc(f.work_package)}</span> <b>{esc(f.title)}</b>.'
-             f'{" " + esc(f.text) if full_text else ""}</li>' for f in chosen[:MAX_FINDINGS]]
-    sources = dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen[:MAX_FINDINGS])
-    return "<ul>" + "".join(items) + f'</ul><p class="source">Source: {esc("; ".join(sources))}.</p>'
-
-
-def insights_block(chosen: list[insights_module.Insight]) -> str:
-    """The computed insights as sentences, each marked with what it is about."""
-    if not chosen:
-        return '<p class="muted">No computed insight applies (insights cover headline indicators).</p>'
-    return "<ul>" + "".join(
-        f'<li class="insight" data-kind="{esc(i.kind)}" data-indicator="{esc(i.indicator)}" data-geo="{esc(i.geo or "")}"'
-        f' data-year="{i.year or ""}" data-flags="{esc(i.flags or "")}" data-value="{"" if i.value is None else repr(i.value)}">{esc(i.sentence)}</li>'
-        for i in chosen[:MAX_INSIGHTS]) + "</ul>"
+def finding_sources(chosen: list[findings_registry.Finding]) -> list[str]:
+    """The project documents the findings come from, each once: 'document, 2018-06-06'."""
+    return list(dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen))
 
 
 def page(title: str, subtitle: str, body: str) -> str:
-    """The whole HTML document for one A4 page."""
+    """The whole HTML document for one A4 page around a rendered body."""
     q = _queries()
     run = q.last_refresh() if _has_refresh_runs() else None
     stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
     legend = f" {flag_legend_text(letters, markup=False)}." if letters else ""
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            f"<style>{STYLE}</style></head><body><main>"
-            '<p class="no-print"><a href="?format=pdf">Download this brief as PDF</a> · <a href="/findings">'
-            "All findings</a></p>"
-            f"<h1>{esc(title)}</h1><p class=\"sub\">{esc(subtitle)}</p>"
-            f"{body}<footer>Baltic DSM Dashboard for the DIGINNO project (WP4). Brief made {made}{esc(stamp)}.{esc(legend)} "
-            "Findings state the work packages' aims from the project documents; numbers are computed from "
-            "Eurostat and DESI data; ':' means not available.</footer></main></body></html>")
+    return TEMPLATES.get_template("brief_page.html").render(
+        title=title, subtitle=subtitle, body=Markup(body), style=Markup(STYLE), made=made, stamp=stamp, legend=legend)
 
 
 def _has_refresh_runs() -> bool:
@@ -259,18 +234,15 @@ def country_brief_html(geo: str) -> str:
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         ranked = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: -c.value if meta.higher_is_better else c.value)
         rank = next((f"{i + 1} of {len(ranked)}" for i, c in enumerate(ranked) if c.geo == geo), "–")
-        rows.append(f"<tr><td>{esc(meta.title)}</td><td>{year or '–'}</td>{value_cell(cells.get(geo), meta)}"
-                    f"{value_cell(eu, meta)}<td>{rank}</td></tr>")
-    table = ("<table><thead><tr><th>Headline indicator</th><th>Year</th><th>" + esc(name) +
-             "</th><th>EU27</th><th>BSR rank</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank})
     all_insights = insights_module.insights()
     mine = [i for i in all_insights if i.geo == geo and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
     mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
-    chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])
-    charts = charts_block([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])
-    body = (f"<h2>Where {esc(name)} stands</h2>{table}{charts}"
-            f"<h2>What the data say</h2>{insights_block(mine)}"
-            f"<h2>DIGINNO findings concerning {esc(name)}</h2>{findings_block(chosen, full_text=False)}")
+    chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])[:MAX_FINDINGS]
+    charts = shown_charts([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])
+    body = TEMPLATES.get_template("brief_country.html").render(
+        name=name, rows=rows, charts=charts, insights=mine[:MAX_INSIGHTS], findings=chosen,
+        sources=finding_sources(chosen))
     return page(f"{name}: digital single market brief",
                 f"{name} against the Baltic Sea Region peers and the EU27 · latest common year per indicator", body)
 
@@ -294,25 +266,19 @@ def wp_brief_html(wp: str) -> str:
     # Countries the findings name beyond the BSR are the best-practice references (WP4: the Netherlands).
     references = [g for g in dict.fromkeys(c for f in chosen for c in f.countries)
                   if g not in peers and g not in insights_module.EU27_CODES]
-    head = "".join(f"<th>{esc(g)}</th>" for g in peers) + "".join(
-        f'<th class="reference">{esc(g)}*</th>' for g in references) + "<th>EU27</th>"
     rows = []
     for indicator_id in indicator_ids:
         meta = indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
-        tds = "".join(value_cell(cells.get(g), meta) for g in [*peers, *references]) + value_cell(eu, meta)
-        rows.append(f"<tr><td>{esc(meta.title)} ({year or '–'})</td>{tds}</tr>")
-    note = (f'<p class="source">* best-practice reference outside the BSR: {esc(", ".join(references))}.</p>'
-            if references and rows else "")
-    table = (f"<table><thead><tr><th>Indicator (year)</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
-             if rows else '<p class="muted">None of the linked indicators has data in this database.</p>')
+        rows.append({"meta": meta, "year": year, "cells": [cells.get(g) for g in [*peers, *references]], "eu": eu})
     region = [i for i in insights_module.select(insights_module.insights(), indicators=indicator_ids)
               if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
-    charts = charts_block([ranking_chart(i, references=references) for i in indicator_ids[:2]])
-    body = (f"<h2>What the work package set out to establish</h2>{findings_block(chosen, full_text=True)}"
-            f"<h2>The evidence: linked indicators, latest year</h2>{table}{charts}"
-            f"<h2>What the data say</h2>{insights_block(region)}")
+    charts = shown_charts([ranking_chart(i, references=references) for i in indicator_ids[:2]])
+    shown = chosen[:MAX_FINDINGS]
+    body = TEMPLATES.get_template("brief_wp.html").render(
+        findings=shown, sources=finding_sources(shown), peers=peers, references=references, rows=rows, charts=charts,
+        insights=region[:MAX_INSIGHTS])
     return page(f"{WP_TITLES[wp]}: brief", "DIGINNO work package findings beside the BSR evidence", body)
 
 
