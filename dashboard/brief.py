@@ -27,7 +27,9 @@ from markupsafe import Markup
 
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
+from dashboard.data import queries
 from dashboard.data.connection import remember
+from dashboard.export import renderer
 from dashboard.figures.common import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
@@ -86,21 +88,15 @@ def esc(text: object) -> str:
 
 # ---------------------------------------------------------------- data (all through dashboard.data.queries)
 
-def _queries():
-    """The dashboard's query module (imported late: nothing touches the database at import time)."""
-    from dashboard.data import queries
-    return queries
-
-
 def indicator_meta(indicator_id: str) -> insights_module.IndicatorMeta:
     """Catalogue facts about one indicator."""
-    return insights_module.meta_of(_queries().indicator(indicator_id))
+    return insights_module.meta_of(queries.indicator(indicator_id))
 
 
 def latest_cells(indicator_id: str, geos: list[str]) -> tuple[int | None, dict[str, Cell]]:
     """The latest year most BSR countries report, and each geo's value in that year."""
-    frame = insights_module.annual_values(_queries().indicator_frame(indicator_id))
-    year = insights_module.latest_common_year(frame, _queries().peer_group())
+    frame = insights_module.annual_values(queries.indicator_frame(indicator_id))
+    year = insights_module.latest_common_year(frame, queries.peer_group())
     if year is None:
         return None, {}
     rows = frame[(frame["year"] == year) & frame["geo"].isin(geos)]
@@ -113,7 +109,7 @@ def source_line(indicator_ids: list[str]) -> str:
     """'Source: Eurostat isoc_e_dii (updated 2025-04-08); ...' for the datasets behind the indicators."""
     parts = []
     for indicator_id in dict.fromkeys(indicator_ids):
-        info = _queries().source_info(indicator_id)
+        info = queries.source_info(indicator_id)
         updated = f" (updated {info['source_updated']})" if info.get("source_updated") else ""
         parts.append(f"{info.get('dataset') or '?'}{updated}")
     return f"Source: Eurostat / European Commission (DESI): {'; '.join(dict.fromkeys(parts))}."
@@ -126,7 +122,6 @@ _render_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="brief-svg")
 
 def _svg_img(fig: go.Figure, alt: str) -> Future:
     """A future <img> holding the figure as SVG (a data URI keeps each chart's SVG ids apart); renders in parallel."""
-    from dashboard.export import renderer
     width, height = CHART_SIZE
     fig.update_layout(width=width, height=height, margin=dict(l=40, r=10, t=30, b=30), font=dict(size=10),
                       template="plotly_white", showlegend=False, title=dict(font=dict(size=11), x=0.01))
@@ -140,8 +135,7 @@ def _svg_img(fig: go.Figure, alt: str) -> Future:
 
 def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[Future, str] | None:
     """Bars of every BSR country (and reference countries, grey) in the latest year, the EU27 as a line."""
-    q = _queries()
-    meta, peers = indicator_meta(indicator_id), q.peer_group()
+    meta, peers = indicator_meta(indicator_id), queries.peer_group()
     year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
     shown = [*peers, *references]
     bars = sorted((c for c in cells.values() if c.geo in shown), key=lambda c: c.value, reverse=meta.higher_is_better)
@@ -198,8 +192,7 @@ def finding_sources(chosen: list[findings_registry.Finding]) -> list[str]:
 
 def page(title: str, subtitle: str, body: str) -> str:
     """The whole HTML document for one A4 page around a rendered body."""
-    q = _queries()
-    run = q.last_refresh() if _has_refresh_runs() else None
+    run = queries.last_refresh() if _has_refresh_runs() else None
     stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
@@ -211,7 +204,7 @@ def page(title: str, subtitle: str, body: str) -> str:
 def _has_refresh_runs() -> bool:
     """Whether the database has a refresh_runs table (a test database may not)."""
     try:
-        _queries().last_refresh()
+        queries.last_refresh()
         return True
     except Exception:
         return False
@@ -221,12 +214,11 @@ def _has_refresh_runs() -> bool:
 
 def country_brief_html(geo: str) -> str:
     """The one-page brief for one BSR country."""
-    q = _queries()
-    peers = q.peer_group()
+    peers = queries.peer_group()
     if geo not in peers:
         raise BriefNotFound(f"No brief for country {geo!r}: briefs exist for {', '.join(peers)}.")
-    name = q.geo_names().get(geo, geo)
-    headline = q.headline_indicators()[:MAX_TABLE_ROWS]
+    name = queries.geo_names().get(geo, geo)
+    headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
     rows = []
     for indicator_id in headline:
         meta = indicator_meta(indicator_id)
@@ -258,10 +250,9 @@ def wp_brief_html(wp: str) -> str:
     """The one-page brief for one work package."""
     if wp not in findings_registry.WORK_PACKAGES:
         raise BriefNotFound(f"No brief for work package {wp!r}: briefs exist for {', '.join(findings_registry.WORK_PACKAGES)}.")
-    q = _queries()
-    peers = q.peer_group()
+    peers = queries.peer_group()
     chosen = findings_registry.select(findings_registry.registry().findings, work_packages=[wp])
-    known = set(q.indicator_ids())
+    known = set(queries.indicator_ids())
     indicator_ids = [i for i in dict.fromkeys(x for f in chosen for x in f.indicators) if i in known][:MAX_TABLE_ROWS]
     # Countries the findings name beyond the BSR are the best-practice references (WP4: the Netherlands).
     references = [g for g in dict.fromkeys(c for f in chosen for c in f.countries)

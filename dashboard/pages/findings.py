@@ -1,7 +1,6 @@
 """/findings: the DIGINNO work packages' findings beside the evidence, filtered by work package, country and theme."""
 from __future__ import annotations
 
-import dash
 from dash import dcc, html
 
 from dashboard import findings as findings_registry
@@ -134,16 +133,3 @@ def layout(wp: str | None = None, geo: str | None = None, theme: str | None = No
                            body=[briefs_line(_peers()), problems_box() or "",
                                  html.Div(id="findings-results", children=results(wps, geos, themes))],
                            state_data={"page": "/findings", "wp": wps, "geos": geos, "theme": themes})
-
-
-def _register_brief_routes() -> None:
-    """Serve the policy briefs from the same Flask server (this module is imported while the app is built)."""
-    try:
-        app = dash.get_app()
-    except Exception:  # imported outside an app (tests, tools): nothing to register on
-        return
-    from dashboard.brief import register_brief_routes
-    register_brief_routes(app.server)
-
-
-_register_brief_routes()
