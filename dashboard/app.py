@@ -6,14 +6,14 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from dashboard import components, registry  # noqa: F401  (components registers the URL-sync callback)
 from dashboard import i18n
-from dashboard.i18n import N_, _
+from dashboard.brief import register_brief_routes
+from dashboard.embed import install_sharing
+from dashboard.i18n import _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TITLE = N_("Baltic DSM Dashboard")
-NAV = [("/", N_("Overview")), ("/compare", N_("Compare")), ("/trends", N_("Trends")), ("/map", N_("Map")),
-       ("/relationships", N_("Relationships")), ("/country", N_("Country profile")), ("/desi", N_("DESI")),
-       ("/findings", N_("Findings")), ("/sources", N_("Data & sources"))]
+TITLE = registry.SITE
 
 
 def create_app() -> Dash:
@@ -30,12 +30,7 @@ def create_app() -> Dash:
         title=TITLE,
         update_title=None,
     )
-    import dashboard.components  # noqa: F401  (registers the URL-sync callback shared by all pages)
-
     app.layout = shell
-    from dashboard.brief import register_brief_routes
-    from dashboard.embed import install_sharing
-
     install_sharing(app)                 # /embed and /export routes, share callbacks, security headers
     i18n.install(app)                    # <html lang>, the visit's language cookie, the language switcher
     register_brief_routes(app.server)    # /brief/country/<geo>, /brief/wp/<wp> (HTML and PDF)
@@ -50,8 +45,8 @@ def shell() -> html.Div:
     return html.Div(className="app", lang=lang, children=[
         html.Header(className="app-header", children=[
             dcc.Link(_(TITLE), href="/" + suffix, className="brand"),
-            html.Nav([dcc.Link(_(label), href=path + suffix, className="nav-link") for path, label in NAV
-                      if _has_page(path)], className="nav"),
+            html.Nav([dcc.Link(_(label), href=path + suffix, className="nav-link") for path, label in registry.navigation()],
+                     className="nav"),
             i18n.language_switcher(),
         ]),
         html.Main(dash.page_container, className="app-main"),
@@ -60,11 +55,6 @@ def shell() -> html.Div:
               "(Commission Decision 2011/833/EU). Map boundaries: Natural Earth (public domain). DIGINNO WP4."),
         ]),
     ])
-
-
-def _has_page(path: str) -> bool:
-    """Only link pages that exist in this build (other engineers' pages land separately)."""
-    return any(page["path"] == path for page in dash.page_registry.values())
 
 
 app = create_app()

@@ -22,12 +22,15 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 from flask import Flask, Response, request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from dashboard import i18n
-from dashboard.i18n import _
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
-from dashboard.export import flag_legend_text
+from dashboard.data import queries
+from dashboard.data.connection import remember
+from dashboard.export import renderer
+from dashboard.figures.common import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 10
@@ -56,6 +59,13 @@ ul { margin: 0; padding-left: 4mm; } li { margin: 0 0 0.6mm; }
 """
 
 
+# The briefs' HTML comes from dashboard/templates/brief_*.html (autoescaped; read on first use, not at import).
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+                        autoescape=select_autoescape(default=True, default_for_string=True))
+TEMPLATES.filters["repr"] = repr
+TEMPLATES.globals["fmt_value"] = insights_module.fmt_value
+
+
 class BriefNotFound(LookupError):
     """No brief exists for the requested country or work package."""
 
@@ -78,21 +88,15 @@ def esc(text: object) -> str:
 
 # ---------------------------------------------------------------- data (all through dashboard.data.queries)
 
-def _queries():
-    """The dashboard's query module (imported late: nothing touches the database at import time)."""
-    from dashboard.data import queries
-    return queries
-
-
 def indicator_meta(indicator_id: str) -> insights_module.IndicatorMeta:
     """Catalogue facts about one indicator."""
-    return insights_module.meta_of(_queries().indicator(indicator_id))
+    return insights_module.meta_of(queries.indicator(indicator_id))
 
 
 def latest_cells(indicator_id: str, geos: list[str]) -> tuple[int | None, dict[str, Cell]]:
     """The latest year most BSR countries report, and each geo's value in that year."""
-    frame = insights_module.annual_values(_queries().indicator_frame(indicator_id))
-    year = insights_module.latest_common_year(frame, _queries().peer_group())
+    frame = insights_module.annual_values(queries.indicator_frame(indicator_id))
+    year = insights_module.latest_common_year(frame, queries.peer_group())
     if year is None:
         return None, {}
     rows = frame[(frame["year"] == year) & frame["geo"].isin(geos)]
@@ -105,11 +109,10 @@ def source_line(indicator_ids: list[str]) -> str:
     """'Source: Eurostat isoc_e_dii (updated 2025-04-08); ...' for the datasets behind the indicators."""
     parts = []
     for indicator_id in dict.fromkeys(indicator_ids):
-        info = _queries().source_info(indicator_id)
-        dataset = info.get("dataset") or "?"
-        parts.append(_("{dataset} (updated {date})", dataset=dataset, date=i18n.format_date(info["source_updated"]))
-                     if info.get("source_updated") else dataset)
-    return _("Source: Eurostat / European Commission (DESI): {datasets}.", datasets="; ".join(dict.fromkeys(parts)))
+        info = queries.source_info(indicator_id)
+        updated = f" (updated {info['source_updated']})" if info.get("source_updated") else ""
+        parts.append(f"{info.get('dataset') or '?'}{updated}")
+    return f"Source: Eurostat / European Commission (DESI): {'; '.join(dict.fromkeys(parts))}."
 
 
 # ---------------------------------------------------------------- charts
@@ -119,7 +122,6 @@ _render_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="brief-svg")
 
 def _svg_img(fig: go.Figure, alt: str) -> Future:
     """A future <img> holding the figure as SVG (a data URI keeps each chart's SVG ids apart); renders in parallel."""
-    from dashboard.export import renderer
     width, height = CHART_SIZE
     fig.update_layout(width=width, height=height, margin=dict(l=40, r=10, t=30, b=30), font=dict(size=10),
                       template="plotly_white", showlegend=False, title=dict(font=dict(size=11), x=0.01))
@@ -133,8 +135,7 @@ def _svg_img(fig: go.Figure, alt: str) -> Future:
 
 def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[Future, str] | None:
     """Bars of every BSR country (and reference countries, grey) in the latest year, the EU27 as a line."""
-    q = _queries()
-    meta, peers = indicator_meta(indicator_id), q.peer_group()
+    meta, peers = indicator_meta(indicator_id), queries.peer_group()
     year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
     shown = [*peers, *references]
     bars = sorted((c for c in cells.values() if c.geo in shown), key=lambda c: c.value, reverse=meta.higher_is_better)
@@ -177,73 +178,33 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
         " Gap in points, sign turned so that + is better."
 
 
-def charts_block(charts: list[tuple[Future, str] | None]) -> str:
-    """Up to two figures side by side, each with its source line."""
-    shown = [c for c in charts if c][:2]
-    if not shown:
-        return '<p class="muted">No chart: the database holds no values for these indicators.</p>'
-    return '<div class="charts">' + "".join(
-        f"<figure>{img.result()}<figcaption>{esc(caption)}</figcaption></figure>" for img, caption in shown) + "</div>"
+def shown_charts(charts: list[tuple[Future, str] | None]) -> list[tuple[Markup, str]]:
+    """Up to two rendered figures (an <img> each) with their source lines."""
+    return [(Markup(img.result()), caption) for img, caption in [c for c in charts if c][:2]]
 
 
 # ---------------------------------------------------------------- building blocks
 
-def value_cell(cell: Cell | None, meta: insights_module.IndicatorMeta) -> str:
-    """A table cell carrying the number and, as data attributes, which database value it is."""
-    if cell is None:
-        return '<td class="muted">:</td>'  # missing is missing, as Eurostat writes it
-    return (f'<td class="num" data-indicator="{esc(cell.indicator)}" data-geo="{esc(cell.geo)}" '
-            f'data-year="{cell.year}" data-value="{cell.value!r}" data-flags="{esc(cell.flags or "")}">'
-            f'{esc(insights_module.fmt_value(meta, cell.value, cell.flags))}</td>')
-
-
-def findings_block(chosen: list[findings_registry.Finding], full_text: bool) -> str:
-    """The findings as a list (title, or title and text), then the project documents they come from."""
-    if not chosen:
-        return '<p class="muted">' + esc(_("No finding in the registry concerns this.")) + "</p>"
-    items = [f'<li data-finding="{esc(f.id)}"><span class="wp">{esc(f.work_package)}</span> <b>{esc(f.title)}</b>.'
-             f'{" " + esc(f.text) if full_text else ""}</li>' for f in chosen[:MAX_FINDINGS]]
-    sources = dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen[:MAX_FINDINGS])
-    return "<ul>" + "".join(items) + '</ul><p class="source">' + esc(_("Source: {name}", name="; ".join(sources))) + ".</p>"
-
-
-def insights_block(chosen: list[insights_module.Insight]) -> str:
-    """The computed insights as sentences, each marked with what it is about."""
-    if not chosen:
-        return '<p class="muted">' + esc(_("No computed insight applies (insights cover headline indicators).")) + "</p>"
-    return "<ul>" + "".join(
-        f'<li class="insight" data-kind="{esc(i.kind)}" data-indicator="{esc(i.indicator)}" data-geo="{esc(i.geo or "")}"'
-        f' data-year="{i.year or ""}" data-flags="{esc(i.flags or "")}" data-value="{"" if i.value is None else repr(i.value)}">{esc(i.sentence)}</li>'
-        for i in chosen[:MAX_INSIGHTS]) + "</ul>"
+def finding_sources(chosen: list[findings_registry.Finding]) -> list[str]:
+    """The project documents the findings come from, each once: 'document, 2018-06-06'."""
+    return list(dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen))
 
 
 def page(title: str, subtitle: str, body: str) -> str:
-    """The whole HTML document for one A4 page."""
-    q = _queries()
-    run = q.last_refresh() if _has_refresh_runs() else None
-    lang = i18n.current()
-    stamp = ("; " + _("database refreshed {stamp} UTC", stamp=str(run.get("finished_at") or run.get("started_at"))[:16])
-             if run else "")
-    made = i18n.format_date(dt.datetime.now(dt.timezone.utc).date())
+    """The whole HTML document for one A4 page around a rendered body."""
+    run = queries.last_refresh() if _has_refresh_runs() else None
+    stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
+    made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
-    legend = f" {flag_legend_text(letters)}." if letters else ""
-    suffix = "" if lang == i18n.DEFAULT else f"&lang={lang}"
-    footer = _("Baltic DSM Dashboard for the DIGINNO project (WP4). Brief made {date}{stamp}.", date=made, stamp=stamp)
-    pdf_label, findings_label = _("Download this brief as PDF"), _("All findings")
-    note = _("Findings state the work packages' aims from the project documents; numbers are computed from Eurostat "
-             "and DESI data; ':' means not available.")
-    return (f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            f"<style>{STYLE}</style></head><body><main>"
-            f'<p class="no-print"><a href="?format=pdf{esc(suffix)}">{esc(pdf_label)}</a> · '
-            f'<a href="/findings{esc(suffix.replace("&", "?", 1))}">{esc(findings_label)}</a></p>'
-            f"<h1>{esc(title)}</h1><p class=\"sub\">{esc(subtitle)}</p>"
-            f"{body}<footer>{esc(footer)}{esc(legend)} {esc(note)}</footer></main></body></html>")
+    legend = f" {flag_legend_text(letters, markup=False)}." if letters else ""
+    return TEMPLATES.get_template("brief_page.html").render(
+        title=title, subtitle=subtitle, body=Markup(body), style=Markup(STYLE), made=made, stamp=stamp, legend=legend)
 
 
 def _has_refresh_runs() -> bool:
     """Whether the database has a refresh_runs table (a test database may not)."""
     try:
-        _queries().last_refresh()
+        queries.last_refresh()
         return True
     except Exception:
         return False
@@ -253,37 +214,29 @@ def _has_refresh_runs() -> bool:
 
 def country_brief_html(geo: str) -> str:
     """The one-page brief for one BSR country."""
-    q = _queries()
-    peers = q.peer_group()
+    peers = queries.peer_group()
     if geo not in peers:
         raise BriefNotFound(f"No brief for country {geo!r}: briefs exist for {', '.join(peers)}.")
-    name = q.geo_names().get(geo, geo)
-    headline = q.headline_indicators()[:MAX_TABLE_ROWS]
+    name = queries.geo_names().get(geo, geo)
+    headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
     rows = []
     for indicator_id in headline:
         meta = indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         ranked = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: -c.value if meta.higher_is_better else c.value)
-        rank = next((_("{rank} of {count}", rank=i + 1, count=len(ranked)) for i, c in enumerate(ranked) if c.geo == geo), "–")
-        rows.append(f"<tr><td>{esc(meta.title)}</td><td>{year or '–'}</td>{value_cell(cells.get(geo), meta)}"
-                    f"{value_cell(eu, meta)}<td>{rank}</td></tr>")
-    table = ("<table><thead><tr><th>" + esc(_("Headline indicator")) + "</th><th>" + esc(_("Year")) + "</th><th>"
-             + esc(name) + "</th><th>" + esc(_("EU27")) + "</th><th>" + esc(_("BSR rank")) + "</th></tr></thead><tbody>"
-             + "".join(rows) + "</tbody></table>")
+        rank = next((f"{i + 1} of {len(ranked)}" for i, c in enumerate(ranked) if c.geo == geo), "–")
+        rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank})
     all_insights = insights_module.insights()
     mine = [i for i in all_insights if i.geo == geo and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
     mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
-    chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])
-    charts = charts_block([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])
-    stands, says = _("Where {country} stands", country=name), _("What the data say")
-    concerning = _("DIGINNO findings concerning {country}", country=name)
-    body = (f"<h2>{esc(stands)}</h2>{table}{charts}"
-            f"<h2>{esc(says)}</h2>{insights_block(mine)}"
-            f"<h2>{esc(concerning)}</h2>{findings_block(chosen, full_text=False)}")
-    return page(_("{country}: digital single market brief", country=name),
-                _("{country} against the Baltic Sea Region peers and the EU27 · latest common year per indicator",
-                  country=name), body)
+    chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])[:MAX_FINDINGS]
+    charts = shown_charts([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])
+    body = TEMPLATES.get_template("brief_country.html").render(
+        name=name, rows=rows, charts=charts, insights=mine[:MAX_INSIGHTS], findings=chosen,
+        sources=finding_sources(chosen))
+    return page(f"{name}: digital single market brief",
+                f"{name} against the Baltic Sea Region peers and the EU27 · latest common year per indicator", body)
 
 
 WP_TITLES = {
@@ -297,33 +250,26 @@ def wp_brief_html(wp: str) -> str:
     """The one-page brief for one work package."""
     if wp not in findings_registry.WORK_PACKAGES:
         raise BriefNotFound(f"No brief for work package {wp!r}: briefs exist for {', '.join(findings_registry.WORK_PACKAGES)}.")
-    q = _queries()
-    peers = q.peer_group()
+    peers = queries.peer_group()
     chosen = findings_registry.select(findings_registry.registry().findings, work_packages=[wp])
-    known = set(q.indicator_ids())
+    known = set(queries.indicator_ids())
     indicator_ids = [i for i in dict.fromkeys(x for f in chosen for x in f.indicators) if i in known][:MAX_TABLE_ROWS]
     # Countries the findings name beyond the BSR are the best-practice references (WP4: the Netherlands).
     references = [g for g in dict.fromkeys(c for f in chosen for c in f.countries)
                   if g not in peers and g not in insights_module.EU27_CODES]
-    head = "".join(f"<th>{esc(g)}</th>" for g in peers) + "".join(
-        f'<th class="reference">{esc(g)}*</th>' for g in references) + "<th>EU27</th>"
     rows = []
     for indicator_id in indicator_ids:
         meta = indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
-        tds = "".join(value_cell(cells.get(g), meta) for g in [*peers, *references]) + value_cell(eu, meta)
-        rows.append(f"<tr><td>{esc(meta.title)} ({year or '–'})</td>{tds}</tr>")
-    note = (f'<p class="source">* best-practice reference outside the BSR: {esc(", ".join(references))}.</p>'
-            if references and rows else "")
-    table = (f"<table><thead><tr><th>Indicator (year)</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
-             if rows else '<p class="muted">None of the linked indicators has data in this database.</p>')
+        rows.append({"meta": meta, "year": year, "cells": [cells.get(g) for g in [*peers, *references]], "eu": eu})
     region = [i for i in insights_module.select(insights_module.insights(), indicators=indicator_ids)
               if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
-    charts = charts_block([ranking_chart(i, references=references) for i in indicator_ids[:2]])
-    body = (f"<h2>What the work package set out to establish</h2>{findings_block(chosen, full_text=True)}"
-            f"<h2>The evidence: linked indicators, latest year</h2>{table}{charts}"
-            f"<h2>What the data say</h2>{insights_block(region)}")
+    charts = shown_charts([ranking_chart(i, references=references) for i in indicator_ids[:2]])
+    shown = chosen[:MAX_FINDINGS]
+    body = TEMPLATES.get_template("brief_wp.html").render(
+        findings=shown, sources=finding_sources(shown), peers=peers, references=references, rows=rows, charts=charts,
+        insights=region[:MAX_INSIGHTS])
     return page(f"{WP_TITLES[wp]}: brief", "DIGINNO work package findings beside the BSR evidence", body)
 
 
@@ -415,27 +361,17 @@ def html_to_pdf(document: str) -> bytes:
     return pdf
 
 
-_cache: dict[tuple, bytes | str] = {}
-_cache_lock = threading.Lock()
-
-
 def render(kind: str, key: str, fmt: str) -> str | bytes:
     """A brief as HTML text or PDF bytes, cached per database version and findings files."""
-    from dashboard.data.connection import database_version
-    stamp = (database_version(), findings_registry._directory_stamp(findings_registry.FINDINGS_DIR))
-    cache_key = (kind, key, fmt, i18n.current(), stamp)
-    with _cache_lock:
-        if cache_key in _cache:
-            return _cache[cache_key]
-    if fmt == "pdf":
-        result = html_to_pdf(render(kind, key, "html"))  # the PDF prints exactly the cached HTML
-    else:
-        result = country_brief_html(key) if kind == "country" else wp_brief_html(key)
-    with _cache_lock:
-        for stale in [k for k in _cache if k[-1] != stamp]:  # an older database's briefs are never asked again
-            del _cache[stale]
-        _cache[cache_key] = result
-    return result
+    stamp = findings_registry._directory_stamp(findings_registry.FINDINGS_DIR)
+
+    def make() -> str | bytes:
+        """Build the brief (the PDF prints exactly the cached HTML)."""
+        if fmt == "pdf":
+            return html_to_pdf(render(kind, key, "html"))
+        return country_brief_html(key) if kind == "country" else wp_brief_html(key)
+
+    return remember(("brief", kind, key, fmt, stamp), make)
 
 
 def _respond(kind: str, key: str) -> Response:

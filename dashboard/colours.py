@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import zlib
 
-EU27 = "EU27_2020"
-BSR_AVERAGE = "BSR_AVG"
+from dashboard.data.queries import BSR_AVERAGE, EU27, EU_REFERENCES  # noqa: F401  (the codes' one home)
 
 # Okabe & Ito (2008) "Color Universal Design", without black (kept for EU27) — fixed for the peer group.
 OKABE_ITO = {

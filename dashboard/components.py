@@ -1,18 +1,19 @@
 """Shared page pieces: URL-bound controls, chart card with chart/table toggle, side panel, friendly error."""
 from __future__ import annotations
 
+import logging
 import math
 import threading
-from collections import OrderedDict
 from urllib.parse import urlencode
 
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import i18n
-from dashboard.data.connection import cached
+from dashboard import i18n, registry
+from dashboard.data import profile, queries
+from dashboard.data.connection import DatabaseMissing, cached, clear_cache, database_version, remember
 from dashboard.i18n import _
-from dashboard.state import parse_query_string
+from dashboard.state import InvalidState, parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
 # Changing the key on the left drops the keys on the right from the URL, so they fall back to their defaults
@@ -183,18 +184,16 @@ def flag_legend(flags: pd.DataFrame) -> html.Details:
     ])
 
 
-def guarded(build, query: dict, page_path: str, **parse_options):
-    """Parse the URL into a State and build the page; a bad URL or a missing database gives a friendly message."""
-    from dashboard.data.connection import DatabaseMissing
-    from dashboard.state import InvalidState, parse_state
-
+def guarded(build, query: dict, page_path: str):
+    """Parse the URL into the page's State (dashboard.registry) and build the page; a bad URL or a missing
+    database gives a friendly message."""
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}  # repeated keys: last wins
     query["lang"] = i18n.resolve(query.get("lang"))  # the URL's, else the visit's: one page build per language
     try:
         with i18n.use(query["lang"]):
-            key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query), _frozen(parse_options))
+            key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query))
             try:
-                return _remembered_page(key, lambda: build(parse_state(query, page_path, **parse_options)))
+                return _remembered_page(key, lambda: build(registry.PAGES[page_path].state(query)))
             except InvalidState as exc:
                 return friendly_error(str(exc), page_path)
             except DatabaseMissing:
@@ -204,12 +203,7 @@ def guarded(build, query: dict, page_path: str, **parse_options):
         warm_in_background()  # after the first page is built, so the warm-up does not slow that page down
 
 
-# Built pages kept per process. A page tree is ~40-80 kB (148 bench URLs added ~6 MB of RSS), and realistic use
-# visits more distinct URLs than 64 (the bench's 148): 256 costs at most ~20 MB of a worker's memory.
-PAGE_CACHE_SIZE = 256
 PAGE_CACHE_MAX_KEY = 2000  # longer URL queries are built every time rather than filling the cache
-_page_cache: OrderedDict[tuple, object] = OrderedDict()
-_page_cache_lock = threading.Lock()
 
 
 def _frozen(mapping: dict) -> tuple:
@@ -220,28 +214,14 @@ def _frozen(mapping: dict) -> tuple:
 def _remembered_page(key: tuple, make):
     """A built page per (page, URL query, database version): a layout is a pure function of those, so concurrent
     visitors of a popular view share one build (Dash only serialises the tree, it never changes it)."""
-    from dashboard.data.connection import database_version
-
     if len(repr(key)) > PAGE_CACHE_MAX_KEY:
         return make()
-    full_key = (*key, database_version())
-    with _page_cache_lock:
-        if full_key in _page_cache:
-            _page_cache.move_to_end(full_key)
-            return _page_cache[full_key]
-    page = make()  # InvalidState and DatabaseMissing propagate: only good pages are kept
-    with _page_cache_lock:
-        _page_cache[full_key] = page
-        while len(_page_cache) > PAGE_CACHE_SIZE:
-            _page_cache.popitem(last=False)
-    return page
+    return remember(("page", *key), make)  # InvalidState and DatabaseMissing propagate: only good pages are kept
 
 
 @cached
 def indicator_options() -> list[dict]:
     """Dropdown options for every indicator with data: 'Title (id)'."""
-    from dashboard.data import queries
-
     cat = queries.catalogue()
     cat = cat[cat["has_data"]]
     return [{"value": i, "label": f"{t} ({i})"} for i, t in zip(cat["id"], cat["title"].fillna(cat["id"]))]
@@ -250,8 +230,6 @@ def indicator_options() -> list[dict]:
 @cached
 def country_options(include_aggregates: bool = False) -> list[dict]:
     """Dropdown options for countries (and aggregates when asked): 'Name (code)'."""
-    from dashboard.data import queries
-
     geo = queries.countries()
     if not include_aggregates:
         geo = geo[~geo["is_aggregate"]]
@@ -261,8 +239,6 @@ def country_options(include_aggregates: bool = False) -> list[dict]:
 @cached
 def year_options(indicator_id: str) -> list[dict]:
     """Dropdown options for the years in which the indicator has values, newest first."""
-    from dashboard.data import queries
-
     return [{"value": y, "label": str(y)} for y in reversed(queries.available_years(indicator_id))]
 
 
@@ -274,8 +250,6 @@ _warm_lock = threading.Lock()
 
 def _warm_steps() -> list:
     """The aggregates every page shares, computed once per database version, in the order pages need them."""
-    from dashboard.data import profile, queries
-
     return [queries.catalogue, queries.headline_indicators, queries.all_bsr_averages, profile.all_profiles,
             profile.profile_countries, profile.desi_scores, profile.desi_totals, profile.desi_editions,
             profile.all_provenance, profile.dataset_updates, indicator_options, country_options,
@@ -287,8 +261,6 @@ def warm_in_background() -> threading.Thread | None:
     started or there is no database): the first visitor of a fresh worker then does not wait for all of them.
 
     Called on the first page request, never at import: importing the app must not read data."""
-    from dashboard.data.connection import DatabaseMissing, database_version
-
     try:
         version = database_version()
     except DatabaseMissing:
@@ -304,10 +276,6 @@ def warm_in_background() -> threading.Thread | None:
 
 def _warm(version: tuple) -> None:
     """Run every warm-up step while the database stays the one the warm-up started for."""
-    import logging
-
-    from dashboard.data.connection import DatabaseMissing, clear_cache, database_version
-
     for step in _warm_steps():
         try:
             step()
@@ -324,8 +292,6 @@ def _warm(version: tuple) -> None:
 
 def _still(version: tuple, database_version) -> bool:
     """Whether the database file is still the given version (False when it has gone)."""
-    from dashboard.data.connection import DatabaseMissing
-
     try:
         return database_version() == version
     except DatabaseMissing:

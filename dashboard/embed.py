@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,10 +16,9 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
-from dashboard import export, security
-from dashboard import i18n
-from dashboard.i18n import _
+from dashboard import export, registry, security
 from dashboard.data.connection import cached
+from dashboard.state import parse_query_string, state_to_query
 
 EMBED_ASSETS = "/embed/_assets/"
 EMBED_HEIGHT = 480  # default iframe height in the copied embed code (px); the chart fills whatever it gets
@@ -76,7 +76,7 @@ def export_path(chart_name: str, fmt: str, query: str, **params: str) -> str:
 
 def embed_code(url: str, title: str, height: int = EMBED_HEIGHT) -> str:
     """The <iframe> snippet a web editor pastes to show the chart (absolute URL)."""
-    return (f'<iframe src="{export._html_escape(url)}" title="{export._html_escape(title)}" width="100%" '
+    return (f'<iframe src="{escape(url)}" title="{escape(title)}" width="100%" '
             f'height="{height}" style="border:0;max-width:100%" loading="lazy"></iframe>')
 
 
@@ -86,8 +86,6 @@ def _query_of(state: Any) -> str:
     """Canonical query string of a State, or a raw '?...' string passed through."""
     if isinstance(state, str):
         return state if not state or state.startswith("?") else "?" + state
-    from dashboard.state import state_to_query
-
     return state_to_query(state)
 
 
@@ -100,17 +98,16 @@ def share_controls(chart_name: str, state: Any, *, title: str = "", include_link
     key = {"chart": chart_name, "instance": instance}
     copies = []
     if include_link and full_path:
-        copies.append(_copy_button("link", key, full_path, title, _("Copy link"), _("Copy a link to this view")))
-    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, _("Copy embed code"),
-                               _("Copy an <iframe> snippet that shows this chart on another web page")))
+        copies.append(_copy_button("link", key, full_path, title, "Copy link", "Copy a link to this view"))
+    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, "Copy embed code",
+                               "Copy an <iframe> snippet that shows this chart on another web page"))
     downloads = [html.A(label, href=export_path(chart_name, fmt, query, size="slide169" if fmt in ("png", "svg") else ""),
                         className=f"export-link export-{fmt}", download="", rel="nofollow",
-                        title=(_("Download {format} (16:9 slide)", format=label) if fmt in ("png", "svg", "pptx")
-                               else _("Download {format}", format=label)))
+                        title=f"Download {label}" + (" (16:9 slide)" if fmt in ("png", "svg", "pptx") else ""))
                  for fmt, label in EXPORT_LABELS]
     return html.Div(className="share-controls", **{"data-chart": chart_name}, children=[
         html.Div(copies, className="share-copy"),
-        html.Div([html.Span(_("Download:") + " ", className="export-label"), *downloads], className="share-downloads"),
+        html.Div([html.Span("Download: ", className="export-label"), *downloads], className="share-downloads"),
     ])
 
 
@@ -165,9 +162,7 @@ def register_share_callbacks(app: Any) -> None:
         chart_name = chart_for_page(_strip_prefix(pathname or "/"))
         if chart_name is None:
             return []
-        search = search if isinstance(search, str) else ""
-        with i18n.use(i18n.resolve(_query_dict(search).get("lang"))):  # the page's language, not the cookie's
-            return export_slot_controls(chart_name, search)
+        return export_slot_controls(chart_name, search or "")
 
 
 @cached
@@ -192,19 +187,13 @@ def _strip_prefix(pathname: str) -> str:
 
 def _query_dict(search: str | None) -> dict:
     """'?a=1&b=2' -> {'a': '1', 'b': '2'}."""
-    from dashboard.state import parse_query_string
-
     return parse_query_string(search)
 
 
 def chart_for_page(page: str) -> str | None:
-    """The registered chart shown on a page path (the first registered when a page has several)."""
-    from dashboard.charts import load_all
-
-    for name, chart in load_all().items():
-        if chart.page == page:
-            return name
-    return None
+    """The chart shown on a page path (the first the page declares when it has several)."""
+    declared = registry.pages().get(page)
+    return declared.charts[0].name if declared and declared.charts else None
 
 
 # --- the embed page ----------------------------------------------------------------------------------------------
@@ -225,20 +214,19 @@ def graph_config(fig: go.Figure) -> dict:
 
 def embed_html(view: export.ChartView, full_url: str) -> str:
     """The embed page: the chart filling the frame, then a link back to the full view."""
-    esc = export._html_escape
+    esc = escape
     fig = embed_figure(view.figure)
     figure_json = fig.to_json().replace("</", "<\\/")
     config = json.dumps(graph_config(fig))
-    footer = _("{title} — open the full view in the Baltic DSM Dashboard", title=view.title)
     return f"""<!DOCTYPE html>
-<html lang="{esc(i18n.current())}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(view.title)} · Baltic DSM Dashboard</title>
 <link rel="stylesheet" href="{esc(_relative(EMBED_ASSETS + 'embed.css'))}">
 <script src="{esc(_relative(EMBED_ASSETS + 'plotly.min.js'))}"></script>
 </head><body>
 <main class="dsm-embed" data-chart="{esc(view.name)}">
 <div id="dsm-embed-chart" class="dsm-embed-chart" data-config="{esc(config)}" role="img" aria-label="{esc(view.title)}"></div>
-<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(footer)}</a></p>
+<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(view.title)} — open the full view in the Baltic DSM Dashboard</a></p>
 </main>
 <script type="application/json" id="dsm-embed-figure">{figure_json}</script>
 <script src="{esc(_relative(EMBED_ASSETS + 'embed.js'))}"></script>

@@ -1,7 +1,7 @@
 """Downloads of a chart: the data behind it (CSV, XLSX), images for slides and documents (PNG, SVG), offline HTML,
 and a PowerPoint slide (PPTX, see dashboard.slides).
 
-Everything here works from one chart of the registry (dashboard.charts.CHARTS) and one URL state, so the
+Everything here works from one chart of the page registry (dashboard.registry) and one URL state, so the
 file always holds exactly the rows the chart shows.
 
     GET /export/<chart>.<png|svg|csv|xlsx|html|pptx>?<the page's query string>&size=<size>&theme=<theme>
@@ -38,15 +38,17 @@ import os
 import re
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.data.connection import cached
-from dashboard import i18n
-from dashboard.i18n import N_, _
+from dashboard import registry
+from dashboard.data import queries
+from dashboard.data.connection import DatabaseMissing, cached
+from dashboard.figures import common
+from dashboard.state import InvalidState, href, state_to_query
 from etl.model import FLAG_MEANINGS
 
 # Pixel sizes: a 16:9 slide, a 4:3 slide (1600x1200: sharp when projected, same aspect as 1024x768), a document column.
@@ -79,7 +81,7 @@ PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in
                                          "source_updated", "retrieved_at")] + ["dataset", "retrieved_at"]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # first characters that make a spreadsheet cell a formula
 FOOTER_NAME = "dsm-export-footer"  # annotation name, so a figure is never given two footers
-LICENCE = N_("Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU).")
+LICENCE = "Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU)."
 
 
 class ExportError(ValueError):
@@ -108,7 +110,7 @@ def explain_flags(flags: Any) -> str:
         return ""
     unknown = [letter for letter in str(flags) if letter not in FLAG_MEANINGS]
     assert not unknown, f"flag {flags!r} has letters {unknown} that etl.model.FLAG_MEANINGS does not define"
-    return "; ".join(f"{letter}: {i18n.flag_meaning(letter)}" for letter in str(flags))
+    return "; ".join(f"{letter}: {FLAG_MEANINGS[letter]}" for letter in str(flags))
 
 
 def flags_present(frame: pd.DataFrame) -> list[str]:
@@ -116,13 +118,6 @@ def flags_present(frame: pd.DataFrame) -> list[str]:
     if "flags" not in frame.columns:
         return []
     return sorted(set("".join(str(f) for f in frame["flags"].dropna())))
-
-
-def flag_legend_text(letters: list[str]) -> str:
-    """'Flags: b = break in time series · u = low reliability' for the letters shown."""
-    if not letters:
-        return ""
-    return _("Flags: {list}", list=" · ".join(f"{letter} = {i18n.flag_meaning(letter)}" for letter in letters))
 
 
 # --- the data table ----------------------------------------------------------------------------------------------
@@ -182,9 +177,6 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
         table[column] = table[column].map(_iso_utc)
     if "value" in table.columns:
         table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
-        if i18n.current() != i18n.DEFAULT:  # the machine-readable number stays in `value`; its local spelling beside it
-            table.insert(table.columns.get_loc("value") + 1, "value_text",
-                         [i18n.format_number(v, 2) if pd.notna(v) else "" for v in table["value"]])
     if paired:
         table = table.drop(columns=[c for c in ("unit", "source_updated") if table[c].isna().all()])
     leading = [c for c in (PAIRED_LEADING if paired else LEADING_COLUMNS) if c in table.columns]
@@ -205,14 +197,13 @@ def about_rows(table: pd.DataFrame, meta: dict) -> list[tuple[str, str]]:
     """(field, text) lines for the XLSX 'About' sheet: what, where from, when, what the flags mean."""
     rows = [(key, "" if value is None else str(value)) for key, value in meta.items()]
     sources = table[PROVENANCE_COLUMNS].drop_duplicates() if len(table) else pd.DataFrame(columns=PROVENANCE_COLUMNS)
-    for _row, source in sources.iterrows():
-        rows.append((_("source dataset"), _("{dataset} (updated {updated}; retrieved {retrieved})",
-                                           dataset=source["dataset"], updated=source["source_updated"] or _("unknown"),
-                                           retrieved=source["retrieved_at"] or _("unknown"))))
+    for _, source in sources.iterrows():
+        rows.append(("source dataset", f"{source['dataset']} (updated {source['source_updated'] or 'unknown'}; "
+                                       f"retrieved {source['retrieved_at'] or 'unknown'})"))
     for letter in flags_present(table):
-        rows.append((_("flag {letter}", letter=letter), i18n.flag_meaning(letter)))
-    rows.append((_("missing values"), _("an empty value cell means not available (':' in Eurostat), never zero")))
-    rows.append((_("licence"), _(LICENCE)))
+        rows.append((f"flag {letter}", FLAG_MEANINGS[letter]))
+    rows.append(("missing values", "an empty value cell means not available (':' in Eurostat), never zero"))
+    rows.append(("licence", LICENCE))
     return rows
 
 
@@ -257,21 +248,19 @@ def footer_lines(fig: go.Figure, data: pd.DataFrame, source_line: str | None = N
     """The source line and flag legend an exported figure must carry (the figure's own, else built here)."""
     meta = _meta(fig)
     source = source_line or meta.get("source") or _named_annotation_text(fig, "source")
-    legend = meta.get("flag_legend") or _named_annotation_text(fig, "flag-legend") or flag_legend_text(flags_present(data))
+    legend = meta.get("flag_legend") or _named_annotation_text(fig, "flag-legend") or common.flag_legend_text(flags_present(data))
     return [line for line in (source, legend) if line]
 
 
 def default_subtitle(fig: go.Figure, data: pd.DataFrame) -> str:
     """'% of households · 2015–2024' from the figure's unit and the years the data covers."""
-    from dashboard.figures.common import unit_label
-
     parts = []
     unit = _meta(fig).get("unit")
     units = data["unit"].dropna().unique() if "unit" in data.columns else []
     if unit is None and len(units) == 1:  # several units (e.g. the scorecard): no single unit to name
         unit = str(units[0])
     if unit:
-        parts.append(unit_label(unit))
+        parts.append(common.unit_label(unit))
     if "year" in data.columns and data["year"].notna().any():
         first, last = int(data["year"].dropna().min()), int(data["year"].dropna().max())
         parts.append(str(first) if first == last else f"{first}–{last}")
@@ -392,7 +381,7 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     out.update_layout(autosize=True, width=None, height=None)
     page = out.to_html(include_plotlyjs=True, full_html=True, default_width="100%", default_height="90vh",
                        config={"responsive": True, "displaylogo": False})
-    head = f'<head><meta charset="utf-8"><title>{_html_escape(title)}</title>'
+    head = f'<head><meta charset="utf-8"><title>{html.escape(title)}</title>'
     if topojson:
         # plotly.js looks in window.PlotlyGeoAssets before fetching a map's topojson, so the file needs no network.
         assets = json.dumps({"topojson": topojson}, separators=(",", ":")).replace("</", "<\\/")
@@ -400,15 +389,9 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     page = page.replace("<head>", head, 1)
     if link:
         note = (f'<p style="font:13px sans-serif;margin:4px 8px">Exported from the Baltic DSM Dashboard: '
-                f'<a href="{_html_escape(link)}">{_html_escape(link)}</a></p>')
+                f'<a href="{html.escape(link)}">{html.escape(link)}</a></p>')
         page = page.replace("</body>", note + "</body>", 1)
     return page
-
-
-def _html_escape(text: str) -> str:
-    """Escape text for HTML element content and attribute values."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 # --- image rendering through kaleido and the system Chromium ----------------------------------------------------
@@ -525,12 +508,6 @@ def exported_at() -> str:
 
 # --- one chart for one URL state -----------------------------------------------------------------------------------
 
-# parse_state options per page path, for charts whose page does not choose an indicator or a year.
-STATE_OPTIONS: dict[str, dict] = {
-    "/": {"needs_indicator": False, "needs_year": False},
-    "/trends": {"needs_year": False},
-    "/relationships": {"needs_year": False},  # as the page: a blank year means the latest year of the pair
-}
 CONTROL_PARAMS = ("size", "theme")  # export parameters that are not part of the view state
 
 
@@ -552,22 +529,16 @@ class ChartView:
 
     def href(self) -> str:
         """Path + query of the full dashboard view of this state."""
-        from dashboard.state import href
-
         return href(self.state)
 
     def query(self) -> str:
         """The canonical query string of this state ('' or '?a=..')."""
-        from dashboard.state import state_to_query
-
         return state_to_query(self.state)
 
 
 def load_chart(name: str) -> Any:
     """The registered chart of this name; ExportError 404 naming the known charts otherwise."""
-    from dashboard.charts import load_all
-
-    charts = load_all()
+    charts = registry.charts()
     if name not in charts:
         raise ExportError(f"Unknown chart '{name}'. Known charts: {', '.join(sorted(charts))}.", status=404)
     return charts[name]
@@ -575,31 +546,24 @@ def load_chart(name: str) -> Any:
 
 def chart_state(chart: Any, query: dict) -> Any:
     """Validate the URL query for the chart's page; ExportError 400 with the state's own message otherwise."""
-    from dashboard.state import InvalidState, parse_state
-
-    options = getattr(chart, "state_options", None) or STATE_OPTIONS.get(chart.page, {})
     try:
-        return parse_state(query, chart.page, **options)
+        return registry.chart_state(chart, query)
     except InvalidState as exc:
         raise ExportError(f"Invalid view state: {exc}", status=400) from None
 
 
 def resolve_view(name: str, query: dict) -> ChartView:
     """Chart + state + data + figure for a chart name and a URL query (export parameters ignored)."""
-    from dashboard.data.connection import DatabaseMissing
-    from dashboard.state import InvalidState
-
     chart = load_chart(name)
     state = chart_state(chart, {k: v for k, v in query.items() if k not in CONTROL_PARAMS})
     try:
-        data = chart.data(state)
+        data, chart_meta = chart.data(state)
     except DatabaseMissing as exc:
         raise ExportError(f"No data yet: {exc}", status=503) from None
-    except InvalidState as exc:  # a chart that validates more of the state itself (relationships: y, year)
+    except InvalidState as exc:  # e.g. a DESI edition without scores for the chosen countries
         raise ExportError(f"Invalid view state: {exc}", status=400) from None
-    meta = dict(data.attrs.get("meta") or {})
-    figure = chart.figure(data, state)
-    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=meta)
+    figure = chart.figure(data, chart_meta)
+    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=asdict(chart_meta))
 
 
 def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
@@ -608,8 +572,6 @@ def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
     Values come from `indicator_values` (via dashboard.data.queries.indicator_frame, the frame the charts slice);
     a computed row such as the BSR average gets its indicator's dataset and latest update/retrieval.
     """
-    from dashboard.data import queries
-
     out = data.copy().reset_index(drop=True)
     if "indicator" not in out.columns:
         out.insert(0, "indicator", meta.get("indicator"))
@@ -646,8 +608,6 @@ def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:
 def _pair_provenance(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     """A two-indicator chart (scatter: x and y for one year): each axis's indicator, unit and provenance per row;
     dataset/retrieved_at name both sources."""
-    from dashboard.data import queries
-
     out = frame.drop(columns=["indicator"]).copy()
     year = meta.get("year")
     for axis in ("x", "y"):
@@ -669,8 +629,6 @@ def _pair_provenance(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
 
 def _fill_from_chart_dataset(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     """Rows still without a dataset (e.g. DESI scores) take the chart's dataset and its latest provenance record."""
-    from dashboard.data import queries
-
     if meta.get("unit") and "unit" in frame.columns:
         frame["unit"] = frame["unit"].astype(object).where(frame["unit"].notna(), meta["unit"])
     elif meta.get("unit"):
@@ -750,7 +708,7 @@ def plain_text(text: str) -> str:
 def chart_deck(view: ChartView, link: str) -> bytes:
     """A one-slide 16:9 PowerPoint: native title, subtitle, source and flag legend; the chart as a picture drawn
     with 14 pt text at its size on the slide; the data table in the speaker notes."""
-    from dashboard import slides
+    from dashboard import slides  # python-pptx is loaded only when a slide is asked for
 
     width, height = slides.picture_pixels()
     base = slides.chart_font_px()
@@ -758,11 +716,9 @@ def chart_deck(view: ChartView, link: str) -> bytes:
     figure = static_figure(view.figure, view.data, theme="presentation", pixels=(width, height), fonts=fonts,
                            chrome=False)
     picture = renderer().render(figure, "png", width, height, topojson=topojson_dir_uri() if has_geo(figure) else None)
-    from dashboard.figures.common import unit_label
-
     table = view_table(view)
     if "unit" in table.columns:
-        table["unit"] = table["unit"].map(lambda code: unit_label(code) if isinstance(code, str) else code)
+        table["unit"] = table["unit"].map(lambda code: common.unit_label(code) if isinstance(code, str) else code)
     footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [f"Interactive view: {link}"]
     notes = (f"{plain_text(view.title)}\nData behind the chart (':' = not available, '—' = no flag):\n"
              + slides.notes_table(table, ["geo_name", "geo", "year", "value", "unit", "flags", "dataset"]))
@@ -841,7 +797,7 @@ def export_response(filename: str, args: dict, *, base_url: str = ""):
     try:
         request = parse_export_request(filename, args)
         if request.fmt == "csv":
-            body, name = csv_export(filename, args, base_url)
+            body, name = csv_export(request, args, base_url)
         else:
             view = resolve_view(request.chart, args)
             body, name = export_bytes(view, request, base_url=base_url), download_name(view, request)
@@ -858,10 +814,9 @@ def export_response(filename: str, args: dict, *, base_url: str = ""):
 
 
 @cached
-def csv_export(filename: str, args: dict, base_url: str) -> tuple[bytes, str]:
+def csv_export(request: ExportRequest, args: dict, base_url: str) -> tuple[bytes, str]:
     """CSV body and download name; a state always gives the same bytes, so they are cached per database version
     (under load, rebuilding the view and its provenance for every download took most of the server's CPU)."""
-    request = parse_export_request(filename, args)
     view = resolve_view(request.chart, args)
     return export_bytes(view, request, base_url=base_url), download_name(view, request)
 

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 import yaml
 
+from dashboard.data.connection import remember
+
 FINDINGS_DIR = Path(__file__).resolve().parent / "findings"
 WORK_PACKAGES = ("WP2", "WP3", "WP4")
 REQUIRED_FIELDS = ("id", "work_package", "title", "text", "countries", "indicators", "chart", "source", "date")
@@ -249,9 +251,6 @@ def check_indicators(registry: Registry, known: Iterable[str]) -> list[FindingEr
     ]
 
 
-_cache: dict[Path, tuple[tuple, Registry]] = {}
-
-
 def _directory_stamp(directory: Path) -> tuple:
     """What changes when an analyst edits, adds or removes a file."""
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
@@ -261,11 +260,8 @@ def _directory_stamp(directory: Path) -> tuple:
 def registry(directory: Path | None = None) -> Registry:
     """The findings registry, read on first use and re-read when a file changes."""
     directory = Path(directory or FINDINGS_DIR).resolve()
-    stamp = _directory_stamp(directory)
-    cached = _cache.get(directory)
-    if cached is None or cached[0] != stamp:
-        _cache[directory] = (stamp, load_findings(directory))
-    return _cache[directory][1]
+    key = ("findings", str(directory), _directory_stamp(directory))
+    return remember(key, lambda: load_findings(directory), per_database=False)  # no database needed
 
 
 def select(findings: Iterable[Finding], *, work_packages: Iterable[str] = (), geos: Iterable[str] = (),

@@ -9,9 +9,12 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-BSR_GEOS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
+from dashboard.data.connection import remember
+from dashboard.data import queries
+from dashboard.data.queries import DEFAULT_PEERS, EU27
+
 # Only the EU27 itself: the DESI 2020 export's aggregate is the EU28 (with the UK), which is not comparable.
-EU27_CODES = ("EU27_2020",)
+EU27_CODES = (EU27,)
 PACE_WINDOW_YEARS = 5                 # linear pace over the last five years
 TRENDS_PAGE, COMPARE_PAGE = "/trends", "/compare"
 EPSILON = 1e-9
@@ -282,7 +285,7 @@ BUILDERS = (leader_and_laggard, gaps_to_eu27, fastest_improver, target_2030, con
 
 
 def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names: dict[str, str] | None = None,
-                     bsr: Iterable[str] = BSR_GEOS) -> list[Insight]:
+                     bsr: Iterable[str] = DEFAULT_PEERS) -> list[Insight]:
     """Every insight for every headline indicator, from (indicator, geo, period, year, value, flags) rows."""
     bsr = tuple(bsr)
     annual = annual_values(values)
@@ -300,7 +303,6 @@ def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names
 
 def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], list[str]]:
     """Headline catalogue rows, their values, geo names and the peer group, via the dashboard's data module."""
-    from dashboard.data import queries
     catalogue = queries.catalogue()
     headline = catalogue[catalogue["headline"]] if "headline" in catalogue.columns else catalogue.iloc[0:0]
     metas = [meta_of(row) for row in headline.to_dict("records")]
@@ -321,18 +323,14 @@ def meta_of(row: dict) -> IndicatorMeta:
     )
 
 
-_cache: dict[str, tuple[tuple, list[Insight]]] = {}
-
-
 def insights() -> list[Insight]:
     """All insights for the current database, computed on first request and again whenever it is rebuilt."""
-    from dashboard.data.connection import database_version
-    version = database_version()
-    cached = _cache.get(version[0])
-    if cached is None or cached[0] != version:
+    def make() -> list[Insight]:
+        """Compute every insight from the database."""
         metas, values, names, peers = _read_inputs()
-        _cache[version[0]] = (version, compute_insights(metas, values, names, bsr=peers))
-    return list(_cache[version[0]][1])
+        return compute_insights(metas, values, names, bsr=peers)
+
+    return remember(("insights",), make)
 
 
 def select(items: Iterable[Insight], *, indicators: Iterable[str] = (), geos: Iterable[str] = (),

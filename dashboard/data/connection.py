@@ -1,24 +1,29 @@
-"""Read-only DuckDB access for the dashboard: one connection per thread, reopened when the file is swapped."""
+"""Read-only DuckDB access for the dashboard: one connection per thread, reopened when the file is swapped, and the
+dashboard's one cache of results per database version."""
 from __future__ import annotations
 
 import functools
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
 import pandas as pd
+from cachetools import LRUCache
 
 from dashboard import i18n
 from etl import config
 from etl.refresh import RUNS_LOG
 
-CACHE_SIZE = 512
+# The one cache (query results, chart frames, built pages, briefs, insights, the findings files), least recently
+# used dropped first. Bound: CACHE_SIZE entries. Most are small frames or lists; the largest are a built page
+# (~40-80 kB, at most a few hundred distinct URLs are visited), a PDF brief (~100-300 kB, 13 briefs) and the
+# all-data zip (a few MB, one): a worker's cache stays within a few tens of MB.
+CACHE_SIZE = 1024
 DUCKDB_MEMORY_LIMIT = "64MB"  # per connection; the largest read (the all-observations zip) fits with room to spare
 _local = threading.local()
-_cache: OrderedDict[tuple, Any] = OrderedDict()
+_cache: LRUCache = LRUCache(maxsize=CACHE_SIZE)
 _cache_lock = threading.Lock()
 
 
@@ -83,6 +88,22 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+_MISSING = object()
+
+
+def remember(key: tuple, make: Callable[[], Any], *, per_database: bool = True) -> Any:
+    """The value kept under `key` (and the runs log's and the database's versions, unless per_database=False),
+    made by `make()` when missing; an exception from `make` keeps nothing. Mutable results are handed out as copies."""
+    full_key = (*key, runs_version(), database_version()) if per_database else key  # ends with the database version
+    with _cache_lock:
+        value = _cache.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = make()
+        with _cache_lock:
+            _cache[full_key] = value
+    return _copy(value)
+
+
 def cached(fn: Callable) -> Callable:
     """Cache a query function's result by (function, args, database version, language); DataFrames come back as
     copies. The language is in the key because names, titles and labels come back translated."""
@@ -90,18 +111,8 @@ def cached(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         """The cached call (see `cached`)."""
-        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), runs_version(), i18n.current(),
-               database_version())
-        with _cache_lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return _copy(_cache[key])
-        result = fn(*args, **kwargs)
-        with _cache_lock:
-            _cache[key] = result
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-        return _copy(result)
+        key = (fn.__module__, fn.__qualname__, _freeze(args), _freeze(kwargs), i18n.current())  # names come translated
+        return remember(key, lambda: fn(*args, **kwargs))
 
     wrapper.uncached = fn
     return wrapper
@@ -123,4 +134,6 @@ def _copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, (list, dict)):
         return type(value)(value)
+    if isinstance(value, tuple) and any(isinstance(v, pd.DataFrame) for v in value):
+        return tuple(_copy(v) for v in value)  # a chart's (frame, metadata)
     return value

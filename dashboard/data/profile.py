@@ -1,16 +1,17 @@
 """Queries of the Relationships, Country profile, DESI and Data & sources pages (bound parameters, cached)."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
 import pandas as pd
+import pyarrow.csv as pa_csv
 
 from dashboard.data import queries
-from dashboard import i18n
-from dashboard.data.connection import cached, query
+from dashboard.data.connection import cached, connection, query
 
-EU27 = queries.EU27
-# The DESI editions up to 2020 publish the EU28 average, not EU27_2020; it is the reference when EU27 is absent.
-EU_REFERENCES = (EU27, "EU28")
+EU27, EU_REFERENCES = queries.EU27, queries.EU_REFERENCES
 RANK_EXTRA = "NO"  # Norway is ranked with the EU27 members where it reports (the DIGINNO peer group includes it)
 CHANGE_YEARS = 5
 
@@ -149,27 +150,10 @@ def _changes(rows: pd.DataFrame, singles: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["earlier"])
 
 
-def _bsr_table(values: pd.DataFrame) -> pd.DataFrame:
-    """The BSR average (indicator, year, bsr, bsr_flags) of every indicator at once, by the rule of
-    queries.bsr_average: unweighted mean of the peers reporting, flags the union of their letters, years with
-    fewer than MIN_AVERAGE_SHARE of the peers left out. With population weights in the database the shared
-    function itself is used, indicator by indicator."""
-    columns = ["indicator", "year", "bsr", "bsr_flags"]
-    if queries.POPULATION_INDICATOR in set(queries.catalogue()["id"]):
-        frames = [queries.bsr_average(i)[["year", "value", "flags"]].assign(indicator=i)
-                  for i in values["indicator"].unique()]
-        frames = [f for f in frames if not f.empty]
-        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["indicator", "year",
-                                                                                          "value", "flags"])
-        return table.rename(columns={"value": "bsr", "flags": "bsr_flags"})[columns]
-    peers = queries.peer_group()
-    rows = values[values["geo"].isin(peers)]
-    table = rows.groupby(["indicator", "year"]).agg(
-        bsr=("value", "mean"), reporting=("value", "size"),
-        bsr_flags=("flags", lambda flags: "".join(sorted(set("".join(flags.dropna())))) or None),
-    ).reset_index()
-    table = table[table["reporting"] >= queries.MIN_AVERAGE_SHARE * len(peers)]
-    return table[columns]
+def _bsr_table() -> pd.DataFrame:
+    """The BSR average (indicator, year, bsr, bsr_flags) of every indicator: queries.all_bsr_averages, the one rule."""
+    table = queries.all_bsr_averages().rename(columns={"value": "bsr", "flags": "bsr_flags"})
+    return table[["indicator", "year", "bsr", "bsr_flags"]]
 
 
 @cached
@@ -185,7 +169,7 @@ def all_profiles() -> pd.DataFrame:
     rows["direction"] = rows["indicator"].map(directions()).fillna(0).astype(int)
     rows = _changes(_ranks(rows, singles, eu27_members()), singles)
     rows["gap_pct"] = [position_vs_eu(v, e, d) for v, e, d in zip(rows["value"], rows["eu27"], rows["direction"])]
-    rows = rows.merge(_bsr_table(values), on=["indicator", "year"], how="left")
+    rows = rows.merge(_bsr_table(), on=["indicator", "year"], how="left")
     for column in ("title", "theme", "unit", "dataset"):
         rows[column] = rows["indicator"].map(cat[column])
     rows["title"] = rows["title"].fillna(rows["indicator"])
@@ -255,9 +239,8 @@ def desi_dimensions() -> pd.DataFrame:
     for entry in cat[cat["dataset"] == DESI_DATASET].itertuples():
         selection = queries.selection_of(entry.id)
         if selection.get("indicator") == DESI_SCORE_SERIES and selection.get("breakdown"):
-            label = (_dimension_label(entry.title or entry.id) if i18n.current() == i18n.DEFAULT
-                     else i18n.theme_label(entry.theme))  # a translated title has no 'DESI … score' to strip
-            rows.append({"dimension": selection["breakdown"], "indicator": entry.id, "label": label})
+            rows.append({"dimension": selection["breakdown"], "indicator": entry.id,
+                         "label": _dimension_label(entry.title or entry.id)})
     return pd.DataFrame(rows, columns=["dimension", "indicator", "label"]).sort_values("dimension").reset_index(drop=True)
 
 
@@ -366,13 +349,6 @@ def dataset_updates() -> dict[str, str]:
 @cached
 def export_zip() -> bytes:
     """A zip of CSVs: all observations with flags and provenance, the catalogued values, catalogue, provenance."""
-    import io
-    import zipfile
-
-    import pyarrow.csv as pa_csv
-
-    from dashboard.data.connection import connection
-
     con, _ = connection()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

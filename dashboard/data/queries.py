@@ -12,6 +12,8 @@ from dashboard.i18n import _
 from etl.model import FLAG_MEANINGS
 
 EU27 = "EU27_2020"
+# The EU references: DESI editions up to 2020 publish the EU28 average, not EU27_2020 (the reference when EU27 is absent).
+EU_REFERENCES = (EU27, "EU28")
 BSR_AVERAGE = "BSR_AVG"  # pseudo-geo code of the computed BSR average series; never stored in the database
 # The DIGINNO peer group, in the order the dashboard lists it; the geo table's is_bsr column is authoritative.
 DEFAULT_PEERS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")

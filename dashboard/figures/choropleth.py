@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard.i18n import N_, _
+from dashboard.figures.meta import ChartMeta
 
 # Local Natural Earth topojson: plotly's world file at 1:50m (the one that holds every EU member, Malta and Cyprus
 # included) trimmed to the shapes that reach Europe (assets/topojson/trim_to_europe.py); plotly.js asks for
@@ -14,7 +14,7 @@ from dashboard.i18n import N_, _
 TOPOJSON_URL = "/assets/topojson/europe/"
 OCEAN = "#f4f8fb"
 GRAPH_CONFIG = {"topojsonURL": TOPOJSON_URL}
-GEOMETRY_NOTE = N_("Boundaries: Natural Earth (public domain), via plotly.js (MIT).")
+GEOMETRY_NOTE = "Boundaries: Natural Earth (public domain), via plotly.js (MIT)."
 GEO_LAYOUT = {
     "scope": "world", "resolution": 50,
     "projection": {"type": "azimuthal equal area", "rotation": {"lon": 15, "lat": 52}},
@@ -26,30 +26,29 @@ GEO_LAYOUT = {
 }
 
 
-def figure(df: pd.DataFrame, state=None) -> go.Figure:
+def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Choropleth (geo, name, iso3, value, flags, is_bsr) with BSR outlines and flags in the hover."""
-    meta = df.attrs["meta"]
-    title = _("{title}, {year}", title=meta["title"], year=meta["year"])
+    title = f"{meta.title}, {meta.year}"
     if df.empty:
         return common.empty_figure("No values for this year.", title=title)
     flagged = df[df["flags"].notna()]
     note = "" if flagged.empty else " · flagged: " + ", ".join(f"{g} {f}" for g, f in zip(flagged["geo"], flagged["flags"]))
     layout = {"geo": GEO_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 120}}
     return common.make_figure([_values(df, meta), _bsr_outline(df[df["is_bsr"]])], layout, title=title,
-                              unit=meta["unit"], source=f"{meta['source']}{note} · {GEOMETRY_NOTE}",
+                              unit=meta.unit, source=f"{meta.source}{note} · {GEOMETRY_NOTE}",
                               flags=df["flags"], height=600)
 
 
-def _values(df: pd.DataFrame, meta: dict) -> dict:
+def _values(df: pd.DataFrame, meta: ChartMeta) -> dict:
     """The coloured countries."""
     return {
         "type": "choropleth", "locations": df["iso3"].tolist(), "z": df["value"].astype(float).tolist(),
-        "locationmode": "ISO-3", "colorscale": colours.SEQUENTIAL, "reversescale": not meta["higher_is_better"],
+        "locationmode": "ISO-3", "colorscale": colours.SEQUENTIAL, "reversescale": not meta.higher_is_better,
         "marker": {"line": {"color": "white", "width": 0.5}},
-        "colorbar": {"title": {"text": meta["unit_label"]}, "thickness": 14},
+        "colorbar": {"title": {"text": meta.unit_label}, "thickness": 14},
         "customdata": [[n, common.flag_letters(f), common.hover_flags(f)] for n, f in zip(df["name"], df["flags"])],
-        "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{z:.1f}} {meta['unit_label']}%{{customdata[2]}}<extra></extra>",
-        "name": meta["title"],
+        "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{z:.1f}} {meta.unit_label}%{{customdata[2]}}<extra></extra>",
+        "name": meta.title,
     }
 
 

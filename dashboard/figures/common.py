@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import plotly.graph_objects as go
 
@@ -56,11 +57,14 @@ def source_line(dataset: str | None, updated: str | None) -> str:
     return _("Source: {name}", name=name)
 
 
-def flag_legend_text(flag_strings) -> str:
-    """Legend of the flag letters that occur in a chart, plus what hollow markers mean."""
+def flag_legend_text(flag_strings, *, markup: bool = True) -> str:
+    """Legend of the flag letters that occur, plus what hollow markers mean ('Flags: <b>b</b> break in time series');
+    markup=False gives plain text for documents ('Flags: b = break in time series · u = low reliability')."""
     letters = sorted({letter for f in flag_strings for letter in flag_letters(f)})
     if not letters:
         return ""
+    if not markup:
+        return _("Flags: {list}", list=" · ".join(f"{letter} = {i18n.flag_meaning(letter)}" for letter in letters))
     parts = [f"<b>{letter}</b> {i18n.flag_meaning(letter)}" for letter in letters]
     if set(letters) & HOLLOW_FLAGS:
         parts.append(_("hollow marker = estimated/provisional/low reliability"))
@@ -103,13 +107,35 @@ def finish(fig: go.Figure, *, title: str, unit: str | None, source: str, flags=(
     return fig
 
 
+NOTE_CHARS = 160      # longest source line drawn on one line under a chart (font 11 on a ~1000 px figure)
+NOTE_LINE_PX = 15     # height of one extra line of an 11 px annotation
+
+
 def make_figure(traces: list[dict], layout: dict, *, title: str, unit: str | None, source: str, flags=(),
-                height: int = 480, shapes=(), annotations=(), notes_offset: int = 45) -> go.Figure:
-    """Build a figure from plain dicts without plotly's per-property validation (tests validate instead: fast)."""
+                height: int = 480, shapes=(), annotations=(), notes_offset: int = 45,
+                chars: int | None = None) -> go.Figure:
+    """Build a figure from plain dicts without plotly's per-property validation (tests validate instead: fast).
+
+    chars: break a source line longer than this over several lines under the chart (the flag legend and the
+    bottom margin move down with it); None keeps it on one line."""
     house = house_layout(title=title, unit=unit, source=source, flags=flags, height=height, notes_offset=notes_offset)
+    if chars is not None:
+        _wrap_source(house, source, chars)
     house["annotations"] = list(annotations) + house["annotations"]
     house["shapes"] = list(shapes)
     return go.Figure(data=traces, layout={**house, **layout}, _validate=False)
+
+
+def _wrap_source(house: dict, source: str, chars: int) -> None:
+    """Break the house layout's source note at `chars` characters, moving the notes under it down."""
+    lines = textwrap.wrap(source, chars, break_on_hyphens=False) or [source]
+    extra = NOTE_LINE_PX * (len(lines) - 1)
+    for note in house["annotations"]:
+        if note.get("name") == "source":
+            note.update(text="<br>".join(lines), align="left")
+        else:
+            note["yshift"] -= extra
+    house["margin"] = {**house["margin"], "b": house["margin"]["b"] + extra}
 
 
 def reference_line(y: float, *, colour: str, dash: str, label: str, position: str = "right",

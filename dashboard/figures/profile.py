@@ -1,57 +1,25 @@
 """Country profile: every indicator's position against the EU reference, with the BSR average beside it."""
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass, field
-
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import charts, colours
+from dashboard import colours
 from dashboard.figures import common
-from dashboard import i18n
+from dashboard.figures.meta import ChartMeta
 
 BSR_AVERAGE = colours.BSR_AVERAGE
-DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
+THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
 
 
-NOTE_CHARS = 160      # longest source line drawn on one line under a chart (font 11 on a ~1000 px figure)
 PROFILE_NOTE_CHARS = 80  # the profile's plot area is narrow: its long indicator labels take the left half
-NOTE_LINE_PX = 15     # height of one extra line of an 11 px annotation
-
-
-def without_attrs(df: pd.DataFrame) -> pd.DataFrame:
-    """A shallow copy without df.attrs: pandas deep-copies attrs on every operation, which dominated figure builds."""
-    out = df.copy(deep=False)
-    out.attrs = {}
-    return out
-
-
-def make_figure(traces: list[dict], layout: dict, *, title: str, unit: str | None, source: str, flags=(),
-                height: int = 480, shapes=(), annotations=(), notes_offset: int = 45,
-                chars: int = NOTE_CHARS) -> go.Figure:
-    """common.make_figure, with a long source line broken over several lines under the chart (the flag legend and
-    the bottom margin move down with it); built from dicts, so no plotly objects are walked afterwards."""
-    house = common.house_layout(title=title, unit=unit, source=source, flags=flags, height=height,
-                                notes_offset=notes_offset)
-    lines = textwrap.wrap(source, chars, break_on_hyphens=False) or [source]
-    extra = NOTE_LINE_PX * (len(lines) - 1)
-    for note in house["annotations"]:
-        if note.get("name") == "source":
-            note.update(text="<br>".join(lines), align="left")
-        else:
-            note["yshift"] -= extra
-    house["margin"] = {**house["margin"], "b": house["margin"]["b"] + extra}
-    house["annotations"] = list(annotations) + house["annotations"]
-    house["shapes"] = list(shapes)
-    return go.Figure(data=traces, layout={**house, **layout}, _validate=False)
 
 
 def theme_label(theme: str) -> str:
     """'integration_of_digital_technology' -> 'Integration of digital technology' ('e_commerce' -> 'E-commerce')."""
-    return i18n.theme_label(theme)
+    return THEME_LABELS.get(str(theme), str(theme).replace("_", " ").capitalize())
 
 
 def number(value, digits: int = 1) -> str:
@@ -91,17 +59,16 @@ def bsr_gap(df: pd.DataFrame) -> pd.Series:
     return sign * (df["bsr"] - df["eu27"]) / df["eu27"].abs() * 100.0
 
 
-def figure(df: pd.DataFrame, state=None) -> go.Figure:
+def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Dot chart: % ahead of (+) or behind (−) the EU reference per indicator, country and BSR average."""
-    meta = df.attrs.get("meta", {})
-    name = meta.get("name", meta.get("geo", ""))
+    name = meta.name or meta.geo
     title = f"{name}: every indicator against the EU"
-    rows = without_attrs(df).dropna(subset=["gap_pct"])
+    rows = df.dropna(subset=["gap_pct"])
     if rows.empty:
         return common.empty_figure("No indicator of this country can be compared with the EU.", title=title)
     rows = rows.sort_values(["theme", "title"], ascending=[False, False])
     labels = [f"{theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
-    colour = colours.colour_for(meta.get("geo", ""))
+    colour = colours.colour_for(meta.geo)
     flags = rows["flags"].tolist()
     bsr = {"type": "scatter", "x": bsr_gap(rows).astype(float).tolist(), "y": labels, "mode": "markers",
            "name": "BSR average", "hovertemplate": "BSR average: %{x:+.1f} % vs EU<extra></extra>",
@@ -128,69 +95,6 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
         "yaxis": {"automargin": True},
         "legend": {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     }
-    return make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.get("source", ""),
-                       flags=flags + rows["eu27_flags"].tolist(), height=max(420, 110 + 26 * len(rows)),
-                       shapes=[zero], annotations=[zero_note], notes_offset=70, chars=PROFILE_NOTE_CHARS)
-
-
-# ---------------------------------------------------------------- data and registration
-
-def profile_data(state) -> pd.DataFrame:
-    """Profile rows of the state's one country, with its name and the source line of every dataset used."""
-    from dashboard.data import profile, queries
-
-    geo = profile_geo(state)
-    df = profile.country_profile(geo)
-    source = sources_line(df["dataset"].dropna().unique())
-    df.attrs["meta"] = {"geo": geo, "name": queries.geo_names().get(geo, geo), "source": source, "unit": None,
-                        "title": f"Country profile: {geo}"}
-    return df
-
-
-def profile_geo(state) -> str:
-    """The state's one country; the default (EE) when the URL named none (the state then holds the peer group)."""
-    from dashboard.data import profile, queries
-    from dashboard.state import InvalidState
-
-    if len(state.geos) != 1:
-        if tuple(state.geos) != tuple(queries.peer_group()):
-            raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
-                               f"({', '.join(state.geos)}).")
-        return DEFAULT_GEO
-    if state.geos[0] not in set(profile.profile_countries()):
-        name = queries.geo_names().get(state.geos[0], state.geos[0])
-        raise InvalidState(f"No indicator in this database compares {name} ({state.geos[0]}) with the EU average, "
-                           "so there is no profile to show.")
-    return state.geos[0]
-
-
-def sources_line(datasets) -> str:
-    """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI export' for datasets."""
-    from dashboard.data import profile
-
-    updated = profile.dataset_updates()
-    named = [f"{d} (updated {updated[d]})" if d in updated else d for d in sorted(set(datasets)) if d]
-    eurostat = [n for n in named if not n.startswith("desi")]
-    desi = [n.replace("desi", "DESI export", 1) for n in named if n.startswith("desi")]
-    parts = ([f"Eurostat, {', '.join(eurostat)}"] if eurostat else []) + (
-        [f"European Commission, {', '.join(desi)}"] if desi else [])
-    return "Source: " + "; ".join(parts) if parts else "Source: none (no data)"
-
-
-@dataclass(frozen=True)
-class PageChart(charts.Chart):
-    """A registry Chart that also tells exports how to parse its page's URL (export.chart_state reads it)."""
-
-    state_options: dict = field(default_factory=dict)
-
-
-NO_INDICATOR = {"needs_indicator": False, "needs_year": False}
-
-
-def _register() -> None:
-    """Add the country profile chart to the chart registry."""
-    charts.register(PageChart("profile", "Country profile against the EU", "/country", profile_data, figure,
-                               state_options=NO_INDICATOR))
-
-
-_register()
+    return common.make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.source,
+                              flags=flags + rows["eu27_flags"].tolist(), height=max(420, 110 + 26 * len(rows)),
+                              shapes=[zero], annotations=[zero_note], notes_offset=70, chars=PROFILE_NOTE_CHARS)

@@ -6,19 +6,17 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard import i18n
-from dashboard.i18n import _
+from dashboard.figures.meta import ChartMeta
 
 EU27, BSR_AVERAGE = colours.EU27, colours.BSR_AVERAGE
 
 
-def figure(df: pd.DataFrame, state=None) -> go.Figure:
+def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Ranked bars (geo, name, value, flags, is_bsr, is_selected, rank) plus reference lines."""
-    meta = df.attrs["meta"]
-    title = _("{title}, {year}", title=meta["title"], year=meta["year"])
+    title = f"{meta.title}, {meta.year}"
     bars = df[df["rank"].notna() & df["value"].notna()]
     if bars.empty:
-        return common.empty_figure(_("No values for this year."), title=title)
+        return common.empty_figure("No values for this year.", title=title)
     shapes, notes = [], []
     refs = df[df["geo"].isin([EU27, BSR_AVERAGE]) & df["value"].notna()]
     lowest = refs["value"].min()
@@ -29,23 +27,22 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
                                             dash=colours.dash_for(row.geo), label=_reference_label(row, meta),
                                             above=above)
         shapes.append(shape), notes.append(note)
-    if meta.get("target_2030") is not None:
-        label = _("{target}: {value}", target=meta.get("target_label") or _("2030 target"),
-                  value=i18n.format_number(meta["target_2030"], 0))
-        shape, note = common.reference_line(meta["target_2030"], colour=colours.TARGET, dash="dot", label=label,
+    if meta.target_2030 is not None:
+        label = f"{meta.target_label or '2030 target'}: {meta.target_2030:g}"
+        shape, note = common.reference_line(meta.target_2030, colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)
     layout = {
         "xaxis": {"type": "category", "tickangle": -60},
-        "yaxis": {"title": {"text": meta["unit_label"]}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": meta.unit_label}, "rangemode": "tozero"},
         "showlegend": False, "bargap": 0.25,
     }
-    return common.make_figure([_bars(bars, meta)], layout, title=title, unit=meta["unit"], source=_source(meta),
+    return common.make_figure([_bars(bars, meta)], layout, title=title, unit=meta.unit, source=_source(meta),
                               flags=df["flags"], height=560, shapes=shapes, annotations=notes,
                               notes_offset=110)
 
 
-def _bars(bars: pd.DataFrame, meta: dict) -> dict:
+def _bars(bars: pd.DataFrame, meta: ChartMeta) -> dict:
     """One bar per country: BSR and chosen countries in their colour, others grey; e/p/u hatched; flags on top."""
     colour = [colours.colour_for(g) if (b or s) else colours.MUTED
               for g, b, s in zip(bars["geo"], bars["is_bsr"], bars["is_selected"])]
@@ -57,20 +54,20 @@ def _bars(bars: pd.DataFrame, meta: dict) -> dict:
                                "bgcolor": "white", "fgcolor": colour, "size": 6, "solidity": 0.5}},
         "text": [common.flag_letters(f) for f in flags], "textposition": "outside", "cliponaxis": False,
         "customdata": [[g, common.hover_flags(f)] for g, f in zip(bars["geo"], flags)],
-        "hovertemplate": f"<b>%{{x}}</b> (%{{customdata[0]}})<br>%{{y:.1f}} {meta['unit_label']}%{{customdata[1]}}<extra></extra>",
-        "name": meta["title"],
+        "hovertemplate": f"<b>%{{x}}</b> (%{{customdata[0]}})<br>%{{y:.1f}} {meta.unit_label}%{{customdata[1]}}<extra></extra>",
+        "name": meta.title,
     }
 
 
-def _reference_label(row, meta: dict) -> str:
+def _reference_label(row, meta: ChartMeta) -> str:
     """'EU27: 91.2' or 'BSR average (unweighted mean ...): 90.1 e'."""
-    label = _("EU27") if row.geo == EU27 else _("BSR average ({method})", method=meta["average_method"].split(" of the")[0])
+    label = "EU27" if row.geo == EU27 else f"BSR average ({meta.average_method.split(' of the')[0]})"
     flag = common.flag_letters(row.flags)
-    return f"{label}: {i18n.format_number(row.value)}{' ' + flag if flag else ''}"
+    return f"{label}: {row.value:.1f}{' ' + flag if flag else ''}"
 
 
-def _source(meta: dict) -> str:
+def _source(meta: ChartMeta) -> str:
     """Source line plus the countries that have no value this year (missing is shown as missing, not zero)."""
-    if not meta.get("no_data"):
-        return meta["source"]
-    return _("{source} · no data: {countries}", source=meta["source"], countries=", ".join(meta["no_data"]))
+    if not meta.no_data:
+        return meta.source
+    return f"{meta.source} · no data: {', '.join(meta.no_data)}"

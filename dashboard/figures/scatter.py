@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard.figures.profile import make_figure, without_attrs
+from dashboard.figures.meta import ChartMeta
 
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
@@ -34,11 +34,8 @@ def ols_fit(x, y) -> Fit | None:
     n = int(x.size)
     if n < MIN_POINTS_FOR_FIT or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
-    dx, dy = x - x.mean(), y - y.mean()
-    slope = float((dx * dy).sum() / (dx * dx).sum())
-    intercept = float(y.mean() - slope * x.mean())
-    r = float((dx * dy).sum() / np.sqrt((dx * dx).sum() * (dy * dy).sum()))
-    return Fit(slope=slope, intercept=intercept, r=r, n=n)
+    slope, intercept = np.polyfit(x, y, 1)
+    return Fit(slope=float(slope), intercept=float(intercept), r=float(np.corrcoef(x, y)[0, 1]), n=n)
 
 
 def fit_points(points: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +52,7 @@ def fit_text(fit: Fit | None, n_points: int) -> str:
     return f"OLS fit: y = {fit.intercept:.3g} + {fit.slope:.3g}·x · Pearson r = {fit.r:.2f} (n = {fit.n} countries)"
 
 
-def _marker_trace(group: pd.DataFrame, meta: dict, *, name: str, size: int, highlight: bool) -> dict:
+def _marker_trace(group: pd.DataFrame, meta: ChartMeta, *, name: str, size: int, highlight: bool) -> dict:
     """One group of points (BSR, other countries or reference aggregates) with labels and flagged hollow markers."""
     rows = list(group.itertuples(index=False))
     hollow = [common.is_hollow(r.x_flags) or common.is_hollow(r.y_flags) for r in rows]
@@ -73,11 +70,9 @@ def _marker_trace(group: pd.DataFrame, meta: dict, *, name: str, size: int, high
     }
 
 
-def figure(points: pd.DataFrame, state=None) -> go.Figure:
+def figure(points: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Scatter of two indicators (BSR highlighted, others muted, EU27 as a reference) with OLS line and r stated."""
-    meta = points.attrs.get("meta", {})
-    points = without_attrs(points)
-    title = f"{meta.get('y_title', 'y')} against {meta.get('x_title', 'x')}, {meta.get('year', '')}"
+    title = f"{meta.y_title} against {meta.x_title}, {meta.year}"
     if points.empty:
         return common.empty_figure("No country has values for both indicators in this year.", title=title)
     fitted = fit_points(points)
@@ -98,12 +93,13 @@ def figure(points: pd.DataFrame, state=None) -> go.Figure:
     note = {"text": fit_text(fit, len(fitted)), "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left",
             "yanchor": "bottom", "showarrow": False, "font": {"size": 12}, "name": "fit"}
     layout = {
-        "xaxis": {"title": {"text": f"{meta.get('x_title', 'x')} ({meta.get('x_unit_label', '')})"}},
-        "yaxis": {"title": {"text": f"{meta.get('y_title', 'y')} ({meta.get('y_unit_label', '')})"}},
+        "xaxis": {"title": {"text": f"{meta.x_title} ({meta.x_unit_label})"}},
+        "yaxis": {"title": {"text": f"{meta.y_title} ({meta.y_unit_label})"}},
     }
     flags = list(points["x_flags"]) + list(points["y_flags"])
-    fig = make_figure(traces, layout, title=title, unit=None, source=meta.get("source", ""), flags=flags,
-                      height=580, annotations=[note], notes_offset=70)
+    fig = common.make_figure(traces, layout, title=title, unit=None, source=meta.source, flags=flags,
+                      height=580, annotations=[note], notes_offset=70,
+                             chars=common.NOTE_CHARS)
     fig.layout.meta = {**fig.layout.meta, "fit": None if fit is None else fit.__dict__}
     return fig
 
@@ -114,61 +110,11 @@ def _label(row) -> str:
     return f"{row.geo} ({letters})" if letters else str(row.geo)
 
 
-def _hover(row, meta: dict) -> str:
+def _hover(row, meta: ChartMeta) -> str:
     """Hover text for one country: name, both values with their units and flags."""
-    x_unit, y_unit = meta.get("x_unit_label", ""), meta.get("y_unit_label", "")
+    x_unit, y_unit = meta.x_unit_label, meta.y_unit_label
     return (
         f"<b>{row.name}</b> ({row.geo})"
-        f"<br>{meta.get('x_title', 'x')}: {row.x:.4g} {x_unit}{common.hover_flags(row.x_flags)}"
-        f"<br>{meta.get('y_title', 'y')}: {row.y:.4g} {y_unit}{common.hover_flags(row.y_flags)}"
+        f"<br>{meta.x_title}: {row.x:.4g} {x_unit}{common.hover_flags(row.x_flags)}"
+        f"<br>{meta.y_title}: {row.y:.4g} {y_unit}{common.hover_flags(row.y_flags)}"
     )
-
-
-# ---------------------------------------------------------------- data and registration
-
-def relationships_data(state) -> pd.DataFrame:
-    """Points of the relationships scatter for a validated state (indicator = x, extra 'y', year)."""
-    from dashboard import charts
-    from dashboard.data import profile
-
-    if not state.get("y") or state.year is None:
-        state = _with_page_defaults(state)
-    x_id, y_id = state.indicator, state.get("y")
-    assert x_id and y_id and state.year is not None, f"relationships state is incomplete: {state}"
-    x_meta, y_meta = charts.meta(x_id), charts.meta(y_id)
-    points = profile.pair_values(x_id, y_id, int(state.year))
-    source = x_meta["source"] if x_meta["source"] == y_meta["source"] else f"{x_meta['source']} · {y_meta['source']}"
-    meta = {"x": x_id, "y": y_id, "x_title": x_meta["title"], "y_title": y_meta["title"], "x_unit": x_meta["unit"],
-            "y_unit": y_meta["unit"], "x_unit_label": unit_text(x_id, x_meta["unit"]),
-            "y_unit_label": unit_text(y_id, y_meta["unit"]), "year": int(state.year), "source": source, "unit": None,
-            "title": f"{y_meta['title']} against {x_meta['title']}, {state.year}"}
-    points.attrs["meta"] = meta
-    return points
-
-
-def _with_page_defaults(state):
-    """The y indicator and year a bare /relationships URL leaves to the page's defaults (exports, share slot)."""
-    from dashboard.pages.relationships import resolve  # imported by the app before any route runs
-
-    return resolve(state, "" if state.year is None else str(state.year))
-
-
-def unit_text(indicator_id: str, unit_code: str | None) -> str:
-    """Readable unit: the house label of a Eurostat unit code, else the catalogue's own unit text."""
-    from dashboard.data import queries
-
-    label = common.unit_label(unit_code)
-    if label and label != unit_code:
-        return label
-    return queries.indicator(indicator_id).get("unit") or label
-
-
-def _register() -> None:
-    """Add the relationships scatter to the chart registry."""
-    from dashboard import charts
-
-    charts.register(charts.Chart("scatter", "Relationship between two indicators", "/relationships",
-                                 relationships_data, figure))
-
-
-_register()

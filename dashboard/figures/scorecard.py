@@ -6,19 +6,17 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard import i18n
-from dashboard.i18n import _
+from dashboard.figures.meta import ChartMeta
 
 POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
 ARROWS = {1: "▲", -1: "▼", 0: "►"}
 
 
-def figure(df: pd.DataFrame, state=None) -> go.Figure:
+def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Heatmap of positions vs EU27 with the value, flags and 5-year arrow in every cell."""
-    meta = df.attrs["meta"]
     if df.empty:
-        return common.empty_figure(_("No headline indicator has data."), title=meta["title"])
-    columns = [c for c in meta["columns"] if c in set(df["geo"])]
+        return common.empty_figure("No headline indicator has data.", title=meta.title)
+    columns = [c for c in meta.columns if c in set(df["geo"])]
     rows = list(dict.fromkeys(df["indicator"]))
     titles = {r["indicator"]: row_label(r) for r in df.drop_duplicates("indicator").to_dict("records")}
     grid = {(r["indicator"], r["geo"]): r for r in df.to_dict("records")}
@@ -26,14 +24,14 @@ def figure(df: pd.DataFrame, state=None) -> go.Figure:
     text = [[cell_text(grid[(ind, geo)]) if (ind, geo) in grid else "" for geo in columns] for ind in rows]
     custom = [[_custom(grid.get((ind, geo)), geo) for geo in columns] for ind in rows]
     heat = {
-        "type": "heatmap", "z": z, "x": [meta["names"].get(c, c) for c in columns], "y": [titles[i] for i in rows],
+        "type": "heatmap", "z": z, "x": [meta.names.get(c, c) for c in columns], "y": [titles[i] for i in rows],
         "text": text, "texttemplate": "%{text}", "customdata": custom,
         "colorscale": [[0, colours.WORSE], [0.5, colours.NEUTRAL], [1, colours.BETTER]],
         "zmin": -1, "zmax": 1, "showscale": False, "xgap": 2, "ygap": 2,
         "hovertemplate": "<b>%{y}</b><br>%{x}: %{customdata[2]}<extra></extra>",
     }
     layout = {"yaxis": {"autorange": "reversed"}, "xaxis": {"side": "top"}}
-    return common.make_figure([heat], layout, title=meta["title"], unit=None, source=meta["source"],
+    return common.make_figure([heat], layout, title=meta.title, unit=None, source=meta.source,
                               flags=df["flags"], height=140 + 48 * len(rows))
 
 
@@ -47,17 +45,15 @@ def _score(cell: dict | None):
 def _custom(cell: dict | None, geo: str) -> list:
     """[indicator id, geo, hover text] for a cell (the page turns a click into a link)."""
     if cell is None:
-        return ["", geo, _("no data")]
+        return ["", geo, "no data"]
     return [cell["indicator"], geo, describe(cell)]
 
 
 def row_label(row) -> str:
     """Row heading: indicator title and year, plus its 2030 target when one exists."""
     target = row.get("target_2030")
-    if target is None or pd.isna(target):
-        return _("{title} ({year})", title=row["title"], year=int(row["year"]))
-    return _("{title} ({year}) · 2030 target {target}", title=row["title"], year=int(row["year"]),
-             target=i18n.format_number(target, 0))
+    suffix = "" if target is None or pd.isna(target) else f" · 2030 target {target:g}"
+    return f"{row['title']} ({int(row['year'])}){suffix}"
 
 
 def cell_text(row) -> str:
@@ -65,7 +61,7 @@ def cell_text(row) -> str:
     if row["value"] is None or pd.isna(row["value"]):
         return ":"
     flags = common.flag_letters(row["flags"])
-    return f"{i18n.format_number(row['value'])}{' ' + flags if flags else ''} {trend_arrow(row['change_5y'])}".strip()
+    return f"{row['value']:.1f}{' ' + flags if flags else ''} {trend_arrow(row['change_5y'])}".strip()
 
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -92,8 +88,8 @@ def trend_arrow(change) -> str:
 def describe(row) -> str:
     """Hover text: value and flags, difference to EU27, 5-year change, distance to the 2030 target."""
     if row["value"] is None or pd.isna(row["value"]):
-        return _("no data for {year}", year=int(row["year"]))
-    parts = [f"{i18n.format_number(row['value'])} ({int(row['year'])}){common.hover_flags(row['flags'])}"]
+        return f"no data for {int(row['year'])}"
+    parts = [f"{row['value']:.1f} ({int(row['year'])}){common.hover_flags(row['flags'])}"]
     if row["diff_vs_eu27"] is not None and not pd.isna(row["diff_vs_eu27"]) and row["geo"] != colours.EU27:
         parts.append(f"{row['diff_vs_eu27']:+.1f} vs EU27 ({row['position']})")
     if row["change_5y"] is not None and not pd.isna(row["change_5y"]):

@@ -6,41 +6,38 @@ import plotly.graph_objects as go
 
 from dashboard import colours
 from dashboard.figures import common
-from dashboard import i18n
-from dashboard.i18n import _
+from dashboard.figures.meta import ChartMeta
 
 BREAK_SYMBOL = "diamond"
 
 
-def figure(df: pd.DataFrame, state=None) -> go.Figure:
+def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Lines over time (geo, name, year, value, flags); breaks start a new segment, e/p/u values are hollow."""
-    meta = df.attrs["meta"]
     if df["value"].notna().sum() == 0:
-        return common.empty_figure(_("No values for this selection."), title=meta["title"])
+        return common.empty_figure("No values for this selection.", title=meta.title)
     traces = [_line(geo, rows, meta) for geo, rows in df.groupby("geo", sort=False)]
     shapes, notes = [], []
-    if meta.get("target_2030") is not None:
-        label = _("{target}: {value}", target=meta.get("target_label") or _("2030 target"),
-                  value=i18n.format_number(meta["target_2030"], 0))
-        shape, note = common.reference_line(meta["target_2030"], colour=colours.TARGET, dash="dot", label=label,
+    if meta.target_2030 is not None:
+        label = f"{meta.target_label or '2030 target'}: {meta.target_2030:g}"
+        shape, note = common.reference_line(meta.target_2030, colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)
     years = df["year"].nunique()
     layout = {
         "xaxis": {"dtick": 1 if years <= 12 else 2, "showgrid": False},
-        "yaxis": {"title": {"text": meta["unit_label"]}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": meta.unit_label}, "rangemode": "tozero"},
         "hovermode": "closest", "legend": {"orientation": "v", "x": 1.02, "y": 1},
     }
-    return common.make_figure(traces, layout, title=meta["title"], unit=meta["unit"], source=meta["source"],
+    return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,
                               flags=df["flags"], shapes=shapes, annotations=notes)
 
 
-def _line(geo: str, rows: pd.DataFrame, meta: dict) -> dict:
+def _line(geo: str, rows: pd.DataFrame, meta: ChartMeta) -> dict:
     """One series as a scatter trace; a None point before each break so the line is cut there."""
     years, values, flags = _with_break_gaps(rows["year"].tolist(), rows["value"].tolist(), rows["flags"].tolist())
-    name = meta["names"].get(geo, geo)
+    name = meta.names.get(geo, geo)
     if geo == colours.BSR_AVERAGE:
-        name = _("BSR average ({method})", method=meta["average_method"].split(" of the")[0])
+        name = f"BSR average ({meta.average_method.split(' of the')[0]})"
     colour = colours.colour_for(geo)
     return {
         "type": "scatter", "x": years, "y": values, "name": name, "mode": "lines+markers+text", "connectgaps": False,
@@ -50,7 +47,7 @@ def _line(geo: str, rows: pd.DataFrame, meta: dict) -> dict:
         "text": [common.flag_letters(f) for f in flags], "textposition": "top center",
         "textfont": {"size": 10, "color": colour},
         "customdata": [[common.hover_flags(f)] for f in flags],
-        "hovertemplate": f"<b>{name}</b><br>%{{x}}: %{{y:.1f}} {meta['unit_label']}%{{customdata[0]}}<extra></extra>",
+        "hovertemplate": f"<b>{name}</b><br>%{{x}}: %{{y:.1f}} {meta.unit_label}%{{customdata[0]}}<extra></extra>",
         "meta": {"geo": geo},
     }
 

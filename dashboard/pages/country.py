@@ -1,53 +1,66 @@
 """Country profile page: one country, every indicator against the EU and the BSR average, rank, change, strengths."""
 from __future__ import annotations
 
-import dash
 from dash import html
 
-from dashboard import charts, components
-from dashboard import i18n
-from dashboard.i18n import _
+from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
+from dashboard.state import InvalidState
 
 PATH = "/country"
 SHOWN_AREAS = 2  # strongest and weakest themes named in the summary
-dash.register_page(__name__, path=PATH, title="Country profile — Baltic DSM Dashboard", name="Country profile",
-                   order=5)
+DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
 def layout(**query):
     """The page for a URL query (geo = one country, view); a bad parameter gives a friendly message."""
-    asked_geo = str(query.get("geo") or "").strip()
-    return components.guarded(lambda state: build(resolve(state, asked_geo)), query, PATH,
-                              needs_indicator=False, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
-def resolve(state, asked_geo: str):
+def resolve(state, query: dict):
     """Exactly one country that has indicators to compare with the EU (EE when the URL names none)."""
-    if not asked_geo:
-        state = state.with_(geos=(profile_figure.DEFAULT_GEO,))
-    return state.with_(geos=(profile_figure.profile_geo(state),))
+    if not str(query.get("geo") or "").strip():
+        state = state.with_(geos=(DEFAULT_GEO,))
+    return state.with_(geos=(profile_geo(state),))
+
+
+def profile_geo(state) -> str:
+    """The state's one country; the default (EE) when the URL named none (the state then holds the peer group)."""
+    if len(state.geos) != 1:
+        if tuple(state.geos) != tuple(queries.peer_group()):
+            raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
+                               f"({', '.join(state.geos)}).")
+        return DEFAULT_GEO
+    if state.geos[0] not in set(profile.profile_countries()):
+        name = queries.geo_names().get(state.geos[0], state.geos[0])
+        raise InvalidState(f"No indicator in this database compares {name} ({state.geos[0]}) with the EU average, "
+                           "so there is no profile to show.")
+    return state.geos[0]
+
+
+CHART = registry.Chart("profile", "Country profile against the EU", chart_data.profile_data, profile_figure.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Country profile", order=5, needs_indicator=False,
+                                               needs_year=False, resolve=resolve, charts=(CHART,)))
 
 
 def build(state):
     """Country control, strengths summary and the profile chart (or table) for a valid state."""
-    chart = charts.CHARTS["profile"]
-    df = chart.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     with_profile = set(profile.profile_countries())
     options = [o for o in components.country_options() if o["value"] in with_profile]
-    controls = [components.dropdown("geo", options, state.geos[0], label=_("Country"))]
+    controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
-    card = components.chart_card("profile", chart.figure(df, state) if chart_view else None,
-                                 None if chart_view else table_rows(df), view=state.view, source=meta["source"],
+    card = components.chart_card("profile", CHART.figure(df, meta) if chart_view else None,
+                                 None if chart_view else table_rows(df), view=state.view, source=meta.source,
                                  note=components.flag_legend(queries.flags_legend()))
-    intro = _("Each indicator at the latest year in which both {country} and the EU average have a value (EU27; "
-              "EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of zero is "
-              "better than the EU whether higher or lower values are better. Rank 1 is the best; the pool is named "
-              "for each indicator. Diamonds: the BSR average ({method}).", country=meta["name"],
-              method=queries.average_method(df["indicator"].iloc[0]) if not df.empty else _("not available"))
-    return components.page(_("Country profile: {country}", country=meta["name"]), intro=intro, controls=controls,
+    intro = (f"Each indicator at the latest year in which both {meta.name} and the EU average have a value "
+             "(EU27; EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of "
+             "zero is better than the EU whether higher or lower values are better. Rank 1 is the best; the pool "
+             "is named for each indicator. Diamonds: the BSR average "
+             f"({queries.average_method(df['indicator'].iloc[0]) if not df.empty else 'not available'}).")
+    return components.page(f"Country profile: {meta.name}", intro=intro, controls=controls,
                            body=[areas_summary(df), card],
                            state_data={"page": PATH, "geos": list(state.geos)})
 
@@ -56,24 +69,22 @@ def areas_summary(df) -> html.Section:
     """Strongest and weakest areas: themes by mean direction-adjusted position vs the EU."""
     themes = profile.theme_positions(df)
     if themes.empty:
-        return html.Section(html.P(_("No indicator with a better/worse direction to judge strengths by.")),
+        return html.Section(html.P("No indicator with a better/worse direction to judge strengths by."),
                             id="profile-areas", className="profile-areas")
     strongest = themes.head(SHOWN_AREAS)
     weakest = themes.iloc[::-1].head(SHOWN_AREAS)
     weakest = weakest[~weakest["theme"].isin(strongest["theme"])]
     return html.Section(id="profile-areas", className="profile-areas", children=[
-        html.Div([html.H2(_("Strongest areas")), _area_list(strongest, "strongest-areas")]),
-        html.Div([html.H2(_("Weakest areas")), _area_list(weakest, "weakest-areas")]) if not weakest.empty else "",
+        html.Div([html.H2("Strongest areas"), _area_list(strongest, "strongest-areas")]),
+        html.Div([html.H2("Weakest areas"), _area_list(weakest, "weakest-areas")]) if not weakest.empty else "",
     ])
 
 
 def _area_list(themes, list_id: str) -> html.Ul:
     """One line per theme: name, mean position vs the EU, number of indicators."""
     return html.Ul(id=list_id, children=[
-        html.Li(i18n.ngettext("{theme}: {gap} % vs EU on average ({n} indicator)",
-                              "{theme}: {gap} % vs EU on average ({n} indicators)", int(row.n_indicators),
-                              theme=profile_figure.theme_label(row.theme),
-                              gap=("+" if row.mean_gap_pct > 0 else "") + i18n.format_number(row.mean_gap_pct)))
+        html.Li(f"{profile_figure.theme_label(row.theme)}: {row.mean_gap_pct:+.1f} % vs EU on average "
+                f"({row.n_indicators} indicator{'s' if row.n_indicators != 1 else ''})")
         for row in themes.itertuples()
     ])
 

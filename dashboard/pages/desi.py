@@ -1,54 +1,80 @@
 """DESI page: composite and dimension scores across the editions in the data, BSR countries against the EU."""
 from __future__ import annotations
 
-import dash
 from dash import dcc, html
 
-from dashboard import charts, components
-from dashboard.i18n import _
+from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
+from dashboard.data.charts import COMPOSITE, EDITION
 from dashboard.figures import desi as desi_figures
+from dashboard.state import InvalidState
 
 PATH = "/desi"
-dash.register_page(__name__, path=PATH, title="DESI — Baltic DSM Dashboard", name="DESI", order=6)
 
 
 def layout(**query):
     """The page for a URL query (edition, geo, measure, view); a bad parameter gives a friendly message."""
-    return components.guarded(lambda state: build(resolve(state)), query, PATH, needs_indicator=False,
-                              needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
-def resolve(state):
+def resolve(state, query: dict):
     """Validate the edition and the trend measure against the DESI data (latest edition, composite when blank)."""
-    edition, measure = desi_figures.edition_of(state), desi_figures.measure_of(state)
-    return state.with_(extra_edition=edition, extra_measure=None if measure == desi_figures.COMPOSITE else measure)
+    edition, measure = edition_of(state), measure_of(state)
+    return state.with_(extra_edition=edition, extra_measure=None if measure == COMPOSITE else measure)
+
+
+def edition_of(state) -> int:
+    """The DESI edition of a state (URL 'edition'); the latest in the data when blank; InvalidState when unknown."""
+    editions = profile.desi_editions()
+    asked = (state.get(EDITION) or "").strip()
+    if not editions:
+        raise InvalidState("The database holds no DESI scores; refresh with the DESI export first.")
+    if not asked:
+        return editions[-1]
+    if not asked.isdigit() or int(asked) not in editions:
+        raise InvalidState(f"There is no DESI {asked} edition in the data (editions: {editions[0]}–{editions[-1]}).")
+    return int(asked)
+
+
+def measure_of(state) -> str:
+    """The trend chart's measure (URL 'measure'): the composite when blank; InvalidState when unknown."""
+    measure = state.get("measure") or COMPOSITE
+    known = [COMPOSITE, *profile.desi_dimensions()["dimension"]]
+    if measure not in known:
+        raise InvalidState(f"Unknown DESI measure “{measure}”: choose the composite or one of {', '.join(known[1:])}.")
+    return measure
+
+
+STACK = registry.Chart("desi_stack", "DESI by weighted dimension contribution", chart_data.stack_data,
+                       desi_figures.stack_figure)
+TREND = registry.Chart("desi_trend", "DESI across editions", chart_data.trend_data, desi_figures.trend_figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "DESI", order=6, needs_indicator=False, needs_year=False,
+                                               resolve=resolve, charts=(STACK, TREND)))
 
 
 def build(state):
     """Controls, the stacked edition chart and the trend chart (or their tables) for a valid state."""
-    stack_chart, trend_chart = charts.CHARTS["desi_stack"], charts.CHARTS["desi_trend"]
-    stack, trend = stack_chart.data(state), trend_chart.data(state)
-    meta = stack.attrs["meta"]
+    (stack, meta), (trend, trend_meta) = STACK.data(state), TREND.data(state)
     dims = profile.desi_dimensions()
     controls = [
-        components.dropdown(desi_figures.EDITION, [(str(y), f"DESI {y}") for y in reversed(profile.desi_editions())],
-                            state.get(desi_figures.EDITION), label=_("Edition")),
-        components.dropdown("measure", [(desi_figures.COMPOSITE, _("Overall DESI score"))]
-                            + [(d, _("{dimension} score", dimension=label)) for d, label in zip(dims["dimension"], dims["label"])],
-                            state.get("measure") or desi_figures.COMPOSITE, label=_("Measure over time")),
-        components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"), multi=True),
+        components.dropdown(EDITION, [(str(y), f"DESI {y}") for y in reversed(profile.desi_editions())],
+                            state.get(EDITION), label="Edition"),
+        components.dropdown("measure", [(COMPOSITE, "Overall DESI score")]
+                            + list(zip(dims["dimension"], dims["label"] + " score")),
+                            state.get("measure") or COMPOSITE, label="Measure over time"),
+        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
     ]
     chart_view = state.view == "chart"  # build only what is shown: the figures or the tables
-    card = components.chart_card("desi_stack", stack_chart.figure(stack, state) if chart_view else None,
-                                 None if chart_view else _stack_table(stack), view=state.view, source=meta["source"])
-    trend_figure = trend_chart.figure(trend, state) if chart_view else None
-    return components.page(_("Digital Economy and Society Index (DESI)"), intro=_intro(state, meta), controls=controls,
-                           body=[card, _trend_section(trend_figure, trend, state.view)],
-                           state_data={"page": PATH, "edition": state.get(desi_figures.EDITION),
+    card = components.chart_card("desi_stack", STACK.figure(stack, meta) if chart_view else None,
+                                 None if chart_view else _stack_table(stack, meta), view=state.view, source=meta.source)
+    trend_figure = TREND.figure(trend, trend_meta) if chart_view else None
+    return components.page("Digital Economy and Society Index (DESI)", intro=_intro(state, meta), controls=controls,
+                           body=[card, _trend_section(trend_figure, trend, trend_meta, state.view)],
+                           state_data={"page": PATH, "edition": state.get(EDITION),
                                        "geos": list(state.geos),
                                        "indicators": [profile.desi_composite(), *dims["indicator"]],
-                                       "measure": state.get("measure") or desi_figures.COMPOSITE})
+                                       "measure": state.get("measure") or COMPOSITE})
 
 
 def _intro(state, meta) -> str:
@@ -56,26 +82,24 @@ def _intro(state, meta) -> str:
     names = queries.geo_names()
     covered = profile.desi_geos()
     missing = [names.get(g, g) for g in state.geos if g not in covered]
-    text = _("Each bar is a country's DESI {edition} score, split into the five dimensions' weighted contributions "
-             "(dimension score × weight; weights implied by the data: {weights}). The reference is {reference}, the EU "
-             "average as the edition published it.", edition=meta["year"], weights=meta["weights"],
-             reference=meta["reference"])
-    return text + (" " + _("Not covered by the DESI: {countries}.", countries=", ".join(missing)) if missing else "")
+    text = (f"Each bar is a country's DESI {meta.year} score, split into the five dimensions' weighted "
+            f"contributions (dimension score × weight; weights implied by the data: {meta.weights}). "
+            f"The reference is {meta.reference}, the EU average as the edition published it.")
+    return text + (f" Not covered by the DESI: {', '.join(missing)}." if missing else "")
 
 
-def _trend_section(figure, trend, view: str) -> html.Section:
+def _trend_section(figure, trend, meta, view: str) -> html.Section:
     """The second chart (scores across editions), or its table in table view."""
-    meta = trend.attrs["meta"]
     body = (dcc.Graph(id="desi_trend-graph", figure=figure, config=components.GRAPH_CONFIG, className="chart")
-            if view == "chart" else components.data_table(_trend_table(trend), table_id="desi_trend-table"))
+            if view == "chart" else components.data_table(_trend_table(trend, meta), table_id="desi_trend-table"))
     return html.Section(className="chart-card", **{"data-chart": "desi_trend"}, children=[
-        body, html.P(meta["source"], className="source-line"),
+        body, html.P(meta.source, className="source-line"),
     ])
 
 
-def _stack_table(stack):
+def _stack_table(stack, meta):
     """Table view of the stacked chart: score, weight and contribution per country and dimension."""
-    names = stack.attrs["meta"]["names"]
+    names = meta.names
     table = stack[["geo", "label", "score", "score_flags", "weight", "contribution", "flags"]].copy()
     table.insert(0, "country", table["geo"].map(names).fillna(table["geo"]))
     table["weight"] = table["weight"] * 100
@@ -83,9 +107,9 @@ def _stack_table(stack):
                                  "contribution": "weighted contribution", "flags": "contribution flags"})
 
 
-def _trend_table(trend):
+def _trend_table(trend, meta):
     """Table view of the trend chart: one row per country and edition."""
-    names = trend.attrs["meta"]["names"]
+    names = meta.names
     table = trend[["geo", "year", "value", "flags"]].copy()
     table.insert(0, "country", table["geo"].map(names).fillna(table["geo"]))
-    return table.rename(columns={"year": "edition", "value": trend.attrs["meta"]["measure_label"]})
+    return table.rename(columns={"year": "edition", "value": meta.measure_label})

@@ -1,15 +1,15 @@
 """/findings: the DIGINNO work packages' findings beside the evidence, filtered by work package, country and theme."""
 from __future__ import annotations
 
-import dash
 from dash import dcc, html
 
 from dashboard import findings as findings_registry
-from dashboard import components, side_panel
+from dashboard import components, registry, side_panel
+from dashboard.data import queries
 
-dash.register_page(__name__, path="/findings", title="DIGINNO findings", name="Findings")
-
-
+# The findings filters (wp, geo, theme) are free lists, not a view state: layout reads them itself.
+PAGE = registry.register_page(__name__, registry.Page("/findings", "Findings", order=7, needs_indicator=False,
+                                               needs_year=False))
 
 def _split(value: str | list | None) -> list[str]:
     """'WP2,WP3' or ['WP2'] -> ['WP2', 'WP3']."""
@@ -22,7 +22,6 @@ def _split(value: str | list | None) -> list[str]:
 def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
     """indicator -> theme, indicator -> title from the database catalogue, or an explanation why not."""
     try:
-        from dashboard.data import queries
         cat = queries.catalogue()
     except Exception as exc:  # no database yet: the findings still show, without themes
         return {}, {}, f"The indicator catalogue is unavailable ({exc}); themes and indicator checks are skipped."
@@ -34,11 +33,9 @@ def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
 def _peers() -> list[str]:
     """The BSR countries (from the database when there is one)."""
     try:
-        from dashboard.data import queries
         return queries.peer_group()
     except Exception:  # no database yet
-        from dashboard.insights import BSR_GEOS
-        return list(BSR_GEOS)
+        return list(queries.DEFAULT_PEERS)
 
 
 def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[findings_registry.Finding]:
@@ -136,16 +133,3 @@ def layout(wp: str | None = None, geo: str | None = None, theme: str | None = No
                            body=[briefs_line(_peers()), problems_box() or "",
                                  html.Div(id="findings-results", children=results(wps, geos, themes))],
                            state_data={"page": "/findings", "wp": wps, "geos": geos, "theme": themes})
-
-
-def _register_brief_routes() -> None:
-    """Serve the policy briefs from the same Flask server (this module is imported while the app is built)."""
-    try:
-        app = dash.get_app()
-    except Exception:  # imported outside an app (tests, tools): nothing to register on
-        return
-    from dashboard.brief import register_brief_routes
-    register_brief_routes(app.server)
-
-
-_register_brief_routes()

@@ -1,43 +1,42 @@
 """Overview page: scorecard of the headline indicators against EU27 and the BSR average; every cell links on."""
 from __future__ import annotations
 
-import dash
 import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 from dash import State as DashState
 
-from dashboard import charts, components
-from dashboard import i18n
-from dashboard.i18n import _
+from dashboard import components, registry
+from dashboard.data import charts as chart_data
 from dashboard.figures import scorecard
+from dashboard.figures.meta import ChartMeta
 from dashboard.state import State, href
 
 PATH = "/"
-dash.register_page(__name__, path=PATH, title="Overview — Baltic DSM Dashboard", name="Overview", order=0)
+CHART = registry.Chart("scorecard", "Headline scorecard", chart_data.scorecard_data, scorecard.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Overview", order=0, needs_indicator=False, needs_year=False,
+                                               charts=(CHART,)))
 
 
 def layout(**query):
     """The page for a URL query (geo: the countries shown; view: heatmap or linked table)."""
-    return components.guarded(build, query, PATH, needs_indicator=False, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
 def build(state: State):
     """Country picker and the scorecard (heatmap or table of links) for a valid state."""
-    chart = charts.CHARTS["scorecard"]
-    df = chart.data(state)
-    meta = df.attrs["meta"]
-    controls = [components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"),
+    df, meta = CHART.data(state)
+    controls = [components.dropdown("geo", components.country_options(), list(state.geos), label="Countries",
                                     multi=True)]
     body = html.Section(className="chart-card", **{"data-chart": "scorecard"}, children=[
         html.Div(className="chart-card-bar", children=[components.view_toggle(state.view),
                                                         components.share_slot("scorecard")]),
-        dcc.Graph(id="scorecard-graph", figure=charts.page_figure("scorecard", state), config=components.GRAPH_CONFIG,
-                  className="chart") if state.view == "chart" else scorecard_table(df, state),
-        html.P(meta["source"], className="source-line"),
+        dcc.Graph(id="scorecard-graph", figure=registry.page_figure("scorecard", state), config=components.GRAPH_CONFIG,
+                  className="chart") if state.view == "chart" else scorecard_table(df, meta, state),
+        html.P(meta.source, className="source-line"),
     ])
-    intro = _("Latest year of each headline indicator. Green: better than the EU27, red: worse, pale: within 2 % of it "
-              "(respecting whether higher is better). ▲▼► five-year direction. Click a cell for its chart.")
-    return components.page(_("Digital single market at a glance"), intro=intro, controls=controls, body=[body],
+    intro = ("Latest year of each headline indicator. Green: better than the EU27, red: worse, pale: within 2 % of it "
+             "(respecting whether higher is better). ▲▼► five-year direction. Click a cell for its chart.")
+    return components.page("Digital single market at a glance", intro=intro, controls=controls, body=[body],
                            state_data={"page": PATH, "geos": list(state.geos)})
 
 
@@ -47,12 +46,11 @@ def cell_href(indicator_id: str, geo: str, state: State) -> str:
     return href(State(page="/trends", indicator=indicator_id, geos=geos))
 
 
-def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
+def scorecard_table(df: pd.DataFrame, meta: ChartMeta, state: State) -> html.Table:
     """The scorecard as an HTML table whose every cell is a link to its chart."""
-    meta = df.attrs["meta"]
-    columns = [c for c in meta["columns"] if c in set(df["geo"])]
-    head = html.Thead(html.Tr([html.Th(_("Indicator")), html.Th(_("Year")), html.Th(_("2030 target"))] +
-                              [html.Th(meta["names"].get(c, c), title=c) for c in columns]))
+    columns = [c for c in meta.columns if c in set(df["geo"])]
+    head = html.Thead(html.Tr([html.Th("Indicator"), html.Th("Year"), html.Th("2030 target")] +
+                              [html.Th(meta.names.get(c, c), title=c) for c in columns]))
     rows = []
     for indicator_id, group in df.groupby("indicator", sort=False):
         cells = {r["geo"]: r for r in group.to_dict("records")}
@@ -60,8 +58,7 @@ def scorecard_table(df: pd.DataFrame, state: State) -> html.Table:
         row = [html.Th(dcc.Link(first["title"], href=href(State(page="/compare", indicator=indicator_id,
                                                                 geos=state.geos, year=int(first["year"]))))),
                html.Td(str(int(first["year"]))),
-               html.Td("–" if first["target_2030"] is None or pd.isna(first["target_2030"])
-                       else i18n.format_number(first["target_2030"], 0))]
+               html.Td("–" if first["target_2030"] is None or pd.isna(first["target_2030"]) else f"{first['target_2030']:g}")]
         for geo in columns:
             cell = cells[geo]
             link = [scorecard.cell_text(cell), html.Br(), html.Small(scorecard.sparkline(cell["spark"]), className="spark")]

@@ -1,10 +1,9 @@
 """Data & sources page: the indicator catalogue, provenance per dataset, the flag legend and a download of everything."""
 from __future__ import annotations
 
-import dash
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import components
+from dashboard import components, registry
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.figures.profile import theme_label
@@ -13,23 +12,24 @@ from dashboard.state import InvalidState
 PATH = "/sources"
 DOWNLOAD_NAME = "baltic-dsm-data.zip"
 ALL_THEMES = "all"
-dash.register_page(__name__, path=PATH, title="Data & sources — Baltic DSM Dashboard", name="Data & sources",
-                   order=8)
 
 
 def layout(**query):
     """The page for a URL query (theme filter for the catalogue); a bad parameter gives a friendly message."""
-    return components.guarded(lambda state: build(resolve(state)), query, PATH, needs_indicator=False,
-                              needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
-def resolve(state):
+def resolve(state, query: dict):
     """Check the theme filter against the catalogue's themes ('all' or blank shows every indicator)."""
     theme = state.get("theme") or ALL_THEMES
     themes = sorted(queries.catalogue()["theme"].dropna().unique())
     if theme != ALL_THEMES and theme not in themes:
         raise InvalidState(f"Unknown theme “{theme}”: choose one of {', '.join(themes)}.")
     return state.with_(extra_theme=None if theme == ALL_THEMES else theme)
+
+
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Data & sources", order=8, needs_indicator=False,
+                                               needs_year=False, resolve=resolve))
 
 
 def build(state):

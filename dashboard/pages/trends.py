@@ -1,35 +1,32 @@
 """Trends page: lines over time for chosen countries plus EU27 and the BSR average, the 2030 target, flags."""
 from __future__ import annotations
 
-import dash
-
-from dashboard import charts, components
-from dashboard.data import queries
-from dashboard.i18n import _
+from dashboard import components, registry
+from dashboard.data import charts as chart_data, queries
+from dashboard.figures import trends
 
 PATH = "/trends"
-dash.register_page(__name__, path=PATH, title="Trends — Baltic DSM Dashboard", name="Trends", order=2)
+CHART = registry.Chart("trends", "Trends over time", chart_data.trends_data, trends.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Trends", order=2, needs_year=False, charts=(CHART,)))
 
 
 def layout(**query):
     """The page for a URL query (indicator, geo, view); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH, needs_year=False)
+    return components.guarded(build, query, PATH)
 
 
 def build(state):
     """Controls and the trends chart (or its table) for a valid state."""
-    chart = charts.CHARTS["trends"]
-    df = chart.data(state)
-    meta = df.attrs["meta"]
+    df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
-        components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"), multi=True),
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
+        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
     ]
-    card = components.chart_card("trends", charts.page_figure("trends", state), _table(df), view=state.view,
-                                 source=meta["source"], note=components.flag_legend(queries.flags_legend()))
-    intro = _("EU27 (black) is the reference; the BSR average is the {method}. Hollow markers: estimated, "
-              "provisional or low-reliability values; diamonds and a gap: break in series.", method=meta["average_method"])
-    return components.page(_("Trends over time"), intro=intro, controls=controls, body=[card],
+    card = components.chart_card("trends", registry.page_figure("trends", state), _table(df), view=state.view,
+                                 source=meta.source, note=components.flag_legend(queries.flags_legend()))
+    intro = (f"EU27 (black) is the reference; the BSR average is the {meta.average_method}. "
+             "Hollow markers: estimated, provisional or low-reliability values; diamonds and a gap: break in series.")
+    return components.page("Trends over time", intro=intro, controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "geos": list(state.geos)})
 
 

@@ -8,9 +8,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import charts, colours
+import dashboard.app  # noqa: F401  (building the app registers every page and its charts)
+from dashboard import colours, registry
+from dashboard.data import charts
 from dashboard.figures import choropleth, common, ranked_bar, scorecard, trends
+from dashboard.figures.meta import ChartMeta
 from dashboard.state import parse_state
+from etl.codelists import geo_table
 
 ASSETS = Path(__file__).resolve().parents[2] / "dashboard" / "assets"
 CORE = {"scorecard": "/", "ranked_bar": "/compare", "trends": "/trends", "choropleth": "/map"}
@@ -36,11 +40,11 @@ def flagged_indicator() -> tuple[str, int]:
 @pytest.mark.parametrize("name", sorted(CORE))
 def test_figure_is_pure_and_valid(dsm_env, name):
     """Same frame -> the same figure; the frame is not modified; plotly accepts every property."""
-    chart = charts.CHARTS[name]
+    chart = registry.chart(name)
     state = core_state(name)
-    df = chart.data(state)
+    df, meta = chart.data(state)
     before = df.copy()
-    first, second = chart.figure(df, state), chart.figure(df, state)
+    first, second = chart.figure(df, meta), chart.figure(df, meta)
     assert first.to_json() == second.to_json()
     pd.testing.assert_frame_equal(df, before)
     go.Figure(first.to_dict())  # figures skip validation for speed; here it must pass it
@@ -52,9 +56,9 @@ def test_title_and_source_line(dsm_env, name):
     """Every chart has a title and a 'Source: Eurostat, <dataset> (updated <date>)' annotation."""
     from dashboard.data import queries
 
-    chart = charts.CHARTS[name]
+    chart = registry.chart(name)
     state = core_state(name)
-    fig = chart.figure(chart.data(state), state)
+    fig = chart.figure(*chart.data(state))
     assert fig.layout.title.text
     sources = [a.text for a in fig.layout.annotations if a.name == "source"]
     assert len(sources) == 1 and sources[0].startswith("Source: Eurostat")
@@ -68,8 +72,8 @@ def test_trends_shows_flags_on_points(dsm_env):
     """Flag letters are printed next to flagged points; e/p/u points are hollow, breaks are diamonds after a gap."""
     ind, _ = flagged_indicator()
     state = core_state("trends", indicator=ind)
-    df = charts.trends_data(state)
-    fig = trends.figure(df, state)
+    df, meta = charts.trends_data(state)
+    fig = trends.figure(df, meta)
     by_geo = {t.meta["geo"]: t for t in fig.data}
     checked = 0
     for row in df[df["flags"].notna() & df["value"].notna()].itertuples():
@@ -93,7 +97,7 @@ def test_trends_references_and_target(dsm_env):
     targeted = [i for i in queries.indicator_ids() if queries.indicator(i)["target_2030"] is not None]
     ind = targeted[0] if targeted else queries.indicator_ids()[0]
     state = core_state("trends", indicator=ind, geo="EE,FI")
-    fig = trends.figure(charts.trends_data(state), state)
+    fig = trends.figure(*charts.trends_data(state))
     by_geo = {t.meta["geo"]: t for t in fig.data}
     assert set(by_geo) >= {"EE", "FI", "EU27_2020"}
     assert by_geo["EU27_2020"].line.color == "#000000" and by_geo["EU27_2020"].line.dash == "solid"
@@ -107,11 +111,11 @@ def test_trends_references_and_target(dsm_env):
 def test_ranked_bar_order_references_and_missing(dsm_env):
     """Bars best first (respecting higher_is_better), EU27 line at the EU27 value, no-data countries named."""
     state = core_state("ranked_bar")
-    df = charts.compare_data(state)
-    fig = ranked_bar.figure(df, state)
+    df, meta = charts.compare_data(state)
+    fig = ranked_bar.figure(df, meta)
     bars = fig.data[0]
     ys = list(bars.y)
-    higher = df.attrs["meta"]["higher_is_better"]
+    higher = meta.higher_is_better
     assert ys == sorted(ys, reverse=higher)
     eu = df[df["geo"] == "EU27_2020"]["value"]
     if eu.notna().any():
@@ -119,7 +123,7 @@ def test_ranked_bar_order_references_and_missing(dsm_env):
     assert "EU27" not in list(bars.x), "EU27 is a reference line, not a bar"
     assert 0 not in ys or (df["value"] == 0).any()
     source = [a.text for a in fig.layout.annotations if a.name == "source"][0]
-    for code in df.attrs["meta"]["no_data"]:
+    for code in meta.no_data:
         assert code in source
     peers_drawn = df[df["is_bsr"] & df["value"].notna()]["name"].tolist()
     colour_of = dict(zip(bars.x, bars.marker.color))
@@ -129,11 +133,11 @@ def test_ranked_bar_order_references_and_missing(dsm_env):
 def test_ranked_bar_reference_labels_do_not_overlap(dsm_env):
     """The higher of the EU27 and BSR-average lines is labelled above its line, the lower one below its line."""
     state = core_state("ranked_bar")
-    df = charts.compare_data(state)
+    df, meta = charts.compare_data(state)
     refs = df[df["geo"].isin(["EU27_2020", "BSR_AVG"]) & df["value"].notna()]
     if len(refs) < 2 or refs["value"].nunique() < 2:
         pytest.skip("needs both reference lines at different heights")
-    fig = ranked_bar.figure(df, state)
+    fig = ranked_bar.figure(df, meta)
     by_y = {round(float(a.y), 9): a.yanchor for a in fig.layout.annotations if a.y is not None}
     high, low = refs["value"].max(), refs["value"].min()
     assert by_y[round(float(high), 9)] == "bottom" and by_y[round(float(low), 9)] == "top"
@@ -143,8 +147,8 @@ def test_ranked_bar_flags_on_bars(dsm_env):
     """Flagged bars carry their flag letters as text and e/p/u bars are hatched."""
     ind, year = flagged_indicator()
     state = core_state("ranked_bar", indicator=ind, year=str(year))
-    df = charts.compare_data(state)
-    fig = ranked_bar.figure(df, state)
+    df, meta = charts.compare_data(state)
+    fig = ranked_bar.figure(df, meta)
     bars = fig.data[0]
     flags_by_name = dict(zip(df["name"], df["flags"]))
     for name, text, shape in zip(bars.x, bars.text, bars.marker.pattern.shape):
@@ -156,8 +160,8 @@ def test_ranked_bar_flags_on_bars(dsm_env):
 def test_choropleth_local_geometry_and_bsr_outline(dsm_env):
     """ISO-3 locations drawn from the shipped topojson; the BSR outline trace holds exactly the peers shown."""
     state = core_state("choropleth")
-    df = charts.map_data(state)
-    fig = choropleth.figure(df, state)
+    df, meta = charts.map_data(state)
+    fig = choropleth.figure(df, meta)
     values, outline = fig.data
     assert set(values.locations) == set(df["iso3"])
     served = ASSETS / choropleth.GRAPH_CONFIG["topojsonURL"].removeprefix("/assets/")
@@ -173,7 +177,8 @@ def test_local_geometry_covers_the_eu_and_norway(name):
     """The shipped topojson (original and trimmed) has a shape for each EU member and Norway."""
     topo = json.loads((ASSETS / "topojson" / name).read_text())
     ids = {g.get("id") for g in topo["objects"]["countries"]["geometries"]}
-    needed = set(charts.ISO3[c] for c in ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR",
+    iso3 = dict(zip(geo_table()["code"], geo_table()["iso3"]))
+    needed = set(iso3[c] for c in ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR",
                                             "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE",
                                             "SI", "SK", "NO"])
     assert needed <= ids
@@ -210,7 +215,7 @@ def test_trimmed_geometry_is_the_original_restricted():
 def test_scorecard_positions_respect_direction(dsm_env):
     """Cell colour follows value vs EU27, inverted when lower is better; recomputed here from the values."""
     state = core_state("scorecard")
-    df = charts.scorecard_data(state)
+    df, meta = charts.scorecard_data(state)
     assert not df.empty
     for row in df[df["value"].notna() & df["eu27"].notna() & (df["geo"] != "EU27_2020")].itertuples():
         gap = row.value - row.eu27
@@ -218,7 +223,7 @@ def test_scorecard_positions_respect_direction(dsm_env):
             assert row.position == "same"
         else:
             assert row.position == ("better" if (gap > 0) == row.higher_is_better else "worse")
-    fig = scorecard.figure(df, state)
+    fig = scorecard.figure(df, meta)
     heat = fig.data[0]
     assert len(heat.y) == df["indicator"].nunique()
     assert all(":" == t or any(ch.isdigit() for ch in t) for row in heat.text for t in row if t)
@@ -234,8 +239,8 @@ def test_scorecard_missing_cell_is_blank_not_zero():
          "eu27": 50.0, "diff_vs_eu27": 0.0, "position": "same", "change_5y": 3.0, "base_year": 2019,
          "target_2030": 80.0, "distance_to_target": 30.0, "higher_is_better": True, "spark": [47.0, 50.0]},
     ])
-    rows.attrs["meta"] = {"title": "t", "source": "Source: Eurostat, x", "names": {}, "columns": ["EE", "EU27_2020"]}
-    fig = scorecard.figure(rows)
+    meta = ChartMeta(title="t", source="Source: Eurostat, x", columns=("EE", "EU27_2020"))
+    fig = scorecard.figure(rows, meta)
     assert fig.data[0].z[0][0] is None and fig.data[0].text[0][0] == ":"
     assert fig.data[0].text[0][1] == "50.0 e ▲"
     assert "+30.0 to the 2030 target" in fig.data[0].customdata[0][1][2]
@@ -245,9 +250,8 @@ def test_empty_selection_gives_a_message_not_an_error():
     """No values: a chart with a message (the page still works)."""
     df = pd.DataFrame({"geo": ["EE"], "name": ["Estonia"], "year": [2020], "period": ["2020"], "value": [None],
                        "flags": [None]})
-    df.attrs["meta"] = {"title": "T", "unit": "PC", "unit_label": "%", "source": "Source: Eurostat, x", "names": {},
-                        "average_method": "", "target_2030": None}
-    fig = trends.figure(df)
+    meta = ChartMeta(title="T", unit="PC", unit_label="%", source="Source: Eurostat, x")
+    fig = trends.figure(df, meta)
     assert fig.layout.meta["empty"] and "No values" in fig.layout.annotations[0].text
 
 

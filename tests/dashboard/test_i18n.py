@@ -135,30 +135,6 @@ def test_flag_meanings_are_marked_for_translation():
         assert i18n.flag_meaning("e") == "geschätzt" and i18n.flag_meaning("?") == "unbekanntes Kennzeichen"
 
 
-def test_figures_use_the_locale_separators(dsm_env):
-    """A chart in German has decimal comma separators, a translated source line and CLDR country names."""
-    from dashboard import charts
-    from dashboard.data import queries
-
-    state = parse_state({"lang": "de"}, "/compare")
-    with i18n.use("de"):
-        fig = charts.page_figure("ranked_bar", state)
-        names = queries.geo_names()
-    assert fig.layout.separators == ",."
-    assert fig.layout.meta["source"].startswith("Quelle:")
-    assert names["DE"] == "Deutschland" and names["EE"] == "Estland"
-
-
-def test_compare_page_in_polish(dsm_env, app):
-    """The Compare page in Polish: heading, control labels, CLDR names in the chart, a decimal comma in the table."""
-    tree = page_layout(app, "/compare")(lang="pl")
-    text = text_of(tree)
-    assert "Porównanie państw" in text and "Wskaźnik" in text
-    figure = find(tree, dcc.Graph)[0].figure
-    assert "Niemcy" in list(figure.data[0].x) and figure.layout.separators == ",\xa0"
-    table = page_layout(app, "/compare")(lang="pl", view="table")
-    cells = [td.children for td in find(table, html.Td) if isinstance(td.children, str)]
-    assert any("," in c and c.replace(",", "").replace("\xa0", "").isdigit() for c in cells)
 
 
 def test_indicator_titles_are_translated_with_an_english_fallback(dsm_env):
@@ -171,13 +147,3 @@ def test_indicator_titles_are_translated_with_an_english_fallback(dsm_env):
         out = i18n.localise_catalogue(rows)
     assert out.loc[0, "title"] == "Namų ūkiai, turintys interneto prieigą" and out.loc[0, "unit"] == "% namų ūkių"
     assert out.loc[1, "title"] == "Brand new (dar neišversta)" and out.loc[1, "description"] == "y"
-
-
-def test_country_brief_in_estonian(dsm_env, app):
-    """/brief/country/LV?lang=et: an Estonian document (<html lang>, headings, CLDR name), the PDF link keeps lang."""
-    response = app.server.test_client().get("/brief/country/LV?lang=et")
-    text = response.get_data(as_text=True)
-    assert response.status_code == 200 and '<html lang="et"' in text
-    assert "Kus on Läti" in text and "Peamine näitaja" in text and "?format=pdf&amp;lang=et" in text
-    english = app.server.test_client().get("/brief/country/LV").get_data(as_text=True)
-    assert '<html lang="en"' in english and "Where Latvia stands" in english

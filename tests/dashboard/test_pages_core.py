@@ -80,7 +80,7 @@ def test_page_default_view_has_a_chart(dsm_env, app, path):
 @pytest.mark.parametrize("path", ["/compare", "/trends", "/map"])
 def test_table_view_lists_the_chart_rows(dsm_env, app, path):
     """view=table shows the rows of the chart's data (flags in their own column), no graph."""
-    from dashboard import charts
+    from dashboard import registry
 
     name = {"/compare": "ranked_bar", "/trends": "trends", "/map": "choropleth"}[path]
     tree = page_layout(app, path)(view="table")
@@ -88,8 +88,8 @@ def test_table_view_lists_the_chart_rows(dsm_env, app, path):
     table = find(tree, html.Table)[0]
     header = [th.children for th in find(table, html.Th)]
     assert "flags" in header and "value" in header
-    state = parse_state({"view": "table"}, path, needs_year=path != "/trends")
-    assert len(find(table, html.Tr)) - 1 == len(charts.CHARTS[name].data(state))
+    state = registry.PAGES[path].state({"view": "table"})
+    assert len(find(table, html.Tr)) - 1 == len(registry.chart(name).data(state)[0])
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

@@ -28,9 +28,7 @@ DESI_DIMENSIONS = ["desi_1_conn", "desi_2_hc", "desi_3_ui", "desi_4_idt", "desi_
 def app():
     """The Dash app (importing it registers the pages and their callbacks)."""
     from dashboard.app import app as dash_app
-    from dashboard import charts
 
-    charts.load_all()
     return dash_app
 
 
@@ -497,14 +495,14 @@ def test_sources_bad_theme_gives_the_friendly_message(env):
 
 def test_charts_are_registered_for_exports(env):
     """The four charts of these pages are in the shared registry and render from a State."""
-    from dashboard import charts
+    from dashboard import registry
     from dashboard.state import State
 
-    registry = charts.load_all()
+    charts = registry.charts()
     for name, page in [("scatter", "/relationships"), ("profile", "/country"), ("desi_stack", "/desi"),
                        ("desi_trend", "/desi")]:
-        assert registry[name].page == page
-    figure = charts.render("desi_stack", State(page="/desi", geos=("EE",), extra=(("edition", "2018"),)))
+        assert charts[name].page == page
+    figure = registry.render("desi_stack", State(page="/desi", geos=("EE",), extra=(("edition", "2018"),)))
     assert figure.layout.title.text.startswith("DESI 2018")
 
 

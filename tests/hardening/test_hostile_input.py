@@ -396,9 +396,9 @@ def test_malformed_callback_requests(app, client):
 
 def test_export_and_embed_routes(app, client, valid):
     """/export/<chart>.<fmt> (csv, xlsx, html) and /embed/<chart> with hostile names and states: data or a plain 4xx."""
-    from dashboard.charts import load_all
+    from dashboard import registry
 
-    charts = sorted(load_all())
+    charts = sorted(registry.charts())
 
     @HYPOTHESIS
     @given(chart=st.one_of(st.sampled_from(charts), st.sampled_from(SQL_INJECTIONS + ODD_TEXT[:8]), st.text(max_size=12)),
