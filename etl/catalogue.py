@@ -93,6 +93,7 @@ class Indicator:
     aggregate: str | None = None
     parts: int | None = None
     scale: float = 1.0
+    same_measure_as: str | None = None   # another indicator id measuring the same thing from another source
 
 
 def entry_model(kind: type) -> type[Entry]:
@@ -263,9 +264,20 @@ def parse_catalogue(document: dict, path: Path) -> Catalogue:
         indicators.append(indicator)
     if not indicators:
         raise CatalogueError(f"{name}: no [[indicators]]")
+    check_twins(indicators, name)
     check_overlaps(indicators, name)
     groups = parse_groups(document.get("groups", {}), f"{name}: [groups]")
     return Catalogue(datasets, tuple(indicators), groups, path)
+
+
+def check_twins(indicators: list[Indicator], name: str) -> None:
+    """`same_measure_as` names another indicator of the catalogue, from another dataset."""
+    by_id = {item.id: item for item in indicators}
+    for item in indicators:
+        twin = by_id.get(item.same_measure_as) if item.same_measure_as else None
+        if item.same_measure_as and (twin is None or twin.dataset == item.dataset):
+            raise CatalogueError(f"{name}: indicator {item.id!r}: field 'same_measure_as' must name an indicator of "
+                                 f"another dataset, got {item.same_measure_as!r}")
 
 
 def check_overlaps(indicators: list[Indicator], name: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etl.formats import Format, desi_csv, jsonstat, sdmx_csv, tsv, xlsx
+from etl.formats import Format, desi_csv, desi_xlsx, egov_csv, jsonstat, scoreboard, sdmx_csv, tsv, xlsx
 from etl.model import Decoded, DecodeError
 
 # Order matters where formats share a suffix: the first whose sniff accepts a file wins, and the first
@@ -14,6 +14,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     sdmx_csv.FORMAT,
     desi_csv.FORMAT,
     xlsx.FORMAT,
+    scoreboard.FORMAT,
+    egov_csv.FORMAT,
+    desi_xlsx.FORMAT,
 )}
 
 

@@ -10,6 +10,8 @@ from etl.formats import registry
 from etl.sources import rawstore
 
 CATALOGUE_TOML = Path(__file__).resolve().parents[1] / "catalogue.toml"
+# Formats that hold one dataset whatever the file is called: a file of such a format maps to that dataset.
+FORMAT_DATASET = {"scoreboard": "digital_decade", "egov_csv": "egov_benchmark", "desi_xlsx": "desi_2022"}
 # After the dataset code, a file stem may carry a suffix (isoc_ci_cm_h_a1, ..._2019_legacy-header).
 CODE_BOUNDARY = re.compile(r"[_\-.]")
 
@@ -60,7 +62,11 @@ class RecordedSource:
             if fmt is None:
                 self._skipped.append((path, reason))
                 continue
-            dataset = dataset_for(stem_of(path), self.known)
+            fixed = FORMAT_DATASET.get(fmt)
+            if fixed is not None:
+                dataset = fixed if fixed in self.known else None
+            else:
+                dataset = dataset_for(stem_of(path), self.known)
             if dataset is None:
                 self._unknown.append(path)
                 continue

@@ -17,5 +17,6 @@ SELECT
     CAST(live_only AS BOOLEAN) AS live_only,
     CAST(aggregate AS VARCHAR) AS aggregate,
     CAST(parts AS INTEGER) AS parts,
-    CAST(scale AS DOUBLE) AS scale
+    CAST(scale AS DOUBLE) AS scale,
+    CAST(same_measure_as AS VARCHAR) AS same_measure_as
 FROM staged_catalogue;

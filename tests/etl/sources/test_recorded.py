@@ -1,4 +1,4 @@
-"""The recorded-folder source over /work/shared/data: every file to its dataset and format, the DESI 2022 workbook skipped."""
+"""The recorded-folder source over /work/shared/data: every file to its dataset and format, none skipped."""
 from __future__ import annotations
 
 import gzip
@@ -21,10 +21,15 @@ EXPECTED_DATASET = {
     "isoc_e_dii.csv": "isoc_e_dii", "isoc_sk_dskl_i21_labels.csv": "isoc_sk_dskl_i21",
     "isoc_ec_esels_labels.csv": "isoc_ec_esels", "isoc_cbt_labels.csv": "isoc_cbt",
     "isoc_ec_ibuy.xlsx": "isoc_ec_ibuy", "isoc_ec_ib20.xlsx": "isoc_ec_ib20",
-    "desi_2020_export.csv": "desi",
+    "desi_2020_export.csv": "desi", "desi_2022_workbook.xlsx": "desi_2022",
+    "digital_decade_2026_facts.json": "digital_decade", "digital_decade_trajectories.json": "digital_decade",
+    "scoreboard_indicators.json": "digital_decade",
+    "egov_benchmark_2022data.csv": "egov_benchmark", "egov_benchmark_2023data.csv": "egov_benchmark",
 }
 # The README's folder for each kind of file; the source must not rely on it, so it is a fair cross-check.
-FOLDER_FORMAT = {"jsonstat": "jsonstat", "tsv": "tsv", "sdmx-csv": "sdmx_csv", "xlsx": "xlsx", "desi": "desi_csv"}
+FOLDER_FORMAT = {"jsonstat": "jsonstat", "tsv": "tsv", "sdmx-csv": "sdmx_csv", "xlsx": "xlsx", "desi": "desi_csv",
+                 "scoreboard": "scoreboard", "egov": "egov_csv"}
+FILE_FORMAT = {"desi_2022_workbook.xlsx": "desi_xlsx"}  # the one folder holding two formats
 # Shorter and near-miss codes that must lose to the right one.
 DECOYS = {"isoc_ci", "isoc_e", "isoc_e_di", "isoc_ci_cm", "isoc_sks", "tin0007", "desi_20"}
 KNOWN = set(EXPECTED_DATASET.values()) | DECOYS
@@ -55,7 +60,7 @@ def test_formats_are_detected_from_content_not_folders(source, shared_data):
     for dataset in source.datasets():
         for path in source.files_for(dataset):
             folder = path.parent.name
-            assert source.format_of(path) == FOLDER_FORMAT[folder], path
+            assert source.format_of(path) == FILE_FORMAT.get(path.name, FOLDER_FORMAT[folder]), path
 
 
 def test_no_readme_data_file_is_skipped_and_a_skip_says_why(source, shared_data):

@@ -1,0 +1,152 @@
+"""DESI 2022 calculation workbook decoder (the Commission's DESI 2022 workbook, editions DESI 2017-2022).
+
+Two sheets hold the published figures in long form under the header row
+    Year + Country | Indicator code | Year | Country | Variable | BrkDwn | Unit | Value | Raw value [| Weight]
+- sheet "Data": the 33 indicator values (Variable = indicator code such as desi_hc_bds, BrkDwn its
+  breakdown, shares as 0-1), one row per edition y1..y6 (Year 2017..2022) and country;
+- sheet "Data 3": the scores: Variable 'desi_total' (the DESI composite, 0-100), Variable 'DESI' with
+  BrkDwn desi_hc / desi_conn / desi_idt / desi_dps (the four dimension scores and, in column Weight,
+  each dimension's weight in the composite), and the sub-dimension scores (Variable = dimension,
+  BrkDwn = sub-dimension, Weight = its weight in the dimension).
+Each row with a value becomes one observation of dataset 'desi_2022': geo = Country ('EU' -> EU27_2020,
+the workbook recomputes every edition for the 27 Member States), period = Year (the DESI edition),
+unit = Unit as published, value = 'Raw value', dims = {indicator: Variable, breakdown: BrkDwn,
+measure: 'value' | 'score'}; a Weight becomes a second observation with measure 'weight' (unit 'share').
+Rows whose Variable is 0 (unlabelled helper rows of the sheet) carry no published figure and are skipped
+with a warning. The other sheets (dashboards, charts, a third party's 'compare'/'Control') are not read.
+
+A workbook without these sheets, a sheet without the header row, a 'Year + Country' key that
+disagrees with its Year/Country, an unknown country, a non-numeric value or a duplicated row is a
+DecodeError naming the file, the sheet and the row.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+import zipfile
+
+from etl import codelists
+from etl.formats import Format
+from etl.formats.sdmx_csv import observations_frame
+from etl.model import Decoded, DecodeError
+
+DATASET = "desi_2022"
+HEADER = ["Year + Country", "Indicator code", "Year", "Country", "Variable", "BrkDwn", "Unit", "Value", "Raw value"]
+SHEETS = {"Data": "value", "Data 3": "score"}
+KEY = re.compile(r"^y([1-9])_([A-Z]{2})$")
+FIRST_EDITION = 2017        # y1 is DESI 2017, ..., y6 is DESI 2022
+EU = "EU27_2020"
+
+
+def workbook(raw: bytes, source: str):
+    """The workbook opened read-only with cached values, or DecodeError."""
+    import openpyxl
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # openpyxl drops unsupported extensions noisily
+            return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise DecodeError(source, "file", f"not a readable workbook: {err}") from None
+
+
+def find_header(rows, sheet: str, source: str):
+    """(row number, column index) of the long-form header row; DecodeError when the sheet lacks it."""
+    for row_no, row in enumerate(rows, start=1):
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        if cells[:len(HEADER)] == HEADER:
+            index = {name: col for col, name in enumerate(cells) if name}
+            return row_no, index
+    raise DecodeError(source, f"sheet {sheet!r}", f"no header row {HEADER} (the long-form table is missing)")
+
+
+def geo_of(country, source: str, where: str) -> str:
+    """The Eurostat geo code of a workbook country."""
+    if country == "EU":
+        return EU
+    if not isinstance(country, str) or country not in codelists.codelist("geo") or country.startswith(("EU", "EA")):
+        raise DecodeError(source, where, f"unknown country {country!r}")
+    return country
+
+
+def figure(cell, source: str, where: str) -> float:
+    """A numeric cell; None/'' is missing; text or an error value is refused."""
+    if cell is None or cell == "":
+        return math.nan
+    if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+        raise DecodeError(source, where, f"not a number: {cell!r}")
+    return float(cell)
+
+
+def sheet_records(book, sheet: str, measure: str, source: str, warn: list[str]) -> list[dict]:
+    """The observations of one long-form sheet."""
+    if sheet not in book.sheetnames:
+        raise DecodeError(source, f"sheet {sheet!r}", f"missing (sheets: {', '.join(book.sheetnames[:10])})")
+    rows = book[sheet].iter_rows(values_only=True)
+    header_row, index = find_header(rows, sheet, source)
+    records, skipped = [], 0
+    for row_no, row in enumerate(rows, start=header_row + 1):
+        cells = dict(zip(HEADER + ["Weight"], (row[index[name]] if name in index and index[name] < len(row) else None
+                                               for name in HEADER + ["Weight"])))
+        if cells["Year + Country"] in (None, ""):
+            continue
+        where = f"sheet {sheet!r}, row {row_no}"
+        if cells["Variable"] in (0, None, ""):
+            skipped += 1
+            continue
+        key = KEY.match(str(cells["Year + Country"]))
+        year = cells["Year"]
+        if not key or not isinstance(year, int) or year != FIRST_EDITION + int(key.group(1)) - 1 \
+                or key.group(2) != cells["Country"]:
+            raise DecodeError(source, where, f"key {cells['Year + Country']!r} disagrees with Year {year!r} / Country {cells['Country']!r}")
+        geo = geo_of(cells["Country"], source, f"{where}, column Country")
+        value = figure(cells["Raw value"], source, f"{where}, column Raw value")
+        weight = figure(cells["Weight"], source, f"{where}, column Weight")
+        base = {"indicator": str(cells["Variable"]), "breakdown": str(cells["BrkDwn"] or "")}
+        if not math.isnan(value):
+            records.append({"geo": geo, "period": str(year), "unit": str(cells["Unit"] or ""), "value": value,
+                            "flags": None, "dims": {**base, "measure": measure}, "where": where})
+        if not math.isnan(weight):
+            records.append({"geo": geo, "period": str(year), "unit": "share", "value": weight,
+                            "flags": None, "dims": {**base, "measure": "weight"}, "where": where})
+    if skipped:
+        warn.append(f"{source}: sheet {sheet!r}: {skipped} unlabelled helper rows (Variable 0) skipped")
+    return records
+
+
+def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
+    """Decode the DESI 2022 workbook's indicator values, scores and weights into dataset 'desi_2022'."""
+    if dataset is not None and dataset.lower() != DATASET:
+        raise DecodeError(source, "file", f"the DESI 2022 workbook is dataset {DATASET!r}, not {dataset!r}")
+    book = workbook(raw, source)
+    warn: list[str] = []
+    try:
+        records = [r for sheet, measure in SHEETS.items() for r in sheet_records(book, sheet, measure, source, warn)]
+    finally:
+        book.close()
+    seen: dict[tuple, str] = {}
+    for record in records:
+        key = (record["geo"], record["period"], record["unit"], tuple(sorted(record["dims"].items())))
+        if key in seen:
+            raise DecodeError(source, record["where"], f"duplicated row (first at {seen[key]})")
+        seen[key] = record["where"]
+    return Decoded(dataset=DATASET, observations=observations_frame(records, DATASET), warnings=warn)
+
+
+RECOGNISED_BY = ("Data", "Data 3", "Metadata")
+
+
+def sniff(path) -> str | None:
+    """None for a workbook with the DESI calculation sheets, else why not."""
+    from etl.formats.xlsx import sheet_names
+    try:
+        sheets = sheet_names(path)
+    except (zipfile.BadZipFile, KeyError) as err:
+        return f"a readable workbook ({err})"
+    missing = [s for s in RECOGNISED_BY if s not in sheets]
+    return None if not missing else f"the DESI calculation workbook (no sheets {missing})"
+
+
+FORMAT = Format("desi_xlsx", (".xlsx",), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", decode,
+                sniff=sniff)
