@@ -14,6 +14,9 @@ from etl.catalogue import Catalogue
 UNIT_RANGES: tuple[tuple[str, float | None, float | None], ...] = (
     ("PC", 0.0, 100.0),
     ("PC_*", 0.0, 100.0),
+    # DESI 2022 workbook: the digital-intensity sub-dimension score is normalised against fixed bounds and
+    # published below 0 where a country lies under the lower bound (RO, BG 2017-2020)
+    ("pc_desi_idt", None, 100.0),
     ("pc_*", 0.0, 100.0),          # the DESI export's shares (published as 0-1)
     ("egov_score", 0.0, 100.0),
     ("THS_PER", 0.0, None),
