@@ -36,7 +36,7 @@ def test_the_catalogue_and_the_live_client_read_the_registry():
 
 def test_detect_by_suffix_and_content(tmp_path):
     files = {
-        "a.json": b'  {"version": "2.0"}', "b.json.gz": gzip.compress(b'{"id": []}'), "c.json": b"[1, 2]",
+        "a.json": b'  {"version": "2.0"}', "b.json.gz": gzip.compress(b'{"id": []}'), "c.json": b'"a string"', "i.json": b"[1, 2]",
         "d.tsv": b"unit,geo\\time\t2020\n", "e.csv": b"DATAFLOW,LAST UPDATE,freq\n",
         "f.csv": "\ufeffobservation,time_period,ref_area,indicator,breakdown,unit_measure,value\n".encode(),
         "g.csv": b"x,y\n", "h.txt": b"hello",
@@ -46,8 +46,8 @@ def test_detect_by_suffix_and_content(tmp_path):
     found = {name: registry.detect(tmp_path / name) for name in files}
     assert {name: fmt for name, (fmt, _) in found.items()} == {
         "a.json": "jsonstat", "b.json.gz": "jsonstat", "c.json": None, "d.tsv": "tsv", "e.csv": "sdmx_csv",
-        "f.csv": "desi_csv", "g.csv": None, "h.txt": None}
-    assert found["c.json"][1].startswith("not JSON-stat")
+        "f.csv": "desi_csv", "g.csv": None, "h.txt": None, "i.json": "scoreboard"}
+    assert found["c.json"][1].startswith("neither JSON-stat") and "Digital Scoreboard records" in found["c.json"][1]
     assert "neither SDMX-CSV" in found["g.csv"][1] and "nor the DESI export" in found["g.csv"][1]
     assert "extension .txt" in found["h.txt"][1]
 
