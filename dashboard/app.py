@@ -11,6 +11,7 @@ from dashboard import i18n
 from dashboard.brief import register_brief_routes
 from dashboard.embed import install_sharing
 from dashboard.i18n import _
+from dashboard.serving import install_serving
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TITLE = registry.SITE
@@ -33,6 +34,7 @@ def create_app() -> Dash:
     app.layout = shell
     install_sharing(app)                 # /embed and /export routes, share callbacks, security headers
     i18n.install(app)                    # <html lang>, the visit's language cookie, the language switcher
+    install_serving(app)                 # brotli/gzip, cache headers on fingerprinted files, <html lang>
     register_brief_routes(app.server)    # /brief/country/<geo>, /brief/wp/<wp> (HTML and PDF)
     return app
 

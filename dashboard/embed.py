@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
-from dashboard import export, registry, security
+from dashboard import export, registry, security, serving
 from dashboard.data.connection import cached
 from dashboard.state import parse_query_string, state_to_query
 
@@ -114,6 +114,7 @@ def share_controls(chart_name: str, state: Any, *, title: str = "", include_link
 def _copy_button(kind: str, key: dict, path: str, title: str, label: str, tooltip: str) -> html.Span:
     """A labelled clipboard button whose text is made absolute in the browser (it knows the origin)."""
     ident = {**key, "kind": kind}
+    path = security.public_base_url() + path
     return html.Span(className=f"share-copy-{kind}", children=[
         dcc.Store(id={"type": "dsm-share-path", **ident}, data={"path": path, "title": title}),
         dcc.Clipboard(id={"type": "dsm-share-copy", **ident}, title=tooltip, className=f"copy-{kind}",
@@ -122,10 +123,11 @@ def _copy_button(kind: str, key: dict, path: str, title: str, label: str, toolti
     ])
 
 
-# Clientside: absolute URL from window.location.origin; the embed kind wraps it in an <iframe> snippet.
+# Clientside: the stored path is absolute when DSM_PUBLIC_URL is set, else made so from the browser's own origin;
+# the embed kind wraps it in an <iframe> snippet.
 COPY_JS = """function (n, stored, id) {
   if (!n || !stored) { return window.dash_clientside.no_update; }
-  var url = window.location.origin + stored.path;
+  var url = /^https?:[/][/]/.test(stored.path) ? stored.path : window.location.origin + stored.path;
   if (id.kind !== 'embed') { return url; }
   var esc = function (s) { return String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;'); };
   return '<iframe src="' + esc(url) + '" title="' + esc(stored.title || 'Baltic DSM Dashboard chart') +
@@ -222,7 +224,7 @@ def embed_html(view: export.ChartView, full_url: str) -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(view.title)} · Baltic DSM Dashboard</title>
 <link rel="stylesheet" href="{esc(_relative(EMBED_ASSETS + 'embed.css'))}">
-<script src="{esc(_relative(EMBED_ASSETS + 'plotly.min.js'))}"></script>
+<script src="{esc(_relative(EMBED_ASSETS + embed_bundle(fig)))}"></script>
 </head><body>
 <main class="dsm-embed" data-chart="{esc(view.name)}">
 <div id="dsm-embed-chart" class="dsm-embed-chart" data-config="{esc(config)}" role="img" aria-label="{esc(view.title)}"></div>
@@ -234,18 +236,19 @@ def embed_html(view: export.ChartView, full_url: str) -> str:
 """
 
 
-@lru_cache(maxsize=1)
-def plotly_js() -> bytes:
-    """plotly.js as shipped with the installed plotly package (the version the figures were built for)."""
-    import plotly
-
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+def embed_bundle(fig: go.Figure) -> str:
+    """The plotly.js bundle an embed of this figure needs: the map's (geo) or the x/y charts' (cartesian)."""
+    return "plotly-geo.min.js" if export.has_geo(fig) else "plotly-cartesian.min.js"
 
 
 EMBED_ASSET_BODIES = {
     "embed.js": (lambda: EMBED_JS.encode("utf-8"), "text/javascript; charset=utf-8"),
     "embed.css": (lambda: EMBED_CSS.encode("utf-8"), "text/css; charset=utf-8"),
-    "plotly.min.js": (plotly_js, "text/javascript; charset=utf-8"),
+    # partial bundles from dashboard/vendor/ (plotly's full bundle until scripts/js/build.sh has built them)
+    "plotly-geo.min.js": (lru_cache(maxsize=1)(lambda: serving.plotly_bundle("plotly-geo.min.js")),
+                          "text/javascript; charset=utf-8"),
+    "plotly-cartesian.min.js": (lru_cache(maxsize=1)(lambda: serving.plotly_bundle("plotly-cartesian.min.js")),
+                                "text/javascript; charset=utf-8"),
 }
 
 
@@ -265,7 +268,7 @@ def embed_response(chart_name: str, args: dict) -> Response:
         view = export.resolve_view(chart_name, args)
     except export.ExportError as exc:
         return export.plain_error(str(exc), exc.status)
-    full_url = request.host_url.rstrip("/") + _relative(view.href())
+    full_url = security.public_base_url() + _relative(view.href())
     return Response(embed_html(view, full_url), headers={"Content-Type": "text/html; charset=utf-8"})
 
 

@@ -196,10 +196,15 @@ def to_csv(table: pd.DataFrame) -> bytes:
 def about_rows(table: pd.DataFrame, meta: dict) -> list[tuple[str, str]]:
     """(field, text) lines for the XLSX 'About' sheet: what, where from, when, what the flags mean."""
     rows = [(key, "" if value is None else str(value)) for key, value in meta.items()]
-    sources = table[PROVENANCE_COLUMNS].drop_duplicates() if len(table) else pd.DataFrame(columns=PROVENANCE_COLUMNS)
-    for _, source in sources.iterrows():
-        rows.append(("source dataset", f"{source['dataset']} (updated {source['source_updated'] or 'unknown'}; "
-                                       f"retrieved {source['retrieved_at'] or 'unknown'})"))
+    # a two-indicator table (scatter) keeps each axis's provenance in x_/y_ columns
+    prefixes = [""] if set(PROVENANCE_COLUMNS) <= set(table.columns) else ["x_", "y_"]
+    for prefix in prefixes:
+        columns = [prefix + c for c in PROVENANCE_COLUMNS]
+        sources = table[columns].drop_duplicates() if len(table) else pd.DataFrame(columns=columns)
+        for _, source in sources.iterrows():
+            dataset, updated, retrieved = (source[c] for c in columns)
+            rows.append(("source dataset", f"{dataset} (updated {updated or 'unknown'}; "
+                                           f"retrieved {retrieved or 'unknown'})"))
     for letter in flags_present(table):
         rows.append((f"flag {letter}", FLAG_MEANINGS[letter]))
     rows.append(("missing values", "an empty value cell means not available (':' in Eurostat), never zero"))
@@ -830,6 +835,8 @@ def register_export_routes(app: Any) -> None:
 
     def export_chart(filename: str):
         """Serve one export (see export_response)."""
-        return export_response(filename, request.args.to_dict(), base_url=request.host_url)
+        from dashboard.security import public_base_url
+
+        return export_response(filename, request.args.to_dict(), base_url=public_base_url())
 
     server.add_url_rule(f"{prefix}export/<path:filename>", "dsm_export_chart", export_chart, methods=["GET"])

@@ -45,6 +45,11 @@ class State:
         return replace(self, extra=tuple(sorted(extras.items())), **changes)
 
 
+def is_year_text(value: str) -> bool:
+    """True for ASCII digits only ('²' and '２' pass str.isdigit() but not int())."""
+    return value.isascii() and value.isdigit()
+
+
 def parse_query_string(search: str | None) -> dict[str, str]:
     """'?a=1&b=2' -> {'a': '1', 'b': '2'} (last value wins; blank values kept as '')."""
     return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=True))
@@ -61,7 +66,7 @@ def parse_state(query: dict, page: str, *, needs_indicator: bool = True, needs_y
     indicator_id = _parse_indicator(asked_indicator) if (needs_indicator or asked_indicator) else None
     geos = _parse_geos(query.get("geo", ""))
     wants_year = needs_year or bool(asked_year)
-    if asked_year and not indicator_id and not asked_year.isdigit():
+    if asked_year and not indicator_id and not is_year_text(asked_year):
         raise InvalidState(_("“{value}” is not a year.", value=asked_year))
     year = _parse_year(asked_year, indicator_id) if (wants_year and indicator_id) else None
     view = query.get("view", "chart").strip() or "chart"
@@ -105,7 +110,7 @@ def _parse_year(value: str, indicator_id: str) -> int | None:
     years = queries.available_years(indicator_id)
     if not value:
         return years[-1] if years else None
-    if not value.isdigit():
+    if not is_year_text(value):
         raise InvalidState(_("“{value}” is not a year.", value=value))
     if int(value) not in years:
         span = f"{years[0]}–{years[-1]}" if years else _("none")

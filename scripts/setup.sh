@@ -3,10 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"
@@ -17,3 +17,6 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --no-deps -e .
 # Compile the translation catalogues (.po in the repository -> .mo beside them, not committed).
 .venv/bin/pybabel --quiet compile -d dashboard/translations
+# npm packages as locked in scripts/js/package-lock.json: the partial plotly.js bundles the app serves
+# (dashboard/vendor/) and axe-core for the browser tests.
+bash scripts/js/build.sh

@@ -8,7 +8,7 @@ from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.data.charts import COMPOSITE, EDITION
 from dashboard.figures import desi as desi_figures
-from dashboard.state import InvalidState
+from dashboard.state import InvalidState, is_year_text
 
 PATH = "/desi"
 
@@ -32,7 +32,7 @@ def edition_of(state) -> int:
         raise InvalidState("The database holds no DESI scores; refresh with the DESI export first.")
     if not asked:
         return editions[-1]
-    if not asked.isdigit() or int(asked) not in editions:
+    if not is_year_text(asked) or int(asked) not in editions:
         raise InvalidState(f"There is no DESI {asked} edition in the data (editions: {editions[0]}–{editions[-1]}).")
     return int(asked)
 

@@ -9,7 +9,7 @@ from dashboard import components, registry
 from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import scatter
-from dashboard.state import InvalidState, parse_query_string
+from dashboard.state import InvalidState, is_year_text, parse_query_string
 
 PATH = "/relationships"
 Y_CONTROL = "relationships-y"  # not a generic URL control: changing y must also drop the year (see set_y)
@@ -34,7 +34,7 @@ def resolve(state, query: dict):
                            "choose another pair.")
     if not year_text:
         year = years[-1]
-    elif not year_text.isdigit() or int(year_text) not in years:
+    elif not is_year_text(year_text) or int(year_text) not in years:
         raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in {year_text} "
                            f"(years with both: {years[0]}–{years[-1]}).")
     else:
