@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -185,14 +186,25 @@ def value_text(value, flags) -> str:
     return shown + (f" {flags}" if isinstance(flags, str) and flags else "")
 
 
+def serve_command(args: argparse.Namespace) -> list[str]:
+    """The gunicorn command line `dsm serve` runs: the Procfile's server and settings (dashboard/gunicorn_conf.py)."""
+    command = [sys.executable, "-m", "gunicorn", "dashboard.app:server", "--config", "python:dashboard.gunicorn_conf",
+               "--bind", f"{args.host}:{args.port}"]
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
+    if args.threads is not None:
+        command += ["--threads", str(args.threads)]
+    return command
+
+
 def command_serve(args: argparse.Namespace) -> int:
-    """dsm serve: the Dash app on the Flask server, debug off."""
+    """dsm serve: the dashboard under gunicorn, as the Procfile serves it (never Flask's development server)."""
     if not config.database_path().exists():
         sys.stderr.write(f"error: no database at {config.database_path()}; run `dsm refresh` first\n")
         return 1
-    from dashboard.app import app  # lazy: refresh and status must not need the dashboard's imports
-    app.run(host=args.host, port=args.port, debug=False)
-    return 0
+    command = serve_command(args)
+    os.execv(command[0], command)  # gunicorn takes over this process (signals reach it directly)
+    return 0  # not reached
 
 
 def add_refresh_options(command: argparse.ArgumentParser) -> None:
@@ -230,6 +242,8 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the dashboard")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--workers", type=int, help="gunicorn worker processes (default $DSM_WORKERS or 2)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default $DSM_THREADS or 4)")
     serve.set_defaults(handler=command_serve)
     return root
 

@@ -21,5 +21,5 @@ if ! .venv/bin/dsm refresh "${OFFLINE_ARGS[@]}"; then
     "or serve recorded responses: bash scripts/run.sh --offline ../shared/data" >&2; exit 1; }
   echo "refresh failed; serving the previous database $DB" >&2
 fi
-# Served as in production (Procfile): gunicorn, no debug.
-exec .venv/bin/gunicorn dashboard.app:server --workers 2 --threads 4 --bind "127.0.0.1:$PORT"
+# Served as in production (Procfile): gunicorn with dashboard/gunicorn_conf.py, no debug.
+exec .venv/bin/dsm serve --host 127.0.0.1 --port "$PORT"

@@ -80,11 +80,13 @@ def free_port() -> int:
 
 
 def test_serve_answers_http(recorded, tmp_path):
+    """dsm serve runs gunicorn (the Procfile's server), with the workers and threads asked for."""
     data_dir = tmp_path / "data"
     assert dsm("refresh", "--offline", str(recorded), data_dir=data_dir).returncode == 0
     port = free_port()
     env = {**os.environ, "DSM_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen([sys.executable, "-m", "etl.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "etl.cli", "serve", "--port", str(port), "--workers", "1",
+                               "--threads", "2"], cwd=REPO, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         body = None
@@ -94,11 +96,15 @@ def test_serve_answers_http(recorded, tmp_path):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
                     body = answer.read().decode("utf-8", "replace")
+                    server_header = answer.headers.get("Server", "")
                     break
             except OSError:
                 time.sleep(0.2)
         assert body is not None, f"dsm serve did not answer: {server.stdout.read() if server.poll() is not None else ''}"
         assert "<html" in body.lower()
+        assert "gunicorn" in server_header.lower(), f"served by {server_header!r}, not gunicorn"
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 1, f"--workers 1 started {len(workers)} worker processes"
     finally:
         server.terminate()
         server.wait(timeout=10)
