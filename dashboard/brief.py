@@ -1,22 +1,16 @@
 """One-page policy briefs (/brief/country/<geo>, /brief/wp/<WP>): plain HTML for A4, or PDF with ?format=pdf.
 
-Charts are static SVG rendered server side by kaleido through the system Chromium (dashboard.export's renderer);
-the PDF is the same HTML printed by headless Chromium (Playwright's page.pdf). Both are cached per database version.
+Charts are static SVG and the PDF is the same HTML printed, both by the render service (dashboard/render.py: kaleido
+and Playwright through the one system Chromium, in bounded slots). Both are cached per database version.
 """
 from __future__ import annotations
 
-import atexit
 import base64
 import datetime as dt
 import html
-import importlib.util
 import re
-import queue
-import subprocess
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from dashboard import findings as findings_registry
+from dashboard import render as render_service
 from dashboard import insights as insights_module
 from dashboard.data import queries
 from dashboard.data.connection import remember
@@ -34,10 +29,6 @@ from dashboard.figures.common import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 10
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
-PDF_TIMEOUT_S = 60
 
 STYLE = """
 @page { size: A4; margin: 11mm 12mm; }
@@ -127,7 +118,7 @@ def _svg_img(fig: go.Figure, alt: str) -> Future:
                       template="plotly_white", showlegend=False, title=dict(font=dict(size=11), x=0.01))
 
     def render() -> str:
-        svg = renderer().render(fig, "svg", width, height)
+        svg = render_service.image(fig, "svg", width, height)
         return f'<img alt="{esc(alt)}" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode("ascii")}">'
 
     return _render_pool.submit(render)
@@ -275,90 +266,9 @@ def wp_brief_html(wp: str) -> str:
 
 # ---------------------------------------------------------------- PDF and caching
 
-class PdfPrinter:
-    """One headless Chromium (driven by Playwright) in its own thread; any request thread may queue a document.
-
-    Playwright's sync objects belong to the thread that made them, so one worker thread owns the browser;
-    keeping it open saves Chromium's start-up on every download.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def print_pdf(self, document: str) -> bytes:
-        """PDF bytes of an HTML document (A4 from its @page rule)."""
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="brief-pdf-printer", daemon=True)
-                self._thread.start()
-        done: Future = Future()
-        self._jobs.put((document, done))
-        return done.result(PDF_TIMEOUT_S)
-
-    def _work(self) -> None:
-        """The worker: start Playwright, then print queued documents until told to stop."""
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = None
-            while (job := self._jobs.get()) is not None:
-                document, done = job
-                try:
-                    if browser is None or not browser.is_connected():
-                        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                    done.set_result(self._print(browser, document))
-                except Exception as exc:  # reported to the request that asked; the next job relaunches
-                    done.set_exception(exc)
-                    browser = None
-            if browser is not None:
-                browser.close()
-
-    @staticmethod
-    def _print(browser, document: str) -> bytes:
-        """Lay out one document in a fresh page and print it."""
-        page = browser.new_page()
-        try:
-            page.set_content(document, wait_until="load")
-            return page.pdf(prefer_css_page_size=True, print_background=True)
-        finally:
-            page.close()
-
-    def close(self) -> None:
-        """Stop the worker and its browser."""
-        if self._thread is not None and self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join(15)
-
-
-_printer = PdfPrinter()
-atexit.register(_printer.close)
-
-
-def _playwright_available() -> bool:
-    """Playwright is a test extra in pyproject; a deployment without it prints through the Chromium CLI."""
-    return importlib.util.find_spec("playwright") is not None
-
-
-def print_with_cli(document: str) -> bytes:
-    """Print with `chromium --headless --print-to-pdf` (one Chromium start per document)."""
-    with tempfile.TemporaryDirectory(prefix="dsm-brief-") as tmp:
-        source, target = Path(tmp) / "brief.html", Path(tmp) / "brief.pdf"
-        source.write_text(document, encoding="utf-8")
-        cmd = [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--no-pdf-header-footer", f"--user-data-dir={tmp}/profile",
-               f"--print-to-pdf={target}", source.as_uri()]
-        done = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT_S)
-        if not target.exists() or target.stat().st_size == 0:
-            raise RuntimeError(f"Chromium made no PDF (exit {done.returncode}): {done.stderr.decode(errors='replace')[-500:]}")
-        return target.read_bytes()
-
-
 def html_to_pdf(document: str) -> bytes:
-    """Print an HTML document to PDF with headless Chromium."""
-    pdf = _printer.print_pdf(document) if _playwright_available() else print_with_cli(document)
-    assert pdf.startswith(b"%PDF"), "Chromium returned something that is not a PDF"
-    return pdf
+    """Print an HTML document to PDF (the render service's Chromium)."""
+    return render_service.pdf(document)
 
 
 def render(kind: str, key: str, fmt: str) -> str | bytes:
@@ -383,6 +293,9 @@ def _respond(kind: str, key: str) -> Response:
         body = render(kind, key, fmt)
     except BriefNotFound as exc:
         return Response(f"{exc}\n", status=404, mimetype="text/plain")
+    except render_service.RenderError as exc:  # no Chromium, or every render slot taken
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        return Response(f"{exc}\n", status=exc.status, mimetype="text/plain", headers=headers)
     if fmt == "pdf":
         headers = {"Content-Disposition": f'attachment; filename="brief-{kind}-{key}.pdf"'}
         return Response(body, mimetype="application/pdf", headers=headers)

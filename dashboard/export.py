@@ -23,28 +23,24 @@ file always holds exactly the rows the chart shows.
 Scripting a deck:  for c in trends ranked_bar choropleth; do
     curl -fo "$c.png" "http://127.0.0.1:8050/export/$c.png?indicator=households_internet_access&size=slide169&theme=presentation"; done
 
-PNG/SVG are drawn by kaleido 1.x through the system Chromium ($BROWSER_PATH, else /usr/bin/chromium; never a
-download), one browser per process, shared by all threads (ImageRenderer).
+PNG/SVG are drawn by the render service (dashboard/render.py: kaleido through the system Chromium, a bounded number
+at once per worker, 503 + Retry-After when all are taken), kept per state and database version.
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
 import io
 import json
 import math
-import os
 import re
-import shutil
-import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import registry
+from dashboard import registry, render
 from dashboard.data import queries
 from dashboard.data.connection import DatabaseMissing, cached
 from dashboard.figures import common
@@ -399,111 +395,10 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     return page
 
 
-# --- image rendering through kaleido and the system Chromium ----------------------------------------------------
-
-BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def browser_path() -> str:
-    """The Chromium kaleido drives: $BROWSER_PATH, else /usr/bin/chromium or the first on PATH; never a download."""
-    explicit = os.environ.get("BROWSER_PATH")
-    if explicit:
-        return explicit
-    if os.path.exists("/usr/bin/chromium"):
-        return "/usr/bin/chromium"
-    for name in BROWSER_CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise ExportError("Image export needs Chromium (apt-get install chromium, or set BROWSER_PATH).", status=503)
-
-
-class ImageRenderer:
-    """One kaleido browser shared by every thread; renders are submitted to its own event loop, so callers may race."""
-
-    def __init__(self, timeout: float = 60.0):
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._kaleido: Any = None
-
-    def _start(self) -> None:
-        """Start the event-loop thread and open the browser (a few seconds, once per process)."""
-        import kaleido  # imported here: the dashboard starts without paying for it
-
-        path = browser_path()
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="kaleido-renderer", daemon=True)
-        thread.start()
-
-        async def open_browser():
-            # mathjax=False: the default would fetch MathJax from a CDN; plotly.js comes from the installed plotly.
-            k = kaleido.Kaleido(path=path, n=2, timeout=self._timeout, mathjax=False)
-            await k.open()
-            return k
-
-        try:
-            self._kaleido = asyncio.run_coroutine_threadsafe(open_browser(), loop).result(self._timeout)
-        except Exception:
-            loop.call_soon_threadsafe(loop.stop)
-            raise
-        self._loop, self._thread = loop, thread
-
-    def render(self, fig: go.Figure, fmt: str, width: int, height: int, *, topojson: str | None = None) -> bytes:
-        """PNG or SVG bytes of a figure at exactly width x height pixels (topojson: folder URL for maps)."""
-        assert fmt in IMAGE_FORMATS, f"cannot render {fmt!r}; only {IMAGE_FORMATS}"
-        with self._lock:
-            if self._kaleido is None:
-                self._start()
-            kaleido_browser, loop = self._kaleido, self._loop
-        opts = {"format": fmt, "width": width, "height": height, "scale": 1}
-        future = asyncio.run_coroutine_threadsafe(kaleido_browser.calc_fig(fig, opts=opts, topojson=topojson), loop)
-        try:
-            return future.result(self._timeout + 5)
-        except Exception:
-            self.close()  # a crashed or hung browser is replaced on the next render
-            raise
-
-    def close(self) -> None:
-        """Close the browser and stop the loop thread (a later render starts a fresh one)."""
-        with self._lock:
-            kaleido_browser, loop, thread = self._kaleido, self._loop, self._thread
-            self._kaleido = self._loop = self._thread = None
-        if kaleido_browser is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(kaleido_browser.close(), loop).result(15)
-        except Exception:  # noqa: BLE001 - closing a broken browser must not hide the original error
-            pass
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-
-
-_renderer: ImageRenderer | None = None
-_renderer_lock = threading.Lock()
-
-
-_renderer_pid: int | None = None
-
-
-def renderer() -> ImageRenderer:
-    """The process-wide image renderer (one Chromium per process, started on first use)."""
-    global _renderer, _renderer_pid
-    with _renderer_lock:
-        if _renderer is None or _renderer_pid != os.getpid():
-            # a forked worker (gunicorn --preload) inherits no running loop thread: start its own browser
-            _renderer, _renderer_pid = ImageRenderer(), os.getpid()
-            import atexit
-
-            atexit.register(_renderer.close)
-        return _renderer
-
-
-def render_image(fig: go.Figure, fmt: str, size: str = DEFAULT_SIZE) -> bytes:
-    """PNG/SVG bytes of an already prepared figure at one of SIZES."""
-    width, height = SIZES[size]
-    return renderer().render(fig, fmt, width, height, topojson=topojson_dir_uri() if has_geo(fig) else None)
+def _html_escape(text: str) -> str:
+    """Escape text for HTML element content and attribute values."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 def exported_at() -> str:
@@ -699,10 +594,15 @@ def export_bytes(view: ChartView, request: ExportRequest, *, base_url: str = "")
                                topojson=geo_assets(view.figure)).encode("utf-8")
     if request.fmt == "pptx":
         return chart_deck(view, link)
+    return render.cached_image((request, view.query()), lambda: render_export_image(view, request))
+
+
+def render_export_image(view: ChartView, request: ExportRequest) -> bytes:
+    """PNG/SVG bytes of a chart view at the request's size and theme (drawn in one of the render slots)."""
     figure = static_figure(view.figure, view.data, size=request.size, theme=request.theme)
     width, height = SIZES[request.size]
     topojson = topojson_dir_uri() if has_geo(figure) else None
-    return renderer().render(figure, request.fmt, width, height, topojson=topojson)
+    return render.image(figure, request.fmt, width, height, topojson=topojson)
 
 
 def plain_text(text: str) -> str:
@@ -720,7 +620,7 @@ def chart_deck(view: ChartView, link: str) -> bytes:
     fonts = {"base": base, "title": base, "subtitle": base, "footer": base}
     figure = static_figure(view.figure, view.data, theme="presentation", pixels=(width, height), fonts=fonts,
                            chrome=False)
-    picture = renderer().render(figure, "png", width, height, topojson=topojson_dir_uri() if has_geo(figure) else None)
+    picture = render.image(figure, "png", width, height, topojson=topojson_dir_uri() if has_geo(figure) else None)
     table = view_table(view)
     if "unit" in table.columns:
         table["unit"] = table["unit"].map(lambda code: common.unit_label(code) if isinstance(code, str) else code)
@@ -808,6 +708,11 @@ def export_response(filename: str, args: dict, *, base_url: str = ""):
             body, name = export_bytes(view, request, base_url=base_url), download_name(view, request)
     except ExportError as exc:
         return plain_error(str(exc), exc.status)
+    except render.RenderError as exc:  # no Chromium, or every render slot taken: 503, retry later
+        response = plain_error(str(exc), exc.status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except Exception:  # noqa: BLE001 - the visitor gets a plain message; the log gets the traceback
         logging.getLogger(__name__).exception("export of %s failed", filename)
         return plain_error("The export failed on the server; the error has been logged.", 500)

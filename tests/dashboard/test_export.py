@@ -75,10 +75,9 @@ def base_url(dashboard_data_dir):
 def close_renderer():
     """Close the shared Chromium image renderer after the module (it is started on first image)."""
     yield
-    from dashboard import export
+    from dashboard import render
 
-    if export._renderer is not None:
-        export._renderer.close()
+    render.close()
 
 
 # --- the independent reading: DuckDB queried directly -------------------------------------------------------------
@@ -411,20 +410,20 @@ def test_renderer_serves_concurrent_threads_each_its_own_image():
     """Eight threads render at once through the one shared browser; each gets back exactly the image it asked for."""
     import plotly.graph_objects as go
 
-    from dashboard import export
+    from dashboard import render
 
     jobs = [(f"Synthetic chart {i}", (320 + 16 * i, 200 + 8 * i)) for i in range(8)]
     results: dict[int, bytes] = {}
     errors: list[BaseException] = []
 
-    def render(i: int, title: str, size: tuple[int, int]) -> None:
+    def draw(i: int, title: str, size: tuple[int, int]) -> None:
         fig = go.Figure(go.Bar(x=["a", "b", "c"], y=[i + 1, 2, 3]), layout={"title": {"text": title}})
         try:
-            results[i] = export.renderer().render(fig, "svg" if i % 2 else "png", *size)
+            results[i] = render.renderer().render(fig, "svg" if i % 2 else "png", *size)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=render, args=(i, title, size)) for i, (title, size) in enumerate(jobs)]
+    threads = [threading.Thread(target=draw, args=(i, title, size)) for i, (title, size) in enumerate(jobs)]
     for thread in threads:
         thread.start()
     for thread in threads:

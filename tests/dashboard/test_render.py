@@ -1,0 +1,91 @@
+"""The render service (dashboard/render.py): bounded slots, 503 + Retry-After when they are taken, cached images
+served without a slot, cheap requests never waiting, one browser setting for PNG/SVG and PDF."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dashboard import render
+
+
+def test_slots_bound_concurrent_renders():
+    """Two slots: two holders at once, the third waits its time and is refused; a freed slot serves the next."""
+    slots = render.RenderSlots(2, wait_s=0.2)
+    release = threading.Event()
+    entered = threading.Barrier(3)
+
+    def hold():
+        with slots.slot():
+            entered.wait(5)
+            release.wait(5)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for thread in holders:
+        thread.start()
+    entered.wait(5)
+    assert slots.busy == 2
+    with pytest.raises(render.RenderBusy) as refused:
+        with slots.slot():
+            pass
+    assert refused.value.status == 503 and refused.value.retry_after == render.RETRY_AFTER_S and slots.refused == 1
+    release.set()
+    for thread in holders:
+        thread.join(5)
+    with slots.slot():
+        assert slots.busy == 1
+    assert slots.busy == 0
+
+
+def test_one_browser_setting(monkeypatch):
+    """$BROWSER_PATH names the browser for images and PDFs alike."""
+    monkeypatch.setenv("BROWSER_PATH", "/opt/chrome/chrome")
+    assert render.browser_path() == "/opt/chrome/chrome"
+    monkeypatch.delenv("BROWSER_PATH")
+    assert render.browser_path()  # the system Chromium
+
+
+@pytest.fixture(scope="module")
+def client(dashboard_data_dir):
+    """The real app's Flask test client, with one render slot and a short wait."""
+    import os
+
+    from dashboard.data import connection
+
+    saved = {k: os.environ.get(k) for k in ("DSM_DATA_DIR",)}
+    os.environ["DSM_DATA_DIR"] = str(dashboard_data_dir)
+    connection.clear_cache()
+    previous_slots = render._slots
+    render._slots = render.RenderSlots(1, wait_s=0.3)
+    from dashboard.app import app
+
+    yield app.server.test_client()
+    render._slots = previous_slots
+    render.close()
+    connection.clear_cache()
+    for key, value in saved.items():
+        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+def test_busy_renderer_answers_503_and_csv_does_not_wait(client):
+    """With the only slot taken, a new PNG is refused with Retry-After, a CSV is answered, and an image drawn
+    before is served from the cache without a slot."""
+    drawn = client.get("/export/trends.png?size=column")
+    assert drawn.status_code == 200 and drawn.data.startswith(b"\x89PNG")
+    assert render.image_cache_bytes() >= len(drawn.data)
+    with render.slots().slot():
+        busy = client.get("/export/trends.png?size=slide43")
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == str(render.RETRY_AFTER_S)
+        assert busy.mimetype == "text/plain" and b"busy" in busy.data
+        assert client.get("/export/trends.csv").status_code == 200  # data downloads take no slot
+        again = client.get("/export/trends.png?size=column")
+        assert again.status_code == 200 and again.data == drawn.data
+    assert client.get("/export/trends.png?size=slide43").status_code == 200
+
+
+def test_busy_renderer_answers_503_for_a_brief_pdf(client):
+    """A PDF brief waits for a slot like an image, then gets 503 + Retry-After."""
+    with render.slots().slot():
+        answer = client.get("/brief/wp/WP4?format=pdf")
+    assert answer.status_code == 503, answer.status_code
+    assert answer.headers["Retry-After"] == str(render.RETRY_AFTER_S)
