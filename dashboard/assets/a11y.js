@@ -1,0 +1,52 @@
+/* Accessibility repairs of Dash 4's own controls (WCAG 2.1 AA; axe-core checks them in tests/e2e/test_phone_a11y.py).
+ * - Dropdown: Dash makes an aria-hidden <input> the keyboard target and takes the button out of the tab order;
+ *   here the button is the tab stop (Enter/Space open it) and is named by the control's visible <label>.
+ * - RadioItems: role=listbox with role=option labels around radio inputs nests controls; here it is a radiogroup
+ *   of plain radios, named by the control's label when there is one.
+ * - Scrollable tables are keyboard-reachable (tabindex=0). */
+(function () {
+  var pending = false;
+
+  function labelOf(node) {
+    var control = node.closest('.control, .chart-card-bar, .view-toggle-wrap');
+    var label = control && control.querySelector('label[for], .control-label');
+    if (!label) { return null; }
+    if (!label.id) { label.id = 'dsm-label-' + (label.getAttribute('for') || Math.random().toString(36).slice(2)); }
+    return label;
+  }
+
+  function repair() {
+    pending = false;
+    document.querySelectorAll('.dash-dropdown-wrapper').forEach(function (wrap) {
+      var target = wrap.querySelector('.dash-dropdown-focus-target');
+      var button = wrap.querySelector('button.dash-dropdown');
+      if (!button) { return; }
+      if (target && target.getAttribute('tabindex') !== '-1') { target.setAttribute('tabindex', '-1'); }
+      if (button.getAttribute('tabindex') !== '0') { button.setAttribute('tabindex', '0'); }
+      var label = labelOf(wrap);
+      var ids = (button.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean);
+      if (label && ids.indexOf(label.id) < 0) { button.setAttribute('aria-labelledby', [label.id].concat(ids).join(' ')); }
+    });
+    document.querySelectorAll('.dash-radioitems[role="listbox"], .dash-checklist[role="listbox"]').forEach(function (group) {
+      group.setAttribute('role', group.classList.contains('dash-radioitems') ? 'radiogroup' : 'group');
+      var label = labelOf(group);
+      if (label && !group.hasAttribute('aria-labelledby')) { group.setAttribute('aria-labelledby', label.id); }
+      if (!label && !group.hasAttribute('aria-label')) { group.setAttribute('aria-label', 'View'); }
+    });
+    document.querySelectorAll('.dash-options-list-option[role="option"]').forEach(function (option) {
+      option.removeAttribute('role');
+      option.removeAttribute('aria-selected');
+    });
+    document.querySelectorAll('.data-table').forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1 && !table.hasAttribute('tabindex')) { table.setAttribute('tabindex', '0'); }
+    });
+  }
+
+  function schedule() {
+    if (!pending) { pending = true; window.requestAnimationFrame(repair); }
+  }
+
+  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true});
+  window.addEventListener('resize', schedule);
+  schedule();
+})();
