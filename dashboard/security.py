@@ -17,7 +17,7 @@ from flask import Flask, Response, request
 
 EMBED_PREFIX = "/embed/"
 # Bounds checked before anything is parsed (a client's mistake is a plain 4xx, never a 500).
-MAX_BODY_BYTES = 256 * 1024    # a callback request is a few kB; Flask refuses larger bodies with 413 as well
+MAX_BODY_BYTES = 1024 * 1024   # a callback request is a few kB; Flask refuses larger bodies with 413 as well
 MAX_JSON_DEPTH = 32            # the deepest callback body Dash sends is about 6 levels (pattern-matching ids)
 MAX_URL_CHARS = 4096           # path + query; gunicorn's limit_request_line (serving.py) is above this
 CALLBACK_SUFFIX = "/_dash-update-component"
