@@ -6,6 +6,7 @@ controls' clientside callbacks, the callback that fills each chart card's export
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -16,7 +17,7 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
-from dashboard import export, registry, security, serving
+from dashboard import export, registry, render, security, serving
 from dashboard.data.connection import cached
 from dashboard.state import parse_query_string, state_to_query
 
@@ -210,7 +211,9 @@ def embed_figure(fig: go.Figure) -> go.Figure:
 def graph_config(fig: go.Figure) -> dict:
     """plotly.js config for the embed: maps read topojson from the app's own assets (no CDN)."""
     if export.has_geo(fig):
-        return {"topojsonURL": _relative("/assets/topojson/")}
+        from dashboard.figures.choropleth import TOPOJSON_URL
+
+        return {"topojsonURL": _relative(TOPOJSON_URL)}
     return {}
 
 
@@ -262,14 +265,52 @@ def embed_asset(name: str) -> Response:
     return response
 
 
+PATH_DATA = re.compile(r'( d=")([^"]*)"')
+DECIMALS = re.compile(r"(\.\d)\d+")
+STATIC_CSS = ("body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;background:#fff}"
+              "figure{margin:0}svg{display:block;width:100%;height:auto}"
+              "p{margin:2px 8px 4px;font-size:12px}a{color:#0b5394}")
+
+
+def static_svg(view: export.ChartView) -> str:
+    """The chart as an SVG element (title, source line and flag legend drawn in), cached per state and database."""
+    request = export.ExportRequest(chart=view.name, fmt="svg", size=export.DEFAULT_SIZE)
+    body = export.export_bytes(view, request).decode("utf-8")
+    # path coordinates to 0.1 px: a map's country outlines shrink to about a third, drawn the same at screen size
+    body = PATH_DATA.sub(lambda m: m.group(1) + DECIMALS.sub(r"\1", m.group(2)) + '"', body)
+    return body[body.index("<svg"):]
+
+
+def static_embed_html(view: export.ChartView, full_url: str) -> str:
+    """/embed/<chart>?<state>&static=1: the chart as inline SVG with its title and a link to the interactive view;
+    no script at all (for pages and slide tools that must not run one)."""
+    esc = export._html_escape
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(view.title)} · Baltic DSM Dashboard</title><style>{STATIC_CSS}</style></head><body>
+<figure role="img" aria-label="{esc(view.title)}" data-chart="{esc(view.name)}">{static_svg(view)}</figure>
+<p><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(view.title)} — open the interactive view in the Baltic DSM Dashboard</a></p>
+</body></html>
+"""
+
+
 def embed_response(chart_name: str, args: dict) -> Response:
-    """The Flask response for /embed/<chart>?<state>: the page, or a plain 4xx message."""
+    """The Flask response for /embed/<chart>?<state>[&static=1]: the page, or a plain 4xx/503 message."""
+    static = args.get("static", "")
+    if static not in ("", "0", "1"):
+        return export.plain_error(f"static={static!r}: use static=1 for the script-free SVG embed.", 400)
     try:
         view = export.resolve_view(chart_name, args)
+        full_url = security.public_base_url() + _relative(view.href())
+        page = static_embed_html(view, full_url) if static == "1" else embed_html(view, full_url)
     except export.ExportError as exc:
         return export.plain_error(str(exc), exc.status)
-    full_url = security.public_base_url() + _relative(view.href())
-    return Response(embed_html(view, full_url), headers={"Content-Type": "text/html; charset=utf-8"})
+    except render.RenderError as exc:
+        response = export.plain_error(str(exc), exc.status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    return Response(page, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
 def register_embed_routes(app: Any) -> None:

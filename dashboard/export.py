@@ -408,7 +408,7 @@ def exported_at() -> str:
 
 # --- one chart for one URL state -----------------------------------------------------------------------------------
 
-CONTROL_PARAMS = ("size", "theme")  # export parameters that are not part of the view state
+CONTROL_PARAMS = ("size", "theme", "static")  # export/embed parameters that are not part of the view state
 
 
 @dataclass
@@ -569,11 +569,18 @@ def xlsx_meta(view: ChartView, link: str) -> dict:
     }
 
 
-def topojson_dir_uri() -> str:
-    """file:// URI of the app's own topojson folder (maps render offline)."""
+def topojson_dir():
+    """The app's own topojson folder for maps: the Europe-trimmed copy the map page itself loads."""
     from pathlib import Path
 
-    return (Path(__file__).resolve().parent / "assets" / "topojson").as_uri() + "/"
+    from dashboard.figures.choropleth import TOPOJSON_URL  # '/assets/topojson/europe/', under this package
+
+    return Path(__file__).resolve().parent / TOPOJSON_URL.strip("/")
+
+
+def topojson_dir_uri() -> str:
+    """file:// URI of the app's own topojson folder (maps render offline)."""
+    return topojson_dir().as_uri() + "/"
 
 
 def has_geo(fig: go.Figure) -> bool:
@@ -645,7 +652,7 @@ def geo_assets(fig: go.Figure) -> dict[str, Any]:
 
     if not has_geo(fig):
         return {}
-    folder = Path(__file__).resolve().parent / "assets" / "topojson"
+    folder = topojson_dir()
     names = set()
     for geo in fig.select_geos():
         scope = geo.scope or "world"

@@ -89,3 +89,21 @@ def test_busy_renderer_answers_503_for_a_brief_pdf(client):
         answer = client.get("/brief/wp/WP4?format=pdf")
     assert answer.status_code == 503, answer.status_code
     assert answer.headers["Retry-After"] == str(render.RETRY_AFTER_S)
+
+
+@pytest.mark.parametrize("chart", ["trends", "ranked_bar", "choropleth"])
+def test_static_embed_is_an_inline_svg_without_script(client, chart):
+    """/embed/<chart>?static=1: the chart as inline SVG with its title, source and a link back; no script; light."""
+    import brotli
+
+    answer = client.get(f"/embed/{chart}?static=1")
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
+    page = answer.get_data(as_text=True)
+    assert "<svg" in page and "<script" not in page.lower()
+    assert "Source:" in page, "the source line is drawn into the SVG"
+    assert 'href="/' in page and "open the interactive view" in page
+    wire = len(brotli.compress(answer.data, quality=5))  # what the served page sends (dashboard/serving.py)
+    assert wire <= 300_000, f"{chart}: {wire} bytes compressed"
+    if chart != "choropleth":
+        assert len(answer.data) <= 300_000, f"{chart}: {len(answer.data)} bytes"
+    assert client.get(f"/embed/{chart}?static=yes").status_code == 400
