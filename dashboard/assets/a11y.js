@@ -33,7 +33,7 @@
       if (label && !group.hasAttribute('aria-labelledby')) { group.setAttribute('aria-labelledby', label.id); }
       if (!label && !group.hasAttribute('aria-label')) { group.setAttribute('aria-label', 'View'); }
     });
-    document.querySelectorAll('.dash-options-list-option[role="option"]').forEach(function (option) {
+    document.querySelectorAll('.dash-options-list-option[role="option"], .dash-options-list-option[aria-selected]').forEach(function (option) {
       option.removeAttribute('role');
       option.removeAttribute('aria-selected');
     });
@@ -46,7 +46,9 @@
     if (!pending) { pending = true; window.requestAnimationFrame(repair); }
   }
 
-  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true});
+  // React sets role/aria-selected/tabindex again when a selection changes: watch those attributes too.
+  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true, attributes: true,
+    attributeFilter: ['role', 'aria-selected', 'tabindex', 'aria-hidden']});
   window.addEventListener('resize', schedule);
   schedule();
 })();
