@@ -749,6 +749,8 @@ def register_export_routes(app: Any) -> None:
         """Serve one export (see export_response)."""
         from dashboard.security import public_base_url
 
-        return export_response(filename, request.args.to_dict(), base_url=public_base_url())
+        # a downloaded file needs an absolute link: the configured public URL, else the address the requester used
+        # (the file goes only to that requester; CSV bodies are cached per base URL, images carry no link)
+        return export_response(filename, request.args.to_dict(), base_url=public_base_url() or request.host_url)
 
     server.add_url_rule(f"{prefix}export/<path:filename>", "dsm_export_chart", export_chart, methods=["GET"])
