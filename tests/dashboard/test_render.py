@@ -56,7 +56,7 @@ def client(dashboard_data_dir):
     os.environ["DSM_DATA_DIR"] = str(dashboard_data_dir)
     connection.clear_cache()
     previous_slots = render._slots
-    render._slots = render.RenderSlots(1, wait_s=0.3)
+    render._slots = render.RenderSlots(1, wait_s=2.0)  # brief charts from an earlier test may still hold it briefly
     from dashboard.app import app
 
     yield app.server.test_client()

@@ -145,13 +145,3 @@ def test_unknown_country_or_work_package_is_a_plain_404(base_url):
         assert b"No brief for" in body
     status, _, body = fetch(f"{base_url}/brief/wp/WP4?format=docx")
     assert status == 400 and b"Unknown format" in body
-
-
-def test_chromium_cli_fallback_prints_the_same_one_page_a4(base_url):
-    """Without Playwright (a test extra), the brief is printed by `chromium --print-to-pdf`: still one A4 page."""
-    from dashboard.brief import print_with_cli
-
-    status, _, body = fetch(f"{base_url}/brief/wp/WP4")
-    assert status == 200
-    pages = pdf_pages(print_with_cli(body.decode("utf-8")))
-    assert len(pages) == 1 and abs(pages[0][1] - A4_POINTS[1]) < 2
