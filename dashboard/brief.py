@@ -11,6 +11,7 @@ import html
 import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,7 +25,6 @@ from dashboard import render as render_service
 from dashboard import insights as insights_module
 from dashboard.data import queries
 from dashboard.data.connection import remember
-from dashboard.export import renderer
 from dashboard.figures.common import flag_legend_text
 
 CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
