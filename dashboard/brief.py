@@ -215,11 +215,12 @@ def country_brief_html(geo: str) -> str:
         meta = indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
-        ranked = sorted((c for c in cells.values() if c.geo in peers), key=lambda c: -c.value if meta.higher_is_better else c.value)
-        rank = next((f"{i + 1} of {len(ranked)}" for i, c in enumerate(ranked) if c.geo == geo), "–")
+        peer_values = pd.Series({c.geo: c.value for c in cells.values() if c.geo in peers}, dtype=float)
+        ranks = insights_module.competition_rank(peer_values, meta.higher_is_better)  # ties share a rank
+        rank = f"{int(ranks[geo])} of {len(ranks)}" if geo in ranks.index else "–"
         rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank})
     all_insights = insights_module.insights()
-    mine = [i for i in all_insights if i.geo == geo and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
+    mine = [i for i in all_insights if i.concerns(geo) and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
     mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
     chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])[:MAX_FINDINGS]
     charts = shown_charts([gap_chart(geo, headline), ranking_chart(headline[0], highlight=geo) if headline else None])

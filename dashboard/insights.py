@@ -13,12 +13,17 @@ from dashboard.data.connection import remember
 from dashboard.data import queries
 from dashboard.data.queries import DEFAULT_PEERS, EU27
 
-# Only the EU27 itself: the DESI 2020 export's aggregate is the EU28 (with the UK), which is not comparable.
-EU27_CODES = (EU27,)
-PACE_WINDOW_YEARS = 5                 # linear pace over the last five years
+# The EU reference of a year: the EU27 where published, else the edition's own EU28 (DESI up to 2020), named as such.
+EU_REFERENCES = ("EU27_2020", "EU28")
+EU27_CODES = EU_REFERENCES  # kept for callers that pick "the EU column"; the first one present in a year wins
+REFERENCE_LABELS = {"EU27_2020": "EU27", "EU28": "EU28"}
+PACE_WINDOW_YEARS = 5                 # a pace is the linear trend over the last five years (six annual points)
+MIN_PACE_POINTS = 3                   # fewer points give no pace: two points are a difference, not a trend
+BREAK_FLAG = "b"                      # Eurostat's break in series: the years before it are not comparable
+TARGET_YEAR, LAST_PRINTED_YEAR = 2030, 2050
+NOISE_PP = 2.0                        # survey estimates carry roughly +/-1-2 pp sampling error (stated in the methods note)
 TRENDS_PAGE, COMPARE_PAGE = "/trends", "/compare"
 EPSILON = 1e-9
-STABLE_SPREAD_SHARE = 0.02            # spread changes under 2 % of the starting spread count as stable
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,10 @@ class Insight:
     flags: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+    def concerns(self, geo: str) -> bool:
+        """Whether the statement names this country (alone, or among those tied)."""
+        return self.geo == geo or geo in self.details.get("geos", ())
+
 
 @dataclass(frozen=True)
 class IndicatorMeta:
@@ -47,6 +56,15 @@ class IndicatorMeta:
     theme: str | None = None
     target_2030: float | None = None
     target_label: str | None = None
+    noise_pp: float | None = None   # catalogue's own threshold; None: NOISE_PP for shares and scores
+    directed: bool = True           # False for composition shares (e.g. ICT specialists who are women)
+
+    @property
+    def noise(self) -> float:
+        """The threshold below which a difference, trend or change of spread is 'about the same'."""
+        if self.noise_pp is not None:
+            return self.noise_pp
+        return NOISE_PP if _is_share_or_score(self) else EPSILON
 
 
 # ---------------------------------------------------------------- formatting
@@ -72,6 +90,11 @@ def fmt_diff(meta: IndicatorMeta, diff: float) -> str:
     return f"{abs(diff):.1f} {'pp' if _is_percent(meta) else 'points'}"
 
 
+def join_names(names: list[str]) -> str:
+    """'Denmark', 'Denmark and Estonia', 'Denmark, Estonia and Finland'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def chart_link(page: str, indicator: str, geos: Iterable[str], **extra: Any) -> str:
     """The dashboard URL of the chart that shows an insight."""
     query = {"indicator": indicator, "geo": ",".join(geos), **{k: str(v) for k, v in extra.items()}}
@@ -79,6 +102,10 @@ def chart_link(page: str, indicator: str, geos: Iterable[str], **extra: Any) -> 
 
 
 # ---------------------------------------------------------------- computations (pure, on one indicator's frame)
+
+def competition_rank(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """The one ranking rule: competition ranking (1, 1, 3): tied values share the better rank; missing stays unranked."""
+    return values.rank(method="min", ascending=not higher_is_better)
 
 def annual_values(values: pd.DataFrame) -> pd.DataFrame:
     """Observations that carry a value (one per geo and year; flag-only cells such as 'c' are missing, not zero)."""
@@ -98,24 +125,73 @@ def latest_common_year(frame: pd.DataFrame, bsr: Iterable[str]) -> int | None:
 
 
 def pace_per_year(series: pd.Series) -> float | None:
-    """Least-squares slope (units a year) of a year-indexed series; None with fewer than two years."""
+    """Least-squares slope (units a year) of a year-indexed series; None with fewer than MIN_PACE_POINTS years."""
     series = series.dropna()
-    if len(series) < 2:
+    if len(series) < MIN_PACE_POINTS:
         return None
     years = series.index.to_numpy(dtype=float)
     slope = np.polyfit(years - years.mean(), series.to_numpy(dtype=float), 1)[0]
     return float(slope)
 
 
+@dataclass(frozen=True)
+class Pace:
+    """A linear trend a reader can check: its slope, the window it was fitted on and how many points it used."""
+
+    per_year: float
+    first: int
+    last: int
+    points: int
+    start_value: float
+    end_value: float
+    break_year: int | None = None   # a break in series (flag b) cut the window: only the years from it on are used
+
+    @property
+    def method(self) -> str:
+        """'linear trend 2019–2024, 6 points' (plus the break that shortened it)."""
+        cut = f", from the break in series in {self.break_year}" if self.break_year else ""
+        return f"linear trend {self.first}–{self.last}, {self.points} points{cut}"
+
+
+def pace_of(rows: pd.DataFrame, last_year: int, window: int = PACE_WINDOW_YEARS) -> Pace | None:
+    """The pace of one geo's (year, value, flags) rows over [last_year - window, last_year]: only the segment from
+    the latest break in series (flag b) on, and only with at least MIN_PACE_POINTS points; else None."""
+    rows = rows[rows["year"].between(last_year - window, last_year) & rows["value"].notna()].sort_values("year")
+    breaks = [int(y) for y, f in zip(rows["year"], rows["flags"]) if isinstance(f, str) and BREAK_FLAG in f]
+    break_year = max(breaks) if breaks and max(breaks) > int(rows["year"].min()) else None
+    if break_year is not None:
+        rows = rows[rows["year"] >= break_year]
+    series = rows.set_index("year")["value"].astype(float)
+    slope = pace_per_year(series)
+    if slope is None:
+        return None
+    return Pace(slope, int(series.index.min()), int(series.index.max()), len(series), float(series.iloc[0]),
+                float(series.iloc[-1]), break_year)
+
+
+def required_pace(value: float, target: float, year: int, target_year: int = TARGET_YEAR) -> float | None:
+    """The yearly change needed from `year` to reach the target by `target_year` (the Digital Decade's measure)."""
+    return None if year >= target_year else (target - value) / (target_year - year)
+
+
 def year_target_reached(value: float, pace: float | None, target: float, year: int, higher_is_better: bool) -> int | None:
-    """The year the target is met at the current linear pace: `year` if already met, None if not at this pace."""
+    """The year the target is met at a linear pace: `year` if already met, None if not at this pace or beyond 2050."""
     sign = 1.0 if higher_is_better else -1.0
     remaining = sign * (target - value)
     if remaining <= EPSILON:
         return year
     if pace is None or sign * pace <= EPSILON:
         return None
-    return year + math.ceil(round(remaining / (sign * pace), 9))
+    reached = year + math.ceil(round(remaining / (sign * pace), 9))
+    return reached if reached <= LAST_PRINTED_YEAR else None
+
+
+def eu_reference(frame: pd.DataFrame, year: int | None) -> str | None:
+    """The EU aggregate published for that year: the EU27 where present, else the EU28 (DESI 2020 and earlier)."""
+    if year is None:
+        return None
+    present = set(frame.loc[frame["year"] == year, "geo"])
+    return next((code for code in EU_REFERENCES if code in present), None)
 
 
 def _series(frame: pd.DataFrame, geo: str, first: int, last: int) -> pd.Series:
@@ -142,8 +218,8 @@ class _Context:
     def __init__(self, meta: IndicatorMeta, frame: pd.DataFrame, names: dict[str, str], bsr: tuple[str, ...]):
         self.meta, self.frame, self.names, self.bsr = meta, frame, names, bsr
         self.year = latest_common_year(frame, bsr)
-        present = set(frame["geo"])
-        self.eu = next((code for code in EU27_CODES if code in present), None)
+        self.eu = eu_reference(frame, self.year)
+        self.eu_label = REFERENCE_LABELS.get(self.eu, self.eu)
         self.latest = frame[(frame["year"] == self.year) & frame["geo"].isin(bsr)] if self.year else frame.iloc[0:0]
         self.sign = 1.0 if meta.higher_is_better else -1.0
 
@@ -151,73 +227,131 @@ class _Context:
         """A country's name, or its code."""
         return self.names.get(geo, geo)
 
+    def pace(self, geo: str) -> Pace | None:
+        """The pace of one geo over the window ending in the latest common year."""
+        return pace_of(self.frame[self.frame["geo"] == geo], self.year)
+
     def geos(self) -> list[str]:
         """The geos a chart link shows: the BSR and the EU27 aggregate."""
         return [*self.bsr, *([self.eu] if self.eu else [])]
 
 
+LEADER_ONE = "{country} leads the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
+LEADER_TIED = "{countries} jointly lead the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
+LAGGARD_ONE = "{country} trails the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
+LAGGARD_TIED = "{countries} are jointly last in the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
+ALL_LEVEL = "All {n} BSR countries reporting are level on {indicator} in {year}: {value}."
+
+
 def leader_and_laggard(ctx: _Context) -> list[Insight]:
-    """The best and worst BSR country in the latest year (respecting whether higher is better)."""
+    """The best and worst BSR countries in the latest year by competition ranking: ties lead (or trail) jointly."""
     if ctx.year is None or len(ctx.latest) < 2:
         return []
-    ranked = ctx.latest.assign(score=ctx.sign * ctx.latest["value"]).sort_values(["score", "geo"], ascending=[False, True])
+    latest = ctx.latest.assign(rank=competition_rank(ctx.latest["value"], ctx.meta.higher_is_better))
+    latest = latest.sort_values(["rank", "geo"])
+    n = len(latest)
+    top = latest[latest["rank"] == latest["rank"].min()]
+    bottom = latest[latest["rank"] == latest["rank"].max()]
+    if len(top) == n:
+        row = top.iloc[0]
+        sentence = ALL_LEVEL.format(n=n, indicator=ctx.meta.title, year=ctx.year, value=fmt_value(ctx.meta, row.value))
+        return [Insight("leader", ctx.meta.id, sentence, chart_link(COMPARE_PAGE, ctx.meta.id, ctx.geos(), year=ctx.year),
+                        year=ctx.year, value=float(row.value),
+                        details={"countries_reporting": n, "geos": top["geo"].tolist(), "rank": 1})]
     out = []
-    for kind, row, word in (("leader", ranked.iloc[0], "leads"), ("laggard", ranked.iloc[-1], "trails")):
-        sentence = (f"{ctx.name(row.geo)} {word} the BSR on {ctx.meta.title} in {ctx.year}: "
-                    f"{fmt_value(ctx.meta, row.value, flags_of(row))} (of {len(ranked)} BSR countries reporting).")
+    for kind, group, one, tied in (("leader", top, LEADER_ONE, LEADER_TIED), ("laggard", bottom, LAGGARD_ONE, LAGGARD_TIED)):
+        row = group.iloc[0]
+        names = [ctx.name(g) for g in group["geo"]]
+        sentence = (one if len(group) == 1 else tied).format(
+            country=names[0], countries=join_names(names), indicator=ctx.meta.title, year=ctx.year,
+            value=fmt_value(ctx.meta, row.value, flags_of(row)) if len(group) == 1 else fmt_value(ctx.meta, row.value), n=n)
         out.append(Insight(kind, ctx.meta.id, sentence, chart_link(COMPARE_PAGE, ctx.meta.id, ctx.geos(), year=ctx.year),
-                           geo=row.geo, year=ctx.year, value=float(row.value), flags=flags_of(row),
-                           details={"countries_reporting": len(ranked)}))
+                           geo=row.geo if len(group) == 1 else None, year=ctx.year, value=float(row.value),
+                           flags=flags_of(row) if len(group) == 1 else None,
+                           details={"countries_reporting": n, "geos": group["geo"].tolist(), "rank": int(row["rank"])}))
     return out
 
 
+GAP_ABOVE = "{country}: {value} in {year}, {gap} above the {reference} ({reference_value})."
+GAP_BELOW = "{country}: {value} in {year}, {gap} below the {reference} ({reference_value})."
+GAP_SAME = "{country}: {value} in {year}, about the same as the {reference} ({reference_value}; within {noise})."
+
+
 def gaps_to_eu27(ctx: _Context) -> list[Insight]:
-    """Each BSR country's distance from the EU27 aggregate in the latest year."""
+    """Each BSR country's distance from the year's EU aggregate; within the noise threshold it is 'about the same'."""
     eu_row = _row(ctx.frame, ctx.eu, ctx.year) if ctx.eu and ctx.year else None
     if eu_row is None:
         return []
     out = []
     for row in ctx.latest.sort_values("geo").itertuples():
         gap = float(row.value) - float(eu_row.value)
-        side = "above" if gap > EPSILON else "below" if gap < -EPSILON else "level with"
-        amount = "" if side == "level with" else f"{fmt_diff(ctx.meta, gap)} "
-        sentence = (f"{ctx.name(row.geo)}: {fmt_value(ctx.meta, row.value, flags_of(pd.Series(row._asdict())))} "
-                    f"in {ctx.year}, {amount}{side} the EU27 ({fmt_value(ctx.meta, eu_row.value, flags_of(eu_row))}).")
+        side = "same" if abs(gap) < ctx.meta.noise else "above" if gap > 0 else "below"
+        template = {"above": GAP_ABOVE, "below": GAP_BELOW, "same": GAP_SAME}[side]
+        flags = flags_of(pd.Series(row._asdict()))
+        sentence = template.format(country=ctx.name(row.geo), value=fmt_value(ctx.meta, row.value, flags),
+                                   year=ctx.year, gap=fmt_diff(ctx.meta, gap), reference=ctx.eu_label,
+                                   reference_value=fmt_value(ctx.meta, eu_row.value, flags_of(eu_row)),
+                                   noise=fmt_diff(ctx.meta, ctx.meta.noise))
         out.append(Insight("gap_eu27", ctx.meta.id, sentence,
                            chart_link(COMPARE_PAGE, ctx.meta.id, [row.geo, ctx.eu], year=ctx.year),
-                           geo=row.geo, year=ctx.year, value=float(row.value),
-                           flags=flags_of(pd.Series(row._asdict())),
-                           details={"eu27": float(eu_row.value), "eu27_code": ctx.eu, "gap": gap}))
+                           geo=row.geo, year=ctx.year, value=float(row.value), flags=flags,
+                           details={"eu27": float(eu_row.value), "eu27_code": ctx.eu, "gap": gap, "side": side,
+                                    "noise": ctx.meta.noise}))
     return out
 
 
+FASTEST = ("Fastest improver on {indicator}: {country}, {direction} {pace} a year "
+           "({method}; {start_value} in {first}, {end_value} in {last}).")
+NONE_IMPROVED = ("No BSR country improved on {indicator} beyond {noise} over the window; the best trend is "
+                 "{country}'s, {pace} a year ({method}): about the same.")
+
+
 def fastest_improver(ctx: _Context) -> list[Insight]:
-    """The BSR country with the best linear pace over the last five years."""
+    """The BSR country with the best linear trend over the last five years (breaks respected, >= 3 points).
+
+    It improved only when the trend's change over its window is beyond the indicator's noise threshold.
+    """
     if ctx.year is None:
         return []
-    first = ctx.year - PACE_WINDOW_YEARS
-    paces = {geo: pace_per_year(_series(ctx.frame, geo, first, ctx.year)) for geo in ctx.latest["geo"]}
+    paces = {geo: ctx.pace(geo) for geo in ctx.latest["geo"]}
     paces = {geo: p for geo, p in paces.items() if p is not None}
     if not paces:
         return []
-    best = sorted(paces, key=lambda g: (-ctx.sign * paces[g], g))[0]
+    best = sorted(paces, key=lambda g: (-ctx.sign * paces[g].per_year, g))[0]
     pace = paces[best]
-    series = _series(ctx.frame, best, first, ctx.year)
-    start_year, end_year = int(series.index.min()), int(series.index.max())
-    direction = "rising" if pace > 0 else "falling"
-    improved = ctx.sign * pace > EPSILON
-    lead = "Fastest improver" if improved else "No BSR country improved; the best pace"
-    sentence = (f"{lead} on {ctx.meta.title}, {start_year}–{end_year}: {ctx.name(best)}, {direction} "
-                f"{fmt_diff(ctx.meta, pace)} a year (from {fmt_value(ctx.meta, series.iloc[0])} "
-                f"to {fmt_value(ctx.meta, series.iloc[-1])}).")
+    trend_change = ctx.sign * pace.per_year * (pace.last - pace.first)
+    improved = trend_change >= ctx.meta.noise
+    signed = f"{'+' if pace.per_year >= 0 else '−'}{fmt_diff(ctx.meta, pace.per_year)}"
+    fields = dict(indicator=ctx.meta.title, country=ctx.name(best), pace=signed if not improved else
+                  fmt_diff(ctx.meta, pace.per_year), direction="rising" if pace.per_year > 0 else "falling",
+                  method=pace.method, first=pace.first, last=pace.last, noise=fmt_diff(ctx.meta, ctx.meta.noise),
+                  start_value=fmt_value(ctx.meta, pace.start_value), end_value=fmt_value(ctx.meta, pace.end_value))
+    sentence = (FASTEST if improved else NONE_IMPROVED).format(**fields)
     return [Insight("fastest_improver", ctx.meta.id, sentence, chart_link(TRENDS_PAGE, ctx.meta.id, ctx.geos()),
-                    geo=best, year=ctx.year, value=float(series.iloc[-1]),
-                    details={"pace_per_year": pace, "start_year": start_year, "start_value": float(series.iloc[0]),
+                    geo=best, year=ctx.year, value=pace.end_value,
+                    details={"pace_per_year": pace.per_year, "start_year": pace.first, "start_value": pace.start_value,
+                             "points": pace.points, "break_year": pace.break_year, "method": pace.method,
                              "improved": improved})]
 
 
+TARGET_MET = "{country} ({value} in {year}) already meets the 2030 target for {indicator} ({target})."
+TARGET_ON_TRACK = ("{country} ({value} in {year}) is {distance} from the 2030 target for {indicator} ({target}): "
+                   "it needs {required} a year to 2030 and changed {observed} a year ({method}): on track by 2030.")
+TARGET_OFF_TRACK = ("{country} ({value} in {year}) is {distance} from the 2030 target for {indicator} ({target}): "
+                    "it needs {required} a year to 2030 but changed {observed} a year ({method}): not on track by 2030.")
+TARGET_NO_PACE = ("{country} ({value} in {year}) is {distance} from the 2030 target for {indicator} ({target}): "
+                  "it needs {required} a year to 2030; too few comparable years for an observed pace "
+                  "(at least 3 since the last break in series).")
+
+
+def _signed(meta: IndicatorMeta, change: float) -> str:
+    """'+1.8 pp' / '−0.3 pp'."""
+    return f"{'+' if change >= 0 else '−'}{fmt_diff(meta, change)}"
+
+
 def target_2030(ctx: _Context) -> list[Insight]:
-    """Distance to the 2030 target and the year it would be met at the current pace, per BSR country and the EU27."""
+    """Distance to the 2030 target: the yearly change required to reach it against the change observed (the
+    Digital Decade's way), per BSR country and the EU aggregate; on track when observed >= required."""
     target = ctx.meta.target_2030
     if target is None or ctx.year is None or (isinstance(target, float) and math.isnan(target)):
         return []
@@ -229,30 +363,48 @@ def target_2030(ctx: _Context) -> list[Insight]:
         if row is None:
             continue
         value = float(row.value)
-        pace = pace_per_year(_series(ctx.frame, geo, ctx.year - PACE_WINDOW_YEARS, ctx.year))
-        reached = year_target_reached(value, pace, target, ctx.year, ctx.meta.higher_is_better)
-        distance = target - value
-        if reached == ctx.year:
-            when = f"already meets the 2030 target ({fmt_value(ctx.meta, target)})"
-        elif reached is None:
-            when = f"is {fmt_diff(ctx.meta, distance)} from the 2030 target ({fmt_value(ctx.meta, target)}): not at the current pace"
-        else:
-            late = " — after 2030" if reached > 2030 else ""
-            when = (f"is {fmt_diff(ctx.meta, distance)} from the 2030 target ({fmt_value(ctx.meta, target)}): "
-                    f"reached in {reached} at the current pace{late}")
-        sentence = f"{ctx.name(geo)} ({fmt_value(ctx.meta, value, flags_of(row))} in {ctx.year}) {when}."
+        pace = ctx.pace(geo)
+        required = required_pace(value, target, ctx.year)
+        met = ctx.sign * (target - value) <= EPSILON
+        on_track = met or (pace is not None and required is not None and ctx.sign * pace.per_year >= ctx.sign * required)
+        template = (TARGET_MET if met else TARGET_NO_PACE if pace is None or required is None
+                    else TARGET_ON_TRACK if on_track else TARGET_OFF_TRACK)
+        sentence = template.format(
+            country=ctx.name(geo) if geo != ctx.eu else ctx.eu_label, value=fmt_value(ctx.meta, value, flags_of(row)),
+            year=ctx.year, indicator=ctx.meta.title, target=fmt_value(ctx.meta, target),
+            distance=fmt_diff(ctx.meta, target - value), required="" if required is None else _signed(ctx.meta, required),
+            observed="" if pace is None else _signed(ctx.meta, pace.per_year), method="" if pace is None else pace.method)
+        reached = year_target_reached(value, None if pace is None else pace.per_year, target, ctx.year,
+                                      ctx.meta.higher_is_better)
         out.append(Insight("target_2030", ctx.meta.id, sentence, chart_link(TRENDS_PAGE, ctx.meta.id, [geo]),
                            geo=geo, year=ctx.year, value=value, flags=flags_of(row),
-                           details={"target": float(target), "distance": distance, "pace_per_year": pace,
-                                    "year_reached": reached, "on_track_2030": reached is not None and reached <= 2030}))
+                           details={"target": float(target), "distance": target - value, "required_per_year": required,
+                                    "pace_per_year": None if pace is None else pace.per_year,
+                                    "method": None if pace is None else pace.method, "year_reached": reached,
+                                    "on_track_2030": bool(on_track)}))
     return out
+
+
+CONVERGENCE = ("The BSR is {verdict} on {indicator}: across {n} countries the standard deviation went from {sd_start} "
+               "in {start} to {sd_end} in {end} (coefficient of variation {cv_start} to {cv_end}).")
+CONVERGENCE_SAME = ("The BSR spread on {indicator} is about the same: across {n} countries the standard deviation "
+                    "went from {sd_start} in {start} to {sd_end} in {end}, within {noise} (coefficient of variation "
+                    "{cv_start} to {cv_end}).")
+
+
+def coefficient_of_variation(values: pd.Series) -> float | None:
+    """Population standard deviation over the mean (None when the mean is 0): spread relative to the level."""
+    mean = float(np.mean(values))
+    return None if abs(mean) < EPSILON else float(np.std(values)) / abs(mean)
 
 
 def convergence(ctx: _Context) -> list[Insight]:
     """Is the BSR spread (population standard deviation) narrowing between five years ago and the latest year?
 
     The start year is the earliest of the last five with at least three (or all) of the latest year's countries;
-    both spreads are taken over the same countries, so a country joining or leaving does not fake a trend.
+    both spreads are taken over the same countries, so a country joining or leaving does not fake a trend. A
+    change of the standard deviation within the noise threshold is 'about the same'; the coefficient of variation
+    is reported beside it (a spread that stays put while levels rise is relative convergence).
     """
     if ctx.year is None:
         return []
@@ -266,17 +418,19 @@ def convergence(ctx: _Context) -> list[Insight]:
     geos = sorted(then["geo"])
     now = ctx.latest[ctx.latest["geo"].isin(geos)]
     spread_then, spread_now = float(np.std(then["value"])), float(np.std(now["value"]))
+    cv_then, cv_now = coefficient_of_variation(then["value"]), coefficient_of_variation(now["value"])
     change = spread_now - spread_then
-    # A spread that moved by less than STABLE_SPREAD_SHARE of itself is noise to a reader, not a trend.
-    threshold = max(EPSILON, STABLE_SPREAD_SHARE * spread_then)
-    verdict = "converging" if change < -threshold else "diverging" if change > threshold else "stable"
-    sentence = (f"The BSR is {verdict} on {ctx.meta.title}: the spread across {len(geos)} countries (standard "
-                f"deviation) went from {fmt_diff(ctx.meta, spread_then)} in {start} to "
-                f"{fmt_diff(ctx.meta, spread_now)} in {ctx.year}.")
+    verdict = "converging" if change <= -ctx.meta.noise else "diverging" if change >= ctx.meta.noise else "stable"
+    fields = dict(verdict=verdict, indicator=ctx.meta.title, n=len(geos), sd_start=fmt_diff(ctx.meta, spread_then),
+                  sd_end=fmt_diff(ctx.meta, spread_now), start=start, end=ctx.year,
+                  noise=fmt_diff(ctx.meta, ctx.meta.noise),
+                  cv_start="n/a" if cv_then is None else f"{cv_then:.3f}", cv_end="n/a" if cv_now is None else f"{cv_now:.3f}")
+    sentence = (CONVERGENCE_SAME if verdict == "stable" else CONVERGENCE).format(**fields)
     return [Insight("convergence", ctx.meta.id, sentence, chart_link(TRENDS_PAGE, ctx.meta.id, ctx.geos()),
                     year=ctx.year, value=spread_now,
                     details={"verdict": verdict, "converging": verdict == "converging", "start_year": start,
-                             "spread_start": spread_then, "spread_end": spread_now, "geos": geos,
+                             "spread_start": spread_then, "spread_end": spread_now, "cv_start": cv_then,
+                             "cv_end": cv_now, "geos": geos, "noise": ctx.meta.noise,
                              "range_start": float(then["value"].max() - then["value"].min()),
                              "range_end": float(now["value"].max() - now["value"].min())})]
 
@@ -320,6 +474,8 @@ def meta_of(row: dict) -> IndicatorMeta:
         higher_is_better=bool(row.get("higher_is_better", True)), theme=row.get("theme"),
         target_2030=None if target is None or pd.isna(target) else float(target),
         target_label=row.get("target_label"),
+        noise_pp=None if row.get("noise_pp") is None or pd.isna(row.get("noise_pp")) else float(row["noise_pp"]),
+        directed=row.get("directed") is None or pd.isna(row.get("directed")) or bool(row.get("directed")),
     )
 
 

@@ -1,6 +1,7 @@
 """Compare page: one indicator and year across the EU countries and Norway, ranked, BSR highlighted."""
 from __future__ import annotations
 
+from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard import components, registry
 from dashboard.data import charts as chart_data
 from dashboard.figures import ranked_bar
@@ -26,8 +27,11 @@ def build(state):
     ]
     table = df[["rank", "name", "geo", "value", "flags"]].rename(columns={"name": "country"})
     card = components.chart_card("ranked_bar", registry.page_figure("ranked_bar", state), table, view=state.view, source=meta.source)
-    intro = (f"All EU countries and Norway in {state.year}, best first. Black line: EU27; dashed: BSR average "
-             f"({meta.average_method}). Hatched bars: estimated, provisional or low-reliability values.")
+    drawn = set(df.loc[df["rank"].isna() & df["value"].notna(), "geo"])  # the reference lines on the chart
+    lines = " ".join(text for geo, text in ((EU27, "Black line: EU27."),
+                                            (BSR_AVERAGE, f"Dashed: BSR average ({meta.average_method}).")) if geo in drawn)
+    intro = (f"All EU countries and Norway in {state.year}, best first; tied values share a rank. {lines} "
+             "Hatched bars: estimated, provisional or low-reliability values.").replace("  ", " ")
     return components.page("Compare countries", intro=intro, controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "year": state.year,
                                        "geos": list(state.geos)})

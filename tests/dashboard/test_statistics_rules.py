@@ -1,0 +1,161 @@
+"""The statistical rules of issue 16 pinned on the cases the issue names, in the recorded data (real ETL build)."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from dashboard import insights as insights_module
+
+COLUMNS = ["indicator", "geo", "period", "year", "value", "flags"]
+
+
+@pytest.fixture
+def real_insights(dsm_env, is_standin):
+    """Every insight of the real build of ../shared/data."""
+    if is_standin:
+        pytest.skip("the named cases live in the recorded data, not in the synthetic stand-in")
+    return insights_module.insights()
+
+
+def of(items, kind, indicator, geo="*"):
+    """The insights of one kind about one indicator (and geo)."""
+    return [i for i in items if i.kind == kind and i.indicator == indicator and (geo == "*" or i.geo == geo)]
+
+
+def frame(rows):
+    """An insight input frame from (indicator, geo, year, value, flags)."""
+    return pd.DataFrame([(i, g, str(y), y, v, f) for i, g, y, v, f in rows], columns=COLUMNS)
+
+
+# ---------------------------------------------------------------- one ranking rule
+
+def test_competition_ranking_ties_share_the_better_rank():
+    values = pd.Series({"DK": 100.0, "EE": 100.0, "FI": 92.1, "LV": 90.2, "PL": None})
+    assert insights_module.competition_rank(values).to_dict() == pytest.approx(
+        {"DK": 1, "EE": 1, "FI": 3, "LV": 4, "PL": float("nan")}, nan_ok=True)
+    assert insights_module.competition_rank(values, higher_is_better=False)["LV"] == 1
+
+
+def test_denmark_and_estonia_jointly_lead_public_services_for_businesses_2020(real_insights):
+    [leader] = of(real_insights, "leader", "desi_public_services_business")
+    assert leader.year == 2020 and set(leader.details["geos"]) == {"DK", "EE"} and leader.details["rank"] == 1
+    assert leader.sentence.startswith("Denmark and Estonia jointly lead the BSR on Digital public services")
+    assert leader.concerns("EE") and leader.concerns("DK") and not leader.concerns("FI")
+
+
+def test_jointly_last_and_all_level():
+    meta = insights_module.IndicatorMeta("x", "X", "PC_IND", True)
+    tied_last = frame([("x", "EE", 2023, 50, None), ("x", "LV", 2023, 40, None), ("x", "LT", 2023, 40, None)])
+    laggard = [i for i in insights_module.compute_insights([meta], tied_last) if i.kind == "laggard"]
+    assert [i.sentence.split(" are jointly last")[0] for i in laggard] == ["LT and LV"]  # no names given: codes
+    level = frame([("x", g, 2023, 100, None) for g in ("EE", "LV", "LT")])
+    kinds = [i.kind for i in insights_module.compute_insights([meta], level) if i.kind in ("leader", "laggard")]
+    assert kinds == ["leader"]  # one 'all level' statement, no one 'trails'
+
+
+def test_compare_ranks_ties_alike_5g_2023(dsm_env, is_standin):
+    if is_standin:
+        pytest.skip("recorded data case")
+    from dashboard import charts
+    from dashboard.state import State
+    df = charts.compare_data(State(page="/compare", indicator="coverage_5g", year=2023))
+    countries = df[df["rank"].notna()]
+    full = countries[countries["value"] == countries["value"].max()]
+    assert len(full) >= 2 and set(full["rank"]) == {1}
+    after = countries[countries["value"] < countries["value"].max()]["rank"].min()
+    assert after == len(full) + 1  # competition ranking: 1, 1, 1, 1, 5
+
+
+def test_country_brief_rank_uses_the_same_rule(dsm_env, is_standin):
+    if is_standin:
+        pytest.skip("recorded data case")
+    from dashboard import brief
+    values = pd.Series({"DK": 100.0, "EE": 100.0, "FI": 92.1})
+    assert insights_module.competition_rank(values)["EE"] == 1
+    page = brief.country_brief_html("EE")
+    assert "BSR rank" in page and "jointly lead" in page
+
+
+# ---------------------------------------------------------------- paces
+
+def test_two_points_give_no_pace_and_no_year_beyond_2050(real_insights):
+    # basic digital skills has 2021 and 2023 only: PL "2076", DK "2045" came from two points
+    for item in of(real_insights, "target_2030", "basic_digital_skills"):
+        assert item.details["pace_per_year"] is None, item.sentence
+        assert "2076" not in item.sentence and "2045" not in item.sentence
+    assert not of(real_insights, "fastest_improver", "basic_digital_skills")
+
+
+def test_every_pace_states_method_and_window(real_insights):
+    paced = [i for i in real_insights if "changed" in i.sentence or i.kind == "fastest_improver"]
+    assert paced
+    for item in paced:
+        assert item.details["method"] in item.sentence, item.sentence  # e.g. "linear trend 2015–2020, 6 points"
+    for item in real_insights:
+        years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", item.sentence)]
+        assert all(y <= 2050 for y in years), item.sentence
+
+
+def test_a_break_in_series_cuts_the_window():
+    rows = pd.DataFrame({"year": [2019, 2020, 2021, 2022, 2023, 2024], "value": [50, 52, 70, 71, 73, 74],
+                         "flags": [None, None, "b", None, None, None]})
+    pace = insights_module.pace_of(rows, 2024)
+    assert (pace.first, pace.points, pace.break_year) == (2021, 4, 2021)
+    assert pace.per_year == pytest.approx(1.4)  # least squares on 70, 71, 73, 74: 7 / 5
+    assert "from the break in series in 2021" in pace.method
+    assert insights_module.pace_of(rows.assign(flags=[None] * 4 + ["b", None]), 2024) is None  # 2 points left
+
+
+def test_break_inside_the_window_sweden_smes_2024(real_insights):
+    se = of(real_insights, "target_2030", "sme_basic_digital_intensity", "SE")
+    assert se and se[0].details["pace_per_year"] is None  # SE 2024 carries b: no comparable earlier years
+
+
+def test_required_against_observed_and_not_on_track():
+    meta = insights_module.IndicatorMeta("x", "Basic skills", "PC_IND", True, target_2030=80.0)
+    rows = frame([("x", g, y, v, None) for g, base in (("EE", 60), ("LV", 40), ("PL", 20))
+                  for y, v in zip(range(2019, 2024), [base + 0.5 * k for k in range(5)])])
+    [pl] = [i for i in insights_module.compute_insights([meta], rows) if i.kind == "target_2030" and i.geo == "PL"]
+    assert pl.details["required_per_year"] == pytest.approx((80 - 22) / 7)
+    assert pl.details["on_track_2030"] is False and pl.details["year_reached"] is None  # 2140: not printed
+    assert "not on track by 2030" in pl.sentence and "Basic skills" in pl.sentence
+
+
+# ---------------------------------------------------------------- noise and convergence
+
+def test_differences_within_the_noise_threshold_are_about_the_same(real_insights):
+    for item in of(real_insights, "gap_eu27", "*"):
+        inside = abs(item.details["gap"]) < item.details["noise"]
+        assert ("about the same" in item.sentence) == inside, item.sentence
+    germany = of(real_insights, "gap_eu27", "enterprises_ecommerce_sales", "DE")
+    assert germany and "about the same as the EU27" in germany[0].sentence  # 0.1 pp below
+
+
+def test_desi_convergence_reports_cv_beside_sd(real_insights):
+    [desi] = of(real_insights, "convergence", "desi_overall")
+    assert desi.details["spread_start"] == pytest.approx(9.02, abs=0.01)
+    assert desi.details["spread_end"] == pytest.approx(9.33, abs=0.01)
+    assert desi.details["cv_start"] == pytest.approx(0.196, abs=0.001)
+    assert desi.details["cv_end"] == pytest.approx(0.156, abs=0.001)
+    assert desi.details["verdict"] == "stable" and "diverging" not in desi.sentence
+    assert "coefficient of variation 0.196 to 0.156" in desi.sentence
+
+
+def test_desi_rows_use_the_editions_own_eu28(real_insights):
+    gaps = of(real_insights, "gap_eu27", "desi_overall")
+    assert gaps and {g.details["eu27_code"] for g in gaps} == {"EU28"}
+    assert all("EU28 (52.6" in g.sentence for g in gaps)
+
+
+def test_compare_intro_names_only_the_lines_drawn(dsm_env, is_standin):
+    if is_standin:
+        pytest.skip("recorded data case")
+    import dash
+
+    from dashboard.app import app  # noqa: F401  (pages register with the app)
+    from tests.dashboard.test_pages_core import text_of
+    layout = next(p["layout"] for p in dash.page_registry.values() if p["path"] == "/compare")
+    assert "Black line: EU27" not in text_of(layout(indicator="desi_overall", year="2020"))  # DESI 2020: EU28 only
+    assert "Black line: EU27" in text_of(layout(indicator="coverage_5g", year="2023"))
