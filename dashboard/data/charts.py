@@ -13,6 +13,7 @@ from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard.figures import common
+from dashboard.insights import competition_rank
 from dashboard.figures.meta import ChartMeta
 from dashboard.state import State
 
@@ -84,7 +85,7 @@ def compare_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     missing = sorted(shown - set(countries_.loc[countries_["value"].notna(), "geo"]))
     reverse = not m.higher_is_better
     countries_ = countries_.sort_values("value", ascending=reverse, na_position="last").reset_index(drop=True)
-    countries_["rank"] = range(1, len(countries_) + 1)
+    countries_["rank"] = competition_rank(countries_["value"], m.higher_is_better).astype("Int64")  # ties share a rank
     countries_["is_bsr"] = countries_["geo"].isin(peers)
     countries_["is_selected"] = countries_["geo"].isin(state.geos)
     refs = df[df["geo"].isin([EU27, BSR_AVERAGE])].copy()

@@ -58,9 +58,9 @@ def test_jointly_last_and_all_level():
 def test_compare_ranks_ties_alike_5g_2023(dsm_env, is_standin):
     if is_standin:
         pytest.skip("recorded data case")
-    from dashboard import charts
+    from dashboard.data import charts
     from dashboard.state import State
-    df = charts.compare_data(State(page="/compare", indicator="coverage_5g", year=2023))
+    df, _ = charts.compare_data(State(page="/compare", indicator="coverage_5g", year=2023))
     countries = df[df["rank"].notna()]
     full = countries[countries["value"] == countries["value"].max()]
     assert len(full) >= 2 and set(full["rank"]) == {1}
