@@ -334,14 +334,13 @@ def fastest_improver(ctx: _Context) -> list[Insight]:
                              "improved": improved})]
 
 
-TARGET_MET = "{country} ({value} in {year}) already meets the 2030 target for {indicator} ({target})."
-TARGET_ON_TRACK = ("{country} ({value} in {year}) is {distance} from the 2030 target for {indicator} ({target}): "
-                   "it needs {required} a year to 2030 and changed {observed} a year ({method}): on track by 2030.")
-TARGET_OFF_TRACK = ("{country} ({value} in {year}) is {distance} from the 2030 target for {indicator} ({target}): "
-                    "it needs {required} a year to 2030 but changed {observed} a year ({method}): not on track by 2030.")
-TARGET_NO_PACE = ("{country} ({value} in {year}) is {distance} from the 2030 target for {indicator} ({target}): "
-                  "it needs {required} a year to 2030; too few comparable years for an observed pace "
-                  "(at least 3 since the last break in series).")
+TARGET_MET = "{country} already meets the 2030 target for {indicator} ({target}): {value} in {year}."
+TARGET_ON_TRACK = ("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
+                   "{required} a year, observed {observed} a year ({method}): on track by 2030.")
+TARGET_OFF_TRACK = ("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
+                    "{required} a year, observed {observed} a year ({method}): not on track by 2030.")
+TARGET_NO_PACE = ("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
+                  "{required} a year; no observed pace (fewer than 3 comparable years since any break in series).")
 
 
 def _signed(meta: IndicatorMeta, change: float) -> str:
@@ -385,11 +384,10 @@ def target_2030(ctx: _Context) -> list[Insight]:
     return out
 
 
-CONVERGENCE = ("The BSR is {verdict} on {indicator}: across {n} countries the standard deviation went from {sd_start} "
-               "in {start} to {sd_end} in {end} (coefficient of variation {cv_start} to {cv_end}).")
-CONVERGENCE_SAME = ("The BSR spread on {indicator} is about the same: across {n} countries the standard deviation "
-                    "went from {sd_start} in {start} to {sd_end} in {end}, within {noise} (coefficient of variation "
-                    "{cv_start} to {cv_end}).")
+CONVERGENCE = ("The BSR is {verdict} on {indicator}: standard deviation {sd_start} ({start}) to {sd_end} ({end}) "
+               "across {n} countries; coefficient of variation {cv_start} to {cv_end}.")
+CONVERGENCE_SAME = ("The BSR spread on {indicator} is about the same: standard deviation {sd_start} ({start}) to "
+                    "{sd_end} ({end}) across {n} countries, within {noise}; coefficient of variation {cv_start} to {cv_end}.")
 
 
 def coefficient_of_variation(values: pd.Series) -> float | None:

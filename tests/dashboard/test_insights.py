@@ -118,9 +118,9 @@ def test_target_2030_required_against_observed(small_db):
     assert reached == {"EE": 2036, "LV": None, "LT": None, "FI": 2023, "EU27_2020": None}
     ee = one(items, "target_2030", "ind_up", "EE")
     assert ee.details["required_per_year"] == pytest.approx(25 / 7) and ee.details["on_track_2030"] is False
-    assert "needs +3.6 pp a year to 2030 but changed +2.0 pp a year (linear trend 2018–2023, 6 points)" in ee.sentence
+    assert "needs +3.6 pp a year, observed +2.0 pp a year (linear trend 2018–2023, 6 points)" in ee.sentence
     assert "not on track by 2030" in ee.sentence and "Enterprises doing well" in ee.sentence
-    assert "too few comparable years" in one(items, "target_2030", "ind_up", "LV").sentence
+    assert "no observed pace" in one(items, "target_2030", "ind_up", "LV").sentence
     assert one(items, "target_2030", "ind_up", "EE").details["distance"] == pytest.approx(25.0)
     assert not [i for i in items if i.kind == "target_2030" and i.indicator == "ind_down"], "no target, no insight"
 

@@ -89,7 +89,8 @@ def test_two_points_give_no_pace_and_no_year_beyond_2050(real_insights):
 
 
 def test_every_pace_states_method_and_window(real_insights):
-    paced = [i for i in real_insights if "changed" in i.sentence or i.kind == "fastest_improver"]
+    paced = [i for i in real_insights if "observed +" in i.sentence or "observed −" in i.sentence
+             or i.kind == "fastest_improver"]
     assert paced
     for item in paced:
         assert item.details["method"] in item.sentence, item.sentence  # e.g. "linear trend 2015–2020, 6 points"
