@@ -119,12 +119,33 @@ def translations(lang: str) -> NullTranslations:
     if not po.exists():
         logging.getLogger(__name__).warning("no catalogue for %s in %s: showing English", lang, folder)
         return NullTranslations()
+    buffer = io.BytesIO(compiled(po, lang))
+    return Translations(buffer, domain=DOMAIN)
+
+
+def compiled(po: Path, lang: str) -> bytes:
+    """The .mo bytes of one .po catalogue."""
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=lang, domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return buffer.getvalue()
+
+
+def compile_catalogues() -> list[Path]:
+    """Write messages.mo beside every language's messages.po (scripts/setup.sh runs it: `python -m dashboard.i18n`).
+
+    This is `pybabel compile` without Babel's %-format checker, which takes the unit labels ('% of households')
+    for %-format strings and fails; the dashboard formats with str.format, whose {placeholders}
+    tests/dashboard/test_i18n_coverage.py checks in every catalogue."""
+    written = []
+    for lang in LANGUAGES:
+        po = TRANSLATIONS_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if po.exists():
+            mo = po.with_suffix(".mo")
+            mo.write_bytes(compiled(po, lang))
+            written.append(mo)
+    return written
 
 
 def _(message: str, **params) -> str:
@@ -364,3 +385,8 @@ def theme_label(theme) -> str:
     """A catalogue theme's name in the current language ('human_capital' -> 'Human capital')."""
     key = str(theme)
     return _(THEME_LABELS[key]) if key in THEME_LABELS else key.replace("_", " ").capitalize()
+
+
+if __name__ == "__main__":
+    for path in compile_catalogues():
+        print(f"compiled {path}")

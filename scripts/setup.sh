@@ -16,7 +16,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q -r requirements.lock
 .venv/bin/python -m pip install -q --no-deps -e .
 # Compile the translation catalogues (.po in the repository -> .mo beside them, not committed).
-.venv/bin/pybabel --quiet compile -d dashboard/translations
+.venv/bin/python -m dashboard.i18n >/dev/null
 # npm packages as locked in scripts/js/package-lock.json: the partial plotly.js bundles the app serves
 # (dashboard/vendor/) and axe-core for the browser tests.
 bash scripts/js/build.sh

@@ -8,5 +8,5 @@ mkdir -p build
 "$PYBABEL" --quiet extract -F babel.cfg -k N_ --no-location --sort-output -o build/messages.pot .
 "$PYBABEL" --quiet update -i build/messages.pot -d dashboard/translations -N --ignore-obsolete -w 116 \
   --ignore-pot-creation-date
-"$PYBABEL" --quiet compile -d dashboard/translations --statistics
+.venv/bin/python -m dashboard.i18n
 .venv/bin/python -m pytest -q tests/dashboard/test_i18n_coverage.py
