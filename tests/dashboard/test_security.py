@@ -105,14 +105,14 @@ def test_embed_page_needs_no_inline_script(base_url):
 
 def test_a_callback_with_a_path_outside_the_app_is_refused():
     """A forged page-router request whose pathname does not start with '/' is a 400, not dash's 500."""
-    from dashboard.security import well_typed_location_values
+    from dashboard.security import well_typed_values
 
     body = {"output": ".._pages_content.children..._pages_store.data..",
             "inputs": [{"id": "_pages_location", "property": "pathname", "value": ""},
                        {"id": "_pages_location", "property": "search", "value": None}]}
-    assert not well_typed_location_values(body)
+    assert not well_typed_values(body)
     body["inputs"][0]["value"] = "/compare"
-    assert well_typed_location_values(body)
+    assert well_typed_values(body)
     other = {**body, "output": "export-slot.children"}  # other callbacks cope with any path themselves
     other["inputs"] = [{**body["inputs"][0], "value": ""}, body["inputs"][1]]
-    assert well_typed_location_values(other)
+    assert well_typed_values(other)
