@@ -3,10 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null; then
+# Only what is missing: a machine whose Node.js comes from NodeSource already has npm, and Debian's npm conflicts with it.
+APT_PACKAGES=""
+[ -x /usr/bin/chromium ] || APT_PACKAGES="chromium"
+command -v npm >/dev/null || APT_PACKAGES="$APT_PACKAGES nodejs npm"
+if [ -n "$APT_PACKAGES" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"
