@@ -477,14 +477,17 @@ def meta_of(row: dict) -> IndicatorMeta:
     )
 
 
-def insights() -> list[Insight]:
-    """All insights for the current database, computed on first request and again whenever it is rebuilt."""
+def insights(as_of: int | None = None) -> list[Insight]:
+    """All insights for the current database, computed on first request and again whenever it is rebuilt; `as_of`
+    a year: the insights as they read in that year (only values up to it), what a page showing that year says."""
     def make() -> list[Insight]:
         """Compute every insight from the database."""
         metas, values, names, peers = _read_inputs()
+        if as_of is not None:
+            values = values[values["year"] <= as_of]
         return compute_insights(metas, values, names, bsr=peers)
 
-    return remember(("insights",), make)
+    return remember(("insights", as_of), make)
 
 
 def select(items: Iterable[Insight], *, indicators: Iterable[str] = (), geos: Iterable[str] = (),

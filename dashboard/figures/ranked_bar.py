@@ -43,9 +43,9 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
 
 
 def _bars(bars: pd.DataFrame, meta: ChartMeta) -> dict:
-    """One bar per country: BSR and chosen countries in their colour, others grey; e/p/u hatched; flags on top."""
-    colour = [colours.colour_for(g) if (b or s) else colours.MUTED
-              for g, b, s in zip(bars["geo"], bars["is_bsr"], bars["is_selected"])]
+    """One bar per country: the chosen countries (the BSR by default) in their colour, others grey; e/p/u hatched;
+    flags on top."""
+    colour = [colours.colour_for(g) if s else colours.MUTED for g, s in zip(bars["geo"], bars["is_selected"])]
     flags = bars["flags"].tolist()
     return {
         "type": "bar", "x": bars["name"].tolist(), "y": bars["value"].astype(float).tolist(),
