@@ -14,7 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from etl import codelists
 from etl.formats import registry
+from etl.formats.scoreboard import LIVE_FORMAT as SCOREBOARD_LIVE
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
 THEMES = (
@@ -175,6 +177,14 @@ def parse_dataset(code: str, entry: dict, where: str) -> Dataset:
     for dim, codes in filters.items():
         if not (isinstance(codes, list) and codes and all(isinstance(c, str) and c for c in codes)):
             raise CatalogueError(f"{where}: field 'live_filters.{dim}' must be a non-empty list of codes")
+    if live_format == SCOREBOARD_LIVE:
+        groups = codelists.codelist("chart_group")
+        asked = filters.get("chart_group") or []
+        unknown = [g for g in asked if g not in groups]
+        if not asked or unknown or set(filters) != {"chart_group"}:
+            raise CatalogueError(f"{where}: a live_format {SCOREBOARD_LIVE!r} dataset takes live_filters = "
+                                 f"{{ chart_group = [...] }} with groups of etl/codelists/chart_group.csv "
+                                 f"({sorted(groups)}), got {filters!r}")
     return Dataset(code, entry["title"], entry["licence"], entry["source_url"], live_format, dict(filters))
 
 

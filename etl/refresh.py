@@ -240,14 +240,24 @@ def dataset_digest(raw_files: list[rawstore.RawFile], catalogue: Catalogue, data
 # ---------------------------------------------------------------- sources
 
 class LiveSource:
-    """The live Eurostat API (the default), one accepted body per dataset."""
+    """The live services (the default): Eurostat's APIs, and the Digital Scoreboard API for its datasets."""
 
-    def __init__(self, catalogue: Catalogue, raw_dir: Path, client=None):
+    def __init__(self, catalogue: Catalogue, raw_dir: Path, client=None, scoreboard_client=None):
         from etl.sources.eurostat import EurostatClient
+        from etl.sources.scoreboard import ScoreboardClient
         self.catalogue, self.raw_dir = catalogue, raw_dir
         self.client = client or EurostatClient()
+        # the scoreboard's client shares the Eurostat client's limits (timeouts, retries, size bounds)
+        self.scoreboard = scoreboard_client or ScoreboardClient(
+            timeout=self.client.timeout, max_retries=self.client.max_retries, backoff=self.client.backoff,
+            sleep=self.client.sleep)
         self.name = f"live Eurostat API {self.client.base_url}"
         self.update_dates: dict[str, str | None] = {}  # dataset -> UPDATE_DATA asked this run
+
+    def from_scoreboard(self, dataset: str) -> bool:
+        """True for a dataset the Digital Scoreboard API serves (catalogue live_format 'scoreboard')."""
+        from etl.formats.scoreboard import LIVE_FORMAT
+        return self.catalogue.datasets[dataset].live_format == LIVE_FORMAT
 
     def available(self, dataset: str) -> str | None:
         """None when the dataset can be fetched, else why not."""
@@ -256,8 +266,13 @@ class LiveSource:
         return None
 
     def current(self, dataset: str) -> list[rawstore.RawFile] | None:
-        """The cached raw file when the service's update date has not moved since it was fetched, else None."""
+        """The cached raw file when the service's update date has not moved since it was fetched, else None.
+
+        The scoreboard states no update date per chart group: its bodies are always fetched (and compared by
+        digest, so an unchanged answer rebuilds nothing)."""
         from etl.sources.eurostat import request_url, same_instant
+        if self.from_scoreboard(dataset):
+            return None
         entry = self.catalogue.datasets[dataset]
         self.update_dates[dataset] = self.client.update_date(dataset)
         cached = rawstore.list_raw(dataset, self.raw_dir)
@@ -270,6 +285,8 @@ class LiveSource:
     def fetch(self, dataset: str) -> list[rawstore.RawFile]:
         """Download one dataset into the raw store."""
         entry = self.catalogue.datasets[dataset]
+        if self.from_scoreboard(dataset):
+            return self.scoreboard.fetch_dataset(entry.live_filters["chart_group"], raw_dir=self.raw_dir)
         return [self.client.fetch_dataset(dataset, entry.live_format, entry.live_filters or None, raw_dir=self.raw_dir,
                                           update_data=self.update_dates.get(dataset))]
 

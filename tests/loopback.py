@@ -48,8 +48,11 @@ ROUTES = [
 ]
 DATA_KINDS = {"statistics", "sdmx3", "sdmx21", "sb-group", "sb-facts"}
 SCOREBOARD_EXPORT = "digital_decade_2026_facts.json"
-SCOREBOARD_GROUPS = {"desi": SCOREBOARD_EXPORT, "desi-2022": None, "dd-trajectories": None, "key-indicators": None,
-                     "e-gov-2020-2022": None}  # group -> recording that answers it (None: recorded nowhere)
+SCOREBOARD_GROUPS = {"desi": SCOREBOARD_EXPORT, "desi-2022": None, "dd-trajectories": "digital_decade_trajectories.json",
+                     "key-indicators": None, "e-gov-2020-2022": None}  # group -> its recording (None: recorded nowhere)
+SCOREBOARD_DEFINITIONS = "scoreboard_indicators.json"
+# indicators/?format=csv: the fields of the scoreboard's IndicatorListSerializer (digital_agenda/apps/core/serializers.py)
+SCOREBOARD_INDICATOR_FIELDS = ["code", "label", "alt_label", "definition", "periods", "data_source"]
 SCOREBOARD_FIELDS = ["period", "country", "indicator", "breakdown", "unit", "value", "flags", "reference_period",
                      "remarks"]
 NOT_FILTERS = {"lang", "format", "lasttimeperiod", "sincetimeperiod", "untiltimeperiod"}  # Statistics API options
@@ -379,8 +382,20 @@ class LoopbackEurostat:
             facts = [f for f in self.scoreboard_facts() if all(str(f[k]) == v for k, v in wanted.items())]
             return json.dumps(facts).encode(), "application/json", {}
         group = query.get("chart_group", ["desi"])[0]
-        codes = sorted({fact["indicator"] for fact in self.scoreboard_facts(group)})
-        return ("code,label\r\n" + "".join(f"{c},{c}\r\n" for c in codes)).encode(), "text/csv; charset=utf-8", {}
+        facts = self.scoreboard_facts(group)
+        codes = sorted({fact["indicator"] for fact in facts})
+        recorded = self.find(SCOREBOARD_DEFINITIONS)
+        known = {r["fields"]["code"]: r["fields"] for r in json.loads(recorded.read_bytes())} if recorded else {}
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, SCOREBOARD_INDICATOR_FIELDS, lineterminator="\r\n")
+        writer.writeheader()
+        for code in codes:
+            fields = known.get(code, {})
+            periods = sorted({str(f["period"]) for f in facts if f["indicator"] == code})
+            writer.writerow({"code": code, "label": fields.get("label") or "", "alt_label": fields.get("alt_label") or "",
+                             "definition": fields.get("definition") or "", "periods": ",".join(periods),
+                             "data_source": ""})
+        return buffer.getvalue().encode(), "text/csv; charset=utf-8", {}
 
     def dataflow(self, code: str, query: dict) -> tuple[bytes, str, dict]:
         """The dataflow as JSON with its UPDATE_DATA annotation (gzip'd when compressed=true, as the API does)."""

@@ -7,9 +7,11 @@ Three bodies carry the same facts, each becoming observations of dataset 'digita
 - the API's JSON answer (`facts/?indicator=...`): a JSON list of flat records with the same field names;
 - the API's CSV answer (`chart-groups/{code}/facts/`): header
   `period,country,indicator,breakdown,unit,value,flags,reference_period,remarks`.
-A JSON list of `core.indicator` records (scoreboard_indicators.json) holds no facts: its labels and
-definitions become `Decoded.labels` ('scoreboard_indicator', code, label) and ('scoreboard_definition',
-code, definition), so the database keeps them beside the values.
+A JSON list of `core.indicator` records (scoreboard_indicators.json), or the API's indicator list
+(`indicators/?chart_group={code}&format=csv`: `code,label,alt_label,definition,periods,data_source`, the
+fields of the scoreboard's IndicatorListSerializer), holds no facts: its labels and definitions become
+`Decoded.labels` ('scoreboard_indicator', code, label) and ('scoreboard_definition', code, definition),
+so the database keeps them beside the values.
 
 Each fact becomes one observation with
     geo = country ('EU' is EU27_2020: the Digital Decade scoreboard covers the 27 Member States),
@@ -35,8 +37,10 @@ from etl.model import Decoded, DecodeError
 DATASET = "digital_decade"
 FIELDS = ["period", "country", "indicator", "breakdown", "unit", "value", "flags", "reference_period", "remarks"]
 REQUIRED = ["period", "country", "indicator", "breakdown", "unit", "value"]
+INDICATOR_LIST = ["code", "label", "alt_label", "definition"]  # the API's indicators/?format=csv columns (first four)
 LIST_FIELDS = ("indicator", "breakdown", "unit", "country", "period")
 SCOREBOARD_EU = "EU27_2020"
+LIVE_FORMAT = "scoreboard"  # the catalogue's live_format of datasets the Digital Scoreboard API serves
 
 
 def geo_of(country: str, source: str, where: str) -> str:
@@ -139,20 +143,36 @@ def indicator_labels(fields, source: str, where: str) -> list[tuple[str, str, st
     return out
 
 
-def csv_facts(text: str, source: str) -> list[tuple[str, dict]]:
-    """(where, fields) per line of the API's CSV answer."""
+def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[str, dict]]]:
+    """The lower-cased header and (where, fields) per line of a CSV answer, every line as wide as the header."""
     rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    if not rows:
+        raise DecodeError(source, "line 1", "an empty CSV: no header")
     header = [h.strip().lower() for h in rows[0]]
+    out = []
+    for line_no, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise DecodeError(source, f"line {line_no}", f"{len(row)} cells, the header has {len(header)}")
+        out.append((f"line {line_no}", dict(zip(header, (cell.strip() for cell in row)))))
+    return header, out
+
+
+def csv_indicator_labels(header: list[str], rows: list[tuple[str, dict]], source: str) -> list[tuple[str, str, str]]:
+    """The labels and definitions of the API's indicator list CSV."""
+    if not rows:
+        raise DecodeError(source, "line 2", "an indicator list without indicators")
+    return [label for where, fields in rows for label in indicator_labels(fields, source, where)]
+
+
+def csv_facts(header: list[str], rows: list[tuple[str, dict]], source: str) -> list[tuple[str, dict]]:
+    """(where, fields) per line of the API's facts CSV answer."""
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise DecodeError(source, "line 1", f"not a scoreboard facts CSV: header lacks {missing} (got {header[:9]})")
     facts = []
-    for line_no, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DecodeError(source, f"line {line_no}", f"{len(row)} cells, the header has {len(header)}")
-        fields = dict(zip(header, (cell.strip() for cell in row)))
+    for where, fields in rows:
         fields["value"] = fields["value"] or None
-        facts.append((f"line {line_no}", fields))
+        facts.append((where, fields))
     if not facts:
         raise DecodeError(source, "line 2", "no facts after the header")
     return facts
@@ -173,7 +193,11 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
         if not facts and not labels:
             raise DecodeError(source, "top level", "an empty list: no facts and no indicator definitions")
     else:
-        facts = csv_facts(text, source)
+        header, rows = csv_rows(text, source)
+        if header[:len(INDICATOR_LIST)] == INDICATOR_LIST:
+            facts, labels = [], csv_indicator_labels(header, rows, source)
+        else:
+            facts = csv_facts(header, rows, source)
     records, seen = [], {}
     for where, fields in facts:
         record = fact_record(fields, source, where)
@@ -192,9 +216,12 @@ def sniff(path) -> str | None:
     """None for a JSON list (the scoreboard's records) or a CSV with the API's fact columns, else why not."""
     if path.name.lower().endswith((".json", ".json.gz")):
         return None if head_bytes(path, 4096).lstrip()[:1] == b"[" else "Digital Scoreboard records (not a JSON list)"
-    names = {h.strip().lower() for h in next(csv.reader([first_line(path)]), [])}
-    missing = [c for c in REQUIRED if c not in names]
+    header = [h.strip().lower() for h in next(csv.reader([first_line(path)]), [])]
+    if header[:len(INDICATOR_LIST)] == INDICATOR_LIST:
+        return None
+    missing = [c for c in REQUIRED if c not in header]
     return None if not missing else f"Digital Scoreboard facts (header lacks {missing})"
 
 
-FORMAT = Format("scoreboard", (".json", ".json.gz", ".csv", ".csv.gz"), "application/json", decode, sniff=sniff)
+FORMAT = Format("scoreboard", (".json", ".json.gz", ".csv", ".csv.gz"), "application/json", decode, sniff=sniff,
+                live=(LIVE_FORMAT,))  # from the Digital Scoreboard API (etl/sources/scoreboard.py), not Eurostat

@@ -37,6 +37,7 @@ from urllib3.util.retry import Retry
 
 from etl import config
 from etl.formats import registry
+from etl.formats.scoreboard import LIVE_FORMAT as SCOREBOARD_LIVE
 from etl.model import DecodeError
 from etl.sources import rawstore
 
@@ -62,7 +63,7 @@ CHUNK = 1 << 16
 INFLATE_STEP = 1 << 20
 
 # live_format (catalogue) -> the format its bodies come in (etl/formats/registry.py)
-LIVE_FORMATS = {live: registry.for_live(live).name for live in registry.live_names()}
+LIVE_FORMATS = {live: registry.for_live(live).name for live in registry.live_names() if live != SCOREBOARD_LIVE}
 ASYNC_WAITING = {"SUBMITTED", "PROCESSING"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_$]+$")
 GZIP_MAGIC = b"\x1f\x8b"

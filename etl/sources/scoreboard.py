@@ -88,9 +88,24 @@ class ScoreboardClient(EurostatClient):
                                  raw_dir=raw_dir)
         return dataclasses.replace(raw, decoded=decoded)
 
+    def fetch_indicators(self, group: str, raw_dir=None) -> rawstore.RawFile:
+        """Download, decode and store the labels and definitions of a chart group's indicators (CSV)."""
+        url = indicators_url(self.base_url, group)
+        answer, decoded = self.download(url)
+        if not decoded.labels:
+            raise RejectedBody(DATASET, url, "indicator list without labels or definitions")
+        meta = {"url": url, "retrieved_at": rawstore.utc_now_iso(), "http_status": answer.status,
+                "source_updated": http_date_to_iso(answer.headers.get("Last-Modified")),
+                "content_type": answer.headers.get("Content-Type"), "format": DECODER, "chart_group": group}
+        raw = rawstore.write_raw(DATASET, f"{DATASET}_indicators_{group.replace('-', '_')}.csv", answer.body, meta,
+                                 raw_dir=raw_dir)
+        return dataclasses.replace(raw, decoded=decoded)
+
     def fetch_dataset(self, groups=DEFAULT_GROUPS, raw_dir=None) -> list[rawstore.RawFile]:
-        """Every chart group of the dataset, one raw file each."""
-        return [self.fetch_group(group, raw_dir=raw_dir) for group in groups]
+        """Every chart group of the dataset: its facts and its indicators' labels and definitions, a raw file each
+        (each stored only once its body decoded; the refresh publishes nothing of the dataset unless all did)."""
+        groups = [check_group(group) for group in groups]
+        return [fetch(group, raw_dir=raw_dir) for group in groups for fetch in (self.fetch_group, self.fetch_indicators)]
 
     def facts(self, **filters: str):
         """The decoded facts matching the filters (JSON list answer)."""

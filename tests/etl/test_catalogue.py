@@ -202,3 +202,11 @@ def test_assign_indicators_matches_every_selection_key(catalogue):
 
 def test_assign_indicators_on_an_empty_table(catalogue):
     assert assign_indicators(observation_table([]), catalogue, "isoc_ci_cm_h").num_rows == 0
+
+
+@pytest.mark.parametrize("filters", [{}, {"chart_group": ["desi", "no-such-group"]}, {"chart_group": ["desi"], "unit": ["PC"]}])
+def test_a_scoreboard_dataset_names_known_chart_groups_only(tmp_path, filters):
+    def change(document):
+        document["datasets"]["digital_decade"]["live_filters"] = filters
+    with pytest.raises(CatalogueError, match=r"\[datasets.digital_decade\].*chart_group.csv"):
+        load_catalogue(write_variant(tmp_path, change))

@@ -58,14 +58,12 @@ def test_indicator_codes_of_a_group(sb_client, shared_data):
 
 
 def test_unknown_group_is_a_clear_4xx(sb_client, sleeps):
-    pytest.importorskip("etl.formats.scoreboard", reason="the fact reader (developer 'evidence') is not in main yet")
     with pytest.raises(EurostatHTTPError, match="HTTP 404"):
         sb_client.fetch_group("no-such-group")
     assert sleeps.calls == []
 
 
 def test_a_scoreboard_outage_is_retried_then_unavailable(eurostat_server, sb_client, tmp_path):
-    pytest.importorskip("etl.formats.scoreboard", reason="the fact reader (developer 'evidence') is not in main yet")
     eurostat_server.add_fault(Fault.unavailable(times=10, dataset="digital_decade"))
     with pytest.raises(EurostatUnavailable, match="unavailable: gave up after 3 attempts: HTTP 503"):
         sb_client.fetch_group("desi", raw_dir=tmp_path / "raw")
@@ -73,15 +71,16 @@ def test_a_scoreboard_outage_is_retried_then_unavailable(eurostat_server, sb_cli
 
 
 def test_chart_group_facts_are_decoded_by_the_fact_reader_and_stored(sb_client, shared_data, tmp_path):
-    pytest.importorskip("etl.formats.scoreboard", reason="the fact reader (developer 'evidence') is not in main yet")
-    (stored,) = sb_client.fetch_dataset(raw_dir=tmp_path / "raw")
+    stored, definitions = sb_client.fetch_dataset(raw_dir=tmp_path / "raw")
     assert stored.path.name == "digital_decade_desi.csv" and stored.meta["chart_group"] == "desi"
     values = [f["value"] for f in export_facts(shared_data) if f["value"] is not None]
     assert len(stored.decoded.observations) == len(values)
+    assert definitions.path.name == "digital_decade_indicators_desi.csv" and len(definitions.decoded.observations) == 0
+    labelled = {code for dimension, code, _label in definitions.decoded.labels if dimension == "scoreboard_indicator"}
+    assert labelled == {f["indicator"][0] for f in export_facts(shared_data)}
 
 
 def test_facts_query_answers_a_json_list(sb_client, shared_data):
-    pytest.importorskip("etl.formats.scoreboard", reason="the fact reader (developer 'evidence') is not in main yet")
     decoded = sb_client.facts(indicator="desi_dsk_bab", country="EU")
     expected = [f for f in export_facts(shared_data) if f["indicator"] == ["desi_dsk_bab"] and f["country"] == ["EU"]
                 and f["value"] is not None]
