@@ -207,6 +207,18 @@ def command_serve(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def command_requests(args: argparse.Namespace) -> int:
+    """dsm requests: per catalogue dataset, the URLs a live refresh sends (or why no live service serves it)."""
+    from etl.catalogue import load_catalogue
+    from etl.refresh import LiveSource
+    catalogue = load_catalogue()
+    source = LiveSource(catalogue, config.raw_dir())
+    for dataset in catalogue.datasets:
+        urls = source.planned(dataset)
+        print(f"{dataset}:" + ("".join(f"\n  GET {url}" for url in urls) if urls else f" {source.available(dataset)}"))
+    return 0
+
+
 def add_refresh_options(command: argparse.ArgumentParser) -> None:
     """The options refresh and schedule share."""
     refresh = command
@@ -239,6 +251,8 @@ def parser() -> argparse.ArgumentParser:
     changes.add_argument("--dataset", metavar="D", help="only this dataset")
     changes.add_argument("--csv", action="store_true", help="write CSV to stdout")
     changes.set_defaults(handler=command_changes)
+    requests_ = commands.add_parser("requests", help="the URLs a live refresh asks for each catalogue dataset")
+    requests_.set_defaults(handler=command_requests)
     serve = commands.add_parser("serve", help="run the dashboard")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1")

@@ -265,6 +265,21 @@ class LiveSource:
             return "not served by the live Eurostat API (recorded source only)"
         return None
 
+    def planned(self, dataset: str) -> list[str]:
+        """The URLs a refresh asks for the dataset, in order (`dsm requests`): the update-date question, then the
+        data (an asynchronous answer adds its status and data polls); none for a dataset no live service serves."""
+        from etl.sources import scoreboard
+        from etl.sources.eurostat import DATAFLOW_QUERY, dataflow_url, request_url
+        entry = self.catalogue.datasets[dataset]
+        if self.available(dataset):
+            return []
+        if self.from_scoreboard(dataset):
+            return [url for group in entry.live_filters["chart_group"]
+                    for url in (scoreboard.chart_group_url(self.scoreboard.base_url, group),
+                                scoreboard.indicators_url(self.scoreboard.base_url, group))]
+        return [dataflow_url(self.client.base_url, dataset) + DATAFLOW_QUERY,
+                request_url(self.client.base_url, dataset, entry.live_format, entry.live_filters or None)]
+
     def current(self, dataset: str) -> list[rawstore.RawFile] | None:
         """The cached raw file when the service's update date has not moved since it was fetched, else None.
 

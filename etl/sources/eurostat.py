@@ -48,6 +48,7 @@ SDMX30_PATH = API_ROOT + "/sdmx/3.0/data/dataflow/ESTAT/{code}/1.0/"
 ASYNC_STATUS_PATH = API_ROOT + "/1.0/async/status/{key}"
 ASYNC_DATA_PATH = API_ROOT + "/1.0/async/data/{key}"
 DATAFLOW_PATH = API_ROOT + "/sdmx/2.1/dataflow/ESTAT/{code}"
+DATAFLOW_QUERY = "?format=JSON&compressed=true&lang=en"  # as the eurostat package asks (get_toc)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS_EXTRACTION = "http://estat.ec.europa.eu/disschain/soap/extraction"
 NS_SOAP_ASYNC = "http://estat.ec.europa.eu/disschain/soap/asynchronous"
@@ -154,6 +155,11 @@ def sdmx30_url(base_url: str, code: str, filters: Filters | None = None, lang: s
     for dim, codes in filter_pairs(filters):
         params.append(f"c[{encode(dim)}]=" + ",".join(encode(c) for c in codes))
     return base_url + SDMX30_PATH.format(code=check_code(code)) + "?" + "&".join(params)
+
+
+def dataflow_url(base_url: str, code: str) -> str:
+    """The SDMX 2.1 dataflow of a dataset (its UPDATE_DATA annotation is the source's update date)."""
+    return base_url + DATAFLOW_PATH.format(code=check_code(code))
 
 
 def request_url(base_url: str, code: str, live_format: str, filters: Filters | None = None) -> str:
@@ -523,7 +529,7 @@ class EurostatClient:
 
     def update_date(self, code: str) -> str | None:
         """The dataset's last data update as the service states it (dataflow annotation UPDATE_DATA), else None."""
-        url = self.base_url + DATAFLOW_PATH.format(code=check_code(code)) + "?format=JSON&compressed=true&lang=en"
+        url = dataflow_url(self.base_url, code) + DATAFLOW_QUERY
         try:
             answer = self.get(url, code)
             self.refuse_error(answer, code)

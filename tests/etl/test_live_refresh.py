@@ -102,3 +102,19 @@ def test_failed_fetch_fails_the_run_and_keeps_the_previous_database(live_build, 
     assert rows(data_dir, "SELECT count(*) FROM observations")[0][0] == report.total_rows
     assert rows(data_dir, "SELECT count(*) FROM indicator_values WHERE indicator = 'internet_use'")[0][0] > 0
     assert read_runs(data_dir)[-1]["status"] == "failed"
+
+
+def test_the_requests_dsm_lists_are_the_ones_a_refresh_sends(live_build, server, tmp_path, capsys):
+    from etl.catalogue import load_catalogue
+    from etl.cli import main
+    from etl.refresh import LiveSource
+    source = LiveSource(load_catalogue(), tmp_path / "raw", fast_client())
+    for dataset in LIVE:
+        sent = [server.base_url + r.path + ("?" + r.raw_query if r.raw_query else "")
+                for r in server.requests_of(dataset=dataset)]
+        assert sent == source.planned(dataset), dataset
+    assert main(["requests"]) == 0
+    listed = capsys.readouterr().out
+    assert "\ndesi: not served by the live Eurostat API" in listed
+    assert f"  GET {server.base_url}/eurostat/api/dissemination/sdmx/2.1/dataflow/ESTAT/tin00074?" in listed
+    assert "  GET https://digital-decade-desi.digital-strategy.ec.europa.eu/api/v1/chart-groups/desi/facts/\n" in listed
