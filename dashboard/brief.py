@@ -21,6 +21,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from dashboard import findings as findings_registry
+from dashboard import i18n
+from dashboard.i18n import _
 from dashboard import render as render_service
 from dashboard import insights as insights_module
 from dashboard.data import queries
@@ -46,6 +48,8 @@ ul { margin: 0; padding-left: 4mm; } li { margin: 0 0 0.6mm; }
 .wp { font-weight: bold; } .muted { color: #666; } footer { font-size: 6.8pt; color: #555; margin-top: 2mm; }
 @media print { .no-print { display: none; } }
 .no-print { font-size: 8pt; margin: 0 0 2mm; }
+.button { display: inline-block; padding: 1mm 3mm; border: 0.3mm solid #0072B2; border-radius: 1mm; color: #0072B2;
+  text-decoration: none; font-weight: bold; } .button:hover, .button:focus { background: #0072B2; color: #fff; }
 @media screen { body { background: #eee; } main { background: #fff; padding: 11mm 12mm; width: 210mm; max-width: none; } }
 """
 
@@ -189,7 +193,8 @@ def page(title: str, subtitle: str, body: str) -> str:
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
     legend = f" {flag_legend_text(letters, markup=False)}." if letters else ""
     return TEMPLATES.get_template("brief_page.html").render(
-        title=title, subtitle=subtitle, body=Markup(body), style=Markup(STYLE), made=made, stamp=stamp, legend=legend)
+        title=title, subtitle=subtitle, body=Markup(body), style=Markup(STYLE), made=made, stamp=stamp, legend=legend,
+        labels={"pdf": _("Download as PDF"), "pptx": _("Download as PowerPoint"), "findings": _("All findings")})
 
 
 def _has_refresh_runs() -> bool:
@@ -203,22 +208,36 @@ def _has_refresh_runs() -> bool:
 
 # ---------------------------------------------------------------- the two briefs
 
-def country_brief_html(geo: str) -> str:
-    """The one-page brief for one BSR country."""
+def check_country(geo: str) -> list[str]:
+    """The peer group, when `geo` is one of it (briefs exist for the BSR countries); BriefNotFound otherwise."""
     peers = queries.peer_group()
     if geo not in peers:
         raise BriefNotFound(f"No brief for country {geo!r}: briefs exist for {', '.join(peers)}.")
-    name = queries.geo_names().get(geo, geo)
-    headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
+    return peers
+
+
+def country_rows(geo: str) -> list[dict]:
+    """Per headline indicator: its meta, the latest common year, the country's and the EU's cells, its BSR rank."""
+    peers = check_country(geo)
     rows = []
-    for indicator_id in headline:
+    for indicator_id in queries.headline_indicators()[:MAX_TABLE_ROWS]:
         meta = indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         peer_values = pd.Series({c.geo: c.value for c in cells.values() if c.geo in peers}, dtype=float)
         ranks = insights_module.competition_rank(peer_values, meta.higher_is_better)  # ties share a rank
         rank = f"{int(ranks[geo])} of {len(ranks)}" if geo in ranks.index else "–"
-        rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank})
+        rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank,
+                     "rank_number": int(ranks[geo]) if geo in ranks.index else None, "reporting": len(ranks)})
+    return rows
+
+
+def country_brief_html(geo: str) -> str:
+    """The one-page brief for one BSR country."""
+    check_country(geo)
+    name = queries.geo_names().get(geo, geo)
+    headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
+    rows = country_rows(geo)
     all_insights = insights_module.insights()
     mine = [i for i in all_insights if i.concerns(geo) and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
     mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
@@ -238,17 +257,24 @@ WP_TITLES = {
 }
 
 
-def wp_brief_html(wp: str) -> str:
-    """The one-page brief for one work package."""
+def wp_parts(wp: str) -> tuple[list[findings_registry.Finding], list[str], list[str]]:
+    """A work package's findings, the indicators they link to (with data) and the reference countries they name
+    beyond the BSR (WP4: the Netherlands); BriefNotFound for an unknown work package."""
     if wp not in findings_registry.WORK_PACKAGES:
         raise BriefNotFound(f"No brief for work package {wp!r}: briefs exist for {', '.join(findings_registry.WORK_PACKAGES)}.")
     peers = queries.peer_group()
     chosen = findings_registry.select(findings_registry.registry().findings, work_packages=[wp])
     known = set(queries.indicator_ids())
     indicator_ids = [i for i in dict.fromkeys(x for f in chosen for x in f.indicators) if i in known][:MAX_TABLE_ROWS]
-    # Countries the findings name beyond the BSR are the best-practice references (WP4: the Netherlands).
     references = [g for g in dict.fromkeys(c for f in chosen for c in f.countries)
                   if g not in peers and g not in insights_module.EU27_CODES]
+    return chosen, indicator_ids, references
+
+
+def wp_brief_html(wp: str) -> str:
+    """The one-page brief for one work package."""
+    peers = queries.peer_group()
+    chosen, indicator_ids, references = wp_parts(wp)
     rows = []
     for indicator_id in indicator_ids:
         meta = indicator_meta(indicator_id)
@@ -265,6 +291,145 @@ def wp_brief_html(wp: str) -> str:
     return page(f"{WP_TITLES[wp]}: brief", "DIGINNO work package findings beside the BSR evidence", body)
 
 
+# ---------------------------------------------------------------- PowerPoint decks
+
+DECK_INDICATORS = 4  # a short deck: a title slide, four indicator slides, findings, sources
+DECK_FINDINGS = 6
+
+
+def _made_line() -> str:
+    """'Brief made 2 Dec 2026; database refreshed 2026-12-02 04:00 UTC.' for the title and sources slides."""
+    run = queries.last_refresh() if _has_refresh_runs() else None
+    made = i18n.format_date(dt.datetime.now(dt.timezone.utc).date())
+    if run:
+        return _("Brief made {date}; database refreshed {refreshed} UTC.", date=made,
+                 refreshed=str(run.get("finished_at") or run.get("started_at"))[:16])
+    return _("Brief made {date}.", date=made)
+
+
+def _reference_label(cell: Cell | None) -> str:
+    """'EU27' or 'EU28' (the edition's aggregate) for an EU cell."""
+    return insights_module.REFERENCE_LABELS.get(cell.geo, cell.geo) if cell else ""
+
+
+def country_key_sentence(row: dict, name: str) -> str:
+    """The sentence naming the indicator under its chart: the country's value, its BSR rank and the EU's value."""
+    meta, cell, eu = row["meta"], row["cell"], row["eu"]
+    fields = dict(indicator=meta.title, country=name, value=insights_module.fmt_value(meta, cell.value, cell.flags),
+                  year=row["year"], rank=row["rank_number"], n=row["reporting"])
+    if eu is None:
+        return _("{indicator}: {country} {value} in {year}, rank {rank} of {n} BSR countries reporting.", **fields)
+    return _("{indicator}: {country} {value} in {year}, rank {rank} of {n} BSR countries reporting; {reference} "
+             "{reference_value}.", reference=_reference_label(eu),
+             reference_value=insights_module.fmt_value(meta, eu.value, eu.flags), **fields)
+
+
+def region_key_sentence(indicator_id: str) -> str | None:
+    """'<indicator>, 2024: best in the BSR Denmark (98.1%), weakest Poland (89.0%).' from the latest common year."""
+    meta, peers = indicator_meta(indicator_id), queries.peer_group()
+    year, cells = latest_cells(indicator_id, peers)
+    if len(cells) < 2:
+        return None
+    values = pd.Series({geo: cell.value for geo, cell in cells.items()}, dtype=float)
+    ranks = insights_module.competition_rank(values, meta.higher_is_better)  # ties share a rank
+    names = queries.geo_names()
+
+    def group(rank: float) -> tuple[str, str]:
+        geos = sorted(g for g in ranks.index if ranks[g] == rank)
+        return insights_module.join_names([names.get(g, g) for g in geos]), insights_module.fmt_value(meta, values[geos[0]])
+
+    (best, best_value), (worst, worst_value) = group(ranks.min()), group(ranks.max())
+    return _("{indicator}, {year}: best in the BSR {best} ({best_value}), weakest {worst} ({worst_value}).",
+             indicator=meta.title, year=year, best=best, best_value=best_value, worst=worst, worst_value=worst_value)
+
+
+def indicator_slide(indicator_id: str, year: int, sentences: list[str], base_url: str, geo: str | None = None):
+    """One key indicator's slide: the Compare chart of that year (the country highlighted) as a picture, the
+    sentences naming the indicator under it, the source line, the data in the speaker notes."""
+    from dashboard import export, slides
+
+    query = {"indicator": indicator_id, "year": str(year), "lang": i18n.current(), **({"geo": geo} if geo else {})}
+    view = export.resolve_view("ranked_bar", query)
+    spec = export.chart_slide(view, base_url.rstrip("/") + view.href(), picture_height=slides.BRIEF_PICTURE_HEIGHT)
+    spec.bullets = [s for s in sentences if s][:2]
+    spec.notes = "\n".join([*spec.bullets, "", spec.notes])
+    return spec
+
+
+def findings_slide(chosen: list[findings_registry.Finding], heading: str):
+    """The findings slide: one line per finding (work package and title); their texts in the speaker notes."""
+    from dashboard import slides
+
+    shown = chosen[:DECK_FINDINGS]
+    lines = [_("{work_package}: {title}", work_package=f.work_package, title=f.title) for f in shown]
+    notes = "\n\n".join(f"{f.work_package} — {f.title}\n{f.text}\n{f.source.document}, {f.source.date.isoformat()}"
+                          for f in shown)
+    return slides.SlideSpec(title=heading, bullets=lines or [_("No finding in the registry concerns this.")],
+                            notes=notes)
+
+
+def sources_slide(indicator_ids: list[str], chosen: list[findings_registry.Finding], link: str):
+    """The sources slide: the datasets with their update dates, the project documents, the interactive view."""
+    from dashboard import slides
+
+    lines = [source_line(indicator_ids)] if indicator_ids else []
+    documents = finding_sources(chosen[:DECK_FINDINGS])
+    if documents:
+        lines.append(_("DIGINNO documents: {documents}.", documents="; ".join(documents)))
+    lines += [_("Interactive dashboard: {link}", link=link), _made_line()]
+    notes = _("Numbers are computed from Eurostat and DESI data; ':' means not available. {legend}",
+              legend=flag_legend_text(sorted(set("bcdefnpsuz")), markup=False))
+    return slides.SlideSpec(title=_("Sources"), bullets=lines, notes=notes)
+
+
+def country_deck(geo: str, base_url: str) -> bytes:
+    """A short 16:9 deck for one BSR country: title, its key indicators (chart + sentence), findings, sources."""
+    from dashboard import slides
+
+    rows = country_rows(geo)
+    name = queries.geo_names().get(geo, geo)
+    all_insights = insights_module.insights()
+    shown = [row for row in rows if row["cell"] is not None and row["year"] is not None][:DECK_INDICATORS]
+    table = "\n".join(["\t".join(["indicator", "year", geo, "EU", "BSR rank"])] + [
+        "\t".join([row["meta"].title, str(row["year"] or ":"),
+                   ":" if row["cell"] is None else insights_module.fmt_value(row["meta"], row["cell"].value, row["cell"].flags),
+                   ":" if row["eu"] is None else insights_module.fmt_value(row["meta"], row["eu"].value, row["eu"].flags),
+                   row["rank"]]) for row in rows])
+    specs = [slides.SlideSpec(title=_("{country}: digital single market brief", country=name),
+                              subtitle=_("{country} against the Baltic Sea Region peers and the EU", country=name),
+                              bullets=[_("Baltic DSM Dashboard for the DIGINNO project (WP4)."), _made_line()],
+                              notes=table)]
+    for row in shown:
+        about = [i.sentence for i in all_insights if i.indicator == row["meta"].id and i.concerns(geo)
+                 and i.kind in ("leader", "laggard", "target_2030", "fastest_improver")]
+        specs.append(indicator_slide(row["meta"].id, row["year"], [country_key_sentence(row, name), *about[:1]],
+                                     base_url, geo=geo))
+    chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])
+    specs.append(findings_slide(chosen, _("DIGINNO findings concerning {country}", country=name)))
+    specs.append(sources_slide([row["meta"].id for row in shown], chosen,
+                               base_url.rstrip("/") + f"/country?geo={geo}"))
+    return slides.deck_bytes(specs)
+
+
+def wp_deck(wp: str, base_url: str) -> bytes:
+    """A short 16:9 deck for one work package: title, its linked indicators (chart + sentence), findings, sources."""
+    from dashboard import slides
+
+    chosen, indicator_ids, _references = wp_parts(wp)
+    shown = [i for i in indicator_ids if latest_cells(i, queries.peer_group())[0] is not None][:DECK_INDICATORS]
+    specs = [slides.SlideSpec(title=WP_TITLES[wp], subtitle=_("DIGINNO work package findings beside the BSR evidence"),
+                              bullets=[_("Baltic DSM Dashboard for the DIGINNO project (WP4)."), _made_line()],
+                              notes="\n".join(f"{f.title}: {f.text}" for f in chosen[:DECK_FINDINGS]))]
+    region = insights_module.select(insights_module.insights(), indicators=shown, kinds=("leader", "convergence"))
+    for indicator_id in shown:
+        year, _cells = latest_cells(indicator_id, queries.peer_group())
+        about = [i.sentence for i in region if i.indicator == indicator_id and i.kind == "convergence"]
+        specs.append(indicator_slide(indicator_id, year, [region_key_sentence(indicator_id), *about[:1]], base_url))
+    specs.append(findings_slide(chosen, _("What the work package set out to establish")))
+    specs.append(sources_slide(shown, chosen, base_url.rstrip("/") + f"/findings?wp={wp}"))
+    return slides.deck_bytes(specs)
+
+
 # ---------------------------------------------------------------- PDF and caching
 
 def html_to_pdf(document: str) -> bytes:
@@ -272,34 +437,45 @@ def html_to_pdf(document: str) -> bytes:
     return render_service.pdf(document)
 
 
-def render(kind: str, key: str, fmt: str) -> str | bytes:
-    """A brief as HTML text or PDF bytes, cached per database version and findings files."""
+FORMATS = {"html": "text/html", "pdf": "application/pdf",
+           "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+
+
+def render(kind: str, key: str, fmt: str, base_url: str = "") -> str | bytes:
+    """A brief as HTML text, PDF or PowerPoint bytes, cached per database version and findings files (a deck also
+    per language and the site address its links name)."""
     stamp = findings_registry._directory_stamp(findings_registry.FINDINGS_DIR)
 
     def make() -> str | bytes:
         """Build the brief (the PDF prints exactly the cached HTML)."""
         if fmt == "pdf":
             return html_to_pdf(render(kind, key, "html"))
+        if fmt == "pptx":
+            return country_deck(key, base_url) if kind == "country" else wp_deck(key, base_url)
         return country_brief_html(key) if kind == "country" else wp_brief_html(key)
 
-    return remember(("brief", kind, key, fmt, stamp), make)
+    extra = (i18n.current(), base_url) if fmt == "pptx" else ()
+    return remember(("brief", kind, key, fmt, stamp, *extra), make)
 
 
 def _respond(kind: str, key: str) -> Response:
-    """The Flask response for a brief request: HTML, PDF download, or a plain 404/400."""
+    """The Flask response for a brief request: HTML, PDF or PowerPoint download, or a plain 404/400."""
+    from dashboard.security import public_base_url
+
     fmt = request.args.get("format", "html")
-    if fmt not in ("html", "pdf"):
-        return Response(f"Unknown format {fmt!r}: use html or pdf.\n", status=400, mimetype="text/plain")
+    if fmt not in FORMATS:
+        return Response(f"Unknown format {fmt!r}: use html, pdf or pptx.\n", status=400, mimetype="text/plain")
     try:
-        body = render(kind, key, fmt)
+        with i18n.use(i18n.resolve(request.args.get("lang"))):
+            body = render(kind, key, fmt, public_base_url() or request.host_url)
     except BriefNotFound as exc:
         return Response(f"{exc}\n", status=404, mimetype="text/plain")
     except render_service.RenderError as exc:  # no Chromium, or every render slot taken
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
         return Response(f"{exc}\n", status=exc.status, mimetype="text/plain", headers=headers)
-    if fmt == "pdf":
-        headers = {"Content-Disposition": f'attachment; filename="brief-{kind}-{key}.pdf"'}
-        return Response(body, mimetype="application/pdf", headers=headers)
+    if fmt in ("pdf", "pptx"):
+        headers = {"Content-Disposition": f'attachment; filename="brief-{kind}-{key}.{fmt}"'}
+        return Response(body, mimetype=FORMATS[fmt], headers=headers)
     return Response(body, mimetype="text/html")
 
 

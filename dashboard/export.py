@@ -622,7 +622,16 @@ def chart_deck(view: ChartView, link: str) -> bytes:
     with 14 pt text at its size on the slide; the data table in the speaker notes."""
     from dashboard import slides  # python-pptx is loaded only when a slide is asked for
 
-    width, height = slides.picture_pixels()
+    return slides.deck_bytes([chart_slide(view, link)])
+
+
+def chart_slide(view: ChartView, link: str, picture_height=None):
+    """The slide of one chart view (a slides.SlideSpec; the picture `picture_height` EMU tall, default the full
+    chart area): briefs' decks put a sentence under a shorter picture."""
+    from dashboard import slides
+
+    picture_height = picture_height or slides.PICTURE_HEIGHT
+    width, height = slides.picture_pixels(picture_height)
     base = slides.chart_font_px()
     fonts = {"base": base, "title": base, "subtitle": base, "footer": base}
     figure = static_figure(view.figure, view.data, theme="presentation", pixels=(width, height), fonts=fonts,
@@ -634,9 +643,8 @@ def chart_deck(view: ChartView, link: str) -> bytes:
     footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [f"Interactive view: {link}"]
     notes = (f"{plain_text(view.title)}\nData behind the chart (':' = not available, '—' = no flag):\n"
              + slides.notes_table(table, ["geo_name", "geo", "year", "value", "unit", "flags", "dataset"]))
-    spec = slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data)),
-                            picture=picture, footer=footer, notes=notes)
-    return slides.deck_bytes([spec])
+    return slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data)),
+                            picture=picture, picture_height=picture_height, footer=footer, notes=notes)
 
 
 def static_figure_for_html(view: ChartView) -> go.Figure:

@@ -20,14 +20,17 @@ MARGIN = Inches(0.5)
 TITLE_PT, SUBTITLE_PT, BODY_PT, CHART_TEXT_PT, MIN_POINT_SIZE = 30, 18, 18, 14, 12
 PICTURE_TOP, PICTURE_HEIGHT = Inches(1.55), Inches(4.95)
 PICTURE_WIDTH = SLIDE_WIDTH - 2 * MARGIN
+FOOTER_TOP = Inches(6.6)
+BRIEF_PICTURE_HEIGHT = Inches(3.75)  # a brief's indicator slide: the picture, then its sentences at BODY_PT
 PICTURE_SCALE = 2  # pixels per point of picture width x 2 (sharp on a projector)
 NOTE_ROWS = 60     # data-table rows written into the speaker notes (the full table is in the CSV/XLSX export)
 GREY = RGBColor(0x44, 0x44, 0x44)
 
 
-def picture_pixels() -> tuple[int, int]:
-    """Pixel size of the chart picture: the picture box at 96 px per inch, times PICTURE_SCALE."""
-    return (round(PICTURE_WIDTH / 914400 * 96 * PICTURE_SCALE), round(PICTURE_HEIGHT / 914400 * 96 * PICTURE_SCALE))
+def picture_pixels(height: Emu = PICTURE_HEIGHT) -> tuple[int, int]:
+    """Pixel size of the chart picture: the picture box (full width, `height` EMU tall) at 96 px per inch, times
+    PICTURE_SCALE (so its text shows at CHART_TEXT_PT whatever the height)."""
+    return (round(PICTURE_WIDTH / 914400 * 96 * PICTURE_SCALE), round(height / 914400 * 96 * PICTURE_SCALE))
 
 
 def chart_font_px() -> int:
@@ -42,6 +45,7 @@ class SlideSpec:
     title: str
     subtitle: str = ""
     picture: bytes | None = None
+    picture_height: Emu = PICTURE_HEIGHT  # shorter when bullet lines sit under the picture
     bullets: list[str] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
     notes: str = ""
@@ -90,13 +94,14 @@ def add_slide(deck: Presentation, spec: SlideSpec) -> None:
     if spec.subtitle:
         _text_box(slide, Inches(1.0), Inches(0.5), [spec.subtitle], SUBTITLE_PT, colour=GREY, name="Subtitle")
     if spec.picture is not None:
-        picture = slide.shapes.add_picture(io.BytesIO(spec.picture), MARGIN, PICTURE_TOP, PICTURE_WIDTH, PICTURE_HEIGHT)
+        picture = slide.shapes.add_picture(io.BytesIO(spec.picture), MARGIN, PICTURE_TOP, PICTURE_WIDTH,
+                                           spec.picture_height)
         picture.name = "Chart"
     if spec.bullets:
-        top = PICTURE_TOP + (PICTURE_HEIGHT if spec.picture is not None else 0)
-        _text_box(slide, top, SLIDE_HEIGHT - top - Inches(0.9), [f"• {b}" for b in spec.bullets], BODY_PT, name="Body")
+        top = PICTURE_TOP + (spec.picture_height if spec.picture is not None else 0)
+        _text_box(slide, top, FOOTER_TOP - top, [f"• {b}" for b in spec.bullets], BODY_PT, name="Body")
     if spec.footer:
-        _text_box(slide, Inches(6.6), Inches(0.8), spec.footer, MIN_POINT_SIZE, colour=GREY, name="Source")
+        _text_box(slide, FOOTER_TOP, Inches(0.8), spec.footer, MIN_POINT_SIZE, colour=GREY, name="Source")
     if spec.notes:
         slide.notes_slide.notes_text_frame.text = spec.notes
 

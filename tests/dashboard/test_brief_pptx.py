@@ -1,0 +1,132 @@
+"""Briefs as short PowerPoint decks (/brief/...?format=pptx), opened with python-pptx; PDF/PowerPoint buttons."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.util import Pt
+
+from dashboard import slides
+from tests.dashboard.test_export import close_renderer, db  # noqa: F401 - fixtures
+
+PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+@pytest.fixture(scope="module")
+def client(dashboard_data_dir):
+    """The dashboard's Flask test client reading the test database (one app for the module)."""
+    from dashboard.data import connection
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DSM_DATA_DIR", str(dashboard_data_dir))
+    connection.clear_cache()
+    from dashboard.app import app
+
+    yield app.server.test_client()
+    connection.clear_cache()
+    patch.undo()
+
+
+def deck(client, path: str) -> Presentation:
+    """GET a brief deck and open it with python-pptx."""
+    response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.headers["Content-Type"] == PPTX_TYPE
+    assert response.headers["Content-Disposition"].endswith('.pptx"')
+    return Presentation(io.BytesIO(response.data))
+
+
+def boxes(slide) -> dict[str, str]:
+    """Shape name -> text of a slide's text boxes."""
+    return {shape.name: shape.text_frame.text for shape in slide.shapes if shape.has_text_frame}
+
+
+def pictures(slide) -> list:
+    """The picture shapes of a slide."""
+    return [shape for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
+
+
+def assert_legible(presentation: Presentation) -> None:
+    """16:9; every run at least 12 pt, every title at least 28 pt."""
+    assert round(presentation.slide_width / presentation.slide_height, 3) == round(16 / 9, 3)
+    for slide in presentation.slides:
+        for shape in slide.shapes:
+            if not shape.has_text_frame:
+                continue
+            for paragraph in shape.text_frame.paragraphs:
+                for run in paragraph.runs:
+                    assert run.font.size is not None and run.font.size >= Pt(slides.MIN_POINT_SIZE), run.text
+                    if shape.name == "Title":
+                        assert run.font.size >= Pt(28), run.text
+
+
+def test_country_deck_title_indicators_findings_sources(client, db, is_standin):
+    if is_standin:
+        pytest.skip("the brief's findings and key indicators are those of the real catalogue")
+    presentation = deck(client, "/brief/country/EE?format=pptx")
+    assert_legible(presentation)
+    shown = presentation.slides
+    headline = [r[0] for r in db.execute("SELECT id FROM catalogue WHERE headline ORDER BY id").fetchall()]
+    titles = dict(db.execute("SELECT id, title FROM catalogue").fetchall())
+    # title slide, one slide per key indicator (at most four), findings, sources
+    assert len(shown) == 2 + slides_with_pictures(shown) + 1 and 1 <= slides_with_pictures(shown) <= 4
+    assert "Estonia" in boxes(shown[0])["Title"] and not pictures(shown[0])
+    assert "\t" in shown[0].notes_slide.notes_text_frame.text  # the brief's table in the notes
+    for slide in list(shown)[1:-2]:
+        (picture,) = pictures(slide)
+        assert picture.image.blob[:8] == b"\x89PNG\r\n\x1a\n"
+        text = boxes(slide)
+        indicator = next(i for i in headline if text["Title"].startswith(titles[i]))
+        sentence = text["Body"].splitlines()[0]
+        assert sentence.startswith(f"• {titles[indicator]}: Estonia"), sentence  # the sentence names the indicator
+        year = int(text["Title"].rsplit(", ", 1)[1])
+        value = db.execute("SELECT arg_max(value, period) FROM indicator_values WHERE indicator = ? AND geo = 'EE' "
+                           "AND year = ?", [indicator, year]).fetchone()[0]
+        assert f"{value:.1f}" in sentence, (sentence, value)
+        notes = slide.notes_slide.notes_text_frame.text
+        assert sentence[2:] in notes and "geo_name\tgeo\tyear\tvalue" in notes and "\nEstonia\tEE\t" in notes
+        assert "geo=EE" in text["Source"] and "Source:" in text["Source"]
+    findings, sources = boxes(shown[-2]), boxes(shown[-1])
+    assert "Estonia" in findings["Title"] and findings["Body"].startswith("• WP")
+    assert shown[-2].notes_slide.notes_text_frame.text  # the findings' texts
+    assert sources["Title"] == "Sources" and "updated" in sources["Body"] and "/country?geo=EE" in sources["Body"]
+
+
+def slides_with_pictures(shown) -> int:
+    """How many slides carry a chart picture."""
+    return sum(1 for slide in shown if pictures(slide))
+
+
+def test_wp_deck(client, is_standin):
+    if is_standin:
+        pytest.skip("work-package findings link real indicators")
+    presentation = deck(client, "/brief/wp/WP2?format=pptx")
+    assert_legible(presentation)
+    shown = list(presentation.slides)
+    charts = slides_with_pictures(shown)
+    assert charts >= 1 and len(shown) == charts + 3
+    assert boxes(shown[0])["Title"].startswith("WP2")
+    for slide in shown[1:-2]:
+        text = boxes(slide)
+        indicator_title = text["Title"].rsplit(", ", 1)[0]
+        assert text["Body"].startswith(f"• {indicator_title}, "), text["Body"]  # names the indicator
+        assert "best in the BSR" in text["Body"]
+    assert boxes(shown[-2])["Body"].count("• WP2:") >= 1
+
+
+@pytest.mark.parametrize("path, status", [("/brief/country/FR?format=pptx", 404), ("/brief/country/xx?format=pptx", 404),
+                                          ("/brief/wp/WP9?format=pptx", 404), ("/brief/country/EE?format=ppt", 400)])
+def test_bad_brief_requests_get_a_plain_4xx(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain" and "Traceback" not in response.get_data(as_text=True)
+
+
+def test_html_brief_offers_pdf_and_powerpoint_buttons(client, is_standin):
+    if is_standin:
+        pytest.skip("briefs read the real findings")
+    page = client.get("/brief/country/LV").get_data(as_text=True)
+    assert 'class="button" href="?format=pdf"' in page and 'class="button" href="?format=pptx"' in page
+    assert "Download as PDF" in page and "Download as PowerPoint" in page
