@@ -377,7 +377,7 @@ THEME_LABELS = {
     "overall": N_("Overall"), "connectivity": N_("Connectivity"), "human_capital": N_("Human capital"),
     "use_of_internet": N_("Use of internet"), "integration_of_digital_technology": N_("Integration of digital technology"),
     "digital_public_services": N_("Digital public services"), "e_commerce": N_("E-commerce"),
-    "cross_border": N_("Cross-border"),
+    "cross_border": N_("Cross-border"), "population": N_("Population"),
 }
 
 

@@ -23,6 +23,7 @@ THEMES = (
     "overall",  # composite indices (the DESI score) that span every dimension
     "connectivity", "human_capital", "use_of_internet", "integration_of_digital_technology",
     "digital_public_services", "e_commerce", "cross_border",
+    "population",  # counts of persons, households, enterprises that weight the BSR average (not shown as areas)
 )
 LIVE_FORMATS = registry.live_names()
 SOURCE_FORMATS = registry.names()
@@ -96,6 +97,9 @@ class Indicator:
     parts: int | None = None
     scale: float = 1.0
     same_measure_as: str | None = None   # another indicator id measuring the same thing from another source
+    population: str | None = None        # the population indicator (theme "population") that weights its BSR average
+    directed: bool = True                # False: neither better nor worse when higher (composition shares, counts)
+    direction_note: str | None = None    # why an indicator is not directed, in words (required when directed = false)
 
 
 def entry_model(kind: type) -> type[Entry]:
@@ -275,6 +279,7 @@ def parse_catalogue(document: dict, path: Path) -> Catalogue:
     if not indicators:
         raise CatalogueError(f"{name}: no [[indicators]]")
     check_twins(indicators, name)
+    check_populations(indicators, name)
     check_overlaps(indicators, name)
     groups = parse_groups(document.get("groups", {}), f"{name}: [groups]")
     return Catalogue(datasets, tuple(indicators), groups, path)
@@ -288,6 +293,18 @@ def check_twins(indicators: list[Indicator], name: str) -> None:
         if item.same_measure_as and (twin is None or twin.dataset == item.dataset):
             raise CatalogueError(f"{name}: indicator {item.id!r}: field 'same_measure_as' must name an indicator of "
                                  f"another dataset, got {item.same_measure_as!r}")
+
+
+def check_populations(indicators: list[Indicator], name: str) -> None:
+    """`population` names an indicator of theme "population"; an undirected indicator says why (direction_note)."""
+    themes = {item.id: item.theme for item in indicators}
+    for item in indicators:
+        if item.population is not None and themes.get(item.population) != "population":
+            raise CatalogueError(f"{name}: indicator {item.id!r}: field 'population' must name an indicator of theme "
+                                 f"'population', got {item.population!r}")
+        if not item.directed and not item.direction_note:
+            raise CatalogueError(f"{name}: indicator {item.id!r}: field 'direction_note' must say why it is not "
+                                 f"directed (directed = false)")
 
 
 def check_overlaps(indicators: list[Indicator], name: str) -> None:

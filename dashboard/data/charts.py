@@ -42,6 +42,7 @@ def indicator_meta(indicator_id: str) -> ChartMeta:
         dataset=info["dataset"],
         source=common.source_line(info["dataset"], info["source_updated"]) + freshness.source_note(info["dataset"]),
         average_method=queries.average_method(indicator_id),
+        average_label=queries.average_label()[queries.average_weighted(indicator_id)],
         names=queries.geo_names(),
     )
 
@@ -136,10 +137,13 @@ def _scorecard_rows(indicator_id: str, columns: tuple[str, ...]) -> list[dict]:
     cells = {(g, int(y)): (None if pd.isna(v) else float(v), f)
              for g, y, v, f in zip(df["geo"], df["year"], df["value"], df["flags"])}
     eu_value = cells.get((EU27, year), (None, None))[0]
+    # an average of countries (unweighted) is not compared with the EU aggregate, which is population-weighted
+    weighted = set(queries.bsr_average(indicator_id).query("weighted")["year"].astype(int))
     target = m.target_2030
     rows = []
     for geo in columns:
         value, flags = cells.get((geo, year), (None, None))
+        comparable = geo != BSR_AVERAGE or year in weighted
         history = [(y, cells[(geo, y)][0]) for y in range(year - 5, year + 1)
                    if (geo, y) in cells and cells[(geo, y)][0] is not None]
         base = [(y, v) for y, v in history if y <= year - 5]
@@ -147,8 +151,8 @@ def _scorecard_rows(indicator_id: str, columns: tuple[str, ...]) -> list[dict]:
         rows.append({
             "indicator": indicator_id, "title": m.title, "unit": m.unit, "year": year, "geo": geo,
             "value": value, "flags": flags, "eu27": eu_value,
-            "diff_vs_eu27": None if value is None or eu_value is None else value - eu_value,
-            "position": _position(value, eu_value, m.higher_is_better),
+            "diff_vs_eu27": None if value is None or eu_value is None or not comparable else value - eu_value,
+            "position": _position(value, eu_value, m.higher_is_better) if comparable else "missing",
             "change_5y": change, "base_year": base[-1][0] if base else None,
             "target_2030": target, "distance_to_target": None if value is None or target is None else target - value,
             "higher_is_better": m.higher_is_better, "spark": [v for _, v in history],

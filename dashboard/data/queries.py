@@ -8,7 +8,7 @@ import pandas as pd
 
 from dashboard import i18n
 from dashboard.data.connection import cached, query
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 from etl.model import FLAG_MEANINGS
 
 EU27 = "EU27_2020"
@@ -17,7 +17,6 @@ EU_REFERENCES = (EU27, "EU28")
 BSR_AVERAGE = "BSR_AVG"  # pseudo-geo code of the computed BSR average series; never stored in the database
 # The DIGINNO peer group, in the order the dashboard lists it; the geo table's is_bsr column is authoritative.
 DEFAULT_PEERS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
-POPULATION_INDICATOR = "population"  # catalogue id of a population series, when the database has one
 VALUE_COLUMNS = ["indicator", "geo", "period", "year", "value", "flags", "unit", "dataset", "source_updated", "retrieved_at"]
 MIN_AVERAGE_SHARE = 2 / 3  # a BSR average needs at least this share of the peer group reporting that year
 
@@ -157,14 +156,18 @@ def latest_year(indicator_id: str) -> int | None:
     return years[-1] if years else None
 
 
-AVERAGE_COLUMNS = ["year", "value", "flags", "n_countries", "n_peers", "missing", "method"]
+AVERAGE_COLUMNS = ["year", "value", "flags", "n_countries", "n_peers", "missing", "method", "weighted", "population"]
+POPULATION_CARRY_YEARS = 3  # a population count up to this many years older than the data year may weight it
+UNWEIGHTED_ROW = N_("average of countries (unweighted), {n} of {peers} reporting")
+WEIGHTED_ROW = N_("population-weighted average (weights: {population}), {n} of {peers} reporting")
 
 
 @cached
 def bsr_average(indicator_id: str) -> pd.DataFrame:
-    """BSR average per year, population-weighted when the database holds population, else unweighted.
+    """BSR average per year, weighted by the indicator's population where the database holds it, else unweighted.
 
-    Columns: year, value, flags (union of the members' flag letters), n_countries, n_peers, missing, method.
+    Columns: year, value, flags (union of the members' flag letters), n_countries, n_peers, missing, method,
+    weighted (bool), population (the weighting indicator's id, None when unweighted).
     Years where fewer than MIN_AVERAGE_SHARE of the peers report are left out rather than averaged thinly.
     """
     table = all_bsr_averages()
@@ -182,34 +185,56 @@ def all_bsr_averages() -> pd.DataFrame:
 
     Computed once per database version: looping over years per indicator cost 0.15-0.2 s per indicator.
     """
-    peers = peer_group()
-    table = _values_table()
+    cat = catalogue()
+    population_of = ({i: p for i, p in zip(cat["id"], cat["population"]) if isinstance(p, str) and p}
+                     if "population" in cat.columns else {})
+    titles = dict(zip(cat["id"], cat["title"].fillna(cat["id"])))
+    out = compute_bsr_averages(_values_table(), peer_group(), population_of)
+    out["method"] = [_(WEIGHTED_ROW, population=titles.get(p, p), n=n, peers=k) if w else
+                     _(UNWEIGHTED_ROW, n=n, peers=k)
+                     for w, p, n, k in zip(out["weighted"], out["population"], out["n_countries"], out["n_peers"])]
+    return out
+
+
+def compute_bsr_averages(values: pd.DataFrame, peers: list[str], population_of: dict[str, str]) -> pd.DataFrame:
+    """The one BSR-average rule, on (indicator, geo, year, period, value, flags) rows: per indicator and year, the
+    mean of the peers reporting (at least MIN_AVERAGE_SHARE of them), weighted by the indicator's population
+    (population_of: indicator -> population indicator id) when every reporting peer has that population for the
+    year or one of the POPULATION_CARRY_YEARS before it (counts move slowly), else the unweighted mean of countries.
+    Columns: indicator, year, value, flags, n_countries, n_peers, missing, method (''), weighted, population.
+    """
     # the annual pick of indicator_frame (latest period of a year) before dropping missing values, as it does
-    annual = table.sort_values(["indicator", "geo", "year", "period"]).drop_duplicates(
+    annual = values.sort_values(["indicator", "geo", "year", "period"]).drop_duplicates(
         ["indicator", "geo", "year"], keep="last")
-    rows = annual[annual["geo"].isin(peers) & annual["value"].notna()][["indicator", "geo", "year", "value", "flags"]]
-    rows = rows.assign(year=rows["year"].astype(int))
-    rows = rows.merge(_population_weights(peers).rename(columns={"value": "weight"}), on=["geo", "year"], how="left")
+    annual = annual[annual["geo"].isin(peers) & annual["value"].notna() & annual["year"].notna()]
+    annual = annual.assign(year=annual["year"].astype(int), value=annual["value"].astype(float))
+    rows = annual[["indicator", "geo", "year", "value", "flags"]].assign(
+        population=annual["indicator"].map(lambda i: population_of.get(i, "")))
+    counts = annual[annual["indicator"].isin(set(population_of.values()))]
+    counts = counts[["indicator", "geo", "year", "value"]].rename(columns={"indicator": "population", "value": "weight"})
+    rows = pd.merge_asof(rows.sort_values("year"), counts.sort_values("year").assign(weight_year=counts["year"]),
+                         on="year", by=["population", "geo"], direction="backward",
+                         tolerance=POPULATION_CARRY_YEARS) if not counts.empty else rows.assign(weight=np.nan)
     rows["weighted_value"] = rows["value"] * rows["weight"]
     grouped = rows.groupby(["indicator", "year"], sort=True).agg(
         n_countries=("value", "size"), mean=("value", "mean"), n_weights=("weight", "count"),
-        weight_sum=("weight", "sum"), weighted_sum=("weighted_value", "sum"),
+        weight_sum=("weight", "sum"), weighted_sum=("weighted_value", "sum"), population=("population", "first"),
         flags=("flags", _flag_union), geos=("geo", frozenset)).reset_index()
     grouped = grouped[grouped["n_countries"] >= MIN_AVERAGE_SHARE * len(peers)]
-    # weighted only when every reporting peer has a population for that year, as one unweighted member would skew it
-    weighted = (grouped["n_weights"] == grouped["n_countries"]).to_numpy()
-    counts = grouped["n_countries"].to_numpy()
-    kinds = np.where(weighted, "population-weighted", "unweighted")
+    # weighted only when every reporting peer has a population, as one unweighted member would skew it
+    weighted = ((grouped["n_weights"] == grouped["n_countries"]) & (grouped["weight_sum"] > 0)).to_numpy()
     out = pd.DataFrame({
         "indicator": grouped["indicator"].to_numpy(),
         "year": grouped["year"].astype(int).to_numpy(),
         "value": np.where(weighted, grouped["weighted_sum"] / grouped["weight_sum"].where(weighted, 1.0),
                           grouped["mean"]).astype(float),
         "flags": grouped["flags"].to_numpy(),
-        "n_countries": counts.astype(int),
+        "n_countries": grouped["n_countries"].to_numpy().astype(int),
         "n_peers": len(peers),
         "missing": [",".join(p for p in peers if p not in geos) for geos in grouped["geos"]],
-        "method": [f"{kind} mean of {n} of {len(peers)} BSR countries" for kind, n in zip(kinds, counts)],
+        "method": "",
+        "weighted": weighted.astype(bool),
+        "population": np.where(weighted, grouped["population"].to_numpy(), None),
     })
     out["flags"] = out["flags"].astype(object).where(out["flags"].notna(), None)  # None, not NaN, when unflagged
     assert not out.duplicated(["indicator", "year"]).any(), "one BSR average per indicator and year"
@@ -221,30 +246,37 @@ def _flag_union(flags: pd.Series) -> str | None:
     return "".join(sorted(set("".join(flags.dropna())))) or None
 
 
-def _population_weights(peers: list[str]) -> pd.DataFrame:
-    """Population by geo and year when the catalogue holds a population series, else an empty frame."""
-    if POPULATION_INDICATOR not in set(catalogue()["id"]):
-        return pd.DataFrame({"geo": pd.Series(dtype=object), "year": pd.Series(dtype=int),
-                             "value": pd.Series(dtype=float)})
-    frame = indicator_frame(POPULATION_INDICATOR)
-    frame = frame[frame["geo"].isin(peers) & frame["value"].notna()]  # a missing population is no weight, not NaN
-    return frame.assign(year=frame["year"].astype(int))[["geo", "year", "value"]]
+def average_weighted(indicator_id: str) -> bool:
+    """Whether the indicator's BSR average is population-weighted in its latest year (comparable with the EU
+    aggregate, itself weighted); an unweighted average of countries is not compared with it."""
+    avg = bsr_average(indicator_id)
+    return bool(not avg.empty and avg.sort_values("year")["weighted"].iloc[-1])
+
+
+def average_label() -> dict[bool, str]:
+    """The BSR average's legend name: {True: weighted, False: unweighted}."""
+    return {True: _("BSR average (weighted)"), False: _("BSR average (unweighted)")}
 
 
 def average_method(indicator_id: str) -> str:
-    """How the BSR average of this indicator is computed, for labels ('unweighted mean of ...')."""
+    """How the BSR average of this indicator is computed, in words (labels, hovers, exports)."""
     avg = bsr_average(indicator_id)
     if avg.empty:
         return _("BSR average not available (too few countries report)")
-    kinds = sorted({m.split(" mean")[0] for m in avg["method"]})
+    kinds = set(avg["weighted"].astype(bool))
     least, peers = int(np.ceil(MIN_AVERAGE_SHARE * avg["n_peers"].iloc[0])), int(avg["n_peers"].iloc[0])
-    if kinds == ["unweighted"]:
-        return _("unweighted mean of the BSR countries reporting (at least {least} of {peers})", least=least, peers=peers)
-    if kinds == ["population-weighted"]:
-        return _("population-weighted mean of the BSR countries reporting (at least {least} of {peers})",
-                 least=least, peers=peers)
-    return _("{kinds} mean of the BSR countries reporting (at least {least} of {peers})", kinds=" / ".join(kinds),
-             least=least, peers=peers)
+    population = next((p for p in avg["population"] if isinstance(p, str) and p), None)
+    if kinds == {False}:
+        return _("average of countries (unweighted): every BSR country reporting counts alike (at least {least} of "
+                 "{peers}); not compared with the EU aggregate, which is weighted by population", least=least, peers=peers)
+    name = indicator(population).get("title") or population
+    if kinds == {True}:
+        return _("population-weighted average of the BSR countries reporting (weights: {population}; at least {least} "
+                 "of {peers})",
+                 population=name, least=least, peers=peers)
+    return _("population-weighted average of the BSR countries reporting (weights: {population}) in the years every "
+             "one of them has a weight, else the average of countries (unweighted); at least {least} of {peers}",
+             population=name, least=least, peers=peers)
 
 
 @cached

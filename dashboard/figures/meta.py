@@ -21,6 +21,7 @@ class ChartMeta:
     target_2030: float | None = None
     target_label: str | None = None
     average_method: str = ""             # how the BSR average was computed, in words
+    average_label: str = "BSR average"   # its legend name: 'BSR average (weighted)' / '(unweighted)'
     year: int | None = None
     no_data: tuple[str, ...] = ()        # countries shown without a value
     # scorecard

@@ -61,7 +61,7 @@ def _bars(bars: pd.DataFrame, meta: ChartMeta) -> dict:
 
 def _reference_label(row, meta: ChartMeta) -> str:
     """'EU27: 91.2' or 'BSR average (unweighted mean ...): 90.1 e'."""
-    label = "EU27" if row.geo == EU27 else f"BSR average ({meta.average_method.split(' of the')[0]})"
+    label = "EU27" if row.geo == EU27 else meta.average_label
     flag = common.flag_letters(row.flags)
     return f"{label}: {row.value:.1f}{' ' + flag if flag else ''}"
 

@@ -36,8 +36,12 @@ def _line(geo: str, rows: pd.DataFrame, meta: ChartMeta) -> dict:
     """One series as a scatter trace; a None point before each break so the line is cut there."""
     years, values, flags = _with_break_gaps(rows["year"].tolist(), rows["value"].tolist(), rows["flags"].tolist())
     name = meta.names.get(geo, geo)
+    methods = [""] * len(years)
     if geo == colours.BSR_AVERAGE:
-        name = f"BSR average ({meta.average_method.split(' of the')[0]})"
+        name = meta.average_label
+        # how each year's average was made ('average of countries (unweighted), 6 of 9 reporting'), gaps kept aligned
+        by_year = dict(zip(rows["year"], rows["method"])) if "method" in rows.columns else {}
+        methods = [f"<br>{by_year[y]}" if isinstance(by_year.get(y), str) and by_year.get(y) else "" for y in years]
     colour = colours.colour_for(geo)
     return {
         "type": "scatter", "x": years, "y": values, "name": name, "mode": "lines+markers+text", "connectgaps": False,
@@ -46,8 +50,9 @@ def _line(geo: str, rows: pd.DataFrame, meta: ChartMeta) -> dict:
                    "color": colour, "line": {"width": 1.5, "color": colour}},
         "text": [common.flag_letters(f) for f in flags], "textposition": "top center",
         "textfont": {"size": 10, "color": colour},
-        "customdata": [[common.hover_flags(f)] for f in flags],
-        "hovertemplate": f"<b>{name}</b><br>%{{x}}: %{{y:.1f}} {meta.unit_label}%{{customdata[0]}}<extra></extra>",
+        "customdata": [[common.hover_flags(f), m] for f, m in zip(flags, methods)],
+        "hovertemplate": f"<b>{name}</b><br>%{{x}}: %{{y:.1f}} {meta.unit_label}%{{customdata[0]}}%{{customdata[1]}}"
+                         "<extra></extra>",
         "meta": {"geo": geo},
     }
 

@@ -18,5 +18,8 @@ SELECT
     CAST(aggregate AS VARCHAR) AS aggregate,
     CAST(parts AS INTEGER) AS parts,
     CAST(scale AS DOUBLE) AS scale,
-    CAST(same_measure_as AS VARCHAR) AS same_measure_as
+    CAST(same_measure_as AS VARCHAR) AS same_measure_as,
+    CAST(population AS VARCHAR) AS population,
+    CAST(directed AS BOOLEAN) AS directed,
+    CAST(direction_note AS VARCHAR) AS direction_note
 FROM staged_catalogue;

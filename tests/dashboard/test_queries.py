@@ -119,8 +119,8 @@ def test_bsr_average_recomputed(reference):
     np.testing.assert_allclose(avg.loc[enough.index, "value"], enough["mean"], rtol=1e-12)
     assert (avg.loc[enough.index, "n_countries"].to_numpy() == enough["count"].to_numpy()).all()
     # no population series offline: the method must say unweighted, with the count
-    assert all(m.startswith("unweighted mean of ") for m in avg["method"])
-    assert "unweighted" in queries.average_method(ind)
+    assert all(m.startswith("average of countries (unweighted), ") for m in avg["method"])
+    assert not avg["weighted"].any() and "average of countries (unweighted)" in queries.average_method(ind)
 
 
 def test_bsr_average_flags_carry_member_flags(reference):
@@ -222,12 +222,14 @@ def test_bsr_average_population_weighted_when_population_exists(tmp_path, monkey
 
     data_dir = build_standin(tmp_path / "weighted")
     con = duckdb.connect(str(data_dir / "dsm.duckdb"))
+    con.execute("ALTER TABLE catalogue ADD COLUMN population VARCHAR")
     con.execute("INSERT INTO catalogue (id, title, dataset, unit, higher_is_better, headline, live_only) "
-                "VALUES ('population', 'Population', 'demo_pjan', 'NR', true, false, false)")
+                "VALUES ('population_total', 'Population', 'demo_pjan', 'NR', true, false, false)")
+    con.execute("UPDATE catalogue SET population = 'population_total' WHERE id = 'synthetic_access'")
     weights = {geo: (i + 1) * 1_000_000 for i, geo in enumerate(PEERS)}
     for geo, people in weights.items():
         con.execute("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
-                    "VALUES ('population', ?, '2020', 2020, ?, 'NR', 'demo_pjan')", [geo, float(people)])
+                    "VALUES ('population_total', ?, '2020', 2020, ?, 'NR', 'demo_pjan')", [geo, float(people)])
     con.close()
     monkeypatch.setenv("DSM_DATA_DIR", str(data_dir))
     connection.clear_cache()
@@ -236,6 +238,10 @@ def test_bsr_average_population_weighted_when_population_exists(tmp_path, monkey
     expected = np.average([values[g] for g in reporting], weights=[weights[g] for g in reporting])
     avg = queries.bsr_average("synthetic_access").set_index("year")
     assert avg.loc[2020, "value"] == pytest.approx(expected, rel=1e-12)
-    assert avg.loc[2020, "method"].startswith("population-weighted mean")
-    assert avg.loc[2019, "method"].startswith("unweighted mean"), "no population for 2019: unweighted, and said so"
+    assert avg.loc[2020, "method"] == "population-weighted average (weights: Population), 9 of 9 reporting" or \
+        avg.loc[2020, "method"].startswith("population-weighted average (weights: Population), ")
+    assert avg.loc[2020, "weighted"] and avg.loc[2023, "weighted"], "2020's population weighs up to three years on"
+    assert not avg.loc[2019, "weighted"], "no population for 2019 or before: unweighted"
+    assert avg.loc[2019, "method"].startswith("average of countries (unweighted)"), "and said so"
+    assert not queries.bsr_average("synthetic_skills")["weighted"].any(), "no population field: unweighted"
     connection.clear_cache()

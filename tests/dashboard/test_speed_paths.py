@@ -45,7 +45,7 @@ def test_every_bsr_average_equals_a_per_year_recomputation(dsm_env):
         assert row.flags == (letters or None), row
         assert row.n_countries == len(members) and row.n_peers == 9
         assert row.missing == ",".join(p for p in PEERS if p not in {g for g, _, _ in members})
-        assert row.method == f"unweighted mean of {len(members)} of 9 BSR countries"
+        assert row.method == f"average of countries (unweighted), {len(members)} of 9 reporting" and not row.weighted
 
 
 def test_bsr_average_of_one_indicator_is_its_slice(dsm_env):
@@ -64,8 +64,10 @@ def test_weighted_only_where_every_reporting_peer_has_a_population(tmp_path, mon
 
     data_dir = build_standin(tmp_path / "weighted")
     con = duckdb.connect(str(data_dir / "dsm.duckdb"))
+    con.execute("ALTER TABLE catalogue ADD COLUMN population VARCHAR")
     con.execute("INSERT INTO catalogue (id, title, dataset, unit, higher_is_better, headline, live_only) "
                 "VALUES ('population', 'Population', 'demo_pjan', 'NR', true, false, false)")
+    con.execute("UPDATE catalogue SET population = 'population' WHERE id = 'synthetic_access'")
     people = {geo: (i + 2) * 1_000_000.0 for i, geo in enumerate(PEERS)}
     for geo, count in people.items():
         con.execute("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
@@ -82,12 +84,13 @@ def test_weighted_only_where_every_reporting_peer_has_a_population(tmp_path, mon
             avg = queries.bsr_average("synthetic_access").set_index("year")
             if year == 2020:
                 expected = sum(v * people[g] for g, v, _ in reporting) / sum(people[g] for g, _, _ in reporting)
-                assert avg.at[year, "method"].startswith("population-weighted mean")
+                assert avg.at[year, "method"].startswith("population-weighted average")
             else:
                 lv_reports = any(g == "LV" for g, _, _ in reporting)
                 expected = (np.mean([v for _, v, _ in reporting]) if lv_reports
                             else sum(v * people[g] for g, v, _ in reporting) / sum(people[g] for g, _, _ in reporting))
-                assert avg.at[year, "method"].startswith("unweighted" if lv_reports else "population-weighted")
+                assert avg.at[year, "method"].startswith("average of countries (unweighted)" if lv_reports
+                                                         else "population-weighted")
             assert avg.at[year, "value"] == pytest.approx(expected, rel=1e-12), year
     finally:
         connection.clear_cache()
