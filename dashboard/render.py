@@ -1,10 +1,12 @@
 """The one render service: PNG/SVG of figures (kaleido) and PDF of HTML documents (Playwright), both driving the
 system Chromium named by one setting, $BROWSER_PATH (else /usr/bin/chromium, else chromium on PATH; never a download).
 
-Bounded cost: every render holds one of $DSM_RENDER_SLOTS slots (default 2 per worker process); a request that finds
-no slot free within $DSM_RENDER_WAIT_S seconds (default 2) gets RenderBusy, answered 503 with Retry-After. Nothing
-else takes a slot, so cheap requests (pages, CSV) never queue behind renders. Finished images are kept in a
-byte-bounded LRU (IMAGE_CACHE_BYTES per worker) keyed on the request and the database version.
+Bounded cost: every render holds one of $DSM_RENDER_SLOTS slots (default 2 per worker process); at most
+$DSM_RENDER_QUEUE more requests (default 1) wait for one, up to $DSM_RENDER_WAIT_S seconds (default 2); the rest get
+RenderBusy at once, answered 503 with Retry-After. So renders and their waiters hold at most slots + queue of a
+worker's threads (3 of the Procfile's 4): cheap requests (pages, CSV) always find a thread. The browser runs at
+$DSM_RENDER_NICE (default 10) so that, on a busy machine, the CPU goes to the cheap requests first. Finished images
+are kept in a byte-bounded LRU (IMAGE_CACHE_BYTES per worker) keyed on the request and the database version.
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
                 "--no-first-run"]
 IMAGE_FORMATS = ("png", "svg")
 DEFAULT_SLOTS = 2
+DEFAULT_QUEUE = 1
 DEFAULT_WAIT_S = 2.0
+DEFAULT_NICE = 10
 RETRY_AFTER_S = 5
 RENDER_TIMEOUT_S = 60.0
 IMAGE_CACHE_BYTES = 32 * 1024 * 1024  # a slide-size PNG is 100-300 kB: about 150 slides per worker
@@ -66,23 +70,43 @@ def browser_path() -> str:
 # --- the bounded pool ----------------------------------------------------------------------------------------------
 
 class RenderSlots:
-    """At most `size` renders at once; a caller waits up to `wait_s` for a slot, then gets RenderBusy."""
+    """At most `size` renders at once and `queue` callers waiting (each up to `wait_s`); others get RenderBusy."""
 
-    def __init__(self, size: int, wait_s: float):
+    def __init__(self, size: int, wait_s: float, queue: int = DEFAULT_QUEUE):
         assert size >= 1, f"render slots must be at least 1, got {size}"
-        self.size, self.wait_s = size, wait_s
+        assert queue >= 0, f"the render queue must be at least 0, got {queue}"
+        self.size, self.wait_s, self.queue = size, wait_s, queue
         self._semaphore = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
         self.busy = 0  # renders running now
+        self.waiting = 0  # callers waiting for a slot now
         self.refused = 0  # requests sent away with RenderBusy since start
+
+    def _refuse(self) -> RenderBusy:
+        """Count a refusal and say why (the caller raises it)."""
+        with self._lock:
+            self.refused += 1
+        return RenderBusy(f"The server is busy drawing other images; try again in {RETRY_AFTER_S} seconds.")
+
+    def _acquire(self) -> bool:
+        """A free slot at once, else a place in the queue and a slot within wait_s; False when neither."""
+        if self._semaphore.acquire(blocking=False):
+            return True
+        with self._lock:
+            if self.waiting >= self.queue:
+                return False
+            self.waiting += 1
+        try:
+            return self._semaphore.acquire(timeout=self.wait_s)
+        finally:
+            with self._lock:
+                self.waiting -= 1
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one slot for the body of the with-block."""
-        if not self._semaphore.acquire(timeout=self.wait_s):
-            with self._lock:
-                self.refused += 1
-            raise RenderBusy(f"The server is busy drawing other images; try again in {RETRY_AFTER_S} seconds.")
+        if not self._acquire():
+            raise self._refuse()
         with self._lock:
             self.busy += 1
         try:
@@ -103,7 +127,8 @@ def slots() -> RenderSlots:
     with _slots_lock:
         if _slots is None:
             _slots = RenderSlots(int(os.environ.get("DSM_RENDER_SLOTS", DEFAULT_SLOTS)),
-                                 float(os.environ.get("DSM_RENDER_WAIT_S", DEFAULT_WAIT_S)))
+                                 float(os.environ.get("DSM_RENDER_WAIT_S", DEFAULT_WAIT_S)),
+                                 int(os.environ.get("DSM_RENDER_QUEUE", DEFAULT_QUEUE)))
         return _slots
 
 
@@ -140,6 +165,7 @@ class ImageRenderer:
             loop.call_soon_threadsafe(loop.stop)
             raise
         self._loop, self._thread = loop, thread
+        lower_priority(browser_processes(os.getpid(), path), int(os.environ.get("DSM_RENDER_NICE", DEFAULT_NICE)))
 
     def render(self, fig: go.Figure, fmt: str, width: int, height: int, *, topojson: str | None = None) -> bytes:
         """PNG or SVG bytes of a figure at exactly width x height pixels (topojson: folder URL for maps)."""
@@ -169,6 +195,39 @@ class ImageRenderer:
             pass
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+
+
+def browser_processes(parent: int, path: str) -> list[int]:
+    """The pids of the browser processes this process started (descendants running `path`), from /proc."""
+    children: dict[int, list[int]] = {}
+    commands: dict[int, str] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read().decode(errors="replace")
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                commands[int(entry.name)] = handle.read().split(b"\0", 1)[0].decode(errors="replace")
+        except OSError:
+            continue
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = [], list(children.get(parent, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        if os.path.basename(commands.get(pid, "")) == os.path.basename(path) or commands.get(pid, "").startswith(path):
+            found.append(pid)
+    return sorted(found)
+
+
+def lower_priority(pids: list[int], niceness: int) -> None:
+    """Run these processes (and what they start later) at `niceness` (0 leaves them as they are)."""
+    for pid in pids if niceness else []:
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, pid), niceness))
+        except OSError:  # the process ended meanwhile, or the system refuses: rendering goes on at its priority
+            pass
 
 
 _renderer: ImageRenderer | None = None

@@ -2,6 +2,7 @@
 served without a slot, cheap requests never waiting, one browser setting for PNG/SVG and PDF."""
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -35,6 +36,39 @@ def test_slots_bound_concurrent_renders():
     with slots.slot():
         assert slots.busy == 1
     assert slots.busy == 0
+
+
+def test_beyond_the_queue_a_caller_is_refused_without_waiting():
+    """One slot, a queue of one: the holder renders, one caller waits, the next is refused while that one still waits."""
+    slots = render.RenderSlots(1, wait_s=30, queue=1)
+    release, holding = threading.Event(), threading.Event()
+    waited = []
+
+    def hold():
+        with slots.slot():
+            holding.set()
+            release.wait(30)
+
+    def wait_in_queue():
+        with slots.slot():
+            waited.append(True)
+
+    holder, waiter = threading.Thread(target=hold), threading.Thread(target=wait_in_queue)
+    holder.start()
+    holding.wait(5)
+    waiter.start()
+    for _ in range(500):  # until the waiter has taken its place in the queue
+        if slots.waiting == 1:
+            break
+        threading.Event().wait(0.01)
+    assert slots.waiting == 1
+    with pytest.raises(render.RenderBusy):
+        with slots.slot():
+            pass
+    assert slots.waiting == 1 and not waited, "refused while the queued caller was still waiting (no wait of its own)"
+    release.set()
+    holder.join(5), waiter.join(5)
+    assert waited == [True] and slots.refused == 1 and slots.busy == 0 and slots.waiting == 0
 
 
 def test_one_browser_setting(monkeypatch):
@@ -72,6 +106,10 @@ def test_busy_renderer_answers_503_and_csv_does_not_wait(client):
     before is served from the cache without a slot."""
     drawn = client.get("/export/trends.png?size=column")
     assert drawn.status_code == 200 and drawn.data.startswith(b"\x89PNG")
+    browsers = render.browser_processes(os.getpid(), render.browser_path())
+    assert browsers, "the render's Chromium is a descendant of this process"
+    assert all(os.getpriority(os.PRIO_PROCESS, pid) >= render.DEFAULT_NICE for pid in browsers), \
+        "the browser and the renderers it started run below the requests' priority"
     assert render.image_cache_bytes() >= len(drawn.data)
     with render.slots().slot():
         busy = client.get("/export/trends.png?size=slide43")
