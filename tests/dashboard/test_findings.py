@@ -52,15 +52,16 @@ def test_every_linked_indicator_is_in_the_catalogue():
 
 
 def test_shipped_findings_cover_the_work_packages_bearing_indicators():
-    # WP2: digital intensity, SMEs selling online, cloud, AI; WP3: public services for business, e-government;
+    # WP2: digital intensity, SMEs selling online, cloud, AI (the scoreboard's: Eurostat's are live-only); WP3:
+    # public services for business, national and cross-border availability, e-government;
     # WP4: cross-border e-commerce, DESI composite, best-practice references NL and DK.
     by_wp = {wp: set() for wp in findings.WORK_PACKAGES}
     countries = {wp: set() for wp in findings.WORK_PACKAGES}
     for f in findings.load_findings().findings:
         by_wp[f.work_package] |= set(f.indicators)
         countries[f.work_package] |= set(f.countries)
-    assert {"sme_basic_digital_intensity", "desi_sme_selling_online", "enterprises_cloud", "enterprises_ai"} <= by_wp["WP2"]
-    assert {"desi_public_services_business", "egov_users"} <= by_wp["WP3"]
+    assert {"sme_basic_digital_intensity", "desi_sme_selling_online", "dd_enterprises_cloud", "dd_enterprises_ai"} <= by_wp["WP2"]
+    assert {"desi_public_services_business", "dd_egov_users", "egov_o_av_bus", "egov_cb_o_av_bus"} <= by_wp["WP3"]
     assert {"desi_sme_selling_cross_border", "desi_overall"} <= by_wp["WP4"]
     assert {"NL", "DK"} <= countries["WP4"]
     assert countries["WP2"] >= {"NO"}, "Norway must survive YAML (NO is not a boolean here)"
@@ -151,8 +152,11 @@ def test_findings_page_filters_by_theme_from_the_catalogue(dsm_env, is_standin):
     # digital_public_services is the theme of desi_public_services_business / egov users: the WP3 findings
     chosen = page.filtered([], [], ["digital_public_services"])
     assert {f.work_package for f in chosen} == {"WP3"} and len(chosen) == 2
-    # cross_border (desi_sme_selling_cross_border) is linked only by WP4's cooperation finding
-    assert [f.id for f in page.filtered([], [], ["cross_border"])] == ["wp4-transnational-cooperation"]
+    # cross_border: WP4's cooperation finding (desi_sme_selling_cross_border) and WP3's two (the eGovernment
+    # Benchmark's cross-border availability)
+    assert [f.id for f in page.filtered([], [], ["cross_border"])] == ["wp3-g2b-services-today",
+                                                                      "wp3-cross-border-standard-and-criteria",
+                                                                      "wp4-transnational-cooperation"]
     assert [f.id for f in page.filtered(["WP2"], ["FI"], [])] == ["wp2-ict-use-needs-assessment",
                                                                    "wp2-case-studies-and-study-visits"]
     assert page.filtered(["WP3"], ["NL"], []) == []

@@ -1,0 +1,192 @@
+"""Digital Decade page: a country's Digital Decade KPIs (Digital Scoreboard, DESI 2026 edition) against the 2030
+targets, required against observed yearly change, a KPI's trajectory, and the WP3 view of national against
+cross-border online public services (eGovernment Benchmark, a secondary compilation)."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import components, embed, i18n, registry
+from dashboard.data import digital_decade as dd
+from dashboard.data import queries
+from dashboard.figures import digital_decade as figures
+from dashboard.i18n import _
+from dashboard.state import InvalidState
+
+PATH = "/digital-decade"
+ALL_KPIS = ""  # the indicator dropdown's value for "every KPI of the country"
+WP3_ANCHOR = "wp3"
+
+
+def resolve(state, query: dict):
+    """One country (EE when blank), an optional Digital Decade KPI, the WP3 audience; InvalidState otherwise."""
+    asked = [c.strip() for c in (query.get("geo") or "").split(",") if c.strip()]
+    if len(asked) > 1:
+        raise InvalidState(_("Choose one country for the Digital Decade page (the URL asks for {codes}).",
+                             codes=", ".join(asked)))
+    geo = asked[0] if asked else dd.DEFAULT_GEO
+    if state.indicator and state.indicator not in dd.kpi_ids():
+        raise InvalidState(_("“{value}” is not a Digital Decade KPI: choose one from the list on this page.",
+                             value=state.indicator))
+    audience = (query.get(dd.AUDIENCE) or "").strip()
+    if audience and audience not in dd.AUDIENCES:
+        raise InvalidState(_("Unknown audience “{value}”: choose businesses or citizens.", value=audience))
+    return state.with_(geos=(geo,), extra_audience=audience or None)
+
+
+TARGETS = registry.Chart("dd_targets", "Digital Decade KPIs against the 2030 targets", dd.targets_data,
+                         figures.targets_figure)
+TRAJECTORY = registry.Chart("dd_trajectory", "Digital Decade trajectory to 2030", dd.trajectory_data,
+                            figures.trajectory_figure)
+CROSSBORDER = registry.Chart("wp3_crossborder", "National against cross-border online public services (WP3)",
+                             dd.crossborder_data, figures.crossborder_figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, "Digital Decade", order=6.5, needs_indicator=False,
+                                                      needs_year=False, resolve=resolve,
+                                                      charts=(TARGETS, TRAJECTORY, CROSSBORDER)))
+
+
+def layout(**query):
+    """The page for a URL query (geo, indicator, audience, view); a bad parameter gives a friendly message."""
+    return components.guarded(build, query, PATH)
+
+
+def build(state):
+    """Controls, the not-covered note or the two Digital Decade cards, and the WP3 card."""
+    geo = state.geos[0]
+    names = queries.geo_names()
+    chart_view = state.view == "chart"
+    controls = [
+        components.dropdown("geo", _country_options(), geo, label=_("Country")),
+        components.dropdown("indicator", [(ALL_KPIS, _("All Digital Decade KPIs"))]
+                            + list(zip(dd.kpis()["id"], dd.kpis()["title"])), state.indicator or ALL_KPIS,
+                            label=_("KPI")),
+        components.dropdown(dd.AUDIENCE, [(k, _(v)) for k, v in dd.AUDIENCE_LABELS.items()], dd.audience_of(state),
+                            label=_("Cross-border view")),
+    ]
+    covered = geo in dd.covered_geos()
+    body = [] if covered else [html.P(_not_covered(geo, names), className="dd-not-covered note", role="note")]
+    body.append(_targets_card(state, chart_view))  # the page's chart_card: its view toggle and share slot
+    if covered:
+        body.append(_trajectory_card(state, chart_view))
+    body.append(_crossborder_card(state, chart_view))
+    return components.page(_("Digital Decade 2030: targets and pace"), intro=_intro(), controls=controls, body=body,
+                           state_data={"page": PATH, "geos": [geo], "indicator": state.indicator,
+                                       "audience": dd.audience_of(state)})
+
+
+def _country_options() -> list[dict]:
+    """The Member States, the EU and Norway (named, so choosing it explains why it has no KPIs)."""
+    wanted = dd.members() | set(queries.peer_group()) | {queries.EU27}
+    return [o for o in components.country_options(include_aggregates=True) if o["value"] in wanted]
+
+
+def _intro() -> str:
+    """What the page shows and how the verdict is reached."""
+    return _("The European Commission's Digital Decade KPIs (Digital Scoreboard, DESI 2026 edition) against the "
+             "EU's 2030 targets. For each KPI: the latest value and its year, the target, the distance to it, the "
+             "yearly change needed from the latest year to reach it by 2030 and the yearly change observed (a linear "
+             "trend over the last five years, at least 3 points, none before a break in series). On track: the "
+             "observed change is at least the needed one, or keeping it misses the target by no more than 2 points. "
+             "The recorded scoreboard edition holds one year per KPI; earlier years come from the Eurostat series of "
+             "the same measure where the database has them, else the verdict says too few years. Targets in counts "
+             "(unicorns, ICT specialists) are the EU's alone.")
+
+
+def _not_covered(geo: str, names: dict) -> str:
+    """The in-page note for a country the scoreboard does not cover (Norway)."""
+    return _("{country} is not covered by the Digital Scoreboard: the Commission publishes the Digital Decade KPIs "
+             "and their 2030 targets for the 27 EU Member States and the EU only. Choose a Member State above; "
+             "{country}'s Eurostat series are on the Compare and Trends pages.", country=names.get(geo, geo))
+
+
+def _targets_card(state, chart_view: bool):
+    """Dot-and-target rows (or their table), the KPIs not drawn, every KPI's definition."""
+    df, meta = TARGETS.data(state)
+    figure = registry.page_figure(TARGETS.name, state) if chart_view else None
+    table = df[["label", "name", "year", "value", "flags", "unit_label", "eu_value", "target_2030", "distance",
+                "required_per_year", "observed_per_year", "observed_window", "verdict_text", "rank", "ranked"]]
+    table = table.rename(columns={
+        "label": _("KPI") if not state.indicator else _("country"), "name": _("country"), "year": _("year"),
+        "value": _("value"), "flags": _("flags"), "unit_label": _("unit"), "eu_value": _("EU27"),
+        "target_2030": _("2030 target"), "distance": _("distance"), "required_per_year": _("needed a year"),
+        "observed_per_year": _("observed a year"), "observed_window": _("observed over"),
+        "verdict_text": _("verdict"), "rank": _("rank"), "ranked": _("of")})
+    if state.indicator:
+        table = table.loc[:, ~table.columns.duplicated(keep="last")]
+    undrawn = df.loc[~df["drawn"].astype(bool), "label"].tolist()
+    note = [html.P(_("Not drawn (counts, not shares or scores): {kpis}; see the table.", kpis=", ".join(undrawn)),
+                   className="chart-note")] if undrawn and chart_view else []
+    note.append(_definitions(df, state))
+    return components.chart_card(TARGETS.name, figure, table, view=state.view, source=meta.source,
+                                 note=html.Div(note))
+
+
+def _definitions(df, state) -> html.Details:
+    """The scoreboard's definition of every KPI shown (scoreboard_indicators.json)."""
+    shown = df.drop_duplicates("indicator")
+    return html.Details(className="definitions", children=[
+        html.Summary(_("Definitions (Digital Scoreboard)")),
+        html.Dl([item for r in shown.itertuples() for item in
+                 (html.Dt(queries.indicator(r.indicator).get("title") or r.indicator), html.Dd(r.definition or "—"))]),
+    ])
+
+
+def _trajectory_card(state, chart_view: bool):
+    """The chosen (or first targeted) KPI's trajectory with the required and observed pace in words."""
+    df, meta = TRAJECTORY.data(state)
+    figure = registry.page_figure(TRAJECTORY.name, state) if chart_view else None
+    table = df.rename(columns={"series": _("series"), "indicator": _("indicator"), "name": _("country"),
+                               "year": _("year"), "value": _("value"), "flags": _("flags")}).drop(columns=["geo"])
+    return _card(TRAJECTORY, state, figure, table, meta, note=html.P(_pace_sentence(state, meta), className="chart-note"))
+
+
+def _pace_sentence(state, meta) -> str:
+    """'Estonia, At least basic digital skills: 62.5 in 2025, target 80.0; needs +3.50 a year, observed +1.54 a
+    year (linear trend 2021–2025, 3 points): off track.'"""
+    if not meta.indicator:
+        return ""
+    rows, _meta = TARGETS.data(state.with_(indicator=meta.indicator))
+    row = rows[rows["geo"] == state.geos[0]]
+    if row.empty or row.iloc[0]["value"] is None:
+        return ""
+    r = row.iloc[0]
+    if r["target_2030"] is None or r["target_2030"] != r["target_2030"]:
+        return _("{country}, {indicator}: {value} in {year}; {verdict}.", country=meta.name, indicator=meta.title,
+                 value=i18n.format_number(r["value"], 1), year=int(r["year"]), verdict=r["verdict_text"])
+    return _("{country}: {value} in {year}, 2030 target {target}; needs {required} a year, observed {observed} a "
+             "year ({window}): {verdict}.", country=meta.name, value=i18n.format_number(r["value"], 1),
+             year=int(r["year"]), target=i18n.format_number(r["target_2030"], 1),
+             required=figures._signed(r["required_per_year"]), observed=figures._signed(r["observed_per_year"]),
+             window=r["observed_window"], verdict=r["verdict_text"])
+
+
+def _crossborder_card(state, chart_view: bool):
+    """The WP3 dumbbells (or their table) with the chosen country's gap in numbers; a secondary compilation."""
+    df, meta = CROSSBORDER.data(state)
+    figure = registry.page_figure(CROSSBORDER.name, state) if chart_view else None
+    table = df.rename(columns={"name": _("country"), "year": _("year"), "measure": _("measure"), "value": _("value"),
+                               "flags": _("flags"), "gap": _("gap (points)")}).drop(columns=["indicator", "is_bsr"])
+    sentences = [s for s in (dd.gap_sentence(df, state.geos[0], y) for y in sorted(df["year"].unique())) if s]
+    note = html.Div([
+        html.P(_("Secondary compilation: the eGovernment Benchmark's country scores as compiled by a third party, "
+                 "not the Commission's own release."), className="chart-note secondary-compilation"),
+        *[html.P(s, className="chart-note gap-sentence") for s in sentences],
+    ])
+    return html.Div(id=WP3_ANCHOR, children=[
+        html.H2(_("WP3: national against cross-border online public services")),
+        _card(CROSSBORDER, state, figure, table, meta, note=note),
+    ])
+
+
+def _card(chart, state, figure, table, meta, *, note) -> html.Section:
+    """A further chart card of the page: its own share and download controls (the page's one chart_card holds the
+    chart/table toggle, which switches every card), the chart or its table, the source line."""
+    body = (dcc.Graph(id=f"{chart.name}-graph", figure=figure, config=components.GRAPH_CONFIG, className="chart")
+            if state.view == "chart" else components.data_table(table, table_id=f"{chart.name}-table"))
+    return html.Section(className="chart-card", **{"data-chart": chart.name}, children=[
+        html.Div(className="chart-card-bar",
+                 children=[embed.share_controls(chart.name, state, title=meta.title, include_link=False,
+                                                instance=chart.name)]),
+        body,
+        html.P(meta.source, className="source-line"),
+        note,
+    ])
