@@ -5,16 +5,19 @@ The state is already validated and resolved by its page (registry.Page.state); n
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pandas as pd
 
+from dashboard import i18n
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard.figures import common
 from dashboard.insights import competition_rank
 from dashboard.figures.meta import ChartMeta
+from dashboard.i18n import _
 from dashboard.state import State
 
 COMPOSITE = "composite"  # the DESI trend chart's measure for the overall DESI score
@@ -223,62 +226,199 @@ def sources_line(datasets) -> str:
 
 # ---------------------------------------------------------------- DESI
 
-def _names_and_order(state: State, year: int | None = None) -> tuple[dict, list[str], str | None]:
-    """Display names of every geo with DESI data, the countries shown (the state's, then the EU reference), the
-    reference."""
-    if year is None:
-        year = max(profile.desi_editions(), default=None)
-    reference = profile.desi_reference(year) if year is not None else None
-    present = profile.desi_geos()
+WEIGHT_PREFIX = "w_"  # URL parameters w_<dimension>: the visitor's dimension weights (any scale, normalised to 100 %)
+
+
+def edition_text(year: int, source: str) -> str:
+    """The URL form of an edition: '2022' for the preferred source of that year, '2019-export' for the other."""
+    preferred = profile.desi_edition_sources().get(year, (source,))[0]
+    return str(year) if source == preferred else f"{year}-{source}"
+
+
+def desi_edition(state: State) -> tuple[int, str]:
+    """(edition year, source) of a resolved DESI state (URL 'edition': '2022', '2019-export')."""
+    text = state.get(EDITION) or ""
+    year, _sep, source = text.partition("-")
+    year = int(year)
+    return year, source or profile.desi_edition_sources()[year][0]
+
+
+def edition_label(year: int, source: str) -> str:
+    """'DESI 2022 (2022 workbook)'; an edition also in the 2020 export says the workbook is preferred."""
+    sources = profile.desi_edition_sources().get(year, (source,))
+    if source == profile.WORKBOOK:
+        if profile.EXPORT in sources:
+            return _("DESI {edition} (2022 workbook; preferred over the 2020 export)", edition=year)
+        return _("DESI {edition} (2022 workbook)", edition=year)
+    if profile.WORKBOOK in sources:
+        return _("DESI {edition} (2020 export; the 2022 workbook restates it)", edition=year)
+    return _("DESI {edition} (2020 export)", edition=year)
+
+
+@cached
+def official_weights(year: int, source: str) -> dict[str, float]:
+    """The published dimension weights of an edition (shares summing to 1), in the dimensions' order."""
+    scores = profile.desi_scores()
+    rows = scores[(scores["year"] == year) & (scores["source"] == source)]
+    medians = rows.groupby("dimension")["weight"].median()
+    order = [d for d in profile.desi_dimensions(source)["dimension"] if d in medians.index]
+    return {d: float(medians[d]) for d in order}
+
+
+def desi_weights(state: State, year: int, source: str) -> tuple[dict[str, float], bool, list[str]]:
+    """(normalised weights per dimension, whether the visitor set them, dimensions asked for that this edition does
+    not have) from the URL's w_<dimension> parameters; unset dimensions keep their official weight.
+
+    ValueError (its message for the visitor) for a weight that is not a number, negative, all weights zero, or a
+    dimension no DESI edition has."""
+    official = official_weights(year, source)
+    asked = {k[len(WEIGHT_PREFIX):]: v for k, v in state.extra if k.startswith(WEIGHT_PREFIX)}
+    known = set(profile.DESI_DIMENSION_LABELS)
+    for code, text in asked.items():
+        if code not in known:
+            raise ValueError(_("“{param}” names no DESI dimension: the weights are {params}.",
+                               param=WEIGHT_PREFIX + code, params=", ".join(WEIGHT_PREFIX + d for d in known)))
+        value = _weight_number(text)
+        if value is None:
+            raise ValueError(_("The weight {param}={value} is not a number.", param=WEIGHT_PREFIX + code, value=text))
+        if value < 0:
+            raise ValueError(_("The weight {param}={value} is negative: a weight is zero or more.",
+                               param=WEIGHT_PREFIX + code, value=text))
+    ignored = [code for code in asked if code not in official]
+    raw = {d: _weight_number(asked[d]) if d in asked else official[d] * 100 for d in official}
+    total = sum(raw.values())
+    if total <= 0:
+        raise ValueError(_("Every dimension weight is zero: give at least one dimension a weight above zero."))
+    weights = {d: w / total for d, w in raw.items()}
+    # the export's weights are implied by contribution / score, exact to about 1e-6
+    custom = any(abs(weights[d] - official[d]) > 1e-4 for d in official)
+    return (weights if custom else official), custom, ignored
+
+
+def _weight_number(text: str) -> float | None:
+    """A finite number written in ASCII ('25', '12.5', '-3'), else None."""
+    text = str(text).strip()
+    if not text.isascii():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def desi_composites(year: int, source: str, weights: dict[str, float]) -> pd.DataFrame:
+    """Every geo's composite of an edition under the given weights (geo, value) and its competition rank among the
+    edition's countries (the EU aggregates are not ranked); a geo missing a dimension score gets no composite."""
+    scores = profile.desi_scores()
+    rows = scores[(scores["year"] == year) & (scores["source"] == source) & scores["dimension"].isin(list(weights))]
+    complete = rows.groupby("geo")["score"].count() == len(weights)
+    weighted = (rows["score"] * rows["dimension"].map(weights)).groupby(rows["geo"]).sum()
+    df = pd.DataFrame({"geo": weighted.index, "value": weighted.values})
+    df = df[df["geo"].map(complete).fillna(False).astype(bool)].reset_index(drop=True)
+    countries = ~df["geo"].isin(profile.EU_REFERENCES)
+    df["rank"] = pd.NA
+    df.loc[countries, "rank"] = competition_rank(df.loc[countries, "value"]).astype(int)
+    df.attrs["ranked"] = int(countries.sum())
+    return df
+
+
+def _names_and_order(state: State, year: int, source: str) -> tuple[dict, list[str], str | None]:
+    """Display names of every geo with DESI data, the countries shown (the state's, then the edition's EU
+    reference), the reference."""
+    reference = profile.desi_reference(year, source)
+    scores = profile.desi_scores()
+    present = set(scores.loc[(scores["year"] == year) & (scores["source"] == source), "geo"])
     order = [g for g in state.geos if g in present and g != reference] + ([reference] if reference else [])
     names = queries.geo_names()
-    return {g: names.get(g, g) for g in present}, order, reference
+    return {g: reference_name(g) if g in profile.EU_REFERENCES else names.get(g, g) for g in present}, order, reference
 
 
-def _desi_source() -> str:
-    """Source line of the DESI export: the Commission's scoreboard, its update stamp when known."""
-    composite = profile.desi_composite()
+def reference_name(code: str) -> str:
+    """How the page names an EU aggregate: 'EU27 (2020 composition)', 'EU28 (with the United Kingdom)'."""
+    return _("EU28 (with the United Kingdom)") if code == "EU28" else _("EU27 (2020 composition)")
+
+
+def _desi_source(source: str = profile.EXPORT) -> str:
+    """Source line of one DESI source: the Commission, its update stamp when known, which file and editions."""
+    composite = profile.desi_composite(source)
     updated = queries.source_info(composite)["source_updated"] if composite else None
-    return common.source_line("desi", updated) + " — DESI 2020 export (digital-agenda-data.eu), editions 2015-2020"
+    line = common.source_line(profile.DESI_DATASETS[source], updated)
+    if source == profile.WORKBOOK:
+        return _("{source} — DESI 2022 calculation workbook, editions 2017–2022", source=line)
+    return _("{source} — DESI 2020 export (digital-agenda-data.eu), editions 2015–2020", source=line)
 
 
-def _weight_text(weights: pd.Series) -> str:
-    """'Connectivity 25 % · Human capital 25 % · ...' from the implied weights of one edition."""
-    return " · ".join(f"{label} {weight * 100:.0f} %" for label, weight in weights.items() if pd.notna(weight))
+def _weight_text(weights: dict[str, float]) -> str:
+    """'Connectivity 25 % · Human capital 25 % · ...' from normalised weights."""
+    return " · ".join(f"{profile.desi_dimension_label(d)} {i18n.format_percent(w * 100, 1)}" for d, w in weights.items()
+                      if w is not None and not pd.isna(w))
 
 
+def _weight_notes(ignored: list[str], year: int) -> tuple[str, ...]:
+    """A sentence for the weights asked for dimensions this edition does not have."""
+    return tuple(_("{dimension} is not a dimension of DESI {edition}: its weight is not used.",
+                   dimension=profile.desi_dimension_label(d), edition=year) for d in ignored)
+
+
+@cached
 def stack_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
-    """Weighted dimension contributions of one edition (URL 'edition') for the state's countries and the EU."""
-    year = int(state.get(EDITION))
-    names, order, reference = _names_and_order(state, year)
+    """Weighted dimension contributions of one edition (URL 'edition') for the state's countries and the edition's
+    EU aggregate, under the official or the visitor's weights (w_<dimension>), with every country's rank."""
+    year, source = desi_edition(state)
+    weights, custom, ignored = desi_weights(state, year, source)
+    names, order, reference = _names_and_order(state, year, source)
     scores = profile.desi_scores()
-    df = scores[(scores["year"] == year) & scores["geo"].isin(order)].copy()
-    totals_frame = profile.desi_totals()
-    totals_frame = totals_frame[(totals_frame["year"] == year) & totals_frame["geo"].isin(order)]
-    totals = {g: (v, f) for g, v, f in zip(totals_frame["geo"], totals_frame["value"], totals_frame["flags"])}
-    ranked = sorted([g for g in order if g != reference], key=lambda g: -(totals.get(g, (0, None))[0] or 0))
-    weights = df.groupby("label", sort=False)["weight"].median()
-    order = ranked + ([reference] if reference else [])
-    return df, ChartMeta(year=year, names={g: names[g] for g in order}, order=tuple(order), reference=reference,
-                         totals=totals, weights=_weight_text(weights), source=_desi_source(), unit="score (0-100)",
-                         title=f"DESI {year}")
+    df = scores[(scores["year"] == year) & (scores["source"] == source) & scores["geo"].isin(order)
+                & scores["dimension"].isin(list(weights))].copy()
+    df["weight"] = df["dimension"].map(weights)
+    if custom:  # the published contributions hold for the official weights only
+        df["contribution"] = df["score"] * df["weight"]
+        df["flags"] = df["score_flags"]
+    composites = desi_composites(year, source, weights)
+    values = dict(zip(composites["geo"], composites["value"]))
+    ranked = composites.attrs["ranked"]
+    ranks = {g: (int(r), ranked) for g, r in zip(composites["geo"], composites["rank"]) if not pd.isna(r)}
+    flags = df.groupby("geo")["flags"].agg(lambda f: "".join(sorted({c for x in f if x for c in x})) or None)
+    totals = {g: (values.get(g), flags.get(g)) for g in order}
+    countries = sorted([g for g in order if g != reference], key=lambda g: -(values.get(g) or 0))
+    order = countries + ([reference] if reference else [])
+    label = edition_label(year, source)
+    return df.reset_index(drop=True), ChartMeta(
+        year=year, names={g: names[g] for g in order}, order=tuple(order), reference=reference, totals=totals,
+        ranks={g: ranks[g] for g in order if g in ranks}, weights=_weight_text(weights), custom_weights=custom,
+        notes=_weight_notes(ignored, year), source=_desi_source(source), unit="score (0-100)", edition_label=label,
+        title=_("DESI {edition}", edition=year))
 
 
+@cached
 def trend_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
-    """The composite (measure 'composite') or one dimension's score per edition for the state's countries and EU."""
+    """The composite (measure 'composite', under the state's weights) or one dimension's score across the editions
+    of the chosen edition's source, for the state's countries and that source's EU aggregate."""
+    year, source = desi_edition(state)
+    weights, custom, _ignored = desi_weights(state, year, source)
     measure = state.get("measure") or COMPOSITE
-    names, order, reference = _names_and_order(state)
-    present = profile.desi_geos()
-    order = [g for g in order if g != reference] + [r for r in profile.EU_REFERENCES if r in present]
+    names, order, reference = _names_and_order(state, year, source)
+    dims = set(profile.desi_dimensions(source)["dimension"])
+    scores = profile.desi_scores()
+    scores = scores[scores["source"] == source]
+    notes: tuple[str, ...] = ()
+    if measure != COMPOSITE and measure not in dims:
+        notes = (_("{dimension} is not a dimension of DESI {edition}: the chart shows the overall score.",
+                   dimension=profile.desi_dimension_label(measure), edition=year),)
+        measure = COMPOSITE
     if measure == COMPOSITE:
-        df = profile.desi_totals()[["geo", "year", "value", "flags"]]
-        label = "DESI overall score"
+        editions = sorted(scores["year"].unique())
+        df = pd.concat([desi_composites(int(y), source, weights).assign(year=int(y)) for y in editions],
+                       ignore_index=True)[["geo", "year", "value"]]
+        df["flags"] = None
+        label = _("DESI overall score (your weights)") if custom else _("DESI overall score")
     else:
-        scores = profile.desi_scores()
-        df = scores.loc[scores["dimension"] == measure, ["geo", "year", "score", "score_flags", "label"]]
-        label = f"DESI {df['label'].iloc[0]} score" if not df.empty else measure
-        df = df.rename(columns={"score": "value", "score_flags": "flags"}).drop(columns="label")
+        df = scores.loc[scores["dimension"] == measure, ["geo", "year", "score", "score_flags"]]
+        df = df.rename(columns={"score": "value", "score_flags": "flags"})
+        label = _("DESI {dimension} score", dimension=profile.desi_dimension_label(measure))
     df = df[df["geo"].isin(order)].sort_values(["geo", "year"]).reset_index(drop=True)
     return df, ChartMeta(measure=measure, measure_label=label, names={g: names[g] for g in order},
-                         order=tuple(order), references=tuple(r for r in profile.EU_REFERENCES if r in order),
-                         source=_desi_source(), unit="score (0-100)", title=label)
+                         order=tuple(order), references=(reference,) if reference else (), reference=reference,
+                         source=_desi_source(source), unit="score (0-100)", title=label, notes=notes,
+                         edition_label=edition_label(year, source), custom_weights=custom)

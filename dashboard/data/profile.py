@@ -10,6 +10,7 @@ import pyarrow.csv as pa_csv
 
 from dashboard.data import queries
 from dashboard.data.connection import cached, connection, query
+from dashboard.i18n import N_, _
 
 EU27, EU_REFERENCES = queries.EU27, queries.EU_REFERENCES
 RANK_EXTRA = "NO"  # Norway is ranked with the EU27 members where it reports (the DIGINNO peer group includes it)
@@ -210,9 +211,17 @@ def profile_countries() -> list[str]:
 
 
 # ---------------------------------------------------------------- DESI
+# Two sources of DESI editions: the DESI 2022 calculation workbook (editions 2017-2022, four dimensions, its own
+# weights, EU27 recomputed for every edition) and the DESI 2020 export (editions 2015-2020, five dimensions, EU28).
+# Where an edition is in both, the workbook wins (desi_edition_sources lists it first); the export's stays reachable.
 
 DESI_DATASET = "desi"
 DESI_SCORE_SERIES = "desi_sliders"  # the export's series of the five dimension scores (0-100), breakdown = dimension
+WORKBOOK, EXPORT = "workbook", "export"   # DESI sources, in order of preference
+DESI_DATASETS = {WORKBOOK: "desi_2022", EXPORT: DESI_DATASET}
+# Dimension code (the last part of the sources' codes: desi_1_conn, desi_conn -> conn) -> label, in the published order
+DESI_DIMENSION_LABELS = {"conn": N_("Connectivity"), "hc": N_("Human capital"), "ui": N_("Use of internet"),
+                         "idt": N_("Integration of digital technology"), "dps": N_("Digital public services")}
 
 _CONTRIBUTIONS_SQL = """
 SELECT geo, period, year, dims['breakdown'] AS dimension, value AS contribution, flags
@@ -222,72 +231,138 @@ QUALIFY row_number() OVER (PARTITION BY geo, period, dims['breakdown']
                            ORDER BY source_updated DESC NULLS LAST, retrieved_at DESC NULLS LAST, source_file) = 1
 ORDER BY geo, period, dimension
 """
+# The workbook's dimension weights: sheet "Data 3", Variable 'DESI', BrkDwn = dimension, column Weight
+_WORKBOOK_WEIGHTS_SQL = """
+SELECT geo, year, dims['breakdown'] AS dimension, value AS weight
+FROM observations
+WHERE dataset = ? AND dims['indicator'] = 'DESI' AND dims['measure'] = 'weight' AND value IS NOT NULL
+"""
+
+
+def desi_dimension_code(code: str) -> str:
+    """'desi_2_hc' (2020 export) and 'desi_hc' (2022 workbook) -> 'hc'."""
+    return str(code).rsplit("_", 1)[-1]
+
+
+def desi_dimension_label(code: str) -> str:
+    """The translated label of a dimension code ('hc' -> 'Human capital')."""
+    label = DESI_DIMENSION_LABELS.get(code)
+    return _(label) if label else code
 
 
 @cached
-def desi_composite() -> str | None:
-    """Catalogue id of the DESI composite: the indicator summing the dimensions' weighted contributions."""
-    df = query("SELECT id FROM catalogue WHERE dataset = ? AND aggregate = 'sum' ORDER BY id", [DESI_DATASET])
+def desi_composite(source: str = EXPORT) -> str | None:
+    """Catalogue id of a source's DESI composite (export: the indicator summing the weighted contributions)."""
+    if source == WORKBOOK:
+        df = query("SELECT id FROM catalogue WHERE dataset = ? AND json_extract_string(selection, '$.indicator') = "
+                   "'desi_total' ORDER BY id", [DESI_DATASETS[WORKBOOK]])
+    else:
+        df = query("SELECT id FROM catalogue WHERE dataset = ? AND aggregate = 'sum' ORDER BY id", [DESI_DATASET])
     return df["id"].iloc[0] if not df.empty else None
 
 
 @cached
-def desi_dimensions() -> pd.DataFrame:
-    """The five DESI dimensions: code (the export's breakdown), catalogue id of the score, title, in code order."""
+def desi_dimensions(source: str | None = None) -> pd.DataFrame:
+    """DESI dimensions: source, dimension code (conn, hc, ...), the source's breakdown code, catalogue id of the
+    score, label; in the published order (one source's, or both sources')."""
     cat = queries.catalogue()
+    order = list(DESI_DIMENSION_LABELS)
     rows = []
-    for entry in cat[cat["dataset"] == DESI_DATASET].itertuples():
-        selection = queries.selection_of(entry.id)
-        if selection.get("indicator") == DESI_SCORE_SERIES and selection.get("breakdown"):
-            rows.append({"dimension": selection["breakdown"], "indicator": entry.id,
-                         "label": _dimension_label(entry.title or entry.id)})
-    return pd.DataFrame(rows, columns=["dimension", "indicator", "label"]).sort_values("dimension").reset_index(drop=True)
+    for name in ([source] if source else [WORKBOOK, EXPORT]):
+        for entry in cat[cat["dataset"] == DESI_DATASETS[name]].itertuples():
+            selection = queries.selection_of(entry.id)
+            series = selection.get("indicator")
+            if selection.get("breakdown") and (series == DESI_SCORE_SERIES if name == EXPORT
+                                               else series == "DESI" and selection.get("measure") == "score"):
+                code = desi_dimension_code(selection["breakdown"])
+                rows.append({"source": name, "dimension": code, "breakdown": selection["breakdown"],
+                             "indicator": entry.id, "label": desi_dimension_label(code),
+                             "position": order.index(code) if code in order else len(order)})
+    df = pd.DataFrame(rows, columns=["source", "dimension", "breakdown", "indicator", "label", "position"])
+    df["preference"] = df["source"].map({WORKBOOK: 0, EXPORT: 1})
+    return df.sort_values(["preference", "position"]).drop(columns=["preference", "position"]).reset_index(drop=True)
 
 
-def _dimension_label(title: str) -> str:
-    """'DESI Human capital score' -> 'Human capital'."""
-    return title.removeprefix("DESI ").removesuffix(" score").strip()
-
-
-@cached
-def desi_scores() -> pd.DataFrame:
-    """Per geo and DESI edition: each dimension's score (0-100), weighted contribution and implied weight."""
-    dims = desi_dimensions()
-    composite = desi_composite()
-    columns = ["geo", "year", "dimension", "label", "score", "score_flags", "contribution", "flags", "weight"]
+def _export_scores(dims: pd.DataFrame) -> pd.DataFrame:
+    """The 2020 export: contributions (series 'desi') and dimension scores; the weight is contribution / score."""
+    composite = desi_composite(EXPORT)
     if dims.empty or composite is None:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame()
     contributions = query(_CONTRIBUTIONS_SQL, [DESI_DATASET, composite])
     scores = query("SELECT indicator, geo, year, value AS score, flags AS score_flags FROM indicator_values "
                    "WHERE indicator = ANY(?) AND value IS NOT NULL", [dims["indicator"].tolist()])
     scores = scores.merge(dims, on="indicator")
-    df = contributions.merge(scores[["geo", "year", "dimension", "label", "score", "score_flags"]],
-                             on=["geo", "year", "dimension"], how="left")
+    df = contributions.merge(scores[["geo", "year", "breakdown", "dimension", "label", "score", "score_flags"]],
+                             left_on=["geo", "year", "dimension"], right_on=["geo", "year", "breakdown"],
+                             how="left", suffixes=("_code", ""))
+    df["dimension"] = df["dimension_code"].map(desi_dimension_code)
+    df["label"] = df["dimension"].map(desi_dimension_label)
     # The export carries no weights; contribution / score gives the weight the Commission applied.
     df["weight"] = (df["contribution"] / df["score"]).where(df["score"] > 0)
+    return df.assign(source=EXPORT)
+
+
+def _workbook_scores(dims: pd.DataFrame) -> pd.DataFrame:
+    """The 2022 workbook: dimension scores and the published weights; the contribution is score × weight."""
+    if dims.empty:
+        return pd.DataFrame()
+    scores = query("SELECT indicator, geo, year, value AS score, flags AS score_flags FROM indicator_values "
+                   "WHERE indicator = ANY(?) AND value IS NOT NULL", [dims["indicator"].tolist()])
+    weights = query(_WORKBOOK_WEIGHTS_SQL, [DESI_DATASETS[WORKBOOK]])
+    weights["dimension"] = weights["dimension"].map(desi_dimension_code)
+    df = scores.merge(dims[["indicator", "dimension", "label"]], on="indicator").merge(
+        weights, on=["geo", "year", "dimension"], how="left")
+    df["contribution"] = df["score"] * df["weight"]
+    return df.assign(flags=df["score_flags"], source=WORKBOOK)
+
+
+@cached
+def desi_scores() -> pd.DataFrame:
+    """Per source, geo and DESI edition: each dimension's score (0-100), weight and weighted contribution."""
+    columns = ["source", "geo", "year", "dimension", "label", "score", "score_flags", "contribution", "flags",
+               "weight"]
+    parts = [part for part in (_workbook_scores(desi_dimensions(WORKBOOK)), _export_scores(desi_dimensions(EXPORT)))
+             if not part.empty]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    df = pd.concat([part[columns] for part in parts], ignore_index=True)
     df["year"] = df["year"].astype(int)
     for column in ("flags", "score_flags"):
         df[column] = df[column].astype(object).where(df[column].notna(), None)
-    return df[columns].sort_values(["geo", "year", "dimension"]).reset_index(drop=True)
+    return df.sort_values(["source", "geo", "year", "dimension"]).reset_index(drop=True)
 
 
 @cached
 def desi_totals() -> pd.DataFrame:
-    """The DESI composite per geo and edition as the database computes it (geo, year, value, flags)."""
-    composite = desi_composite()
-    if composite is None:
-        return pd.DataFrame(columns=["geo", "year", "value", "flags"])
-    df = query("SELECT geo, year, value, flags FROM indicator_values WHERE indicator = ? AND value IS NOT NULL "
-               "ORDER BY geo, year", [composite])
+    """The DESI composite per source, geo and edition as the source publishes it (source, geo, year, value, flags)."""
+    frames = []
+    for source in (WORKBOOK, EXPORT):
+        composite = desi_composite(source)
+        if composite is not None:
+            frames.append(query("SELECT ? AS source, geo, year, value, flags FROM indicator_values "
+                                "WHERE indicator = ? AND value IS NOT NULL ORDER BY geo, year", [source, composite]))
+    if not frames:
+        return pd.DataFrame(columns=["source", "geo", "year", "value", "flags"])
+    df = pd.concat(frames, ignore_index=True)
     df["year"] = df["year"].astype(int)
     df["flags"] = df["flags"].astype(object).where(df["flags"].notna(), None)
     return df
 
 
 @cached
+def desi_edition_sources() -> dict[int, tuple[str, ...]]:
+    """Each DESI edition in the database and its sources, the preferred (the workbook) first; ascending editions."""
+    scores = desi_scores()
+    found: dict[int, set[str]] = {}
+    for source, year in zip(scores["source"], scores["year"]):
+        found.setdefault(int(year), set()).add(source)
+    return {year: tuple(s for s in (WORKBOOK, EXPORT) if s in found[year]) for year in sorted(found)}
+
+
+@cached
 def desi_editions() -> list[int]:
     """DESI editions (years) in the database, ascending."""
-    return sorted(int(y) for y in desi_scores()["year"].unique())
+    return list(desi_edition_sources())
 
 
 @cached
@@ -297,10 +372,11 @@ def desi_geos() -> frozenset[str]:
 
 
 @cached
-def desi_reference(year: int) -> str | None:
-    """The EU aggregate published for a DESI edition: EU27_2020 when present, else EU28 (editions up to 2020)."""
+def desi_reference(year: int, source: str = WORKBOOK) -> str | None:
+    """The EU aggregate a source publishes for an edition: EU27_2020 (the workbook, every edition), else EU28
+    (the 2020 export)."""
     scores = desi_scores()
-    present = set(scores.loc[scores["year"] == year, "geo"])
+    present = set(scores.loc[(scores["year"] == year) & (scores["source"] == source), "geo"])
     return next((code for code in EU_REFERENCES if code in present), None)
 
 

@@ -46,3 +46,7 @@ class ChartMeta:
     weights: str = ""
     measure: str | None = None
     measure_label: str = ""
+    edition_label: str = ""              # 'DESI 2022 (2022 workbook)'
+    ranks: dict[str, tuple[int, int]] = field(default_factory=dict)  # geo -> (competition rank, countries ranked)
+    custom_weights: bool = False         # the composite uses the visitor's weights, not the official ones
+    notes: tuple[str, ...] = ()          # sentences the page shows beside the chart (ignored weights, ...)

@@ -358,7 +358,7 @@ def test_desi_stack_values_equal_the_export_and_the_database_composite(env, db, 
     """Each stacked bar segment is the export's weighted contribution; the stack's total is the database composite."""
     from dashboard.pages import desi
 
-    layout = desi.layout(edition=str(year), geo="EE,LV,LT,FI")
+    layout = desi.layout(edition=f"{year}-export" if year >= 2017 else str(year), geo="EE,LV,LT,FI")
     stack = next(g for g in graphs(layout) if g.id == "desi_stack-graph")
     bars = [t for t in stack.figure["data"] if t["type"] == "bar"]
     assert len(bars) == 5
@@ -381,7 +381,8 @@ def test_desi_weights_are_the_published_desi_2020_weights(env, db):
     from dashboard.data import profile
 
     scores = profile.desi_scores()
-    published = {"desi_1_conn": 0.25, "desi_2_hc": 0.25, "desi_3_ui": 0.15, "desi_4_idt": 0.20, "desi_5_dps": 0.15}
+    scores = scores[scores["source"] == profile.EXPORT]
+    published = {"conn": 0.25, "hc": 0.25, "ui": 0.15, "idt": 0.20, "dps": 0.15}
     for dimension, weight in published.items():
         implied = scores.loc[scores["dimension"] == dimension, "weight"].dropna()
         assert len(implied) > 100
@@ -390,26 +391,27 @@ def test_desi_weights_are_the_published_desi_2020_weights(env, db):
     sliders = db.execute("SELECT indicator, value FROM indicator_values WHERE geo = 'EE' AND year = 2020 "
                          "AND indicator = ANY(?)", [DESI_DIMENSIONS]).df().set_index("indicator")["value"]
     for dimension in DESI_DIMENSIONS:
-        assert ee.at[dimension, "score"] == pytest.approx(sliders[dimension])
+        assert ee.at[profile.desi_dimension_code(dimension), "score"] == pytest.approx(sliders[dimension])
 
 
 def test_desi_trend_follows_the_measure_and_names_missing_countries(env, db):
     """The trend line of a dimension is its score per edition; Norway (not in the DESI) is named as not covered."""
     from dashboard.pages import desi
 
-    layout = desi.layout(measure="desi_2_hc", geo="EE,NO")
+    layout = desi.layout(measure="desi_2_hc", geo="EE,NO", edition="2016")  # an edition of the 2020 export
     trend = next(g for g in graphs(layout) if g.id == "desi_trend-graph")
     estonia = next(t for t in trend.figure["data"] if t["name"] == "Estonia")
     expected = db.execute("SELECT year, value FROM indicator_values WHERE indicator = 'desi_2_hc' AND geo = 'EE' "
                           "ORDER BY year").df()
     assert plain(estonia["x"]) == expected["year"].tolist()
     assert plain(estonia["y"]) == pytest.approx(expected["value"].tolist())
-    assert "Not covered by the DESI: Norway" in text_of(layout)
+    assert "Not covered by this DESI edition: Norway" in text_of(layout)
     assert not any(t["name"] == "Norway" for t in trend.figure["data"])
 
 
 @pytest.mark.parametrize("query, words", [
-    ({"edition": "2012"}, ["2012", "2015", "2020"]),
+    ({"edition": "2012"}, ["2012", "2015", "2022"]),
+    ({"edition": "2022-export"}, ["2022-export"]),
     ({"edition": "last"}, ["last"]),
     ({"measure": "desi_9_magic"}, ["desi_9_magic"]),
     ({"geo": "EE,QQ"}, ["QQ"]),
@@ -503,7 +505,7 @@ def test_charts_are_registered_for_exports(env):
                        ("desi_trend", "/desi")]:
         assert charts[name].page == page
     figure = registry.render("desi_stack", State(page="/desi", geos=("EE",), extra=(("edition", "2018"),)))
-    assert figure.layout.title.text.startswith("DESI 2018")
+    assert figure.layout.title.text.startswith("DESI 2018 (2022 workbook")
 
 
 @pytest.mark.parametrize("name, query", [

@@ -60,7 +60,7 @@ def test_desi_edition_and_table_view(app_url, page):
     """Another edition redraws the stacked chart; the table toggle shows the rows; both land in the URL."""
     page.goto(app_url + "/desi")
     wait_for_chart(page, "[data-chart='desi_stack'] .js-plotly-plot")
-    assert chart_title(page, "[data-chart='desi_stack'] .js-plotly-plot").startswith("DESI 2020")
+    assert chart_title(page, "[data-chart='desi_stack'] .js-plotly-plot").startswith("DESI 2022 (2022 workbook)")
     assert page.locator(".js-plotly-plot").count() == 2
     choose_option(page, "edition", "DESI 2017")
     wait_for_url(page, "loc.search.includes('edition=2017')")
