@@ -1,0 +1,48 @@
+"""DESI weights and the Overview scorecard in headless Chromium against the app under gunicorn: a weight typed into
+the page re-ranks the countries and lands in the URL; a scorecard cell opens its chart by mouse and by keyboard."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import wait_for_chart, wait_for_url
+
+pytestmark = pytest.mark.browser
+
+STACK = "[data-chart='desi_stack'] .js-plotly-plot"
+
+
+def stack_ranks(page) -> dict[str, str]:
+    """Country label -> the rank text above its stack ('56.5 · #9')."""
+    return page.evaluate(
+        "sel => { const g = document.querySelector(sel); const t = g.data.find(d => d.type === 'scatter');"
+        " return Object.fromEntries(t.x.map((x, i) => [x, t.text[i]])); }", STACK)
+
+
+def test_desi_weights_change_the_ranking_and_the_official_link_restores_it(app_url, page):
+    """DESI 2022 opens by default; connectivity alone (the other weights 0) changes the order and ranks, the weights
+    are in the URL, and 'Official weights' brings back the published ranking."""
+    page.goto(app_url + "/desi")
+    wait_for_chart(page, STACK)
+    assert page.evaluate("sel => document.querySelector(sel)._fullLayout.title.text", STACK).startswith(
+        "DESI 2022 (2022 workbook)")
+    official = stack_ranks(page)
+    assert official["Germany"].startswith("52.9") and official["EU27"].startswith("52.3")
+    for key in ("hc", "idt", "dps"):
+        box = page.locator(f".control-w_{key} input")
+        box.fill("0")
+        box.press("Enter")
+        wait_for_url(page, f"loc.search.includes('w_{key}=0')")
+    page.wait_for_function(
+        "sel => { const g = document.querySelector(sel); return g && g._fullLayout &&"
+        " g._fullLayout.title.text.includes('your weights'); }", arg=STACK)
+    mine = stack_ranks(page)
+    assert mine != official and mine["Estonia"] != official["Estonia"]
+    assert "Connectivity 100.0%" in page.locator("#desi-weights-used").inner_text()
+    page.click("#desi-official-weights")
+    wait_for_url(page, "!loc.search.includes('w_')")
+    page.wait_for_function(
+        "sel => { const g = document.querySelector(sel); return g && g._fullLayout &&"
+        " !g._fullLayout.title.text.includes('your weights'); }", arg=STACK)
+    assert stack_ranks(page) == official
+    assert page.locator("[data-chart='desi_trend'] .chart-card-bar").count() == 1
+    assert not page.console_errors, page.console_errors
