@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 
+from dashboard import i18n
 from dashboard.data.connection import remember
 from dashboard.data import queries
+from dashboard.i18n import N_, _
 from dashboard.data.queries import DEFAULT_PEERS, EU27
 
 # The EU reference of a year: the EU27 where published, else the edition's own EU28 (DESI up to 2020), named as such.
@@ -436,32 +438,96 @@ def convergence(ctx: _Context) -> list[Insight]:
 BUILDERS = (leader_and_laggard, gaps_to_eu27, fastest_improver, target_2030, convergence)
 
 
+@dataclass(frozen=True)
+class Twin:
+    """A newer source of the same measure (the catalogue's `same_measure_as`, e.g. the Digital Decade facts)."""
+
+    indicator: str          # the newer source's indicator id
+    source: str             # its name in words ('the Digital Decade 2026 report')
+    breaks: bool = False    # its years follow another method (catalogue twin_break): a break in series where they join
+
+
+NEWER_SOURCE = N_("Newest data: the {year} values are from {source}.")
+SOURCE_NAMES = {"digital_decade": N_("the Digital Decade 2026 report (Digital Scoreboard)")}
+
+
+def splice_newest(frame: pd.DataFrame, twin_frame: pd.DataFrame, twin: Twin) -> pd.DataFrame:
+    """Newest data wins: per geo, the indicator's own years, then the twin's years after the last of them, marked
+    in a `source` column (None for the indicator's own rows); the first of them carries the break flag (b) when the
+    twin follows another method, so no pace runs across the join."""
+    own = frame.assign(source=None)
+    if twin_frame.empty:
+        return own
+    last = own.groupby("geo")["year"].max()
+    later = twin_frame[twin_frame["year"] > twin_frame["geo"].map(last).fillna(-1)].sort_values(["geo", "year"])
+    later = later.assign(indicator=frame["indicator"].iloc[0] if not frame.empty else twin_frame["indicator"].iloc[0],
+                         source=twin.indicator)
+    if twin.breaks and not later.empty:
+        first = ~later["geo"].duplicated()
+        later.loc[first, "flags"] = [f if isinstance(f, str) and BREAK_FLAG in f else BREAK_FLAG + (f or "")
+                                     for f in later.loc[first, "flags"]]
+    return pd.concat([own, later], ignore_index=True).sort_values(["geo", "year"]).reset_index(drop=True)
+
+
 def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names: dict[str, str] | None = None,
-                     bsr: Iterable[str] = DEFAULT_PEERS) -> list[Insight]:
-    """Every insight for every headline indicator, from (indicator, geo, period, year, value, flags) rows."""
+                     bsr: Iterable[str] = DEFAULT_PEERS, twins: dict[str, Twin] | None = None) -> list[Insight]:
+    """Every insight for every headline indicator, from (indicator, geo, period, year, value, flags) rows.
+
+    twins: headline id -> its newer source (whose rows are in `values` under the twin's id); the insights continue
+    the indicator's series with the twin's later years and say so (newest data wins).
+    """
     bsr = tuple(bsr)
     annual = annual_values(values)
     out: list[Insight] = []
     for meta in metas:
         frame = annual[annual["indicator"] == meta.id]
+        twin = (twins or {}).get(meta.id)
+        if twin is not None:
+            frame = splice_newest(frame, annual[annual["indicator"] == twin.indicator], twin)
         assert not frame.duplicated(["geo", "year"]).any(), f"{meta.id}: several yearly values for one geo and year"
         ctx = _Context(meta, frame, names or {}, bsr)
+        newer = twin is not None and ctx.year is not None and \
+            frame.loc[(frame["year"] == ctx.year) & frame["geo"].isin(bsr), "source"].notna().any()
         for build in BUILDERS:
-            out.extend(build(ctx))
+            for item in build(ctx):
+                if newer:
+                    note = _(NEWER_SOURCE, year=ctx.year, source=twin.source)
+                    item = replace(item, sentence=f"{item.sentence} {note}",
+                                   details={**item.details, "source": twin.indicator})
+                out.append(item)
     return out
 
 
 # ---------------------------------------------------------------- reading the database, cached per version
 
-def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], list[str]]:
-    """Headline catalogue rows, their values, geo names and the peer group, via the dashboard's data module."""
+def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], list[str], dict[str, Twin]]:
+    """Headline catalogue rows, their values (and their newer twins'), geo names, the peer group and the twins."""
     catalogue = queries.catalogue()
     headline = catalogue[catalogue["headline"]] if "headline" in catalogue.columns else catalogue.iloc[0:0]
     metas = [meta_of(row) for row in headline.to_dict("records")]
-    frames = [queries.indicator_frame(meta.id) for meta in metas]
+    twins = twins_of(catalogue, [meta.id for meta in metas])
+    ids = [*(meta.id for meta in metas), *(twin.indicator for twin in twins.values())]
+    frames = [queries.indicator_frame(i) for i in ids]
     columns = ["indicator", "geo", "period", "year", "value", "flags"]
     values = pd.concat([f[columns] for f in frames], ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    return metas, values, queries.geo_names(), queries.peer_group()
+    return metas, values, queries.geo_names(), queries.peer_group(), twins
+
+
+def twins_of(catalogue: pd.DataFrame, ids: list[str]) -> dict[str, Twin]:
+    """Indicator id -> the newer source of the same measure in the catalogue (`same_measure_as` naming it, the same
+    unit), if any: the Digital Decade facts beside the Eurostat series."""
+    if "same_measure_as" not in catalogue.columns:
+        return {}
+    units = dict(zip(catalogue["id"], catalogue["unit"]))
+    out = {}
+    for row in catalogue[catalogue["same_measure_as"].isin(ids)].to_dict("records"):
+        if row["unit"] != units.get(row["same_measure_as"]):
+            continue  # another unit (millions against thousands, % of internet users against % of individuals)
+        name = SOURCE_NAMES.get(row.get("dataset"))
+        breaks = row.get("twin_break")
+        out[row["same_measure_as"]] = Twin(row["id"], _(name) if name else str(row.get("dataset_title") or row["dataset"]),
+                                           bool(breaks) if breaks is not None and not pd.isna(breaks) else False)
+    return out
 
 
 def meta_of(row: dict) -> IndicatorMeta:
@@ -482,12 +548,12 @@ def insights(as_of: int | None = None) -> list[Insight]:
     a year: the insights as they read in that year (only values up to it), what a page showing that year says."""
     def make() -> list[Insight]:
         """Compute every insight from the database."""
-        metas, values, names, peers = _read_inputs()
+        metas, values, names, peers, twins = _read_inputs()
         if as_of is not None:
             values = values[values["year"] <= as_of]
-        return compute_insights(metas, values, names, bsr=peers)
+        return compute_insights(metas, values, names, bsr=peers, twins=twins)
 
-    return remember(("insights", as_of), make)
+    return remember(("insights", as_of, i18n.current()), make)
 
 
 def select(items: Iterable[Insight], *, indicators: Iterable[str] = (), geos: Iterable[str] = (),

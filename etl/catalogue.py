@@ -97,6 +97,7 @@ class Indicator:
     parts: int | None = None
     scale: float = 1.0
     same_measure_as: str | None = None   # another indicator id measuring the same thing from another source
+    twin_break: bool = False             # its years continue the twin's by another method (a break where they join)
     population: str | None = None        # the population indicator (theme "population") that weights its BSR average
     directed: bool = True                # False: neither better nor worse when higher (composition shares, counts)
     direction_note: str | None = None    # why an indicator is not directed, in words (required when directed = false)
@@ -293,6 +294,8 @@ def check_twins(indicators: list[Indicator], name: str) -> None:
         if item.same_measure_as and (twin is None or twin.dataset == item.dataset):
             raise CatalogueError(f"{name}: indicator {item.id!r}: field 'same_measure_as' must name an indicator of "
                                  f"another dataset, got {item.same_measure_as!r}")
+        if item.twin_break and not item.same_measure_as:
+            raise CatalogueError(f"{name}: indicator {item.id!r}: field 'twin_break' needs 'same_measure_as'")
 
 
 def check_populations(indicators: list[Indicator], name: str) -> None:

@@ -19,6 +19,7 @@ SELECT
     CAST(parts AS INTEGER) AS parts,
     CAST(scale AS DOUBLE) AS scale,
     CAST(same_measure_as AS VARCHAR) AS same_measure_as,
+    CAST(twin_break AS BOOLEAN) AS twin_break,
     CAST(population AS VARCHAR) AS population,
     CAST(directed AS BOOLEAN) AS directed,
     CAST(direction_note AS VARCHAR) AS direction_note

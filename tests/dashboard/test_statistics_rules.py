@@ -39,7 +39,8 @@ def test_competition_ranking_ties_share_the_better_rank():
 
 
 def test_denmark_and_estonia_jointly_lead_public_services_for_businesses_2020(real_insights):
-    [leader] = of(real_insights, "leader", "desi_public_services_business")
+    # as the DESI 2020 view reads it (the latest insight is the Digital Decade 2025 one: newest data wins)
+    [leader] = of(insights_module.insights(as_of=2020), "leader", "desi_public_services_business")
     assert leader.year == 2020 and set(leader.details["geos"]) == {"DK", "EE"} and leader.details["rank"] == 1
     assert leader.sentence.startswith("Denmark and Estonia jointly lead the BSR on Digital public services")
     assert leader.concerns("EE") and leader.concerns("DK") and not leader.concerns("FI")
@@ -75,17 +76,46 @@ def test_country_brief_rank_uses_the_same_rule(dsm_env, is_standin):
     values = pd.Series({"DK": 100.0, "EE": 100.0, "FI": 92.1})
     assert insights_module.competition_rank(values)["EE"] == 1
     page = brief.country_brief_html("EE")
-    assert "BSR rank" in page and "jointly lead" in page
+    rows = {row["meta"].id: row for row in brief.country_rows("EE")}
+    assert "BSR rank" in page and rows["desi_public_services_business"]["rank"] == "1 of 8"  # tied with DK at 100.0
 
 
 # ---------------------------------------------------------------- paces
 
-def test_two_points_give_no_pace_and_no_year_beyond_2050(real_insights):
-    # basic digital skills has 2021 and 2023 only: PL "2076", DK "2045" came from two points
-    for item in of(real_insights, "target_2030", "basic_digital_skills"):
-        assert item.details["pace_per_year"] is None, item.sentence
+def test_two_points_give_no_pace():
+    # Eurostat's basic digital skills alone has 2021 and 2023: PL "2076", DK "2045" came from two points
+    meta = insights_module.IndicatorMeta("x", "Skills", "PC_IND", True, target_2030=80.0)
+    rows = frame([("x", g, y, v, None) for g, a, b in (("DK", 68.7, 69.6), ("EE", 56.4, 62.6), ("PL", 42.9, 44.3))
+                  for y, v in ((2021, a), (2023, b))])
+    items = insights_module.compute_insights([meta], rows)
+    assert all(i.details["pace_per_year"] is None for i in items if i.kind == "target_2030")
+    assert not [i for i in items if i.kind == "fastest_improver"]
+
+
+def test_newest_data_wins_basic_digital_skills_2025(real_insights):
+    # before: 2021 and 2023 only (Eurostat), no pace; after: the Digital Decade 2026 facts add 2025
+    dk = of(real_insights, "target_2030", "basic_digital_skills", "DK")[0]
+    assert dk.year == 2025 and dk.value == pytest.approx(81.45, abs=0.01) and dk.details["on_track_2030"]
+    assert dk.sentence.startswith("Denmark already meets the 2030 target") and dk.details["source"] == "dd_basic_digital_skills"
+    assert "Newest data: the 2025 values are from the Digital Decade 2026 report" in dk.sentence
+    ee = of(real_insights, "target_2030", "basic_digital_skills", "EE")[0]
+    assert ee.details["method"] == "linear trend 2021–2025, 3 points" and not ee.details["on_track_2030"]
+    assert ee.details["pace_per_year"] < ee.details["required_per_year"]  # EE flat: 62.6 in 2023, 62.5 in 2025
+    for item in real_insights:
         assert "2076" not in item.sentence and "2045" not in item.sentence
-    assert not of(real_insights, "fastest_improver", "basic_digital_skills")
+
+
+def test_newest_data_wins_5g_2025_and_twins_of_another_method_break(real_insights):
+    # before: "reached in 2024 at the current pace" from 2020-2023; after: the 2025 values, below 100 but for DK, EE
+    pl = of(real_insights, "target_2030", "coverage_5g", "PL")[0]
+    assert pl.year == 2025 and pl.value == pytest.approx(94.0, abs=0.05) and "Digital Decade 2026" in pl.sentence
+    twin = insights_module.Twin("dd", "a newer source", breaks=True)
+    own = pd.DataFrame({"indicator": "x", "geo": "EE", "year": [2022, 2024], "value": [67.0, 71.2], "flags": None})
+    newer = pd.DataFrame({"indicator": "dd", "geo": "EE", "year": [2024, 2025], "value": [70.0, 72.1], "flags": [None, "d"]})
+    spliced = insights_module.splice_newest(own, newer, twin)
+    assert spliced["year"].tolist() == [2022, 2024, 2025] and spliced["source"].tolist() == [None, None, "dd"]
+    assert spliced["flags"].iloc[-1] == "bd"  # another method: a break where the sources join, so no pace across it
+    assert insights_module.pace_of(spliced.assign(year=[2023, 2024, 2025]), 2025) is None
 
 
 def test_every_pace_states_method_and_window(real_insights):
