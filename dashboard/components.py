@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
+from contextvars import ContextVar
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -87,13 +89,15 @@ def _as_param(value) -> str:
     return str(value)
 
 
-def dropdown(key: str, options, value, *, label: str, multi: bool = False, clearable: bool = False) -> html.Div:
-    """A labelled URL-bound dropdown (options: list of (value, label) or dicts)."""
+def dropdown(key: str, options, value, *, label: str, multi: bool = False, clearable: bool = False,
+             placeholder: str | None = None) -> html.Div:
+    """A labelled, searchable URL-bound dropdown (options: list of (value, label) or dicts); `placeholder` says
+    what an empty choice means."""
     opts = [o if isinstance(o, dict) else {"value": o[0], "label": o[1]} for o in options]
     return html.Div(className=f"control control-{key}", children=[
         html.Label(label, htmlFor=f"control-{key}"),
         dcc.Dropdown(id=url_control_id(key), options=opts, value=value, multi=multi, clearable=clearable,
-                     searchable=True, persistence=False),
+                     searchable=True, persistence=False, placeholder=placeholder or _("Type to search…")),
     ])
 
 
@@ -126,24 +130,48 @@ def _cell(value, no_value: str = ":") -> str:
 
 def chart_card(name: str, figure, table: pd.DataFrame, *, view: str, source: str, graph_config: dict | None = None,
                note=None) -> html.Section:
-    """A chart (or its table) with the chart/table toggle, source line, share/export slots."""
+    """A chart (or its table) with the chart/table toggle, source line, and its own share and download controls."""
     config = {**GRAPH_CONFIG, **(graph_config or {})}
     body = (dcc.Graph(id=f"{name}-graph", figure=figure, config=config, className="chart")
             if view == "chart" else data_table(table, table_id=f"{name}-table"))
     return html.Section(className="chart-card", **{"data-chart": name}, children=[
-        html.Div(className="chart-card-bar", children=[view_toggle(view), share_slot(name)]),
+        html.Div(className="chart-card-bar", children=[view_toggle(view), share_slot(name, title=_figure_title(figure))]),
         body,
         html.P(source, className="source-line"),
         note or "",
     ])
 
 
-def share_slot(chart_name: str) -> html.Div:
-    """Copy-link and export hooks: the export/embed module fills `export-slot`; the link is the current URL."""
+# The state of the page being built (components.guarded sets it): every chart card of the page gets its own share
+# and download controls for that state, not only the first card.
+_building: ContextVar = ContextVar("dsm_page_state", default=None)
+
+
+def share_slot(chart_name: str, *, title: str = "") -> html.Div:
+    """'Copy link' and 'Copy embed code' (labelled in text) and the downloads of one chart in the page's state; the
+    export/embed module's `export-slot` hook when no page state is known (a card built outside a page)."""
+    state = _building.get()
+    if state is not None and chart_name in registry.charts():
+        from dashboard import embed  # the share controls' one home
+
+        return html.Div(className="share", children=[
+            embed.share_controls(chart_name, state, title=title or registry.chart(chart_name).title,
+                                 instance=chart_name)])
     return html.Div(className="share", children=[
-        dcc.Clipboard(id="copy-link", title=_("Copy a link to this view"), className="copy-link"),
+        dcc.Clipboard(id="copy-link", title=_("Copy a link to this view"), className="copy-link",
+                      children=_("Copy link")),
         html.Div(id="export-slot", className="export-slot", **{"data-chart": chart_name}),
     ])
+
+
+def _figure_title(figure) -> str:
+    """A figure's title text without markup ('' for none or a table view)."""
+    if figure is None:
+        return ""
+    layout = figure.get("layout", {}) if isinstance(figure, dict) else figure.to_plotly_json().get("layout", {})
+    title = layout.get("title", {})
+    text = title.get("text", "") if isinstance(title, dict) else str(title or "")
+    return re.sub(r"<[^>]+>", " ", text).strip()
 
 
 def side_panel() -> html.Aside:
@@ -193,7 +221,7 @@ def guarded(build, query: dict, page_path: str):
         with i18n.use(query["lang"]):
             key = (page_path, f"{build.__module__}.{build.__qualname__}", _frozen(query))
             try:
-                return _remembered_page(key, lambda: build(registry.PAGES[page_path].state(query)))
+                return _remembered_page(key, lambda: _build_in_state(build, registry.PAGES[page_path].state(query)))
             except InvalidState as exc:
                 return friendly_error(str(exc), page_path)
             except DatabaseMissing:
@@ -201,6 +229,15 @@ def guarded(build, query: dict, page_path: str):
                                       page_path, back_label=_("Try again"))
     finally:
         warm_in_background()  # after the first page is built, so the warm-up does not slow that page down
+
+
+def _build_in_state(build, state):
+    """Build a page with its state known to the chart cards inside it (their share controls link that state)."""
+    token = _building.set(state)
+    try:
+        return build(state)
+    finally:
+        _building.reset(token)
 
 
 PAGE_CACHE_MAX_KEY = 2000  # longer URL queries are built every time rather than filling the cache
@@ -220,20 +257,42 @@ def _remembered_page(key: tuple, make):
 
 
 @cached
-def indicator_options() -> list[dict]:
-    """Dropdown options for every indicator with data: 'Title (id)'."""
+def indicator_options(ids: tuple[str, ...] | None = None) -> list[dict]:
+    """Dropdown options for every indicator with data (or those of `ids`): titles, not ids, grouped under their
+    theme (a heading that cannot be chosen), themes and titles in alphabetical order; searching finds the title,
+    the id or the theme."""
     cat = queries.catalogue()
-    cat = cat[cat["has_data"]]
-    return [{"value": i, "label": f"{t} ({i})"} for i, t in zip(cat["id"], cat["title"].fillna(cat["id"]))]
+    cat = cat[cat["has_data"] & (cat["id"].isin(ids) if ids is not None else True)]
+    themes = cat["theme"].map(lambda t: i18n.theme_label(t) if isinstance(t, str) and t else _("Other"))
+    cat = cat.assign(title=cat["title"].fillna(cat["id"]), theme_name=themes)
+    options = []
+    for theme, group in sorted(cat.groupby("theme_name"), key=lambda item: _sort_key(item[0])):
+        options.append({"value": f"{THEME_HEADING}{theme}", "label": theme, "disabled": True})
+        options += [{"value": i, "label": t, "search": f"{t} {i} {theme}", "title": t}
+                    for i, t in sorted(zip(group["id"], group["title"]), key=lambda it: _sort_key(it[1]))]
+    return options
+
+
+THEME_HEADING = "theme:"  # value prefix of the theme headings in the indicator dropdown (never an indicator id)
+
+
+def _sort_key(text: str) -> tuple:
+    """Alphabetical order that ignores case and accents in any of the ten languages."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    return (plain.casefold(), str(text))
 
 
 @cached
 def country_options(include_aggregates: bool = False) -> list[dict]:
-    """Dropdown options for countries (and aggregates when asked): 'Name (code)'."""
+    """Dropdown options for countries (and aggregates when asked): 'Name (code)' in alphabetical order of the
+    names in the page's language; searching finds the name or the code."""
     geo = queries.countries()
     if not include_aggregates:
         geo = geo[~geo["is_aggregate"]]
-    return [{"value": c, "label": f"{n} ({c})"} for c, n in zip(geo["code"], geo["name"].fillna(geo["code"]))]
+    named = sorted(zip(geo["code"], geo["name"].fillna(geo["code"])), key=lambda cn: _sort_key(cn[1]))
+    return [{"value": c, "label": f"{n} ({c})", "search": f"{n} {c}"} for c, n in named]
 
 
 @cached

@@ -37,6 +37,15 @@
       option.removeAttribute('role');
       option.removeAttribute('aria-selected');
     });
+    // dcc.Clipboard renders a plain element: make each copy control a focusable button named by its visible words.
+    document.querySelectorAll('.copy-link, .copy-embed').forEach(function (button) {
+      if (button.getAttribute('role') !== 'button') { button.setAttribute('role', 'button'); }
+      if (button.getAttribute('tabindex') !== '0') { button.setAttribute('tabindex', '0'); }
+      var words = button.parentElement && button.parentElement.querySelector('.share-copy-label');
+      var name = ((words ? words.textContent : button.textContent) || '').trim() || button.getAttribute('title');
+      if (name && button.getAttribute('aria-label') !== name) { button.setAttribute('aria-label', name); }
+      if (words && words.getAttribute('aria-hidden') !== 'true') { words.setAttribute('aria-hidden', 'true'); }
+    });
     document.querySelectorAll('.data-table').forEach(function (table) {
       if (table.scrollWidth > table.clientWidth + 1 && !table.hasAttribute('tabindex')) { table.setAttribute('tabindex', '0'); }
     });
@@ -50,5 +59,18 @@
   new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true, attributes: true,
     attributeFilter: ['role', 'aria-selected', 'tabindex', 'aria-hidden']});
   window.addEventListener('resize', schedule);
+  // The words beside a copy button click it; Enter and Space press it from the keyboard.
+  document.addEventListener('click', function (event) {
+    var words = event.target.closest && event.target.closest('.share-copy-label');
+    var button = words && words.parentElement.querySelector('.copy-link, .copy-embed');
+    if (button) { button.click(); }
+  });
+  document.addEventListener('keydown', function (event) {
+    var button = event.target.closest && event.target.closest('.copy-link[role="button"], .copy-embed[role="button"]');
+    if (button && (event.key === 'Enter' || event.key === ' ') && event.target === button) {
+      event.preventDefault();
+      button.click();
+    }
+  });
   schedule();
 })();

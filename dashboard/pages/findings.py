@@ -4,8 +4,9 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard import findings as findings_registry
-from dashboard import components, registry, side_panel
+from dashboard import components, i18n, registry, side_panel
 from dashboard.data import queries
+from dashboard.i18n import _
 
 # The findings filters (wp, geo, theme) are free lists, not a view state: layout reads them itself.
 PAGE = registry.register_page(__name__, registry.Page("/findings", "Findings", order=7, needs_indicator=False,
@@ -38,11 +39,19 @@ def _peers() -> list[str]:
         return list(queries.DEFAULT_PEERS)
 
 
+def _names() -> dict[str, str]:
+    """Country names in the page's language (codes alone when there is no database yet)."""
+    try:
+        return queries.geo_names()
+    except Exception:  # no database yet
+        return {}
+
+
 def filtered(wps: list[str], geos: list[str], themes: list[str]) -> list[findings_registry.Finding]:
     """Findings matching the filters; a theme matches when any linked indicator belongs to it."""
     chosen = findings_registry.select(findings_registry.registry().findings, work_packages=wps, geos=geos)
     if themes:
-        theme_of, _, _ = _catalogue_info()
+        theme_of, _titles, _problem = _catalogue_info()
         chosen = [f for f in chosen if {theme_of.get(i) for i in f.indicators} & set(themes)]
     return chosen
 
@@ -59,17 +68,31 @@ def _joined(items: list, separator: str = " · ") -> list:
     return out
 
 
-def briefs_line(peers: list[str]) -> html.P:
-    """Links to the one-page policy briefs (HTML; each offers a PDF)."""
-    wp_links = [html.A(wp, href=f"/brief/wp/{wp}") for wp in findings_registry.WORK_PACKAGES]
-    country_links = [html.A(geo, href=f"/brief/country/{geo}") for geo in peers]
-    return html.P(["One-page policy briefs (A4, add ?format=pdf for the PDF): ", *_joined(wp_links),
-                   " | ", *_joined(country_links)], className="briefs-line")
+def brief_links(path: str, label: str) -> html.Span:
+    """One brief: its page, and its PDF and PowerPoint downloads as labelled buttons."""
+    return html.Span(className="brief-links", children=[
+        html.A(label, href=path, className="brief-link"), " ",
+        html.A("PDF", href=f"{path}?format=pdf", download="", className="brief-download brief-pdf",
+               title=_("Download the {brief} brief as PDF", brief=label)), " ",
+        html.A("PowerPoint", href=f"{path}?format=pptx", download="", className="brief-download brief-pptx",
+               title=_("Download the {brief} brief as PowerPoint", brief=label)),
+    ])
+
+
+def briefs_line(peers: list[str]) -> html.Div:
+    """The policy briefs of every work package and BSR country: page (A4 HTML), PDF and PowerPoint."""
+    names = _names()
+    return html.Div(className="briefs-line", children=[
+        html.P(_("Policy briefs: one A4 page each, or a short slide deck.")),
+        html.Ul([html.Li(brief_links(f"/brief/wp/{wp}", wp)) for wp in findings_registry.WORK_PACKAGES]
+                + [html.Li(brief_links(f"/brief/country/{geo}", names.get(geo, geo))) for geo in peers],
+                className="briefs-list"),
+    ])
 
 
 def finding_card(finding: findings_registry.Finding, titles: dict[str, str]) -> html.Article:
     """A finding with its linked indicators, source document, evidence chart and what the data say now."""
-    items, problem = side_panel.relevant_insights(list(finding.indicators), list(finding.countries))
+    items, problem = side_panel.relevant_insights(list(finding.indicators), [])  # the BSR-wide statements
     region_wide = [i for i in items if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
     return html.Article(className="finding-card", id=f"finding-{finding.id}", **{"data-wp": finding.work_package},
                         style=CARD_STYLE, children=[
@@ -91,7 +114,7 @@ def finding_card(finding: findings_registry.Finding, titles: dict[str, str]) -> 
 def problems_box() -> html.Div | None:
     """Analyst notes: every file or field in the registry that did not validate, and unknown indicators."""
     registry = findings_registry.registry()
-    themes, _, unavailable = _catalogue_info()
+    themes, _titles, unavailable = _catalogue_info()
     errors = list(registry.errors)
     if not unavailable:
         errors += findings_registry.check_indicators(registry, themes.keys())
@@ -105,7 +128,7 @@ def problems_box() -> html.Div | None:
 
 def results(wps: list[str], geos: list[str], themes: list[str]) -> list:
     """The list of finding cards for the filters."""
-    _, titles, _ = _catalogue_info()
+    _themes, titles, _problem = _catalogue_info()
     chosen = filtered(wps, geos, themes)
     if not chosen:
         return [html.P("No finding matches these filters.", className="muted")]
@@ -116,15 +139,18 @@ def layout(wp: str | None = None, geo: str | None = None, theme: str | None = No
     """The page for the filters in the URL (?wp=WP2,WP3&geo=EE&theme=...); the filters write back to the URL."""
     wps, geos, themes = _split(wp), _split(geo), _split(theme)
     registry = findings_registry.registry()
-    theme_of, _, unavailable = _catalogue_info()
+    theme_of, _titles, unavailable = _catalogue_info()
     all_geos = sorted({g for f in registry.findings for g in f.countries})
     all_themes = sorted({theme_of.get(i) for f in registry.findings for i in f.indicators} - {None, ""})
+    names = _names()
     controls = [
-        components.dropdown("wp", [(w, w) for w in findings_registry.WORK_PACKAGES], wps, label="Work package",
-                            multi=True, clearable=True),
-        components.dropdown("geo", [(g, g) for g in all_geos], geos, label="Country", multi=True, clearable=True),
-        components.dropdown("theme", [(t, t.replace("_", " ")) for t in all_themes], themes, label="Theme",
-                            multi=True, clearable=True),
+        components.dropdown("wp", [(w, w) for w in findings_registry.WORK_PACKAGES], wps, label=_("Work package"),
+                            multi=True, clearable=True, placeholder=_("All work packages")),
+        components.dropdown("geo", sorted(((g, f"{names.get(g, g)} ({g})") for g in all_geos),
+                                          key=lambda option: option[1]),
+                            geos, label=_("Country"), multi=True, clearable=True, placeholder=_("All countries")),
+        components.dropdown("theme", sorted(((t, i18n.theme_label(t)) for t in all_themes), key=lambda o: o[1]),
+                            themes, label=_("Theme"), multi=True, clearable=True, placeholder=_("All themes")),
     ]
     intro = ("What each DIGINNO work package set out to establish, from the project documents, linked to the "
              "indicators that bear on it. The numbers under each finding are computed from the database, never typed in."

@@ -63,7 +63,7 @@ def test_trends_indicator_control(app_url, page, db):
     first, second = db.indicator_ids()[:2]
     page.goto(f"{app_url}/trends?indicator={first}")
     assert wait_for_chart(page) >= 3
-    choose_option(page, "indicator", f"({second})")
+    choose_option(page, "indicator", db.indicator(second)["title"])  # titles, not ids, in the dropdown
     wait_for_url(page, f"loc.search.includes('indicator={second}')")
     wait_for_title(page, db.indicator(second)["title"])
     names = page.evaluate("() => document.querySelector('.js-plotly-plot').data.map(t => t.name)")
