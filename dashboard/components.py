@@ -135,7 +135,8 @@ def chart_card(name: str, figure, table: pd.DataFrame, *, view: str, source: str
     body = (dcc.Graph(id=f"{name}-graph", figure=figure, config=config, className="chart")
             if view == "chart" else data_table(table, table_id=f"{name}-table"))
     return html.Section(className="chart-card", **{"data-chart": name}, children=[
-        html.Div(className="chart-card-bar", children=[view_toggle(view), share_slot(name, title=_figure_title(figure))]),
+        html.Div(className="chart-card-bar", children=[_card_view_toggle(view),
+                                                       share_slot(name, title=_figure_title(figure))]),
         body,
         html.P(source, className="source-line"),
         note or "",
@@ -231,13 +232,33 @@ def guarded(build, query: dict, page_path: str):
         warm_in_background()  # after the first page is built, so the warm-up does not slow that page down
 
 
+_cards: ContextVar = ContextVar("dsm_page_cards", default=None)  # chart cards built so far on the page
+
+
 def _build_in_state(build, state):
     """Build a page with its state known to the chart cards inside it (their share controls link that state)."""
-    token = _building.set(state)
+    token, cards = _building.set(state), _cards.set([])
     try:
         return build(state)
     finally:
-        _building.reset(token)
+        _building.reset(token), _cards.reset(cards)
+
+
+def _card_view_toggle(view: str):
+    """The chart/table switch of a card: the page's URL-bound toggle on its first card; on the next cards (ids are
+    one per page) the same choice as two links to this state in chart and in table view."""
+    state, built = _building.get(), _cards.get()
+    if built is None or state is None:
+        return view_toggle(view)
+    built.append(view)
+    if len(built) == 1:
+        return view_toggle(view)
+    from dashboard.state import href
+
+    return html.Div(className="view-toggle view-links", children=[
+        dcc.Link(label, href=href(state.with_(view=choice)),
+                 className="view-link view-link-current" if choice == view else "view-link")
+        for choice, label in (("chart", _("Chart")), ("table", _("Table")))])
 
 
 PAGE_CACHE_MAX_KEY = 2000  # longer URL queries are built every time rather than filling the cache

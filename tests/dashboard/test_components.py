@@ -96,10 +96,10 @@ def share_controls_of(card) -> list:
     return [c for c in walk(card) if getattr(c, "className", None) == "share-controls"]
 
 
-@pytest.mark.parametrize("path, query", [("/compare", {}), ("/trends", {}), ("/relationships", {}),
+@pytest.mark.parametrize("path, query", [("/compare", {}), ("/trends", {}), ("/desi", {}), ("/relationships", {}),
                                          ("/country", {"geo": "LV"}), ("/map", {})])
 def test_every_chart_card_has_its_own_labelled_share_and_download_controls(dsm_env, app, is_standin, path, query):
-    if is_standin and path in ("/relationships", "/country"):
+    if is_standin and path in ("/desi", "/relationships", "/country"):
         pytest.skip("these pages need the real database's DESI and pair data")
     tree = page(path, **query)
     cards = [c for c in walk(tree) if getattr(c, "className", None) == "chart-card"]
@@ -107,6 +107,7 @@ def test_every_chart_card_has_its_own_labelled_share_and_download_controls(dsm_e
     for card in cards:
         chart = card.to_plotly_json()["props"]["data-chart"]
         (controls,) = share_controls_of(card)
+        assert any("view-toggle" in (getattr(c, "className", None) or "") for c in walk(card)), chart  # chart/table
         assert controls.to_plotly_json()["props"]["data-chart"] == chart
         texts = " ".join(c for c in walk_texts(controls))
         assert "Copy link" in texts and "Copy embed code" in texts
