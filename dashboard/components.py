@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dashboard import i18n, registry
 from dashboard.data import profile, queries
 from dashboard.data.connection import DatabaseMissing, cached, clear_cache, database_version, remember
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 from dashboard.state import InvalidState, parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
@@ -109,10 +109,23 @@ def view_toggle(view: str) -> dcc.RadioItems:
     )
 
 
+# The column names the pages' tables use, as a reader reads them (other columns, e.g. indicator titles, are shown
+# as they are). The frame keeps its own names: flag columns are found by them.
+TABLE_HEADERS = {
+    "country": N_("country"), "geo": N_("geo"), "value": N_("value"), "flags": N_("flags"), "rank": N_("rank"),
+    "period": N_("period"), "year": N_("year"), "x_flags": N_("x flags"), "y_flags": N_("y flags"),
+}
+
+
+def table_header(column) -> str:
+    """A table column's heading in the current language."""
+    return _(TABLE_HEADERS[column]) if column in TABLE_HEADERS else str(column)
+
+
 def data_table(df: pd.DataFrame, *, table_id: str | None = None, max_rows: int = 500) -> html.Table:
     """The chart's rows as a plain HTML table (flags in their own column, missing shown as ':')."""
     assert len(df) <= max_rows, f"table of {len(df)} rows is too long for a page; aggregate first"
-    header = html.Thead(html.Tr([html.Th(str(c)) for c in df.columns]))
+    header = html.Thead(html.Tr([html.Th(table_header(c)) for c in df.columns]))
     flag_columns = [str(c).lower().endswith("flags") for c in df.columns]
     body = html.Tbody([html.Tr([html.Td(_cell(v, no_value="—" if is_flag else ":"))
                                 for v, is_flag in zip(row, flag_columns)]) for row in df.itertuples(index=False)])

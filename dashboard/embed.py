@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html
 from flask import Response, request
 
-from dashboard import export, registry, render, security, serving
+from dashboard import export, i18n, registry, render, security, serving
 from dashboard.data.connection import cached
+from dashboard.i18n import _
 from dashboard.state import parse_query_string, state_to_query
 
 EMBED_ASSETS = "/embed/_assets/"
@@ -99,16 +100,17 @@ def share_controls(chart_name: str, state: Any, *, title: str = "", include_link
     key = {"chart": chart_name, "instance": instance}
     copies = []
     if include_link and full_path:
-        copies.append(_copy_button("link", key, full_path, title, "Copy link", "Copy a link to this view"))
-    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, "Copy embed code",
-                               "Copy an <iframe> snippet that shows this chart on another web page"))
+        copies.append(_copy_button("link", key, full_path, title, _("Copy link"), _("Copy a link to this view")))
+    copies.append(_copy_button("embed", key, embed_path(chart_name, query), title, _("Copy embed code"),
+                               _("Copy an <iframe> snippet that shows this chart on another web page")))
     downloads = [html.A(label, href=export_path(chart_name, fmt, query, size="slide169" if fmt in ("png", "svg") else ""),
                         className=f"export-link export-{fmt}", download="", rel="nofollow",
-                        title=f"Download {label}" + (" (16:9 slide)" if fmt in ("png", "svg", "pptx") else ""))
+                        title=(_("Download {format} (16:9 slide)", format=label) if fmt in ("png", "svg", "pptx")
+                               else _("Download {format}", format=label)))
                  for fmt, label in EXPORT_LABELS]
     return html.Div(className="share-controls", **{"data-chart": chart_name}, children=[
         html.Div(copies, className="share-copy"),
-        html.Div([html.Span("Download: ", className="export-label"), *downloads], className="share-downloads"),
+        html.Div([html.Span(_("Download:") + " ", className="export-label"), *downloads], className="share-downloads"),
     ])
 
 
@@ -165,7 +167,9 @@ def register_share_callbacks(app: Any) -> None:
         chart_name = chart_for_page(_strip_prefix(pathname or "/"))
         if chart_name is None:
             return []
-        return export_slot_controls(chart_name, search or "")
+        search = search if isinstance(search, str) else ""
+        with i18n.use(i18n.resolve(_query_dict(search).get("lang"))):  # the page's language, not the cookie's
+            return export_slot_controls(chart_name, search)
 
 
 @cached
@@ -223,20 +227,26 @@ def embed_html(view: export.ChartView, full_url: str) -> str:
     fig = embed_figure(view.figure)
     figure_json = fig.to_json().replace("</", "<\\/")
     config = json.dumps(graph_config(fig))
+    footer = _("{title} — open the full view in the Baltic DSM Dashboard", title=view.title)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(view.title)} · Baltic DSM Dashboard</title>
+<html lang="{esc(i18n.current())}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(page_title(view))}</title>
 <link rel="stylesheet" href="{esc(_relative(EMBED_ASSETS + 'embed.css'))}">
 <script src="{esc(_relative(EMBED_ASSETS + embed_bundle(fig)))}"></script>
 </head><body>
 <main class="dsm-embed" data-chart="{esc(view.name)}">
 <div id="dsm-embed-chart" class="dsm-embed-chart" data-config="{esc(config)}" role="img" aria-label="{esc(view.title)}"></div>
-<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(view.title)} — open the full view in the Baltic DSM Dashboard</a></p>
+<p class="dsm-embed-footer"><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(footer)}</a></p>
 </main>
 <script type="application/json" id="dsm-embed-figure">{figure_json}</script>
 <script src="{esc(_relative(EMBED_ASSETS + 'embed.js'))}"></script>
 </body></html>
 """
+
+
+def page_title(view: export.ChartView) -> str:
+    """The embed page's <title>: 'Households with internet access, 2024 · Baltic DSM Dashboard'."""
+    return _("{title} · {site}", title=export.plain_text(view.title), site=_(registry.SITE))
 
 
 def embed_bundle(fig: go.Figure) -> str:
@@ -258,7 +268,7 @@ EMBED_ASSET_BODIES = {
 def embed_asset(name: str) -> Response:
     """One static file of the embed page (cached by the browser for a day)."""
     if name not in EMBED_ASSET_BODIES:
-        return export.plain_error(f"No embed asset '{name}'.", 404)
+        return export.plain_error(_("No embed asset '{name}'.", name=name), 404)
     body, media_type = EMBED_ASSET_BODIES[name]
     response = Response(body(), headers={"Content-Type": media_type})
     response.headers["Cache-Control"] = "public, max-age=86400"
@@ -285,11 +295,12 @@ def static_embed_html(view: export.ChartView, full_url: str) -> str:
     """/embed/<chart>?<state>&static=1: the chart as inline SVG with its title and a link to the interactive view;
     no script at all (for pages and slide tools that must not run one)."""
     esc = export._html_escape
+    footer = _("{title} — open the interactive view in the Baltic DSM Dashboard", title=view.title)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(view.title)} · Baltic DSM Dashboard</title><style>{STATIC_CSS}</style></head><body>
+<html lang="{esc(i18n.current())}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(page_title(view))}</title><style>{STATIC_CSS}</style></head><body>
 <figure role="img" aria-label="{esc(view.title)}" data-chart="{esc(view.name)}">{static_svg(view)}</figure>
-<p><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(view.title)} — open the interactive view in the Baltic DSM Dashboard</a></p>
+<p><a href="{esc(full_url)}" target="_blank" rel="noopener">{esc(footer)}</a></p>
 </body></html>
 """
 
@@ -298,7 +309,8 @@ def embed_response(chart_name: str, args: dict) -> Response:
     """The Flask response for /embed/<chart>?<state>[&static=1]: the page, or a plain 4xx/503 message."""
     static = args.get("static", "")
     if static not in ("", "0", "1"):
-        return export.plain_error(f"static={static!r}: use static=1 for the script-free SVG embed.", 400)
+        return export.plain_error(_("static={value}: use static=1 for the script-free SVG embed.", value=repr(static)),
+                                  400)
     try:
         view = export.resolve_view(chart_name, args)
         full_url = security.public_base_url() + _relative(view.href())

@@ -40,10 +40,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import registry, render
+from dashboard import i18n, registry, render
 from dashboard.data import queries
 from dashboard.data.connection import DatabaseMissing, cached
 from dashboard.figures import common
+from dashboard.i18n import N_, _
 from dashboard.state import InvalidState, href, state_to_query
 from etl.model import FLAG_MEANINGS
 
@@ -77,7 +78,38 @@ PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in
                                          "source_updated", "retrieved_at")] + ["dataset", "retrieved_at"]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # first characters that make a spreadsheet cell a formula
 FOOTER_NAME = "dsm-export-footer"  # annotation name, so a figure is never given two footers
-LICENCE = "Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU)."
+LICENCE = N_("Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU).")
+# Column headings of CSV/XLSX downloads outside English, in words (English keeps the column names scripts rely on;
+# in every language the cells are the same codes and machine-readable numbers). A column not listed keeps its name.
+COLUMN_LABELS = {
+    "indicator": N_("indicator code"), "title": N_("indicator"), "geo": N_("country code"), "geo_name": N_("country"),
+    "period": N_("period"), "year": N_("year"), "value": N_("value"), "value_text": N_("value as written locally"),
+    "unit": N_("unit code"), "flags": N_("flags"), "flag_meaning": N_("meaning of the flags"),
+    "dataset": N_("dataset"), "source_updated": N_("updated at the source"), "retrieved_at": N_("retrieved"),
+    "method": N_("how the BSR average is computed"), "rank": N_("rank"), "is_bsr": N_("Baltic Sea Region country"),
+    "is_selected": N_("highlighted"), "is_reference": N_("reference (not in the fit)"),
+    "iso3": N_("ISO 3166 alpha-3 code"), "eu27": N_("EU27 value"), "eu27_flags": N_("EU27 flags"),
+    "eu27_flag_meaning": N_("meaning of the EU27 flags"), "diff_vs_eu27": N_("difference from the EU27"),
+    "position": N_("position against the EU27"), "change_5y": N_("change over five years"),
+    "base_year": N_("base year of the change"), "target_2030": N_("2030 target"),
+    "distance_to_target": N_("distance to the 2030 target"), "higher_is_better": N_("higher is better"),
+    "spark": N_("values of the last six years"), "theme": N_("theme"), "direction": N_("direction"),
+    "reference": N_("reference"), "bsr": N_("BSR average"), "bsr_flags": N_("BSR average flags"),
+    "bsr_flag_meaning": N_("meaning of the BSR average flags"), "ranked": N_("countries ranked"),
+    "rank_among": N_("ranked among"), "change_from": N_("change from year"),
+    "gap_pct": N_("gap to the EU27 (%)"), "composite": N_("composite index"), "dimension": N_("dimension code"),
+    "label": N_("dimension"), "score": N_("score"), "score_flags": N_("score flags"),
+    "score_flag_meaning": N_("meaning of the score flags"), "contribution": N_("weighted contribution"),
+    "weight": N_("weight"),
+    "x_indicator": N_("x-axis indicator code"), "x": N_("x-axis value"), "x_unit": N_("x-axis unit code"),
+    "x_flags": N_("x-axis flags"), "x_flag_meaning": N_("meaning of the x-axis flags"),
+    "x_period": N_("x-axis period"), "x_dataset": N_("x-axis dataset"),
+    "x_source_updated": N_("x-axis updated at the source"), "x_retrieved_at": N_("x-axis retrieved"),
+    "y_indicator": N_("y-axis indicator code"), "y": N_("y-axis value"), "y_unit": N_("y-axis unit code"),
+    "y_flags": N_("y-axis flags"), "y_flag_meaning": N_("meaning of the y-axis flags"),
+    "y_period": N_("y-axis period"), "y_dataset": N_("y-axis dataset"),
+    "y_source_updated": N_("y-axis updated at the source"), "y_retrieved_at": N_("y-axis retrieved"),
+}
 
 
 class ExportError(ValueError):
@@ -106,7 +138,7 @@ def explain_flags(flags: Any) -> str:
         return ""
     unknown = [letter for letter in str(flags) if letter not in FLAG_MEANINGS]
     assert not unknown, f"flag {flags!r} has letters {unknown} that etl.model.FLAG_MEANINGS does not define"
-    return "; ".join(f"{letter}: {FLAG_MEANINGS[letter]}" for letter in str(flags))
+    return "; ".join(f"{letter}: {i18n.flag_meaning(letter)}" for letter in str(flags))
 
 
 def flags_present(frame: pd.DataFrame) -> list[str]:
@@ -173,9 +205,14 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
         table[column] = table[column].map(_iso_utc)
     if "value" in table.columns:
         table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
+        if i18n.current() != i18n.DEFAULT:  # the machine-readable number stays in `value`; its local spelling beside it
+            table.insert(table.columns.get_loc("value") + 1, "value_text",
+                         [i18n.format_number(v, 2) if pd.notna(v) else "" for v in table["value"]])
     if paired:
         table = table.drop(columns=[c for c in ("unit", "source_updated") if table[c].isna().all()])
     leading = [c for c in (PAIRED_LEADING if paired else LEADING_COLUMNS) if c in table.columns]
+    if "value_text" in table.columns and "value" in leading:
+        leading.insert(leading.index("value") + 1, "value_text")
     table = table[leading + [c for c in table.columns if c not in leading]]
     for column in table.columns:
         if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
@@ -184,9 +221,16 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
     return table
 
 
+def headed(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its column headings in the current language (English keeps the column names)."""
+    if i18n.current() == i18n.DEFAULT:
+        return table
+    return table.rename(columns={c: _(COLUMN_LABELS[c]) for c in table.columns if c in COLUMN_LABELS})
+
+
 def to_csv(table: pd.DataFrame) -> bytes:
-    """UTF-8 CSV; a missing value is an empty cell, never 0."""
-    return table.to_csv(index=False, na_rep="", lineterminator="\n").encode("utf-8")
+    """UTF-8 CSV (headings in the current language); a missing value is an empty cell, never 0."""
+    return headed(table).to_csv(index=False, na_rep="", lineterminator="\n").encode("utf-8")
 
 
 def about_rows(table: pd.DataFrame, meta: dict) -> list[tuple[str, str]]:
@@ -197,25 +241,28 @@ def about_rows(table: pd.DataFrame, meta: dict) -> list[tuple[str, str]]:
     for prefix in prefixes:
         columns = [prefix + c for c in PROVENANCE_COLUMNS]
         sources = table[columns].drop_duplicates() if len(table) else pd.DataFrame(columns=columns)
-        for _, source in sources.iterrows():
+        for _row, source in sources.iterrows():
             dataset, updated, retrieved = (source[c] for c in columns)
-            rows.append(("source dataset", f"{dataset} (updated {updated or 'unknown'}; "
-                                           f"retrieved {retrieved or 'unknown'})"))
+            rows.append((_("source dataset"), _("{dataset} (updated {updated}; retrieved {retrieved})",
+                                               dataset=dataset, updated=updated or _("unknown"),
+                                               retrieved=retrieved or _("unknown"))))
     for letter in flags_present(table):
-        rows.append((f"flag {letter}", FLAG_MEANINGS[letter]))
-    rows.append(("missing values", "an empty value cell means not available (':' in Eurostat), never zero"))
-    rows.append(("licence", LICENCE))
+        rows.append((_("flag {letter}", letter=letter), i18n.flag_meaning(letter)))
+    rows.append((_("missing values"), _("an empty value cell means not available (':' in Eurostat), never zero")))
+    rows.append((_("licence"), _(LICENCE)))
     return rows
 
 
 def to_xlsx(table: pd.DataFrame, meta: dict) -> bytes:
-    """An XLSX workbook: sheet 'Data' (the rows) and sheet 'About' (title, link, sources, flag meanings)."""
+    """An XLSX workbook: sheet 'Data' (the rows) and sheet 'About' (title, link, sources, flag meanings), headings
+    and sheet names in the current language."""
     buffer = io.BytesIO()
+    data_sheet, about_sheet = _("Data"), _("About")
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="Data", index=False)
+        headed(table).to_excel(writer, sheet_name=data_sheet, index=False)
         about = [(field, neutralise_formula(text)) for field, text in about_rows(table, meta)]
-        pd.DataFrame(about, columns=["field", "value"]).to_excel(writer, sheet_name="About", index=False)
-        sheet = writer.sheets["Data"]
+        pd.DataFrame(about, columns=[_("field"), _("value")]).to_excel(writer, sheet_name=about_sheet, index=False)
+        sheet = writer.sheets[data_sheet]
         sheet.freeze_panes = "A2"
         for column_cells in sheet.columns:
             width = max(len(str(c.value or "")) for c in column_cells[:200])
@@ -382,6 +429,7 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
     out.update_layout(autosize=True, width=None, height=None)
     page = out.to_html(include_plotlyjs=True, full_html=True, default_width="100%", default_height="90vh",
                        config={"responsive": True, "displaylogo": False})
+    page = i18n.with_html_lang(page, i18n.current())
     head = f'<head><meta charset="utf-8"><title>{html.escape(title)}</title>'
     if topojson:
         # plotly.js looks in window.PlotlyGeoAssets before fetching a map's topojson, so the file needs no network.
@@ -389,8 +437,10 @@ def standalone_html(fig: go.Figure, data: pd.DataFrame, *, title: str, link: str
         head += f"<script>window.PlotlyGeoAssets = {assets};</script>"
     page = page.replace("<head>", head, 1)
     if link:
-        note = (f'<p style="font:13px sans-serif;margin:4px 8px">Exported from the Baltic DSM Dashboard: '
-                f'<a href="{html.escape(link)}">{html.escape(link)}</a></p>')
+        anchor = f'<a href="{html.escape(link)}">{html.escape(link)}</a>'
+        note = ('<p style="font:13px sans-serif;margin:4px 8px">'
+                + html.escape(_("Exported from the Baltic DSM Dashboard: {link}", link="\0")).replace("\0", anchor)
+                + "</p>")
         page = page.replace("</body>", note + "</body>", 1)
     return page
 
@@ -425,7 +475,7 @@ class ChartView:
     @property
     def title(self) -> str:
         """The chart's title as the figure shows it (registry title when the figure has none)."""
-        return _title_text(self.figure) or self.meta.get("title") or self.chart.title
+        return _title_text(self.figure) or self.meta.get("title") or _(self.chart.title)
 
     def href(self) -> str:
         """Path + query of the full dashboard view of this state."""
@@ -440,7 +490,8 @@ def load_chart(name: str) -> Any:
     """The registered chart of this name; ExportError 404 naming the known charts otherwise."""
     charts = registry.charts()
     if name not in charts:
-        raise ExportError(f"Unknown chart '{name}'. Known charts: {', '.join(sorted(charts))}.", status=404)
+        raise ExportError(_("Unknown chart '{name}'. Known charts: {charts}.", name=name,
+                            charts=", ".join(sorted(charts))), status=404)
     return charts[name]
 
 
@@ -449,7 +500,7 @@ def chart_state(chart: Any, query: dict) -> Any:
     try:
         return registry.chart_state(chart, query)
     except InvalidState as exc:
-        raise ExportError(f"Invalid view state: {exc}", status=400) from None
+        raise ExportError(_("Invalid view state: {reason}", reason=exc), status=400) from None
 
 
 def resolve_view(name: str, query: dict) -> ChartView:
@@ -459,9 +510,9 @@ def resolve_view(name: str, query: dict) -> ChartView:
     try:
         data, chart_meta = chart.data(state)
     except DatabaseMissing as exc:
-        raise ExportError(f"No data yet: {exc}", status=503) from None
+        raise ExportError(_("No data yet: {reason}", reason=exc), status=503) from None
     except InvalidState as exc:  # e.g. a DESI edition without scores for the chosen countries
-        raise ExportError(f"Invalid view state: {exc}", status=400) from None
+        raise ExportError(_("Invalid view state: {reason}", reason=exc), status=400) from None
     figure = chart.figure(data, chart_meta)
     return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=asdict(chart_meta))
 
@@ -559,13 +610,13 @@ def view_table(view: ChartView) -> pd.DataFrame:
 def xlsx_meta(view: ChartView, link: str) -> dict:
     """The 'About' sheet's header fields."""
     return {
-        "title": view.title,
-        "chart": view.name,
-        "view": link,
-        "indicator": view.meta.get("indicator") or "",
-        "unit": view.meta.get("unit_label") or view.meta.get("unit") or "",
-        "BSR average": view.meta.get("average_method") or "",
-        "exported at": exported_at(),
+        _("title"): view.title,
+        _("chart"): view.name,
+        _("view"): link,
+        _("indicator"): view.meta.get("indicator") or "",
+        _("unit"): view.meta.get("unit_label") or view.meta.get("unit") or "",
+        _("BSR average"): view.meta.get("average_method") or "",
+        _("exported at"): exported_at(),
     }
 
 
@@ -640,8 +691,9 @@ def chart_slide(view: ChartView, link: str, picture_height=None):
     table = view_table(view)
     if "unit" in table.columns:
         table["unit"] = table["unit"].map(lambda code: common.unit_label(code) if isinstance(code, str) else code)
-    footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [f"Interactive view: {link}"]
-    notes = (f"{plain_text(view.title)}\nData behind the chart (':' = not available, '—' = no flag):\n"
+    footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [
+        _("Interactive view: {link}", link=link)]
+    notes = (plain_text(view.title) + "\n" + _("Data behind the chart (':' = not available, '—' = no flag):") + "\n"
              + slides.notes_table(table, ["geo_name", "geo", "year", "value", "unit", "flags", "dataset"]))
     return slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data)),
                             picture=picture, picture_height=picture_height, footer=footer, notes=notes)
@@ -679,15 +731,19 @@ def parse_export_request(filename: str, args: dict) -> ExportRequest:
     """'trends.png' + {'size': 'slide169'} -> ExportRequest; ExportError 400/404 naming what is wrong."""
     chart, dot, fmt = filename.rpartition(".")
     if not dot or not chart:
-        raise ExportError(f"'{filename}': name the format as /export/<chart>.<{'|'.join(FORMATS)}>.", status=404)
+        raise ExportError(_("'{name}': name the format as /export/<chart>.<{formats}>.", name=filename,
+                            formats="|".join(FORMATS)), status=404)
     if fmt not in FORMATS:
-        raise ExportError(f"Unknown format '{fmt}': choose one of {', '.join(FORMATS)}.", status=404)
+        raise ExportError(_("Unknown format '{value}': choose one of {choices}.", value=fmt,
+                            choices=", ".join(FORMATS)), status=404)
     size = args.get("size") or DEFAULT_SIZE
     if size not in SIZES:
-        raise ExportError(f"Unknown size '{size}': choose one of {', '.join(SIZES)}.", status=400)
+        raise ExportError(_("Unknown size '{value}': choose one of {choices}.", value=size,
+                            choices=", ".join(SIZES)), status=400)
     theme = args.get("theme") or DEFAULT_THEME
     if theme not in THEMES:
-        raise ExportError(f"Unknown theme '{theme}': choose one of {', '.join(THEMES)}.", status=400)
+        raise ExportError(_("Unknown theme '{value}': choose one of {choices}.", value=theme,
+                            choices=", ".join(THEMES)), status=400)
     return ExportRequest(chart=chart, fmt=fmt, size=size, theme=theme)
 
 
@@ -730,7 +786,7 @@ def export_response(filename: str, args: dict, *, base_url: str = ""):
         return response
     except Exception:  # noqa: BLE001 - the visitor gets a plain message; the log gets the traceback
         logging.getLogger(__name__).exception("export of %s failed", filename)
-        return plain_error("The export failed on the server; the error has been logged.", 500)
+        return plain_error(_("The export failed on the server; the error has been logged."), 500)
     response = Response(body, mimetype=MEDIA_TYPES[request.fmt].split(";")[0])
     response.headers["Content-Type"] = MEDIA_TYPES[request.fmt]
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

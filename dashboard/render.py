@@ -23,6 +23,8 @@ from typing import Any, Callable, Iterator
 import plotly.graph_objects as go
 from cachetools import LRUCache
 
+from dashboard.i18n import _, ngettext
+
 BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--no-first-run"]
@@ -64,7 +66,7 @@ def browser_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise RenderUnavailable("Rendering needs Chromium (apt-get install chromium, or set BROWSER_PATH).")
+    raise RenderUnavailable(_("Rendering needs Chromium (apt-get install chromium, or set BROWSER_PATH)."))
 
 
 # --- the bounded pool ----------------------------------------------------------------------------------------------
@@ -86,7 +88,8 @@ class RenderSlots:
         """Count a refusal and say why (the caller raises it)."""
         with self._lock:
             self.refused += 1
-        return RenderBusy(f"The server is busy drawing other images; try again in {RETRY_AFTER_S} seconds.")
+        return RenderBusy(ngettext("The server is busy drawing other images; try again in {n} second.",
+                                   "The server is busy drawing other images; try again in {n} seconds.", RETRY_AFTER_S))
 
     def _acquire(self) -> bool:
         """A free slot at once, else a place in the queue and a slot within wait_s; False when neither."""

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from dashboard.i18n import _, ngettext
+
 EMBED_PREFIX = "/embed/"
 # Bounds checked before anything is parsed (a client's mistake is a plain 4xx, never a 500).
 MAX_BODY_BYTES = 1024 * 1024   # a callback request is a few kB; Flask refuses larger bodies with 413 as well
@@ -115,15 +117,15 @@ def callback_refusal(raw: bytes, known_outputs: Any) -> str | None:
     import json
 
     if json_too_deep(raw):
-        return "Malformed callback request: nested too deeply."
+        return _("Malformed callback request: nested too deeply.")
     try:
         body = json.loads(raw)
     except ValueError:
-        return "Malformed callback request: not JSON."
+        return _("Malformed callback request: not JSON.")
     if not isinstance(body, dict) or not well_typed_values(body):
-        return "Malformed callback request."
+        return _("Malformed callback request.")
     if not isinstance(body.get("output"), str) or body["output"] not in known_outputs:
-        return "Malformed callback request: unknown output."
+        return _("Malformed callback request: unknown output.")
     return None
 
 
@@ -168,9 +170,11 @@ def apply_security_headers(app: Any) -> None:
     def _refuse_malformed_requests():
         """Too long a URL (414), too big a body (413), a forged callback request (400): plain text, nothing parsed."""
         if len(request.full_path) > MAX_URL_CHARS:
-            return plain(f"The address is too long (more than {MAX_URL_CHARS} characters).", 414)
+            return plain(ngettext("The address is too long (more than {n} character).",
+                                  "The address is too long (more than {n} characters).", MAX_URL_CHARS), 414)
         if (request.content_length or 0) > MAX_BODY_BYTES:
-            return plain(f"The request body is too large (more than {MAX_BODY_BYTES} bytes).", 413)
+            return plain(ngettext("The request body is too large (more than {n} byte).",
+                                  "The request body is too large (more than {n} bytes).", MAX_BODY_BYTES), 413)
         if request.method == "POST" and request.path.endswith(CALLBACK_SUFFIX):
             known = dash_app.callback_map if dash_app is not None else ()
             refusal = callback_refusal(request.get_data(cache=True), known)
@@ -214,7 +218,7 @@ def install_not_found(server: Flask, dash_app: Any) -> None:
 
     @server.errorhandler(DependencyException)
     def _unknown_component_file(_exc):
-        return plain("No such file.", 404)
+        return plain(_("No such file."), 404)
 
     @server.after_request
     def _not_found_status(response: Response) -> Response:

@@ -56,8 +56,10 @@ def static_cache_key(req: Any) -> str:
 
 
 def page_language() -> str:
-    """The language of the page being served ('en'; the i18n layer answers per request)."""
-    return "en"
+    """The language of the page being served (the visitor's: dashboard.i18n answers per request)."""
+    from dashboard import i18n
+
+    return i18n.current()
 
 
 def with_html_lang(index: str, language: str) -> str:

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from dashboard import colours
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
+from dashboard.i18n import N_, _
 
 # Local Natural Earth topojson: plotly's world file at 1:50m (the one that holds every EU member, Malta and Cyprus
 # included) trimmed to the shapes that reach Europe (assets/topojson/trim_to_europe.py); plotly.js asks for
@@ -14,7 +15,7 @@ from dashboard.figures.meta import ChartMeta
 TOPOJSON_URL = "/assets/topojson/europe/"
 OCEAN = "#f4f8fb"
 GRAPH_CONFIG = {"topojsonURL": TOPOJSON_URL}
-GEOMETRY_NOTE = "Boundaries: Natural Earth (public domain), via plotly.js (MIT)."
+GEOMETRY_NOTE = N_("Boundaries: Natural Earth (public domain), via plotly.js (MIT).")
 GEO_LAYOUT = {
     "scope": "world", "resolution": 50,
     "projection": {"type": "azimuthal equal area", "rotation": {"lon": 15, "lat": 52}},
@@ -28,14 +29,17 @@ GEO_LAYOUT = {
 
 def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Choropleth (geo, name, iso3, value, flags, is_bsr) with BSR outlines and flags in the hover."""
-    title = f"{meta.title}, {meta.year}"
+    title = _("{title}, {year}", title=meta.title, year=meta.year)
     if df.empty:
-        return common.empty_figure("No values for this year.", title=title)
+        return common.empty_figure(_("No values for this year."), title=title)
     flagged = df[df["flags"].notna()]
-    note = "" if flagged.empty else " · flagged: " + ", ".join(f"{g} {f}" for g, f in zip(flagged["geo"], flagged["flags"]))
+    source = meta.source
+    if not flagged.empty:
+        source = _("{source} · flagged: {values}", source=source,
+                   values=", ".join(f"{g} {f}" for g, f in zip(flagged["geo"], flagged["flags"])))
     layout = {"geo": GEO_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 120}}
     return common.make_figure([_values(df, meta), _bsr_outline(df[df["is_bsr"]])], layout, title=title,
-                              unit=meta.unit, source=f"{meta.source}{note} · {GEOMETRY_NOTE}",
+                              unit=meta.unit, source=f"{source} · {_(GEOMETRY_NOTE)}",
                               flags=df["flags"], height=600)
 
 
@@ -57,5 +61,5 @@ def _bsr_outline(bsr: pd.DataFrame) -> dict:
     return {
         "type": "choropleth", "locations": bsr["iso3"].tolist(), "z": [0] * len(bsr), "locationmode": "ISO-3",
         "showscale": False, "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "hoverinfo": "skip",
-        "marker": {"line": {"color": "#000000", "width": 2.2}}, "name": "Baltic Sea Region",
+        "marker": {"line": {"color": "#000000", "width": 2.2}}, "name": _("Baltic Sea Region"),
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 import textwrap
 
+import pandas as pd
 import plotly.graph_objects as go
+from babel import numbers
 
 from dashboard import i18n
 from dashboard.i18n import N_, _
@@ -69,6 +71,19 @@ def flag_legend_text(flag_strings, *, markup: bool = True) -> str:
     if set(letters) & HOLLOW_FLAGS:
         parts.append(_("hollow marker = estimated/provisional/low reliability"))
     return _("Flags: {list}", list=" · ".join(parts))
+
+
+def target_label(meta) -> str:
+    """'2030 target: 100' (the catalogue's own target label when it has one), the number in the locale's format."""
+    return _("{target}: {value}", target=meta.target_label or _("2030 target"),
+             value=i18n.format_number(meta.target_2030, 0 if float(meta.target_2030).is_integer() else 1))
+
+
+def significant(value, digits: int = 3) -> str:
+    """A number to `digits` significant digits in the locale's format ('%.3g' without an exponent); missing is ':'."""
+    if value is None or pd.isna(value):
+        return i18n.MISSING
+    return numbers.format_decimal(value, format="@" + "#" * (digits - 1), locale=i18n.locale())
 
 
 def house_layout(*, title: str, unit: str | None, source: str, flags=(), height: int = 480,

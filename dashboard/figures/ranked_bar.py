@@ -4,19 +4,20 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import colours
+from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
+from dashboard.i18n import _
 
 EU27, BSR_AVERAGE = colours.EU27, colours.BSR_AVERAGE
 
 
 def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Ranked bars (geo, name, value, flags, is_bsr, is_selected, rank) plus reference lines."""
-    title = f"{meta.title}, {meta.year}"
+    title = _("{title}, {year}", title=meta.title, year=meta.year)
     bars = df[df["rank"].notna() & df["value"].notna()]
     if bars.empty:
-        return common.empty_figure("No values for this year.", title=title)
+        return common.empty_figure(_("No values for this year."), title=title)
     shapes, notes = [], []
     refs = df[df["geo"].isin([EU27, BSR_AVERAGE]) & df["value"].notna()]
     lowest = refs["value"].min()
@@ -28,7 +29,7 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
                                             above=above)
         shapes.append(shape), notes.append(note)
     if meta.target_2030 is not None:
-        label = f"{meta.target_label or '2030 target'}: {meta.target_2030:g}"
+        label = common.target_label(meta)
         shape, note = common.reference_line(meta.target_2030, colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)
@@ -61,13 +62,13 @@ def _bars(bars: pd.DataFrame, meta: ChartMeta) -> dict:
 
 def _reference_label(row, meta: ChartMeta) -> str:
     """'EU27: 91.2' or 'BSR average (unweighted mean ...): 90.1 e'."""
-    label = "EU27" if row.geo == EU27 else meta.average_label
+    label = _("EU27") if row.geo == EU27 else meta.average_label
     flag = common.flag_letters(row.flags)
-    return f"{label}: {row.value:.1f}{' ' + flag if flag else ''}"
+    return f"{label}: {i18n.format_number(row.value)}{' ' + flag if flag else ''}"
 
 
 def _source(meta: ChartMeta) -> str:
     """Source line plus the countries that have no value this year (missing is shown as missing, not zero)."""
     if not meta.no_data:
         return meta.source
-    return f"{meta.source} · no data: {', '.join(meta.no_data)}"
+    return _("{source} · no data: {countries}", source=meta.source, countries=", ".join(meta.no_data))

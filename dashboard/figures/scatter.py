@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import colours
+from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
+from dashboard.i18n import _, ngettext
 
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
@@ -48,15 +49,21 @@ def fit_points(points: pd.DataFrame) -> pd.DataFrame:
 def fit_text(fit: Fit | None, n_points: int) -> str:
     """'Pearson r = 0.82 (n = 27 countries)', or why no line is drawn."""
     if fit is None:
-        return f"No fitted line: {n_points} countr{'y' if n_points == 1 else 'ies'} with both values (need {MIN_POINTS_FOR_FIT}, and both must vary)"
-    return f"OLS fit: y = {fit.intercept:.3g} + {fit.slope:.3g}·x · Pearson r = {fit.r:.2f} (n = {fit.n} countries)"
+        return ngettext("No fitted line: {n} country with both values (need {least}, and both must vary)",
+                        "No fitted line: {n} countries with both values (need {least}, and both must vary)",
+                        n_points, least=MIN_POINTS_FOR_FIT)
+    return ngettext("OLS fit: y = {intercept} + {slope}·x · Pearson r = {r} (n = {n} country)",
+                    "OLS fit: y = {intercept} + {slope}·x · Pearson r = {r} (n = {n} countries)",
+                    fit.n, intercept=common.significant(fit.intercept), slope=common.significant(fit.slope),
+                    r=i18n.format_number(fit.r, 2))
+
 
 
 def _marker_trace(group: pd.DataFrame, meta: ChartMeta, *, name: str, size: int, highlight: bool) -> dict:
     """One group of points (BSR, other countries or reference aggregates) with labels and flagged hollow markers."""
     rows = list(group.itertuples(index=False))
     hollow = [common.is_hollow(r.x_flags) or common.is_hollow(r.y_flags) for r in rows]
-    base = "diamond" if name.startswith("EU") else "circle"
+    base = "diamond" if group["is_reference"].astype(bool).all() else "circle"
     colour = [colours.colour_for(r.geo) if highlight or r.geo == colours.EU27 else colours.MUTED for r in rows]
     return {
         "type": "scatter", "x": group["x"].astype(float).tolist(), "y": group["y"].astype(float).tolist(),
@@ -72,29 +79,29 @@ def _marker_trace(group: pd.DataFrame, meta: ChartMeta, *, name: str, size: int,
 
 def figure(points: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Scatter of two indicators (BSR highlighted, others muted, EU27 as a reference) with OLS line and r stated."""
-    title = f"{meta.y_title} against {meta.x_title}, {meta.year}"
+    title = _("{y} against {x}, {year}", y=meta.y_title, x=meta.x_title, year=meta.year)
     if points.empty:
-        return common.empty_figure("No country has values for both indicators in this year.", title=title)
+        return common.empty_figure(_("No country has values for both indicators in this year."), title=title)
     fitted = fit_points(points)
     fit = ols_fit(fitted["x"], fitted["y"])
     reference = points["is_reference"].astype(bool)
     bsr = points["is_bsr"].astype(bool) & ~reference
     traces = [_marker_trace(group, meta, name=name, size=size, highlight=highlight)
               for group, name, size, highlight in [
-                  (points[~bsr & ~reference], "Other countries", 9, False),
-                  (points[bsr], "BSR countries", 13, True),
-                  (points[reference], "EU27 (not in the fit)", 13, False)]
+                  (points[~bsr & ~reference], _("Other countries"), 9, False),
+                  (points[bsr], _("BSR countries"), 13, True),
+                  (points[reference], _("EU27 (not in the fit)"), 13, False)]
               if not group.empty]
     if fit is not None:
         xs = [float(fitted["x"].min()), float(fitted["x"].max())]
         traces.append({"type": "scatter", "x": xs, "y": [fit.intercept + fit.slope * x for x in xs], "mode": "lines",
-                       "name": f"OLS fit (r = {fit.r:.2f})", "line": {"color": "#444", "dash": "dot", "width": 2},
+                       "name": _("OLS fit (r = {r})", r=i18n.format_number(fit.r, 2)), "line": {"color": "#444", "dash": "dot", "width": 2},
                        "hoverinfo": "skip"})
     note = {"text": fit_text(fit, len(fitted)), "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left",
             "yanchor": "bottom", "showarrow": False, "font": {"size": 12}, "name": "fit"}
     layout = {
-        "xaxis": {"title": {"text": f"{meta.x_title} ({meta.x_unit_label})"}},
-        "yaxis": {"title": {"text": f"{meta.y_title} ({meta.y_unit_label})"}},
+        "xaxis": {"title": {"text": _("{title} ({unit})", title=meta.x_title, unit=meta.x_unit_label)}},
+        "yaxis": {"title": {"text": _("{title} ({unit})", title=meta.y_title, unit=meta.y_unit_label)}},
     }
     flags = list(points["x_flags"]) + list(points["y_flags"])
     fig = common.make_figure(traces, layout, title=title, unit=None, source=meta.source, flags=flags,
@@ -115,6 +122,6 @@ def _hover(row, meta: ChartMeta) -> str:
     x_unit, y_unit = meta.x_unit_label, meta.y_unit_label
     return (
         f"<b>{row.name}</b> ({row.geo})"
-        f"<br>{meta.x_title}: {row.x:.4g} {x_unit}{common.hover_flags(row.x_flags)}"
-        f"<br>{meta.y_title}: {row.y:.4g} {y_unit}{common.hover_flags(row.y_flags)}"
+        f"<br>{meta.x_title}: {common.significant(row.x, 4)} {x_unit}{common.hover_flags(row.x_flags)}"
+        f"<br>{meta.y_title}: {common.significant(row.y, 4)} {y_unit}{common.hover_flags(row.y_flags)}"
     )

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from dashboard import colours
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
+from dashboard.i18n import _
 
 BREAK_SYMBOL = "diamond"
 
@@ -14,11 +15,11 @@ BREAK_SYMBOL = "diamond"
 def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Lines over time (geo, name, year, value, flags); breaks start a new segment, e/p/u values are hollow."""
     if df["value"].notna().sum() == 0:
-        return common.empty_figure("No values for this selection.", title=meta.title)
+        return common.empty_figure(_("No values for this selection."), title=meta.title)
     traces = [_line(geo, rows, meta) for geo, rows in df.groupby("geo", sort=False)]
     shapes, notes = [], []
     if meta.target_2030 is not None:
-        label = f"{meta.target_label or '2030 target'}: {meta.target_2030:g}"
+        label = common.target_label(meta)
         shape, note = common.reference_line(meta.target_2030, colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)

@@ -5,10 +5,11 @@ from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard import components, registry
 from dashboard.data import charts as chart_data
 from dashboard.figures import ranked_bar
+from dashboard.i18n import N_, _
 
 PATH = "/compare"
-CHART = registry.Chart("ranked_bar", "Ranked comparison", chart_data.compare_data, ranked_bar.figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Compare", order=1, charts=(CHART,)))
+CHART = registry.Chart("ranked_bar", N_("Ranked comparison"), chart_data.compare_data, ranked_bar.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Compare"), order=1, charts=(CHART,)))
 
 
 def layout(**query):
@@ -20,18 +21,32 @@ def build(state):
     """Controls and the ranked chart (or its table) for a valid state."""
     df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
-        components.dropdown("year", components.year_options(state.indicator), state.year, label="Year"),
-        components.dropdown("geo", components.country_options(), list(state.geos), label="Highlight countries",
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
+        components.dropdown("year", components.year_options(state.indicator), state.year, label=_("Year")),
+        components.dropdown("geo", components.country_options(), list(state.geos), label=_("Highlight countries"),
                             multi=True),
     ]
     table = df[["rank", "name", "geo", "value", "flags"]].rename(columns={"name": "country"})
     card = components.chart_card("ranked_bar", registry.page_figure("ranked_bar", state), table, view=state.view, source=meta.source)
     drawn = set(df.loc[df["rank"].isna() & df["value"].notna(), "geo"])  # the reference lines on the chart
-    lines = " ".join(text for geo, text in ((EU27, "Black line: EU27."),
-                                            (BSR_AVERAGE, f"Dashed: BSR average ({meta.average_method}).")) if geo in drawn)
-    intro = (f"All EU countries and Norway in {state.year}, best first; tied values share a rank. {lines} "
-             "Hatched bars: estimated, provisional or low-reliability values.").replace("  ", " ")
-    return components.page("Compare countries", intro=intro, controls=controls, body=[card],
+    return components.page(_("Compare countries"), intro=_intro(state.year, meta.average_method, drawn),
+                           controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "year": state.year,
                                        "geos": list(state.geos)})
+
+
+def _intro(year, method: str, drawn: set) -> str:
+    """The intro as one whole sentence per case: it names only the reference lines the chart draws."""
+    if EU27 in drawn and BSR_AVERAGE in drawn:
+        return _("All EU countries and Norway in {year}, best first; tied values share a rank. Black line: EU27. "
+                 "Dashed: BSR average ({method}). Hatched bars: estimated, provisional or low-reliability values.",
+                 year=year, method=method)
+    if EU27 in drawn:
+        return _("All EU countries and Norway in {year}, best first; tied values share a rank. Black line: EU27. "
+                 "Hatched bars: estimated, provisional or low-reliability values.", year=year)
+    if BSR_AVERAGE in drawn:
+        return _("All EU countries and Norway in {year}, best first; tied values share a rank. Dashed: BSR average "
+                 "({method}). Hatched bars: estimated, provisional or low-reliability values.",
+                 year=year, method=method)
+    return _("All EU countries and Norway in {year}, best first; tied values share a rank. Hatched bars: estimated, "
+             "provisional or low-reliability values.", year=year)

@@ -6,10 +6,11 @@ from dash import html
 from dashboard import components, registry
 from dashboard.data import charts as chart_data
 from dashboard.figures import choropleth
+from dashboard.i18n import N_, _
 
 PATH = "/map"
-CHART = registry.Chart("choropleth", "Map of Europe", chart_data.map_data, choropleth.figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Map", order=3, charts=(CHART,)))
+CHART = registry.Chart("choropleth", N_("Map of Europe"), chart_data.map_data, choropleth.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Map"), order=3, charts=(CHART,)))
 
 
 def layout(**query):
@@ -21,13 +22,14 @@ def build(state):
     """Controls and the map (or its table) for a valid state."""
     df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
-        components.dropdown("year", components.year_options(state.indicator), state.year, label="Year"),
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
+        components.dropdown("year", components.year_options(state.indicator), state.year, label=_("Year")),
     ]
     table = df[["name", "geo", "value", "flags"]].rename(columns={"name": "country"})
     card = components.chart_card("choropleth", registry.page_figure("choropleth", state), table, view=state.view,
                                  source=meta.source, graph_config=choropleth.GRAPH_CONFIG,
-                                 note=html.P(["Baltic Sea Region countries are outlined in black. ",
-                                              choropleth.GEOMETRY_NOTE, " Grey: no data."], className="map-note"))
-    return components.page("Map of Europe", controls=controls, body=[card],
+                                 note=html.P(_("Baltic Sea Region countries are outlined in black. {geometry} "
+                                               "Grey: no data.", geometry=_(choropleth.GEOMETRY_NOTE)),
+                                             className="map-note"))
+    return components.page(_("Map of Europe"), controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "year": state.year})

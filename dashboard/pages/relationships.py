@@ -9,6 +9,7 @@ from dashboard import components, registry
 from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import scatter
+from dashboard.i18n import N_, _
 from dashboard.state import InvalidState, is_year_text, parse_query_string
 
 PATH = "/relationships"
@@ -25,18 +26,18 @@ def resolve(state, query: dict):
     year_text = str(query.get("year") or "").strip()
     y_id = (state.get("y") or "").strip() or default_y(state.indicator)
     if y_id not in set(queries.indicator_ids(with_data=False)):
-        raise InvalidState(f"Unknown indicator “{y_id}” for the y axis: it is not in the catalogue.")
+        raise InvalidState(_("Unknown indicator “{value}” for the y axis: it is not in the catalogue.", value=y_id))
     if y_id not in set(queries.indicator_ids()):
-        raise InvalidState(f"Indicator “{y_id}” has no data in this database.")
+        raise InvalidState(_("Indicator “{value}” has no data in this database.", value=y_id))
     years = profile.pair_years(state.indicator, y_id)
     if not years:
-        raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in the same year; "
-                           "choose another pair.")
+        raise InvalidState(_("No country has values of both {x} and {y} in the same year; choose another pair.",
+                             x=state.indicator, y=y_id))
     if not year_text:
         year = years[-1]
     elif not is_year_text(year_text) or int(year_text) not in years:
-        raise InvalidState(f"No country has values of both {state.indicator} and {y_id} in {year_text} "
-                           f"(years with both: {years[0]}–{years[-1]}).")
+        raise InvalidState(_("No country has values of both {x} and {y} in {year} (years with both: {span}).",
+                             x=state.indicator, y=y_id, year=year_text, span=f"{years[0]}–{years[-1]}"))
     else:
         year = int(year_text)
     return state.with_(year=year, extra_y=y_id)
@@ -58,23 +59,23 @@ def build(state):
     fit = scatter.ols_fit(fitted["x"], fitted["y"])
     options = components.indicator_options()
     controls = [
-        components.dropdown("indicator", options, state.indicator, label="Indicator on the x axis"),
+        components.dropdown("indicator", options, state.indicator, label=_("Indicator on the x axis")),
         html.Div(className="control control-y", children=[
-            html.Label("Indicator on the y axis", htmlFor=Y_CONTROL),
+            html.Label(_("Indicator on the y axis"), htmlFor=Y_CONTROL),
             dcc.Dropdown(id=Y_CONTROL, options=options, value=state.get("y"), clearable=False, searchable=True),
         ]),
-        components.dropdown("year", _year_options(state), state.year, label="Year"),
+        components.dropdown("year", _year_options(state), state.year, label=_("Year")),
     ]
     summary = html.P(scatter.fit_text(fit, len(fitted)), id="fit-summary", className="fit-summary")
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
     card = components.chart_card("scatter", CHART.figure(df, meta) if chart_view else None,
                                  None if chart_view else _table(df, meta), view=state.view, source=meta.source,
                                  note=components.flag_legend(queries.flags_legend()))
-    intro = ("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
-             "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
-             "Flag letters follow the country code; hollow markers: estimated, provisional or low reliability. "
-             "A correlation across countries says nothing about cause.")
-    return components.page("Relationships between indicators", intro=intro, controls=controls, body=[summary, card],
+    intro = _("Each point is a country with values of both indicators in the chosen year; Baltic Sea Region "
+              "countries are coloured and labelled, EU27 is shown as a reference but not used in the fit. "
+              "Flag letters follow the country code; hollow markers: estimated, provisional or low reliability. "
+              "A correlation across countries says nothing about cause.")
+    return components.page(_("Relationships between indicators"), intro=intro, controls=controls, body=[summary, card],
                            state_data={"page": PATH, "indicator": state.indicator, "y": state.get("y"),
                                        "indicators": [state.indicator, state.get("y")], "year": state.year})
 
@@ -87,13 +88,13 @@ def _year_options(state) -> list[dict]:
 def _table(df, meta):
     """Table view rows: country, both values with their flags as published."""
     table = df[["name", "geo", "x", "x_flags", "y", "y_flags", "is_bsr"]].copy()
-    return table.rename(columns={"name": "country", "x": meta.x_title, "x_flags": "x flags",
-                                 "y": meta.y_title, "y_flags": "y flags", "is_bsr": "BSR"})
+    table["is_bsr"] = table["is_bsr"].map(lambda bsr: _("yes") if bsr else _("no"))
+    return table.rename(columns={"name": "country", "x": meta.x_title, "y": meta.y_title, "is_bsr": "BSR"})
 
 
-CHART = registry.Chart("scatter", "Relationship between two indicators", chart_data.relationships_data,
+CHART = registry.Chart("scatter", N_("Relationship between two indicators"), chart_data.relationships_data,
                        scatter.figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Relationships", order=4, needs_year=False, resolve=resolve,
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Relationships"), order=4, needs_year=False, resolve=resolve,
                                                charts=(CHART,)))
 
 

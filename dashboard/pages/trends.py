@@ -4,10 +4,11 @@ from __future__ import annotations
 from dashboard import components, registry
 from dashboard.data import charts as chart_data, queries
 from dashboard.figures import trends
+from dashboard.i18n import N_, _
 
 PATH = "/trends"
-CHART = registry.Chart("trends", "Trends over time", chart_data.trends_data, trends.figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Trends", order=2, needs_year=False, charts=(CHART,)))
+CHART = registry.Chart("trends", N_("Trends over time"), chart_data.trends_data, trends.figure)
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Trends"), order=2, needs_year=False, charts=(CHART,)))
 
 
 def layout(**query):
@@ -19,14 +20,14 @@ def build(state):
     """Controls and the trends chart (or its table) for a valid state."""
     df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label="Indicator"),
-        components.dropdown("geo", components.country_options(), list(state.geos), label="Countries", multi=True),
+        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
+        components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"), multi=True),
     ]
     card = components.chart_card("trends", registry.page_figure("trends", state), _table(df), view=state.view,
                                  source=meta.source, note=components.flag_legend(queries.flags_legend()))
-    intro = (f"EU27 (black) is the reference; the BSR average is the {meta.average_method}. "
-             "Hollow markers: estimated, provisional or low-reliability values; diamonds and a gap: break in series.")
-    return components.page("Trends over time", intro=intro, controls=controls, body=[card],
+    intro = _("EU27 (black) is the reference; the BSR average is the {method}. Hollow markers: estimated, "
+              "provisional or low-reliability values; diamonds and a gap: break in series.", method=meta.average_method)
+    return components.page(_("Trends over time"), intro=intro, controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "geos": list(state.geos)})
 
 

@@ -1,0 +1,206 @@
+"""Compare, Trends, Map and Relationships, their figures, exports, embeds and plain errors in the visitor's language.
+
+Expected values are read from the database directly (DuckDB), names from CLDR through Babel, not from the code under
+test."""
+from __future__ import annotations
+
+import csv
+import io
+
+import duckdb
+import openpyxl
+import pytest
+from babel import Locale
+from dash import dcc, html
+
+from dashboard import i18n
+from tests.dashboard.test_pages_core import find, page_layout, text_of
+
+INDICATOR = "households_internet_access"
+
+
+@pytest.fixture(scope="module")
+def app():
+    """The module-level app, as gunicorn imports it."""
+    from dashboard.app import app as dash_app
+
+    return dash_app
+
+
+@pytest.fixture
+def client(dsm_env, app):
+    """A test client of the app against the test database."""
+    return app.server.test_client()
+
+
+@pytest.fixture
+def db(dashboard_data_dir):
+    """The test database, read directly."""
+    con = duckdb.connect(str(dashboard_data_dir / "dsm.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def latest(db, indicator: str = INDICATOR) -> tuple[int, dict]:
+    """The latest year with a German value of an indicator and every geo's value in that year."""
+    year = db.execute("SELECT max(year) FROM indicator_values WHERE indicator = ? AND geo = 'DE' AND value IS NOT NULL",
+                      [indicator]).fetchone()[0]
+    rows = db.execute("SELECT geo, value FROM indicator_values WHERE indicator = ? AND year = ? AND value IS NOT NULL",
+                      [indicator, year]).fetchall()
+    return int(year), dict(rows)
+
+
+def cldr(lang: str, code: str) -> str:
+    """A territory's name in a language, straight from Babel's CLDR data."""
+    return Locale.parse(lang).territories[code]
+
+
+@pytest.mark.parametrize("lang", ["pl", "de", "fi"])
+def test_compare_page_speaks_the_language(dsm_env, app, db, lang):
+    """Heading, control labels and intro translated; the bars named by CLDR; the table's heads and decimal comma."""
+    year, _values = latest(db)
+    tree = page_layout(app, "/compare")(indicator=INDICATOR, year=str(year), lang=lang)
+    text = text_of(tree)
+    with i18n.use(lang):
+        assert i18n._("Compare countries") in text and i18n._("Highlight countries") in text
+        assert i18n._("Compare countries") != "Compare countries"
+    figure = find(tree, dcc.Graph)[0].figure
+    assert cldr(lang, "DE") in list(figure.data[0].x)
+    assert figure.layout.separators == Locale.parse(lang).number_symbols["latn"]["decimal"] + \
+        Locale.parse(lang).number_symbols["latn"]["group"]
+    assert "All EU countries" not in text and "Source:" not in figure.layout.meta["source"]
+    table = page_layout(app, "/compare")(indicator=INDICATOR, year=str(year), lang=lang, view="table")
+    heads = [th.children for th in find(table, html.Th)]
+    assert "country" not in heads and "value" not in heads
+    cells = [td.children for td in find(table, html.Td) if isinstance(td.children, str)]
+    assert any("," in c and c.replace(",", "").isdigit() for c in cells), "no value with a decimal comma"
+
+
+def test_trends_map_and_relationships_in_latvian(dsm_env, app):
+    """The other chart pages: titles, legend names, axis titles and the fit statement in Latvian."""
+    trends = page_layout(app, "/trends")(indicator=INDICATOR, geo="DE,EE", lang="lv")
+    fig = find(trends, dcc.Graph)[0].figure
+    names = [trace.name for trace in fig.data]
+    assert cldr("lv", "DE") in names and cldr("lv", "EE") in names
+    assert any(name.startswith("BJR vidējais (") for name in names), names
+    assert "Izmaiņas laika gaitā" in text_of(trends)
+    atlas = page_layout(app, "/map")(indicator=INDICATOR, lang="lv")
+    assert "Baltijas jūras reģiona valstis" in text_of(atlas)
+    assert [t.name for t in find(atlas, dcc.Graph)[0].figure.data][-1] == "Baltijas jūras reģions"
+    pair = page_layout(app, "/relationships")(indicator="internet_use", y=INDICATOR, lang="lv")
+    fig = find(pair, dcc.Graph)[0].figure
+    assert {t.name for t in fig.data} >= {"BJR valstis", "Citas valstis"}
+    assert "MKM aproksimācija" in text_of(pair) and "Pīrsona r = " in text_of(pair)
+    assert fig.layout.xaxis.title.text.startswith("Interneta lietotāji (")
+    assert " pret Interneta lietotāji, " in fig.layout.title.text
+
+
+@pytest.mark.parametrize("n, lang, word", [(1, "pl", "państwo"), (2, "pl", "państwa"), (5, "pl", "państw"),
+                                           (21, "lt", "šalis"), (12, "lt", "šalių"), (2, "fi", "maata")])
+def test_fit_statement_has_the_plural_form_of_the_language(n, lang, word):
+    """'n = 5 państw', 'n = 21 šalis': the fit text's country count takes the language's plural form."""
+    from dashboard.figures import scatter
+
+    with i18n.use(lang):
+        text = scatter.fit_text(scatter.Fit(slope=0.5, intercept=-1.25, r=0.875, n=n), n)
+    assert f"= {n} {word})" in text and "0,88" in text and "-1,25" in text.replace("\u2212", "-")
+
+
+def test_csv_in_polish_keeps_codes_and_numbers_beside_the_translated_labels(client, db):
+    """Polish CSV: Polish headings, the value column still the machine number (read back equal to the database),
+    its Polish spelling beside it, geo codes untouched, CLDR names, flag meanings in Polish."""
+    year, values = latest(db)
+    body = client.get(f"/export/ranked_bar.csv?indicator={INDICATOR}&year={year}&lang=pl").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body)))
+    head = rows[0]
+    assert head[:6] == ["kod wskaźnika", "kod państwa", "państwo", "okres", "rok", "wartość"]
+    assert head[6] == "wartość w zapisie lokalnym" and "znaczenie znaczników" in head
+    by_geo = {row[1]: row for row in rows[1:]}
+    germany = by_geo["DE"]
+    assert germany[2] == cldr("pl", "DE") == "Niemcy"
+    assert float(germany[5]) == pytest.approx(values["DE"])
+    assert germany[6] == f"{values['DE']:.2f}".replace(".", ",")
+    english = client.get(f"/export/ranked_bar.csv?indicator={INDICATOR}&year={year}&lang=en").get_data(as_text=True)
+    assert english.splitlines()[0].startswith("indicator,geo,geo_name,period,year,value,unit,flags")
+
+
+def test_flag_meanings_in_the_export_follow_the_language(client, db):
+    """A flagged value's meaning is explained in the download's language."""
+    flagged = db.execute("SELECT indicator, geo, year, flags FROM indicator_values WHERE flags = 'b' AND value IS NOT "
+                         "NULL AND geo = 'DE' ORDER BY year DESC LIMIT 1").fetchone()
+    if flagged is None:
+        pytest.skip("no German value flagged 'b' in this database")
+    indicator, _geo, year, _flags = flagged
+    body = client.get(f"/export/trends.csv?indicator={indicator}&geo=DE&lang=de").get_data(as_text=True)
+    rows = [row for row in csv.DictReader(io.StringIO(body)) if row["Ländercode"] == "DE" and row["Jahr"] == str(year)]
+    with i18n.use("de"):
+        assert rows and rows[0]["Bedeutung der Kennzeichen"] == f"b: {i18n.flag_meaning('b')}"
+    assert i18n.flag_meaning("b") == "break in time series"
+
+
+def test_xlsx_in_german_has_german_sheets_and_headings_and_numeric_values(client, db):
+    """The workbook's sheet names, headings and About sheet speak German; values stay numbers."""
+    year, values = latest(db)
+    data = client.get(f"/export/choropleth.xlsx?indicator={INDICATOR}&year={year}&lang=de").data
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Daten", "Info"]
+    sheet = list(book["Daten"].iter_rows(values_only=True))
+    head = list(sheet[0])
+    row = dict(zip(head, next(r for r in sheet[1:] if r[head.index("Ländercode")] == "DE")))
+    assert row["Land"] == "Deutschland" and isinstance(row["Wert"], float)
+    assert row["Wert"] == pytest.approx(values["DE"])
+    about = dict(list(book["Info"].iter_rows(values_only=True))[1:])
+    assert about["Lizenz"].startswith("Quelle: Eurostat")
+    assert "Titel" in about and "exportiert am" in about
+
+
+def test_embed_pages_declare_and_speak_the_language(client):
+    """The embed page and its script-free variant: <html lang>, footer link text, the full view's link keeps lang."""
+    page = client.get(f"/embed/trends?indicator={INDICATOR}&lang=et").get_data(as_text=True)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="et">')
+    assert "ava täisvaade" in page and "lang=et" in page and "open the full view" not in page
+    static = client.get(f"/embed/trends?indicator={INDICATOR}&lang=sv&static=1").get_data(as_text=True)
+    assert '<html lang="sv">' in static and "öppna den interaktiva vyn" in static
+
+
+def test_share_controls_speak_the_page_language_and_links_carry_it(dsm_env, app):
+    """The chart card's share controls (filled by a callback, whose request carries no ?lang=) follow the page's
+    URL; their export and embed links carry the language, so the files come in it."""
+    from dashboard import embed
+
+    with app.server.test_request_context("/_dash-update-component", method="POST"):
+        with i18n.use("nb"):
+            controls = embed.export_slot_controls("trends", f"?indicator={INDICATOR}&lang=nb")
+    links = find(controls, html.A)
+    assert len(links) == 6 and all("lang=nb" in a.href for a in links)
+    assert "Last ned:" in text_of(controls) and "Kopier innebyggingskode" in text_of(controls)
+    assert all(a.title.startswith("Last ned ") for a in links)
+
+
+@pytest.mark.parametrize("path, status, words", [
+    ("/export/nope.csv?lang=pl", 404, "Nieznany wykres „nope”"),
+    ("/export/trends.png?size=huge&lang=de", 400, "Unbekannte Größe „huge“"),
+    ("/embed/trends?static=2&lang=fi", 400, "käytä static=1"),
+    ("/export/trends.csv?indicator=nope&lang=lt", 400, "Netinkama rodinio būsena"),
+])
+def test_plain_error_messages_are_translated(client, path, status, words):
+    """4xx answers stay one plain-text line, in the language the URL asks for."""
+    response = client.get(path)
+    assert response.status_code == status and response.mimetype == "text/plain"
+    assert words in response.get_data(as_text=True)
+
+
+def test_too_long_an_address_is_refused_in_the_visitors_language(client):
+    """The 414 before anything is parsed follows the visit's language (Accept-Language here)."""
+    response = client.get("/compare?x=" + "a" * 5000, headers={"Accept-Language": "da"})
+    assert response.status_code == 414 and "Adressen er for lang" in response.get_data(as_text=True)
+
+
+def test_unknown_language_and_malformed_accept_language_fall_back_to_english(client):
+    """?lang=xx and a junk Accept-Language give the English page, export and embed, never an error."""
+    page = client.get("/compare?lang=xx", headers={"Accept-Language": ";;q=x,,=="})
+    assert page.status_code == 200 and '<html lang="en"' in page.get_data(as_text=True)
+    csv_body = client.get(f"/export/trends.csv?indicator={INDICATOR}&lang=xx", headers={"Accept-Language": "q=;"})
+    assert csv_body.status_code == 200 and csv_body.get_data(as_text=True).startswith("indicator,geo,geo_name")
+    embed = client.get(f"/embed/trends?indicator={INDICATOR}&lang=%00", headers={"Accept-Language": "\x7f;q=9"})
+    assert embed.status_code == 200 and '<html lang="en">' in embed.get_data(as_text=True)
