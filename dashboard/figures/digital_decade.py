@@ -19,6 +19,7 @@ VERDICT_X = 103            # where the verdicts are printed, right of the 0-100 
 EU_COLOUR = colours.COUNTRY_COLOURS[colours.EU27]
 DEFINITION_CHARS = 320     # a definition longer than this is cut on the figure (the page and table give it whole)
 LABEL_CHARS = 44           # row labels wrap at this width
+AXIS_TITLE_OFFSET = 75     # px from the plot to the source line when the x axis has a title
 
 
 def _number(value) -> str:
@@ -83,7 +84,7 @@ def targets_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     height = max(360, 30 * len(rows) + 220)
     return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,
                               flags=rows["flags"], height=height, shapes=shapes, annotations=notes,
-                              chars=common.NOTE_CHARS)
+                              chars=common.NOTE_CHARS, notes_offset=AXIS_TITLE_OFFSET)
 
 
 def _connectors(rows: pd.DataFrame, labels: list[str]) -> dict:
@@ -233,21 +234,20 @@ def crossborder_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         notes += [{"text": _number(gaps[g]), "xref": f"x{axis}", "x": 101, "xanchor": "left", "yref": f"y{axis}",
                    "y": labels[g], "showarrow": False, "font": {"size": 10, "color": "#444"}, "name": "gap"}
                   for g in order if g in gaps.index and pd.notna(gaps[g])]
-        notes.append({"text": f"<b>{year}</b>", "xref": f"x{axis} domain", "x": 0.5, "xanchor": "center",
-                      "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 15},
-                      "name": "panel"})
-        notes.append({"text": _("gap (points)"), "xref": f"x{axis} domain", "x": 1, "xanchor": "right",
-                      "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 11}})
+        notes.append({"text": f"<b>{year}</b> · " + _("gap (points)"), "xref": f"x{axis} domain", "x": 1,
+                      "xanchor": "right", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False,
+                      "font": {"size": 12}, "name": "panel"})
     width = 1.0 / len(years)
-    layout = {"legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
-                         "yref": "container"},
-              "margin": {"l": 60, "r": 40, "t": 100}}
+    layout = {"legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
+              "margin": {"l": 60, "r": 40, "t": 110}}
     for i in range(len(years)):
         axis = "" if i == 0 else str(i + 1)
         layout[f"xaxis{axis}"] = {"domain": [i * width + (0.04 if i else 0), (i + 1) * width - 0.06],
-                                  "range": [0, 108], "title": {"text": _("score (0–100)")}, "anchor": f"y{axis}"}
+                                  "range": [0, 108], "anchor": f"y{axis}",
+                                  "title": {"text": _("{year}: score (0–100)", year=years[i])}}
         layout[f"yaxis{axis}"] = {"type": "category", "categoryorder": "array",
                                   "categoryarray": [labels[g] for g in order], "anchor": f"x{axis}",
                                   "showticklabels": i == 0, **({"matches": "y"} if i else {})}
     return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source, flags=df["flags"],
-                              height=max(520, 24 * len(order) + 240), annotations=notes, chars=common.NOTE_CHARS)
+                              height=max(520, 24 * len(order) + 260), annotations=notes, chars=common.NOTE_CHARS,
+                              notes_offset=AXIS_TITLE_OFFSET)

@@ -70,6 +70,8 @@ def build(state):
     body.append(_crossborder_card(state, chart_view))
     return components.page(_("Digital Decade 2030: targets and pace"), intro=_intro(), controls=controls, body=body,
                            state_data={"page": PATH, "geos": [geo], "indicator": state.indicator,
+                                       "indicators": ([state.indicator] if state.indicator else dd.kpi_ids())
+                                       + list(dd.AUDIENCES[dd.audience_of(state)]),
                                        "audience": dd.audience_of(state)})
 
 
