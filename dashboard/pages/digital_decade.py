@@ -3,9 +3,9 @@ targets, required against observed yearly change, a KPI's trajectory, and the WP
 cross-border online public services (eGovernment Benchmark, a secondary compilation)."""
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
-from dashboard import components, embed, i18n, registry
+from dashboard import components, i18n, registry
 from dashboard.data import digital_decade as dd
 from dashboard.data import queries
 from dashboard.figures import digital_decade as figures
@@ -57,14 +57,14 @@ def build(state):
     controls = [
         components.dropdown("geo", _country_options(), geo, label=_("Country")),
         components.dropdown("indicator", [(ALL_KPIS, _("All Digital Decade KPIs"))]
-                            + list(zip(dd.kpis()["id"], dd.kpis()["title"])), state.indicator or ALL_KPIS,
+                            + components.indicator_options(tuple(dd.kpi_ids())), state.indicator or ALL_KPIS,
                             label=_("KPI")),
         components.dropdown(dd.AUDIENCE, [(k, _(v)) for k, v in dd.AUDIENCE_LABELS.items()], dd.audience_of(state),
                             label=_("Cross-border view")),
     ]
     covered = geo in dd.covered_geos()
     body = [] if covered else [html.P(_not_covered(geo, names), className="dd-not-covered note", role="note")]
-    body.append(_targets_card(state, chart_view))  # the page's chart_card: its view toggle and share slot
+    body.append(_targets_card(state, chart_view))
     if covered:
         body.append(_trajectory_card(state, chart_view))
     body.append(_crossborder_card(state, chart_view))
@@ -106,14 +106,12 @@ def _targets_card(state, chart_view: bool):
     figure = registry.page_figure(TARGETS.name, state) if chart_view else None
     table = df[["label", "name", "year", "value", "flags", "unit_label", "eu_value", "target_2030", "distance",
                 "required_per_year", "observed_per_year", "observed_window", "verdict_text", "rank", "ranked"]]
-    table = table.rename(columns={
-        "label": _("KPI") if not state.indicator else _("country"), "name": _("country"), "year": _("year"),
+    table = table.drop(columns=["label" if state.indicator else "name"]).rename(columns={
+        "label": _("KPI"), "name": _("country"), "year": _("year"),
         "value": _("value"), "flags": _("flags"), "unit_label": _("unit"), "eu_value": _("EU27"),
         "target_2030": _("2030 target"), "distance": _("distance"), "required_per_year": _("needed a year"),
         "observed_per_year": _("observed a year"), "observed_window": _("observed over"),
         "verdict_text": _("verdict"), "rank": _("rank"), "ranked": _("of")})
-    if state.indicator:
-        table = table.loc[:, ~table.columns.duplicated(keep="last")]
     undrawn = df.loc[~df["drawn"].astype(bool), "label"].tolist()
     note = [html.P(_("Not drawn (counts, not shares or scores): {kpis}; see the table.", kpis=", ".join(undrawn)),
                    className="chart-note")] if undrawn and chart_view else []
@@ -138,7 +136,8 @@ def _trajectory_card(state, chart_view: bool):
     figure = registry.page_figure(TRAJECTORY.name, state) if chart_view else None
     table = df.rename(columns={"series": _("series"), "indicator": _("indicator"), "name": _("country"),
                                "year": _("year"), "value": _("value"), "flags": _("flags")}).drop(columns=["geo"])
-    return _card(TRAJECTORY, state, figure, table, meta, note=html.P(_pace_sentence(state, meta), className="chart-note"))
+    return components.chart_card(TRAJECTORY.name, figure, table, view=state.view, source=meta.source,
+                                 note=html.P(_pace_sentence(state, meta), className="chart-note"))
 
 
 def _pace_sentence(state, meta) -> str:
@@ -175,20 +174,5 @@ def _crossborder_card(state, chart_view: bool):
     ])
     return html.Div(id=WP3_ANCHOR, children=[
         html.H2(_("WP3: national against cross-border online public services")),
-        _card(CROSSBORDER, state, figure, table, meta, note=note),
-    ])
-
-
-def _card(chart, state, figure, table, meta, *, note) -> html.Section:
-    """A further chart card of the page: its own share and download controls (the page's one chart_card holds the
-    chart/table toggle, which switches every card), the chart or its table, the source line."""
-    body = (dcc.Graph(id=f"{chart.name}-graph", figure=figure, config=components.GRAPH_CONFIG, className="chart")
-            if state.view == "chart" else components.data_table(table, table_id=f"{chart.name}-table"))
-    return html.Section(className="chart-card", **{"data-chart": chart.name}, children=[
-        html.Div(className="chart-card-bar",
-                 children=[embed.share_controls(chart.name, state, title=meta.title, include_link=False,
-                                                instance=chart.name)]),
-        body,
-        html.P(meta.source, className="source-line"),
-        note,
+        components.chart_card(CROSSBORDER.name, figure, table, view=state.view, source=meta.source, note=note),
     ])
