@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import colours, i18n
-from dashboard.figures import common
+from dashboard.figures import common, labels
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _, ngettext
 
@@ -68,7 +68,8 @@ def _marker_trace(group: pd.DataFrame, meta: ChartMeta, *, name: str, size: int,
     return {
         "type": "scatter", "x": group["x"].astype(float).tolist(), "y": group["y"].astype(float).tolist(),
         "mode": "markers+text", "name": name,
-        "text": [_label(r) for r in rows], "textposition": "top center",
+        "text": [r.label_text if isinstance(r.label_position, str) else "" for r in rows],
+        "textposition": [r.label_position if isinstance(r.label_position, str) else "top center" for r in rows],
         "textfont": {"size": 11 if highlight else 9, "color": "#222" if highlight else "#777"},
         "marker": {"size": size, "color": colour, "symbol": [f"{base}-open" if h else base for h in hollow],
                    "line": {"width": 2 if highlight else 1, "color": colour}},
@@ -86,6 +87,7 @@ def figure(points: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     fit = ols_fit(fitted["x"], fitted["y"])
     reference = points["is_reference"].astype(bool)
     bsr = points["is_bsr"].astype(bool) & ~reference
+    points = with_label_positions(points, bsr, reference)
     traces = [_marker_trace(group, meta, name=name, size=size, highlight=highlight)
               for group, name, size, highlight in [
                   (points[~bsr & ~reference], _("Other countries"), 9, False),
@@ -111,10 +113,35 @@ def figure(points: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     return fig
 
 
+LABEL_PX = {"bsr": 11, "reference": 9, "other": 9}   # the traces' label font sizes
+MARKER_PX = {"bsr": 13, "reference": 13, "other": 9}  # and marker sizes
+
+
+def with_label_positions(points: pd.DataFrame, bsr: pd.Series, reference: pd.Series) -> pd.DataFrame:
+    """The points with label_text and label_position (a plotly text position, or None: no label) chosen so that
+    labels avoid each other and the points (figures/labels.py): BSR countries first, then the EU27, then the
+    others, whose label is left out where it cannot be placed clear (the hover still names them)."""
+    kind = np.where(bsr, "bsr", np.where(reference, "reference", "other"))
+    texts = [_label(r) for r in points.itertuples(index=False)]
+    drawable = points["x"].notna() & points["y"].notna()
+    rank = {"bsr": 0, "reference": 1, "other": 2}
+    index = [i for i in range(len(points)) if drawable.iloc[i]]
+    order = sorted(range(len(index)), key=lambda k: (rank[kind[index[k]]], index[k]))
+    placed = labels.place_point_labels(
+        points["x"].to_numpy(float)[index], points["y"].to_numpy(float)[index], [texts[i] for i in index],
+        [LABEL_PX[kind[i]] for i in index], [MARKER_PX[kind[i]] for i in index], order=order,
+        optional=[kind[i] == "other" for i in index]) if index else []
+    positions: list[str | None] = [None] * len(points)
+    for k, i in enumerate(index):
+        positions[i] = placed[k]
+    return points.assign(label_text=texts, label_position=positions)
+
+
 def _label(row) -> str:
-    """Point label: country code plus the flag letters of either value (as published)."""
+    """Point label: country code ('EU27' for the aggregate, not EU27_2020) plus the flag letters of either value."""
     letters = "/".join(f for f in (common.flag_letters(row.x_flags), common.flag_letters(row.y_flags)) if f)
-    return f"{row.geo} ({letters})" if letters else str(row.geo)
+    code = _("EU27") if row.geo == colours.EU27 else str(row.geo)
+    return f"{code} ({letters})" if letters else code
 
 
 def _hover(row, meta: ChartMeta) -> str:
