@@ -150,7 +150,8 @@ def progress(rows: pd.DataFrame, target: float | None, *, higher_is_better: bool
         return Progress(None, None, None, target, None, None, None, "no_target" if target is None else "too_few_years")
     last = rows.iloc[-1]
     value, year, flags = float(last["value"]), int(last["year"]), insights.flags_of(last)
-    pace = insights.pace_of(rows, year)
+    # pace_flags (kpi_series) mark where a twin of another method joins: a break for the pace, not a published flag
+    pace = insights.pace_of(rows.assign(flags=rows["pace_flags"]) if "pace_flags" in rows.columns else rows, year)
     if target is None:
         return Progress(value, year, flags, None, None, None, pace, "no_target")
     sign = 1.0 if higher_is_better else -1.0
@@ -178,27 +179,41 @@ def window_text(pace: insights.Pace | None) -> str:
 
 # ---------------------------------------------------------------- a KPI's series: the scoreboard's, then its twin's
 
-def _twin(indicator_id: str) -> str | None:
-    """The catalogue series measuring the same thing (same_measure_as) when it has data."""
+def twin_of(indicator_id: str) -> insights.Twin | None:
+    """The catalogue series measuring the same thing (same_measure_as) when insights would join the two (same unit,
+    insights.twins_of) and it has data: Twin(its id, ..., breaks) with breaks from the catalogue's twin_break."""
     twin = queries.indicator(indicator_id).get("same_measure_as")
-    return twin if isinstance(twin, str) and twin in set(queries.indicator_ids()) else None
+    if not isinstance(twin, str) or twin not in set(queries.indicator_ids()):
+        return None
+    joined = insights.twins_of(queries.catalogue(), [twin]).get(twin)
+    return insights.Twin(twin, joined.source, joined.breaks) if joined and joined.indicator == indicator_id else None
 
 
 @cached
 def kpi_series(indicator_id: str) -> pd.DataFrame:
-    """Every geo's yearly values of a KPI (indicator, geo, year, value, flags): the scoreboard's, and for the years
-    it lacks the values of its same-measure twin (e.g. Eurostat's isoc_sk_dskl_i21 for basic digital skills), each
-    row naming the indicator it comes from."""
+    """Every geo's yearly values of a KPI (indicator, geo, year, value, flags, pace_flags): the scoreboard's, and
+    before its first year the values of its same-measure twin (e.g. Eurostat's isoc_sk_dskl_i21 for basic digital
+    skills), each row naming the indicator it comes from. Flags stay as published; pace_flags adds the break in
+    series (b) where a twin of another method (twin_break) joins, so no observed pace runs across the join."""
     own = queries.indicator_frame(indicator_id)[["geo", "year", "value", "flags"]].assign(indicator=indicator_id)
-    twin = _twin(indicator_id)
+    own = own[own["value"].notna()]
+    twin = twin_of(indicator_id)
+    joined = pd.Series(False, index=own.index)
     if twin:
-        earlier = queries.indicator_frame(twin)[["geo", "year", "value", "flags"]].assign(indicator=twin)
-        held = set(zip(own["geo"], own["year"]))
-        earlier = earlier[[(g, y) not in held for g, y in zip(earlier["geo"], earlier["year"])]]
-        own = pd.concat([own, earlier], ignore_index=True)
-    own = own[own["value"].notna()].copy()
+        first = own.groupby("geo")["year"].min()
+        earlier = queries.indicator_frame(twin.indicator)[["geo", "year", "value", "flags"]].assign(indicator=twin.indicator)
+        earlier = earlier[earlier["value"].notna() & (earlier["year"] < earlier["geo"].map(first).fillna(-1))]
+        if twin.breaks:
+            joined = own["geo"].isin(set(earlier["geo"])) & (own["year"] == own["geo"].map(first))
+        own = pd.concat([own.assign(joined=joined), earlier.assign(joined=False)], ignore_index=True)
+    else:
+        own = own.assign(joined=False)
     own["year"] = own["year"].astype(int)
-    return own.sort_values(["geo", "year"]).reset_index(drop=True)[["indicator", "geo", "year", "value", "flags"]]
+    own["flags"] = own["flags"].astype(object).where(own["flags"].notna(), None)
+    own["pace_flags"] = [(f or "") + insights.BREAK_FLAG if j and insights.BREAK_FLAG not in (f or "") else f
+                         for f, j in zip(own["flags"], own["joined"])]
+    columns = ["indicator", "geo", "year", "value", "flags", "pace_flags"]
+    return own.sort_values(["geo", "year"]).reset_index(drop=True)[columns]
 
 
 def short_title(title: str) -> str:
@@ -326,7 +341,7 @@ def _targets_meta(state: State, frame: pd.DataFrame) -> ChartMeta:
     if state.indicator:
         entry = queries.indicator(state.indicator)
         meta = replace(meta, unit_label=_unit_label(entry), target_2030=targets().get(state.indicator),
-                       higher_is_better=bool(entry.get("higher_is_better", True)))
+                       higher_is_better=bool(entry.get("higher_is_better", True)), measure=definition(state.indicator))
     return meta
 
 

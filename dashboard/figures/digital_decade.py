@@ -73,13 +73,16 @@ def targets_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
                "showarrow": False, "font": {"size": 11, "color": VERDICT_COLOURS[v]}, "name": "verdict"}
               for label, text, v in zip(labels, rows["verdict_text"], rows["verdict"])]
     axis = meta.unit_label if meta.indicator else _("% or score (0–100)")
+    definition = _("Definition: {text}", text=_short(meta.measure, 150)) if meta.measure else ""
     layout = {
+        "title": {"text": meta.title, "x": 0, "xanchor": "left", "font": {"size": 17},
+                  "subtitle": {"text": definition, "font": {"size": 11, "color": "#444"}}},
         "xaxis": {"title": {"text": axis}, "range": [0, 122], "zeroline": False,
                   "tickvals": [0, 20, 40, 60, 80, 100]},
         "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": labels, "automargin": True,
                   "tickfont": {"size": 12}},
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        "margin": {"l": 60, "r": 30, "t": 110},
+        "margin": {"l": 60, "r": 30, "t": 130 if definition else 110},
     }
     height = max(360, 30 * len(rows) + 220)
     return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,

@@ -273,3 +273,19 @@ def test_wp3_findings_link_to_the_wp3_view(env):
 
     wp3 = [f for f in findings.load_findings().findings if f.work_package == "WP3"]
     assert wp3 and all(f.chart_href.startswith("/digital-decade") for f in wp3)
+
+
+def test_a_twin_of_another_method_joins_with_a_break_for_the_pace_only(env, db):
+    """dd_public_services_business continues DESI 2020's series by the 2026 method (twin_break): the scoreboard's
+    row carries a break for the pace, its published flags stay as they are; a twin in another unit is not joined."""
+    from dashboard.data import digital_decade as dd
+
+    series = dd.kpi_series("dd_public_services_business")
+    ee = series[series["geo"] == "EE"]
+    assert set(ee["indicator"]) == {"dd_public_services_business", "desi_public_services_business"}
+    joined = ee[ee["indicator"] == "dd_public_services_business"].iloc[0]
+    assert "b" in joined["pace_flags"] and joined["flags"] is None
+    units = dict(db.execute("SELECT id, unit FROM catalogue WHERE id IN ('dd_sme_basic_digital_intensity', "
+                            "'sme_basic_digital_intensity')").fetchall())
+    assert units["dd_sme_basic_digital_intensity"] != units["sme_basic_digital_intensity"]
+    assert set(dd.kpi_series("dd_sme_basic_digital_intensity")["indicator"]) == {"dd_sme_basic_digital_intensity"}
