@@ -37,6 +37,7 @@ from load_bench import Request, connect, memory_mb, send, worker_pids  # noqa: E
 COUNTRIES = ["EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO", "EU27_2020", "FR", "ES"]
 HOSTILE = ["²", "２０２３", "' OR 1=1 --", "1; DROP TABLE observations", "x" * 3000, "../../etc/passwd", "%00",
            "null", "[]", "{}", "-1", "99999", "1e9", "EE,,LV", "ee", "😀", "<script>alert(1)</script>"]
+FUZZ_CHUNK = 2000  # memory is read after each chunk: growth that flattens is a bound, growth that does not a leak
 PARAMS = ["indicator", "year", "geo", "view", "lang", "edition", "measure", "y", "theme", "wp", "size", "w_desi_1_conn",
           "static", "format", "unknown"]
 
@@ -241,11 +242,18 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard import registry
         charts = sorted(registry.charts())
         started = time.perf_counter()
-        found = fuzz(port, opts.fuzz, charts, pairs)
-        print(f"\n3. fuzz: {sum(found['statuses'].values())} requests in {time.perf_counter() - started:.0f} s; "
-              f"statuses {found['statuses']}")
-        print("   5xx: " + ("none" if not found["5xx"] else f"{len(found['5xx'])}, e.g. " + "; ".join(found["5xx"][:5])))
-        print(f"   memory after the fuzz: {memory(process.pid)}")
+        statuses: dict[int, int] = {}
+        fives: list[str] = []
+        print(f"\n3. fuzz of {opts.fuzz} requests, worker memory every {FUZZ_CHUNK}:")
+        for chunk, done in enumerate(range(0, opts.fuzz, FUZZ_CHUNK)):
+            found = fuzz(port, min(FUZZ_CHUNK, opts.fuzz - done), charts, pairs, seed=11 + 100 * chunk)
+            for status, count in found["statuses"].items():
+                statuses[status] = statuses.get(status, 0) + count
+            fives += found["5xx"]
+            print(f"   after {done + sum(found['statuses'].values())}: {memory(process.pid)}")
+        print(f"   {sum(statuses.values())} requests in {time.perf_counter() - started:.0f} s; statuses "
+              f"{dict(sorted(statuses.items()))}")
+        print("   5xx: " + ("none" if not fives else f"{len(fives)}, e.g. " + "; ".join(fives[:5])))
     finally:
         process.terminate()
         process.wait(30)
