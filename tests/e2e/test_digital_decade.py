@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import choose_option, wait_for_chart, wait_for_url
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, choose_option, wait_for_chart, wait_for_url
+from tests.e2e.test_phone_a11y import WIDTHS, axe_source, axe_violations  # noqa: F401  (its fixture and helpers)
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"  # gitignored; look at them
@@ -46,3 +47,33 @@ def test_norway_shows_the_not_covered_note(app_url, page):
     assert "Norway is not covered by the Digital Scoreboard" in page.locator(".dd-not-covered").inner_text()
     assert traces(page, "wp3_crossborder") == 6
     assert not page.console_errors, page.console_errors
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_the_page_fits_a_phone_and_passes_axe(app_url, browser, axe_source, width):
+    """As test_phone_a11y checks the other pages: no sideways scrolling, every chart inside the screen, legends under
+    the plot on a phone, no axe-core WCAG A/AA violation."""
+    context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(app_url + "/digital-decade?geo=EE")
+        for chart in ("dd_targets", "dd_trajectory", "wp3_crossborder"):
+            traces(page, chart)
+        page.wait_for_timeout(600)  # the phone layout redraws once after the first draw
+        problems = []
+        scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+        if scroll > inner:
+            problems.append(f"scrolls sideways to {scroll} px at {inner} px")
+        boxes = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {"
+                              " const r = g.querySelector('.main-svg').getBoundingClientRect();"
+                              " return [r.left, r.right, r.width, g.layout.legend ? g.layout.legend.orientation : null]; })")
+        for left, right, box_width, legend in boxes:
+            if left < -1 or right > inner + 1 or box_width < inner * 0.6:
+                problems.append(f"chart box {[left, right, box_width]} at {inner} px")
+            if width < 700 and legend not in (None, "h"):
+                problems.append(f"legend beside the plot on a phone ({legend})")
+        problems += [f"axe {v}" for v in axe_violations(page)]
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
