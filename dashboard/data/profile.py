@@ -15,6 +15,8 @@ from dashboard.i18n import N_, _
 EU27, EU_REFERENCES = queries.EU27, queries.EU_REFERENCES
 RANK_EXTRA = "NO"  # Norway is ranked with the EU27 members where it reports (the DIGINNO peer group includes it)
 CHANGE_YEARS = 5
+MIN_COMMON_SHARE = 0.5  # an indicator's latest common year: the latest in which at least half the EU27 members report
+AREA_THEMES_EXCLUDED = ("population", "overall")  # weights of averages; composites spanning every theme
 
 
 # ---------------------------------------------------------------- relationships
@@ -63,7 +65,7 @@ ORDER BY indicator, geo, year
 """
 PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "geo", "year", "value", "flags",
                    "reference", "eu27", "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among",
-                   "change_5y", "change_from", "gap_pct", "composite"]
+                   "change_5y", "change_from", "gap_pct", "composite", "common_year", "score"]
 
 
 @cached
@@ -87,10 +89,13 @@ def eu27_members() -> frozenset[str]:
 
 @cached
 def directions() -> dict[str, int]:
-    """Indicator id -> +1 (higher is better) or -1 (lower is better); 0 when the catalogue stores no direction."""
-    df = query("SELECT id, higher_is_better FROM catalogue")
-    return {row.id: 0 if pd.isna(row.higher_is_better) else (1 if bool(row.higher_is_better) else -1)
-            for row in df.itertuples()}
+    """Indicator id -> +1 (higher is better) or -1 (lower is better); 0 when the catalogue stores no direction or
+    says the indicator is not directed (directed = false: composition shares such as women among ICT specialists)."""
+    cat = queries.catalogue()
+    undirected = (set(cat.loc[cat["directed"].fillna(True).astype(bool) == False, "id"])  # noqa: E712
+                  if "directed" in cat.columns else set())
+    return {i: 0 if pd.isna(h) or i in undirected else (1 if bool(h) else -1)
+            for i, h in zip(cat["id"], cat["higher_is_better"])}
 
 
 def position_vs_eu(value: float, eu_value: float, direction: int) -> float | None:
@@ -141,6 +146,41 @@ def _ranks(rows: pd.DataFrame, singles: pd.DataFrame, members: frozenset[str]) -
     return out.drop(columns=["better", "pool", "reporting", "norway"])
 
 
+def standard_scores(singles: pd.DataFrame, refs: pd.DataFrame, members: frozenset[str],
+                    direction: dict[str, int], comparable: set[str]) -> pd.DataFrame:
+    """Every country's standardised position per indicator at the indicator's latest common year: (value − EU
+    reference) / the standard deviation across the EU27 members that year, signed so that positive is better.
+
+    The common year is the latest in which the EU reference and at least MIN_COMMON_SHARE of the members report,
+    so every country is scored on the same year; a country without a value that year has no score. Only shares
+    and 0-100 scores are scored (`comparable`): a count's EU aggregate is a sum, not a level to stand against.
+    Undirected indicators (direction 0) and those with no spread get none. Columns: indicator, geo, common_year,
+    score.
+    """
+    singles = singles[singles["indicator"].isin(comparable)]
+    pool = singles[singles["geo"].isin(members)]
+    counts = pool.groupby(["indicator", "year"])["geo"].nunique().rename("n").reset_index()
+    counts = counts.merge(refs[["indicator", "year"]], on=["indicator", "year"])
+    counts = counts[counts["n"] >= MIN_COMMON_SHARE * len(members)]
+    common = counts.groupby("indicator")["year"].max().rename("common_year").reset_index()
+    at = pool.merge(common, left_on=["indicator", "year"], right_on=["indicator", "common_year"])
+    spread = at.groupby("indicator")["value"].std(ddof=0).rename("sd").reset_index()
+    out = singles.merge(common, left_on=["indicator", "year"], right_on=["indicator", "common_year"])
+    out = out.merge(spread, on="indicator").merge(refs[["indicator", "year", "eu27"]], on=["indicator", "year"])
+    sign = out["indicator"].map(direction).fillna(0).astype(float)
+    out["score"] = (sign * (out["value"] - out["eu27"]) / out["sd"]).where((sign != 0) & (out["sd"] > 0))
+    return out[["indicator", "geo", "common_year", "score"]]
+
+
+@cached
+def comparable_indicators() -> set[str]:
+    """Indicators whose levels compare across countries of any size: shares (unit '% of ...') and 0-100 scores."""
+    cat = queries.catalogue()
+    units = dict(zip(cat["id"], cat["unit"])) if "unit" in cat.columns else {}
+    return {i for i, u in units.items() if isinstance(u, str) and (u.startswith("%") or "score" in u.lower()
+                                                                    or u.upper().startswith("PC"))}
+
+
 def _changes(rows: pd.DataFrame, singles: pd.DataFrame) -> pd.DataFrame:
     """The change of each row's value over CHANGE_YEARS years (NaN when the earlier value is missing)."""
     earlier = singles[["indicator", "geo", "year", "value"]].rename(columns={"value": "earlier"})
@@ -171,6 +211,8 @@ def all_profiles() -> pd.DataFrame:
     rows = _changes(_ranks(rows, singles, eu27_members()), singles)
     rows["gap_pct"] = [position_vs_eu(v, e, d) for v, e, d in zip(rows["value"], rows["eu27"], rows["direction"])]
     rows = rows.merge(_bsr_table(), on=["indicator", "year"], how="left")
+    scores = standard_scores(singles, _references(values), eu27_members(), directions(), comparable_indicators())
+    rows = rows.merge(scores, on=["indicator", "geo"], how="left")
     for column in ("title", "theme", "unit", "dataset"):
         rows[column] = rows["indicator"].map(cat[column])
     rows["title"] = rows["title"].fillna(rows["indicator"])
@@ -188,20 +230,23 @@ def country_profile(geo: str) -> pd.DataFrame:
 
 
 def theme_positions(profile: pd.DataFrame) -> pd.DataFrame:
-    """Mean position vs EU per theme (positive = better than the EU), strongest first; undirected and composite
-    indicators left out."""
+    """Mean standardised score per theme (positive = better than the EU, in standard deviations across the EU27
+    members at each indicator's latest common year), strongest first; undirected, composite and population
+    indicators and those without a score left out. Columns: theme, mean_score, n_indicators, first_year, last_year."""
     # plain records: a profile is some 40 rows, where each pandas step (dropna, mask, groupby, sort) cost ~1-3 ms
     composite = profile["composite"].tolist() if "composite" in profile.columns else [False] * len(profile)
-    gaps: dict[str, list[float]] = {}
-    for theme, gap, is_composite in zip(profile["theme"].tolist(), profile["gap_pct"].tolist(), composite):
-        if gap is None or gap != gap or bool(is_composite):  # gap != gap: NaN, an undirected indicator
+    scores: dict[str, list[tuple[float, int]]] = {}
+    for theme, score, year, is_composite in zip(profile["theme"].tolist(), profile["score"].tolist(),
+                                                profile["common_year"].tolist(), composite):
+        if score is None or score != score or bool(is_composite) or theme in AREA_THEMES_EXCLUDED:  # NaN: no score
             continue
-        gaps.setdefault(theme, []).append(float(gap))
-    if not gaps:
-        return pd.DataFrame(columns=["theme", "mean_gap_pct", "n_indicators"])
-    rows = sorted(((theme, sum(values) / len(values), len(values)) for theme, values in gaps.items()),
-                  key=lambda row: (-row[1], row[0]))
-    return pd.DataFrame(rows, columns=["theme", "mean_gap_pct", "n_indicators"])
+        scores.setdefault(theme, []).append((float(score), int(year)))
+    columns = ["theme", "mean_score", "n_indicators", "first_year", "last_year"]
+    if not scores:
+        return pd.DataFrame(columns=columns)
+    rows = sorted(((theme, sum(s for s, _ in items) / len(items), len(items), min(y for _, y in items),
+                    max(y for _, y in items)) for theme, items in scores.items()), key=lambda row: (-row[1], row[0]))
+    return pd.DataFrame(rows, columns=columns)
 
 
 @cached

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import colours
+from dashboard import colours, i18n
 from dashboard.figures import common
+from dashboard.i18n import _
 from dashboard.figures.meta import ChartMeta
 
 BSR_AVERAGE = colours.BSR_AVERAGE
@@ -50,7 +51,18 @@ def _hover(row, name: str) -> str:
         f"<br>BSR average: {_flagged(row['bsr'], row['bsr_flags'])}"
         f"<br>Rank {row['rank']} of {row['ranked']} ({row['rank_among']})"
         f"<br>Change over five years: {_change_text(row)}"
+        f"{_score_text(row)}"
     )
+
+
+def _score_text(row) -> str:
+    """The standardised score the areas are ranked by, with its common year ('' when the indicator has none)."""
+    score = row.get("score")
+    if score is None or pd.isna(score):
+        return ""
+    return "<br>" + _("Standardised score: {score} standard deviations from the EU ({year}, across the EU27 countries)",
+                      score=f"{'+' if score >= 0 else '−'}{i18n.format_number(abs(score), 2)}",
+                      year=int(row["common_year"]))
 
 
 def bsr_gap(df: pd.DataFrame) -> pd.Series:

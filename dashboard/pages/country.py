@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard import components, registry
+from dashboard import components, i18n, registry
 from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
+from dashboard.i18n import _, ngettext
 from dashboard.state import InvalidState
 
 PATH = "/country"
@@ -55,36 +56,49 @@ def build(state):
     card = components.chart_card("profile", CHART.figure(df, meta) if chart_view else None,
                                  None if chart_view else table_rows(df), view=state.view, source=meta.source,
                                  note=components.flag_legend(queries.flags_legend()))
-    intro = (f"Each indicator at the latest year in which both {meta.name} and the EU average have a value "
-             "(EU27; EU28 for the DESI 2020 editions, as published). Positions are direction-adjusted: right of "
-             "zero is better than the EU whether higher or lower values are better. Rank 1 is the best; the pool "
-             "is named for each indicator. Diamonds: the BSR average "
-             f"({queries.average_method(df['indicator'].iloc[0]) if not df.empty else 'not available'}).")
+    intro = " ".join([
+        _("Each indicator at the latest year in which both {country} and the EU average have a value (EU27; EU28 "
+          "for the DESI 2020 editions, as published). Positions are direction-adjusted: right of zero is better "
+          "than the EU whether higher or lower values are better. Rank 1 is the best; the pool is named for each "
+          "indicator.", country=meta.name),
+        _("Diamonds: the BSR average ({method}).", method=queries.average_method(df["indicator"].iloc[0])
+          if not df.empty else _("not available")),
+        _("Areas are ranked by a standardised score: each indicator's distance from the EU in standard deviations "
+          "across the EU27 countries, at the indicator's latest common year (the latest in which at least half of "
+          "them report), averaged over the area. Composition shares, such as the share of ICT specialists who are "
+          "women, have no better or worse direction: they are in the table, not in the areas."),
+    ])
     return components.page(f"Country profile: {meta.name}", intro=intro, controls=controls,
                            body=[areas_summary(df), card],
                            state_data={"page": PATH, "geos": list(state.geos)})
 
 
 def areas_summary(df) -> html.Section:
-    """Strongest and weakest areas: themes by mean direction-adjusted position vs the EU."""
+    """Strongest and weakest areas by their mean standardised score (profile.theme_positions): the strongest are
+    the furthest above the EU, the weakest the furthest below it; none below it is said so."""
     themes = profile.theme_positions(df)
     if themes.empty:
-        return html.Section(html.P("No indicator with a better/worse direction to judge strengths by."),
+        return html.Section(html.P(_("No indicator with a better/worse direction to judge strengths by.")),
                             id="profile-areas", className="profile-areas")
-    strongest = themes.head(SHOWN_AREAS)
-    weakest = themes.iloc[::-1].head(SHOWN_AREAS)
-    weakest = weakest[~weakest["theme"].isin(strongest["theme"])]
+    above = themes[themes["mean_score"] > 0].head(SHOWN_AREAS)
+    below = themes[themes["mean_score"] < 0].iloc[::-1].head(SHOWN_AREAS)
     return html.Section(id="profile-areas", className="profile-areas", children=[
-        html.Div([html.H2("Strongest areas"), _area_list(strongest, "strongest-areas")]),
-        html.Div([html.H2("Weakest areas"), _area_list(weakest, "weakest-areas")]) if not weakest.empty else "",
+        html.Div([html.H2(_("Strongest areas")), _area_list(above, "strongest-areas") if not above.empty else
+                  html.P(_("No area above the EU."), id="strongest-areas")]),
+        html.Div([html.H2(_("Weakest areas")), _area_list(below, "weakest-areas") if not below.empty else
+                  html.P(_("No area below the EU."), id="weakest-areas")]),
     ])
 
 
 def _area_list(themes, list_id: str) -> html.Ul:
-    """One line per theme: name, mean position vs the EU, number of indicators."""
+    """One line per theme: name, mean standardised score, number of indicators and their common years."""
     return html.Ul(id=list_id, children=[
-        html.Li(f"{profile_figure.theme_label(row.theme)}: {row.mean_gap_pct:+.1f} % vs EU on average "
-                f"({row.n_indicators} indicator{'s' if row.n_indicators != 1 else ''})")
+        html.Li(ngettext("{area}: {score} standard deviations from the EU on average ({n} indicator, {years})",
+                         "{area}: {score} standard deviations from the EU on average ({n} indicators, {years})",
+                         int(row.n_indicators), area=i18n.theme_label(row.theme),
+                         score=f"{'+' if row.mean_score >= 0 else '−'}{i18n.format_number(abs(row.mean_score), 2)}",
+                         years=str(row.first_year) if row.first_year == row.last_year
+                         else f"{row.first_year}–{row.last_year}"))
         for row in themes.itertuples()
     ])
 

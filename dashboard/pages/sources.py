@@ -1,11 +1,14 @@
 """Data & sources page: the indicator catalogue, provenance per dataset, the flag legend and a download of everything."""
 from __future__ import annotations
 
+import math
+
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import components, registry
+from dashboard import components, i18n, insights, registry
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
+from dashboard.i18n import N_, _
 from dashboard.figures.profile import theme_label
 from dashboard.state import InvalidState
 
@@ -49,6 +52,7 @@ def build(state):
             dcc.Download(id="download-changes"),
         ]),
         html.Section(id="flags-section", children=[html.H2("Eurostat flags"), flags_table()]),
+        methods_note(),
         html.Section(id="download-section", children=[
             html.H2("Download everything"),
             html.P("A zip of CSV files: every observation with its flags as published and its provenance "
@@ -65,18 +69,86 @@ def build(state):
                            state_data={"page": PATH, "theme": theme})
 
 
+METHOD_RULES = (
+    # (heading, paragraph): every statistical rule the dashboard's sentences, averages and profiles follow
+    (N_("Ranking"),
+     N_("Countries are ranked by competition ranking: tied values share the better rank (1, 1, 3), and a sentence "
+        "names every country tied first or last (\u201cjointly lead\u201d, \u201cjointly last\u201d). Every page, brief and "
+        "export uses this one rule.")),
+    (N_("Paces and windows"),
+     N_("A pace is the least-squares linear trend over the last {window} years up to the latest year, stated with "
+        "its window and its number of points (\u201clinear trend 2019\u20132024, 6 points\u201d). It needs at least "
+        "{min_points} points: two points are a difference, not a trend. Progress towards a 2030 target compares the "
+        "yearly change required to reach it with the change observed, as the Digital Decade reports do; no year "
+        "beyond {last_year} is printed (\u201cnot on track by 2030\u201d instead).")),
+    (N_("Breaks in series"),
+     N_("A value flagged b (break in series) is not comparable with the years before it: a pace uses only the "
+        "years from the latest break on, and without {min_points} such years there is no pace, which the sentence "
+        "says.")),
+    (N_("Noise thresholds"),
+     N_("The survey estimates carry roughly \u00b11\u20132 percentage points of sampling error. A difference, the "
+        "change of a trend over its window or a change of spread is called one only beyond {noise} percentage "
+        "points (shares and 0\u2013100 scores); below it the sentence says \u201cabout the same\u201d.")),
+    (N_("Averages and weights"),
+     N_("The BSR average is the mean of the BSR countries reporting, only in years when at least {least} of {peers} "
+        "report. It is weighted by the population the indicator refers to (persons from demo_pjan, households from "
+        "lfst_hhnhtych, enterprises or SMEs from sbs_sc_ovw) when every reporting country has that count for the "
+        "year or up to {carry} years before. Otherwise it is the average of countries (unweighted), labelled so, "
+        "and it is not coloured or compared against the EU aggregate, which is weighted by population. Hovers say "
+        "how many countries report each year.")),
+    (N_("Coefficient of variation"),
+     N_("Convergence is judged on the population standard deviation of the same BSR countries at both ends of the "
+        "window, with the coefficient of variation (standard deviation over the mean) beside it: a spread that "
+        "stays put while levels rise is convergence relative to the level.")),
+    (N_("DESI editions and data years"),
+     N_("A DESI edition is a publication year, not a data year: an edition mostly reports data of the year or two "
+        "before, and an indicator can repeat the same values over two editions (SMEs selling online cross-border "
+        "does). DESI values are compared with the edition's own EU aggregate: the EU28 up to the 2020 edition, the "
+        "EU27 from 2022.")),
+    (N_("Newest data wins"),
+     N_("Where the Digital Decade facts (DESI 2026) hold later years of a measure than the Eurostat series, such "
+        "as basic digital skills and 5G coverage in 2025, the insights and paces continue the series with those "
+        "years and name their source. Where the newer source follows another method, the join counts as a break "
+        "in series.")),
+    (N_("Country profiles"),
+     N_("Areas are ranked by a standardised score: each indicator's distance from the EU reference in standard "
+        "deviations across the EU27 countries, at the indicator's latest common year (the latest in which at least "
+        "half of them report), averaged over the area. Composition shares, such as the age, sex or education mix "
+        "of ICT specialists, and counts have no better or worse direction and are left out. The weakest areas are "
+        "those furthest below the EU; when none is below it, the profile says so.")),
+)
+
+
+def methods_note() -> html.Section:
+    """The methods note: every rule behind the computed sentences, averages and profiles, in plain words."""
+    values = dict(window=insights.PACE_WINDOW_YEARS, min_points=insights.MIN_PACE_POINTS,
+                  last_year=insights.LAST_PRINTED_YEAR, noise=i18n.format_number(insights.NOISE_PP, 1),
+                  peers=len(queries.DEFAULT_PEERS), least=math.ceil(queries.MIN_AVERAGE_SHARE * len(queries.DEFAULT_PEERS)),
+                  carry=queries.POPULATION_CARRY_YEARS)
+    items = [html.Div([html.H3(_(heading)), html.P(_(text, **values))], className="method-rule")
+             for heading, text in METHOD_RULES]
+    return html.Section(id="methods-section", children=[html.H2(_("Methods")), *items])
+
+
 def catalogue_frame(theme: str = ALL_THEMES):
     """The catalogue rows shown on the page (one theme or all), in display columns."""
     cat = queries.catalogue()
     if theme != ALL_THEMES:
         cat = cat[cat["theme"] == theme]
+    for column in ("population", "directed"):
+        if column not in cat.columns:
+            cat = cat.assign(**{column: None})
     table = cat[["id", "title", "dataset", "unit", "theme", "higher_is_better", "target_2030", "target_label",
-                 "headline", "live_only", "has_data"]].copy()
+                 "headline", "live_only", "has_data", "population"]].copy()
     table["theme"] = table["theme"].map(theme_label)
+    table["population"] = table["population"].map(dict(zip(cat["id"], cat["title"])))
     table["higher_is_better"] = table["higher_is_better"].map({True: "higher", False: "lower"})
+    table.loc[cat["directed"].fillna(True).astype(bool).to_numpy() == False, "higher_is_better"] = \
+        _("no direction")  # noqa: E712  (composition shares, counts)
     for column in ("headline", "live_only", "has_data"):
         table[column] = table[column].map({True: "yes", False: "no"})
     return table.rename(columns={"higher_is_better": "better when", "target_2030": "2030 target",
+                                 "population": "BSR average weighted by",
                                  "target_label": "target", "live_only": "live only", "has_data": "data loaded"})
 
 
