@@ -694,9 +694,23 @@ def chart_slide(view: ChartView, link: str, picture_height=None):
     footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [
         _("Interactive view: {link}", link=link)]
     notes = (plain_text(view.title) + "\n" + _("Data behind the chart (':' = not available, '—' = no flag):") + "\n"
-             + slides.notes_table(table, ["geo_name", "geo", "year", "value", "unit", "flags", "dataset"]))
+             + slides.notes_table(*notes_columns(table)))
     return slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data)),
                             picture=picture, picture_height=picture_height, footer=footer, notes=notes)
+
+
+def notes_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The speaker notes' table and its columns: headings and numbers in the current language (English as is)."""
+    columns = [c for c in ("geo_name", "geo", "year", "value", "unit", "flags", "dataset") if c in table.columns]
+    if i18n.current() == i18n.DEFAULT:
+        return table, columns
+    notes = table[columns].copy()
+    if "value" in notes.columns:
+        notes["value"] = [i18n.format_number(v, 2) if pd.notna(v) else None for v in notes["value"]]
+    if "flags" in notes.columns:  # the notes mark a value without flags '—' (slides._note_cell knows only 'flags')
+        notes["flags"] = [f if isinstance(f, str) and f else "—" for f in notes["flags"]]
+    notes = headed(notes)
+    return notes, list(notes.columns)
 
 
 def static_figure_for_html(view: ChartView) -> go.Figure:

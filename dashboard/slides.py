@@ -15,6 +15,8 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
+from dashboard.i18n import ngettext
+
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
 TITLE_PT, SUBTITLE_PT, BODY_PT, CHART_TEXT_PT, MIN_POINT_SIZE = 30, 18, 18, 14, 12
@@ -65,7 +67,8 @@ def notes_table(table: pd.DataFrame, columns: list[str]) -> str:
     for _, row in table.head(NOTE_ROWS).iterrows():
         lines.append("\t".join(_note_cell(c, row[c]) for c in present))
     if len(table) > NOTE_ROWS:
-        lines.append(f"... {len(table) - NOTE_ROWS} more rows in the CSV/XLSX download")
+        lines.append(ngettext("... {n} more row in the CSV/XLSX download", "... {n} more rows in the CSV/XLSX download",
+                              len(table) - NOTE_ROWS))
     return "\n".join(lines)
 
 

@@ -204,3 +204,20 @@ def test_unknown_language_and_malformed_accept_language_fall_back_to_english(cli
     assert csv_body.status_code == 200 and csv_body.get_data(as_text=True).startswith("indicator,geo,geo_name")
     embed = client.get(f"/embed/trends?indicator={INDICATOR}&lang=%00", headers={"Accept-Language": "\x7f;q=9"})
     assert embed.status_code == 200 and '<html lang="en">' in embed.get_data(as_text=True)
+
+
+def test_pptx_slide_and_notes_in_lithuanian(client, db):
+    """The slide's title, source and speaker-notes table speak Lithuanian, numbers with a decimal comma."""
+    from pptx import Presentation
+
+    year, values = latest(db)
+    data = client.get(f"/export/ranked_bar.pptx?indicator={INDICATOR}&year={year}&lang=lt").data
+    slide = Presentation(io.BytesIO(data)).slides[0]
+    texts = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+    assert any(t.startswith("Šaltinis: Eurostat") for t in texts), texts
+    notes = slide.notes_slide.notes_text_frame.text.splitlines()
+    assert notes[1].startswith("Diagramos duomenys")
+    head = notes[2].split("\t")
+    assert head[:2] == ["šalis", "šalies kodas"]
+    germany = next(line.split("\t") for line in notes[3:] if "\tDE\t" in line)
+    assert germany[0] == cldr("lt", "DE") and germany[head.index("reikšmė")] == f"{values['DE']:.2f}".replace(".", ",")
