@@ -7,7 +7,7 @@ from dashboard import components, i18n, registry
 from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.figures import profile as profile_figure
-from dashboard.i18n import _, ngettext
+from dashboard.i18n import N_, _, ngettext
 from dashboard.state import InvalidState
 
 PATH = "/country"
@@ -42,7 +42,7 @@ def profile_geo(state) -> str:
 
 
 CHART = registry.Chart("profile", "Country profile against the EU", chart_data.profile_data, profile_figure.figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Country profile", order=5, needs_indicator=False,
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Country profile"), order=5, needs_indicator=False,
                                                needs_year=False, resolve=resolve, charts=(CHART,)))
 
 

@@ -9,7 +9,7 @@ from dashboard.data import charts as chart_data
 from dashboard.data import profile, queries
 from dashboard.data.charts import COMPOSITE, EDITION, WEIGHT_PREFIX
 from dashboard.figures import desi as desi_figures
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 from dashboard.state import InvalidState, State, href, is_year_text
 
 PATH = "/desi"
@@ -68,7 +68,7 @@ def measure_of(state) -> str:
 STACK = registry.Chart("desi_stack", "DESI by weighted dimension contribution", chart_data.stack_data,
                        desi_figures.stack_figure)
 TREND = registry.Chart("desi_trend", "DESI across editions", chart_data.trend_data, desi_figures.trend_figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "DESI", order=6, needs_indicator=False, needs_year=False,
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("DESI"), order=6, needs_indicator=False, needs_year=False,
                                                       resolve=resolve, charts=(STACK, TREND)))
 
 

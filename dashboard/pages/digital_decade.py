@@ -9,7 +9,7 @@ from dashboard import components, i18n, registry
 from dashboard.data import digital_decade as dd
 from dashboard.data import queries
 from dashboard.figures import digital_decade as figures
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 from dashboard.state import InvalidState
 
 PATH = "/digital-decade"
@@ -39,7 +39,7 @@ TRAJECTORY = registry.Chart("dd_trajectory", "Digital Decade trajectory to 2030"
                             figures.trajectory_figure)
 CROSSBORDER = registry.Chart("wp3_crossborder", "National against cross-border online public services (WP3)",
                              dd.crossborder_data, figures.crossborder_figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Digital Decade", order=6.5, needs_indicator=False,
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Digital Decade"), order=6.5, needs_indicator=False,
                                                       needs_year=False, resolve=resolve,
                                                       charts=(TARGETS, TRAJECTORY, CROSSBORDER)))
 

@@ -6,10 +6,10 @@ from dash import dcc, html
 from dashboard import findings as findings_registry
 from dashboard import components, i18n, registry, side_panel
 from dashboard.data import queries
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 
 # The findings filters (wp, geo, theme) are free lists, not a view state: layout reads them itself.
-PAGE = registry.register_page(__name__, registry.Page("/findings", "Findings", order=7, needs_indicator=False,
+PAGE = registry.register_page(__name__, registry.Page("/findings", N_("Findings"), order=7, needs_indicator=False,
                                                needs_year=False))
 
 def _split(value: str | list | None) -> list[str]:

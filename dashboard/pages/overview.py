@@ -6,6 +6,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 from dash import State as DashState
 
 from dashboard import components, registry
+from dashboard.i18n import N_
 from dashboard.data import charts as chart_data
 from dashboard.figures import scorecard
 from dashboard.figures.meta import ChartMeta
@@ -13,7 +14,7 @@ from dashboard.state import State, href
 
 PATH = "/"
 CHART = registry.Chart("scorecard", "Headline scorecard", chart_data.scorecard_data, scorecard.figure)
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Overview", order=0, needs_indicator=False, needs_year=False,
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Overview"), order=0, needs_indicator=False, needs_year=False,
                                                charts=(CHART,)))
 
 

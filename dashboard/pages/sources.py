@@ -31,7 +31,7 @@ def resolve(state, query: dict):
     return state.with_(extra_theme=None if theme == ALL_THEMES else theme)
 
 
-PAGE = registry.register_page(__name__, registry.Page(PATH, "Data & sources", order=8, needs_indicator=False,
+PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Data & sources"), order=8, needs_indicator=False,
                                                needs_year=False, resolve=resolve))
 
 

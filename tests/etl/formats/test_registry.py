@@ -23,7 +23,10 @@ def test_every_decoder_module_is_registered_once():
 
 def test_the_catalogue_and_the_live_client_read_the_registry():
     assert SOURCE_FORMATS == registry.names()
-    assert set(LIVE_FORMATS) == set(eurostat.LIVE_FORMATS) == {"jsonstat", "jsonstat-sdmx3", "tsv"}
+    # Eurostat's client fetches three; the catalogue also takes the Digital Scoreboard's (etl/sources/scoreboard.py)
+    assert set(eurostat.LIVE_FORMATS) == {"jsonstat", "jsonstat-sdmx3", "tsv"}
+    assert set(LIVE_FORMATS) == set(eurostat.LIVE_FORMATS) | {"scoreboard"}
+    assert registry.for_live("scoreboard").name == "scoreboard"
     assert registry.for_live("jsonstat-sdmx3").name == "jsonstat"
     # the client could fetch jsonstat-sdmx3 all along; the catalogue now accepts it too
     entry = {"title": "t", "licence": "l", "source_url": "u", "live_format": "jsonstat-sdmx3"}
