@@ -114,6 +114,7 @@ def view_toggle(view: str) -> dcc.RadioItems:
 TABLE_HEADERS = {
     "country": N_("country"), "geo": N_("geo"), "value": N_("value"), "flags": N_("flags"), "rank": N_("rank"),
     "period": N_("period"), "year": N_("year"), "x_flags": N_("x flags"), "y_flags": N_("y flags"),
+    "is_bsr": N_("BSR"),
 }
 
 

@@ -89,7 +89,7 @@ def _table(df, meta):
     """Table view rows: country, both values with their flags as published."""
     table = df[["name", "geo", "x", "x_flags", "y", "y_flags", "is_bsr"]].copy()
     table["is_bsr"] = table["is_bsr"].map(lambda bsr: _("yes") if bsr else _("no"))
-    return table.rename(columns={"name": "country", "x": meta.x_title, "y": meta.y_title, "is_bsr": "BSR"})
+    return table.rename(columns={"name": "country", "x": meta.x_title, "y": meta.y_title})
 
 
 CHART = registry.Chart("scatter", N_("Relationship between two indicators"), chart_data.relationships_data,

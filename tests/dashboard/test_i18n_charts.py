@@ -221,3 +221,12 @@ def test_pptx_slide_and_notes_in_lithuanian(client, db):
     assert head[:2] == ["šalis", "šalies kodas"]
     germany = next(line.split("\t") for line in notes[3:] if "\tDE\t" in line)
     assert germany[0] == cldr("lt", "DE") and germany[head.index("reikšmė")] == f"{values['DE']:.2f}".replace(".", ",")
+
+
+def test_relationships_table_in_polish(dsm_env, app):
+    """The scatter's table view: translated heads (indicator titles as columns), yes/no for BSR, decimal commas."""
+    tree = page_layout(app, "/relationships")(indicator="internet_use", y=INDICATOR, lang="pl", view="table")
+    heads = [th.children for th in find(tree, html.Th)]
+    assert {"państwo", "kod", "RMB", "znaczniki x", "znaczniki y"} <= set(heads) and "country" not in heads
+    cells = [td.children for td in find(tree, html.Td)]
+    assert {"tak", "nie"} <= set(cells) and any(isinstance(c, str) and "," in c for c in cells)
