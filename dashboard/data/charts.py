@@ -55,8 +55,12 @@ def _annual(indicator_id: str) -> pd.DataFrame:
     """All annual values of the indicator plus the BSR average as geo BSR_AVG."""
     frame = queries.indicator_frame(indicator_id)[["geo", "year", "period", "value", "flags"]]
     avg = queries.bsr_average(indicator_id)
-    avg = avg.assign(period=avg["year"].astype(str))[["geo", "year", "period", "value", "flags", "method"]]
-    out = pd.concat([frame.assign(method=None), avg], ignore_index=True)
+    # '7 of 9 reporting' where the average covers fewer countries than the peer group
+    reporting = [_("{n} of {peers} reporting", n=int(n), peers=int(k)) if n < k else None
+                 for n, k in zip(avg["n_countries"], avg["n_peers"])]
+    avg = avg.assign(period=avg["year"].astype(str), reporting=reporting)[
+        ["geo", "year", "period", "value", "flags", "method", "reporting"]]
+    out = pd.concat([frame.assign(method=None, reporting=None), avg], ignore_index=True)
     out["year"] = out["year"].astype(int)
     return out
 

@@ -77,10 +77,12 @@ def _bars(bars: pd.DataFrame, meta: ChartMeta, lines_high: bool = True) -> dict:
 
 
 def _reference_label(row, meta: ChartMeta) -> str:
-    """'EU27: 91.2' or 'BSR average (unweighted mean ...): 90.1 e'."""
+    """'EU27: 91.2' or 'BSR average (unweighted): 90.1 e', plus '(7 of 9 reporting)' when peers are missing."""
     label = _("EU27") if row.geo == EU27 else meta.average_label
     flag = common.flag_letters(row.flags)
-    return f"{label}: {i18n.format_number(row.value)}{' ' + flag if flag else ''}"
+    text = f"{label}: {i18n.format_number(row.value)}{' ' + flag if flag else ''}"
+    reporting = getattr(row, "reporting", None)
+    return _("{label} ({reporting})", label=text, reporting=reporting) if isinstance(reporting, str) else text
 
 
 def _source(meta: ChartMeta) -> str:

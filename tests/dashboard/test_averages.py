@@ -107,3 +107,16 @@ def test_trends_hover_says_how_many_countries_report_2002(real):
     hover = dict(zip(avg["x"], (c[1] for c in avg["customdata"])))
     assert "6 of 9 reporting" in hover[2002] and "average of countries (unweighted)" in hover[2002]
     assert "9 of 9 reporting" in hover[2010]
+
+
+def test_compare_reference_line_says_how_many_report_2003(real):
+    from dashboard.data import charts
+    from dashboard.figures import ranked_bar
+    from dashboard.state import State
+    fig = ranked_bar.figure(*charts.compare_data(State(page="/compare", indicator="households_internet_access",
+                                                       year=2003)))
+    notes = [a["text"] for a in fig["layout"]["annotations"] if "BSR average" in str(a["text"])]
+    assert notes and "6 of 9 reporting" in notes[0] and notes[0].startswith("BSR average (unweighted)")
+    fig = ranked_bar.figure(*charts.compare_data(State(page="/compare", indicator="households_internet_access",
+                                                       year=2010)))
+    assert not [a for a in fig["layout"]["annotations"] if "reporting" in str(a["text"])], "all 9 report: no note"
