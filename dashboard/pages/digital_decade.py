@@ -33,11 +33,11 @@ def resolve(state, query: dict):
     return state.with_(geos=(geo,), extra_audience=audience or None)
 
 
-TARGETS = registry.Chart("dd_targets", "Digital Decade KPIs against the 2030 targets", dd.targets_data,
+TARGETS = registry.Chart("dd_targets", N_("Digital Decade KPIs against the 2030 targets"), dd.targets_data,
                          figures.targets_figure)
-TRAJECTORY = registry.Chart("dd_trajectory", "Digital Decade trajectory to 2030", dd.trajectory_data,
+TRAJECTORY = registry.Chart("dd_trajectory", N_("Digital Decade trajectory to 2030"), dd.trajectory_data,
                             figures.trajectory_figure)
-CROSSBORDER = registry.Chart("wp3_crossborder", "National against cross-border online public services (WP3)",
+CROSSBORDER = registry.Chart("wp3_crossborder", N_("National against cross-border online public services (WP3)"),
                              dd.crossborder_data, figures.crossborder_figure)
 PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Digital Decade"), order=6.5, needs_indicator=False,
                                                       needs_year=False, resolve=resolve,
