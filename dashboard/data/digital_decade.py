@@ -6,7 +6,6 @@ are dashboard.insights' own.
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass, replace
 
@@ -470,8 +469,3 @@ def gap_sentence(frame: pd.DataFrame, geo: str, year: int | None) -> str:
     return _("{country} ({year}): {national} national, {cross} cross-border, gap {gap} points",
              country=rows["name"].iloc[0], year=year, national=i18n.format_number(values["national"], 1),
              cross=i18n.format_number(values["cross_border"], 1), gap=i18n.format_number(gap, 1))
-
-
-def is_missing(value) -> bool:
-    """None, NaN or pandas NA."""
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))

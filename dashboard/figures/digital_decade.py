@@ -27,7 +27,7 @@ def _number(value) -> str:
     return ":" if value is None or pd.isna(value) else i18n.format_number(float(value), 1)
 
 
-def _signed(value) -> str:
+def signed(value) -> str:
     """'+1.5' / '−0.3' a year; ':' when missing."""
     if value is None or pd.isna(value):
         return ":"
@@ -127,7 +127,7 @@ def _value_dots(rows: pd.DataFrame, labels: list[str], verdict: str, colour: str
           "observed: {observed} a year ({window})<br>Rank {rank} of {ranked} Member States<br><i>{definition}</i>",
           label=r.label if not meta.indicator else r.name, value=_number(r.value), unit=r.unit_label,
           year=int(r.year), flags=common.hover_flags(r.flags), target=_number(r.target_2030),
-          required=_signed(r.required_per_year), observed=_signed(r.observed_per_year), window=r.observed_window,
+          required=signed(r.required_per_year), observed=signed(r.observed_per_year), window=r.observed_window,
           rank=":" if pd.isna(r.rank) else int(r.rank), ranked=r.ranked,
           definition="<br>".join(textwrap.wrap(_short(r.definition or "", 200), 70)))
         for r in rows.itertuples()]

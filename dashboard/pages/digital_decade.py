@@ -156,7 +156,7 @@ def _pace_sentence(state, meta) -> str:
     return _("{country}: {value} in {year}, 2030 target {target}; needs {required} a year, observed {observed} a "
              "year ({window}): {verdict}.", country=meta.name, value=i18n.format_number(r["value"], 1),
              year=int(r["year"]), target=i18n.format_number(r["target_2030"], 1),
-             required=figures._signed(r["required_per_year"]), observed=figures._signed(r["observed_per_year"]),
+             required=figures.signed(r["required_per_year"]), observed=figures.signed(r["observed_per_year"]),
              window=r["observed_window"], verdict=r["verdict_text"])
 
 
