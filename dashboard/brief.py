@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import html
 import re
+import textwrap
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -27,10 +28,11 @@ from dashboard import render as render_service
 from dashboard import insights as insights_module
 from dashboard.data import queries
 from dashboard.data.connection import remember
-from dashboard.figures.common import flag_legend_text
+from dashboard.figures.common import flag_legend_text, unit_label
 
-CHART_SIZE = (330, 210)    # px; two charts side by side across an A4 column
-MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 7, 10
+CHART_SIZE = (330, 235)    # px; two charts side by side across an A4 column
+MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 4, 10  # 4 insights: the insights grew (newest data named); one A4 page
+GAP_LABEL_CHARS = 30  # the gap chart's indicator titles wrap at this width (whole, never cut)
 
 STYLE = """
 @page { size: A4; margin: 11mm 12mm; }
@@ -118,7 +120,8 @@ _render_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="brief-svg")
 def _svg_img(fig: go.Figure, alt: str) -> Future:
     """A future <img> holding the figure as SVG (a data URI keeps each chart's SVG ids apart); renders in parallel."""
     width, height = CHART_SIZE
-    fig.update_layout(width=width, height=height, margin=dict(l=40, r=10, t=30, b=30), font=dict(size=10),
+    left = fig.layout.margin.l if fig.layout.margin.l is not None else 40  # the gap chart's labels need more
+    fig.update_layout(width=width, height=height, margin=dict(l=left, r=10, t=30, b=30), font=dict(size=10),
                       template="plotly_white", showlegend=False, title=dict(font=dict(size=11), x=0.01))
 
     def render() -> str:
@@ -143,11 +146,13 @@ def ranking_chart(indicator_id: str, highlight: str | None = None, references: l
     eu = next((cells[code] for code in insights_module.EU27_CODES if code in cells), None)
     if eu:
         fig.add_hline(y=eu.value, line_dash="dash", line_color="#000",
-                      annotation_text=f"EU27 {eu.value:.1f}", annotation_position="top left")
-    fig.update_layout(title=dict(text=f"{_short(meta.title, 46)}, {year}"), yaxis=dict(title=meta.unit or ""))
+                      annotation_text=f"{_reference_label(eu)} {eu.value:.1f}", annotation_position="top right")  # over the short bars
+    # the unit goes under the chart in words: a rotated axis title ran into the chart title
+    fig.update_layout(title=dict(text=f"{_short(meta.title, 46)}, {year}"), yaxis=dict(title=None))
     note = f" Grey: best-practice reference ({', '.join(c.geo for c in bars if c.geo in references)})." \
         if any(c.geo in references for c in bars) else ""
-    return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id]) + note
+    unit = " " + _("Unit: {unit}.", unit=unit_label(meta.unit)) if meta.unit else ""
+    return _svg_img(fig, f"{meta.title}, BSR countries, {year}"), source_line([indicator_id]) + unit + note
 
 
 def _short(text: str, limit: int) -> str:
@@ -159,18 +164,25 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
     """Horizontal bars: the country's gap to the EU27 on each headline indicator in its latest year."""
     rows = []
     for indicator_id in indicator_ids:
-        _, cells = latest_cells(indicator_id, [geo, *insights_module.EU27_CODES])
+        _year, cells = latest_cells(indicator_id, [geo, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         if geo in cells and eu:
-            sign = 1 if indicator_meta(indicator_id).higher_is_better else -1
-            rows.append((_short(indicator_meta(indicator_id).title, 28), sign * (cells[geo].value - eu.value)))
+            meta = indicator_meta(indicator_id)
+            gap = (1 if meta.higher_is_better else -1) * (cells[geo].value - eu.value)
+            # whole titles on up to three lines (they were cut), the gap with its unit at the bar's end
+            label = "<br>".join(textwrap.wrap(meta.title, GAP_LABEL_CHARS, break_on_hyphens=False))
+            rows.append((label, gap, f"{'+' if gap >= 0 else '−'}{insights_module.fmt_diff(meta, gap)}"))
     if not rows:
         return None
-    fig = go.Figure(go.Bar(y=[r[0] for r in rows], x=[r[1] for r in rows], orientation="h",
+    fig = go.Figure(go.Bar(y=[r[0] for r in rows], x=[r[1] for r in rows], orientation="h", text=[r[2] for r in rows],
+                           textposition="outside", cliponaxis=False, textfont=dict(size=9),
                            marker_color=["#009E73" if r[1] >= 0 else "#D55E00" for r in rows]))
-    fig.update_layout(title=dict(text="Ahead of (+) or behind (−) the EU27"), margin=dict(l=150))
+    span = max(abs(r[1]) for r in rows) or 1.0
+    fig.update_layout(title=dict(text=_("Ahead of (+) or behind (−) the EU")), margin=dict(l=125),
+                      xaxis=dict(range=[-span * 1.9, span * 1.9], title=None),
+                      yaxis=dict(autorange="reversed", tickfont=dict(size=7)))
     return _svg_img(fig, f"{geo}: gap to the EU27 by indicator"), source_line(indicator_ids) + \
-        " Gap in points, sign turned so that + is better."
+        " " + _("Gaps in percentage points (pp) or points, the sign turned so that + is better.")
 
 
 def shown_charts(charts: list[tuple[Future, str] | None]) -> list[tuple[Markup, str]]:

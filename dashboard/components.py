@@ -152,7 +152,8 @@ def chart_card(name: str, figure, table: pd.DataFrame, *, view: str, source: str
         html.Div(className="chart-card-bar", children=[_card_view_toggle(view),
                                                        share_slot(name, title=_figure_title(figure))]),
         body,
-        html.P(source, className="source-line"),
+        # one source line per chart: the figure's own (whole, with the update date) or, in table view, this one
+        "" if view == "chart" and _figure_has_source(figure) else html.P(source, className="source-line"),
         note or "",
     ])
 
@@ -177,6 +178,15 @@ def share_slot(chart_name: str, *, title: str = "") -> html.Div:
                       children=_("Copy link")),
         html.Div(id="export-slot", className="export-slot", **{"data-chart": chart_name}),
     ])
+
+
+def _figure_has_source(figure) -> bool:
+    """Whether a figure prints its source line itself (figures.common.make_figure's 'source' annotation)."""
+    if figure is None:
+        return False
+    layout = figure.get("layout", {}) if isinstance(figure, dict) else figure.to_plotly_json().get("layout", {})
+    return any(isinstance(a, dict) and a.get("name") == "source" and a.get("text")
+               for a in layout.get("annotations", ()) or ())
 
 
 def _figure_title(figure) -> str:

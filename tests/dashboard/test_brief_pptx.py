@@ -130,3 +130,33 @@ def test_html_brief_offers_pdf_and_powerpoint_buttons(client, is_standin):
     page = client.get("/brief/country/LV").get_data(as_text=True)
     assert 'class="button" href="?format=pdf"' in page and 'class="button" href="?format=pptx"' in page
     assert "Download as PDF" in page and "Download as PowerPoint" in page
+
+
+def test_brief_charts_keep_whole_titles_units_and_no_axis_title(dsm_env, monkeypatch, is_standin):
+    """The gap chart's indicator titles are whole (wrapped, never cut) with each gap in its unit; the ranking
+    chart states its unit under the chart, not as an axis title that ran into the chart title."""
+    if is_standin:
+        pytest.skip("headline indicators of the real catalogue")
+    from concurrent.futures import Future
+
+    from dashboard import brief
+    from dashboard.data import queries
+
+    drawn = []
+
+    def capture(fig, alt):
+        drawn.append(fig)
+        done = Future()
+        done.set_result("")
+        return done
+
+    monkeypatch.setattr(brief, "_svg_img", capture)
+    headline = queries.headline_indicators()
+    _img, caption = brief.gap_chart("EE", headline)
+    gap = drawn[-1]
+    titles = {brief.indicator_meta(i).title for i in headline}
+    shown = {label.replace("<br>", " ") for label in gap.data[0].y}
+    assert shown <= titles and not any("…" in s for s in shown)
+    assert all(t.endswith((" pp", " points")) and t[0] in "+−" for t in gap.data[0].text)
+    _img, caption = brief.ranking_chart(headline[0], highlight="EE")
+    assert drawn[-1].layout.yaxis.title.text is None and "Unit: %" in caption

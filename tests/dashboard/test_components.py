@@ -133,3 +133,18 @@ def walk_texts(tree):
             children = getattr(node, "children", None)
             if children is not None:
                 stack.append(children)
+
+
+@pytest.mark.parametrize("view", ["chart", "table"])
+def test_one_source_line_per_chart(dsm_env, app, view):
+    """The chart prints its source line (with the update date) itself; the card repeats it only in table view."""
+    tree = page("/compare", view=view)
+    (card,) = [c for c in walk(tree) if getattr(c, "className", None) == "chart-card"]
+    below = [c for c in walk(card) if getattr(c, "className", None) == "source-line"]
+    graphs = [c for c in walk(card) if isinstance(c, dcc.Graph)]
+    if view == "chart":
+        figure = graphs[0].figure.to_plotly_json() if hasattr(graphs[0].figure, "to_plotly_json") else graphs[0].figure
+        sources = [a["text"] for a in figure["layout"]["annotations"] if a.get("name") == "source"]
+        assert len(sources) == 1 and "updated" in sources[0] and below == []
+    else:
+        assert len(below) == 1 and not graphs
