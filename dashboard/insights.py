@@ -543,17 +543,20 @@ def meta_of(row: dict) -> IndicatorMeta:
     )
 
 
-def insights(as_of: int | None = None) -> list[Insight]:
+def insights(as_of: int | None = None, only: tuple[str, ...] | None = None) -> list[Insight]:
     """All insights for the current database, computed on first request and again whenever it is rebuilt; `as_of`
-    a year: the insights as they read in that year (only values up to it), what a page showing that year says."""
+    a year: the insights as they read in that year (only values up to it), what a page showing that year says;
+    `only`: just those indicators' (a page of one indicator in a past year need not compute all of them)."""
     def make() -> list[Insight]:
         """Compute every insight from the database."""
         metas, values, names, peers, twins = _read_inputs()
+        if only is not None:
+            metas = [m for m in metas if m.id in only]
         if as_of is not None:
             values = values[values["year"] <= as_of]
         return compute_insights(metas, values, names, bsr=peers, twins=twins)
 
-    return remember(("insights", as_of, i18n.current()), make)
+    return remember(("insights", as_of, only, i18n.current()), make)
 
 
 def select(items: Iterable[Insight], *, indicators: Iterable[str] = (), geos: Iterable[str] = (),

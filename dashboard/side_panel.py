@@ -68,7 +68,9 @@ def relevant_insights(indicators: list[str], geos: list[str], year: int | None =
     """Insights about the indicators and countries on screen as of the view's year (the latest when none), the
     BSR-wide ones first, then the chosen countries'; or an explanation why there are none."""
     try:
-        items = insights_module.insights(as_of=year)
+        # a past year: only the indicators on screen (every insight of every year would be costly to compute)
+        items = (insights_module.insights(as_of=year, only=tuple(sorted(indicators))) if year is not None and indicators
+                 else insights_module.insights())
         peers = queries.peer_group()
     except Exception as exc:  # a missing or half-built database must not break the chart page beside it
         return [], _("Insights are unavailable: {problem}", problem=exc)
