@@ -20,6 +20,7 @@ EU_COLOUR = colours.COUNTRY_COLOURS[colours.EU27]
 DEFINITION_CHARS = 320     # a definition longer than this is cut on the figure (the page and table give it whole)
 LABEL_CHARS = 44           # row labels wrap at this width
 AXIS_TITLE_OFFSET = 75     # px from the plot to the source line when the x axis has a title
+SOURCE_CHARS = 120         # the source line wraps here: these figures start it at the plot's left, past long labels
 
 
 def _number(value) -> str:
@@ -42,6 +43,12 @@ def _short(text: str, chars: int = DEFINITION_CHARS) -> str:
 def _label(text: str) -> str:
     """A row label wrapped over lines for the axis."""
     return "<br>".join(textwrap.wrap(str(text), LABEL_CHARS)) or str(text)
+
+
+def _top_margin(fig: go.Figure, top: int) -> go.Figure:
+    """Room above the plot for a subtitle or a legend, the house bottom margin (source line, flag legend) kept."""
+    fig.layout.margin.t = top
+    return fig
 
 
 # ---------------------------------------------------------------- dot-and-target rows
@@ -82,12 +89,12 @@ def targets_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": labels, "automargin": True,
                   "tickfont": {"size": 12}},
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        "margin": {"l": 60, "r": 30, "t": 130 if definition else 110},
     }
     height = max(360, 30 * len(rows) + 220)
-    return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,
-                              flags=rows["flags"], height=height, shapes=shapes, annotations=notes,
-                              chars=common.NOTE_CHARS, notes_offset=AXIS_TITLE_OFFSET)
+    fig = common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,
+                             flags=rows["flags"], height=height, shapes=shapes, annotations=notes,
+                             chars=SOURCE_CHARS, notes_offset=AXIS_TITLE_OFFSET)
+    return _top_margin(fig, 130 if definition else 110)
 
 
 def _connectors(rows: pd.DataFrame, labels: list[str]) -> dict:
@@ -183,13 +190,13 @@ def trajectory_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     layout = {
         "title": {"text": meta.title, "x": 0, "xanchor": "left", "font": {"size": 17},
                   "subtitle": {"text": definition, "font": {"size": 11, "color": "#444"}}},
-        "margin": {"l": 60, "r": 30, "t": 100 if definition else 70},
         "xaxis": {"dtick": 1, "showgrid": False, "range": [min(df["year"]) - 0.5, 2030.5]},
         "yaxis": {"title": {"text": meta.unit_label}, "rangemode": "tozero"},
         "legend": {"orientation": "v", "x": 1.02, "y": 1},
     }
-    return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,
-                              flags=df["flags"], shapes=shapes, annotations=notes, chars=common.NOTE_CHARS, height=560)
+    fig = common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source,
+                             flags=df["flags"], shapes=shapes, annotations=notes, chars=SOURCE_CHARS, height=560)
+    return _top_margin(fig, 100 if definition else 70)
 
 
 # ---------------------------------------------------------------- WP3: national against cross-border
@@ -241,8 +248,7 @@ def crossborder_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
                       "xanchor": "right", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False,
                       "font": {"size": 12}, "name": "panel"})
     width = 1.0 / len(years)
-    layout = {"legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
-              "margin": {"l": 60, "r": 40, "t": 110}}
+    layout = {"legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"}}
     for i in range(len(years)):
         axis = "" if i == 0 else str(i + 1)
         layout[f"xaxis{axis}"] = {"domain": [i * width + (0.04 if i else 0), (i + 1) * width - 0.06],
@@ -251,6 +257,7 @@ def crossborder_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         layout[f"yaxis{axis}"] = {"type": "category", "categoryorder": "array",
                                   "categoryarray": [labels[g] for g in order], "anchor": f"x{axis}",
                                   "showticklabels": i == 0, **({"matches": "y"} if i else {})}
-    return common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source, flags=df["flags"],
-                              height=max(520, 24 * len(order) + 260), annotations=notes, chars=common.NOTE_CHARS,
-                              notes_offset=AXIS_TITLE_OFFSET)
+    fig = common.make_figure(traces, layout, title=meta.title, unit=meta.unit, source=meta.source, flags=df["flags"],
+                             height=max(520, 24 * len(order) + 260), annotations=notes, chars=SOURCE_CHARS,
+                             notes_offset=AXIS_TITLE_OFFSET)
+    return _top_margin(fig, 110)
