@@ -1,6 +1,6 @@
 /* Charts on narrow screens (phones, <= 700 px): legend below the plot, a slim colour bar, no toolbar over the title,
- * the in-chart source note left to the source line under the card, the map zoomed to the Baltic Sea Region, and
- * the scorecard heatmap shown as its table.
+ * the in-chart source note left to the source line under the card, the map zoomed to the Baltic Sea Region, ranked
+ * bars horizontal, and the scorecard heatmap shown as its table.
  * Applied after every draw (dcc.Graph redraws with the server's layout whenever the view changes). */
 (function () {
   var NARROW = window.matchMedia('(max-width: 700px)');
@@ -34,6 +34,42 @@
     }
   }
 
+  // A ranked bar chart (many countries side by side) becomes horizontal on a phone: one row per country, names
+  // readable, best at the top, the reference lines (EU27, BSR average, 2030 target) vertical with their labels.
+  var MANY_BARS = 12;
+  function swapTokens(text) {
+    return typeof text === 'string' ? text.replace(/%\{x/g, '%{\u0000').replace(/%\{y/g, '%{x').replace(/%\{\u0000/g, '%{y') : text;
+  }
+  function horizontalBars(gd) {
+    if (!NARROW.matches || !gd.data || gd.data.length !== 1) { return false; }
+    var bar = gd.data[0], layout = gd.layout;
+    // a redraw with the server's figure (new indicator, year, countries) is vertical again: turned again
+    if (bar.type !== 'bar' || bar.orientation === 'h' || !bar.x || bar.x.length < MANY_BARS ||
+        !(layout.xaxis && layout.xaxis.type === 'category')) { return false; }
+    var trace = Object.assign({}, bar, {
+      x: bar.y, y: bar.x, orientation: 'h', textangle: 0,
+      texttemplate: swapTokens(bar.texttemplate), hovertemplate: swapTokens(bar.hovertemplate)
+    });
+    var yTitle = layout.yaxis && layout.yaxis.title;
+    var next = Object.assign({}, layout, {
+      xaxis: {title: yTitle, rangemode: 'tozero', automargin: true, gridcolor: layout.yaxis.gridcolor},
+      yaxis: {type: 'category', autorange: 'reversed', automargin: true, tickfont: {size: 11}},
+      height: Math.max(420, bar.x.length * 20 + 180),
+      shapes: (layout.shapes || []).map(function (s) {
+        if (s.type !== 'line' || s.yref !== 'y' || s.xref !== 'paper') { return s; }
+        return Object.assign({}, s, {xref: 'x', x0: s.y0, x1: s.y1, yref: 'paper', y0: 0, y1: 1});
+      }),
+      annotations: (layout.annotations || []).map(function (a) {
+        if (a.yref !== 'y' || a.xref !== 'paper') { return a; }
+        // the label runs down beside its line from the top of the plot
+        return Object.assign({}, a, {xref: 'x', x: a.y, yref: 'paper', y: 1, textangle: -90,
+                                     xanchor: a.yanchor === 'top' ? 'left' : 'right', yanchor: 'top'});
+      })
+    });
+    window.Plotly.react(gd, [trace], next, gd._context);
+    return true;
+  }
+
   // A heatmap (the scorecard) cannot show its row labels on a phone: open its table view instead, unless the
   // address asks for a view.
   function tableForHeatmap(gd) {
@@ -48,8 +84,8 @@
   function watch(gd) {
     if (gd.dsmPhoneWatched || typeof gd.on !== 'function') { return; }
     gd.dsmPhoneWatched = true;
-    gd.on('plotly_afterplot', function () { if (!tableForHeatmap(gd)) { phoneLayout(gd); } });
-    if (!tableForHeatmap(gd)) { phoneLayout(gd); }
+    gd.on('plotly_afterplot', function () { if (!tableForHeatmap(gd) && !horizontalBars(gd)) { phoneLayout(gd); } });
+    if (!tableForHeatmap(gd) && !horizontalBars(gd)) { phoneLayout(gd); }
   }
 
   new MutationObserver(function () {

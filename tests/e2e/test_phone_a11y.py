@@ -86,6 +86,36 @@ def test_every_page_fits_the_screen_and_passes_axe(app_url, browser, axe_source,
     assert not problems, "\n".join(problems)
 
 
+BAR_SHAPE = ("() => { const g = document.querySelector('.js-plotly-plot'); const t = g.data[0];"
+             " return [t.orientation || 'v', t.y.length, g._fullLayout.yaxis.type, g._fullLayout.height,"
+             " (g.layout.shapes || []).filter(s => s.type === 'line').map(s => s.xref + ':' + s.yref)]; }")
+
+
+def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url, browser):
+    """Compare at 390 px: one row per country (names on the category axis), the reference lines vertical; a new
+    year redrawn by the server turns horizontal again; at 1440 px the bars stay vertical."""
+    for width, expected in ((390, "h"), (1440, "v")):
+        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.goto(app_url + "/compare")
+            settle(page, "/compare")
+            orientation, count, category_axis, height, lines = page.evaluate(BAR_SHAPE)
+            assert orientation == expected, (width, orientation)
+            if expected == "h":
+                assert category_axis == "category" and count >= 20 and height >= count * 20, (count, height)
+                assert lines and all(line == "x:paper" for line in lines), lines
+                assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+                page.goto(app_url + "/compare?geo=EE,FI")
+                settle(page, "/compare")
+                assert page.evaluate(BAR_SHAPE)[0] == "h"
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / "compare_390_horizontal.png"), full_page=True)
+        finally:
+            context.close()
+
+
 def test_phone_scorecard_is_its_table_and_map_shows_the_region(app_url, browser):
     """On a phone the scorecard opens as its table and the map is zoomed to the Baltic Sea Region, most of the width."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
