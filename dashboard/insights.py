@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
+from babel.lists import format_list
 
 from dashboard import i18n
 from dashboard.data.connection import remember
@@ -82,19 +83,20 @@ def _is_share_or_score(meta: IndicatorMeta) -> bool:
 
 
 def fmt_value(meta: IndicatorMeta, value: float, flags: str | None = None) -> str:
-    """A level with its unit and flags, e.g. '45.2% (p)'."""
-    text = f"{value:.1f}%" if _is_percent(meta) else f"{value:.1f}"
-    return f"{text} ({flags})" if flags else text
+    """A level with its unit and flags in the current locale, e.g. '45.2% (p)' ('45,2 % (p)' in German)."""
+    text = i18n.format_percent(value) if _is_percent(meta) else i18n.format_number(value)
+    return _("{value} ({flags})", value=text, flags=flags) if flags else text
 
 
 def fmt_diff(meta: IndicatorMeta, diff: float) -> str:
-    """A difference of levels: percentage points for percentages, points otherwise."""
-    return f"{abs(diff):.1f} {'pp' if _is_percent(meta) else 'points'}"
+    """A difference of levels: percentage points for percentages, points otherwise ('1.8 pp', '3.2 points')."""
+    number = i18n.format_number(abs(diff))
+    return _("{value} pp", value=number) if _is_percent(meta) else _("{value} points", value=number)
 
 
 def join_names(names: list[str]) -> str:
-    """'Denmark', 'Denmark and Estonia', 'Denmark, Estonia and Finland'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    """'Denmark', 'Denmark and Estonia', 'Denmark, Estonia and Finland' (the locale's list pattern, from CLDR)."""
+    return format_list(list(names), locale=i18n.locale())
 
 
 def chart_link(page: str, indicator: str, geos: Iterable[str], **extra: Any) -> str:
@@ -150,9 +152,14 @@ class Pace:
 
     @property
     def method(self) -> str:
-        """'linear trend 2019–2024, 6 points' (plus the break that shortened it)."""
-        cut = f", from the break in series in {self.break_year}" if self.break_year else ""
-        return f"linear trend {self.first}–{self.last}, {self.points} points{cut}"
+        """'linear trend 2019–2024, 6 points' (or '..., from the break in series in 2021')."""
+        if self.break_year:
+            return _(PACE_METHOD_BREAK, first=self.first, last=self.last, points=self.points, year=self.break_year)
+        return _(PACE_METHOD, first=self.first, last=self.last, points=self.points)
+
+
+PACE_METHOD = N_("linear trend {first}–{last}, {points} points")
+PACE_METHOD_BREAK = N_("linear trend {first}–{last}, {points} points, from the break in series in {year}")
 
 
 def pace_of(rows: pd.DataFrame, last_year: int, window: int = PACE_WINDOW_YEARS) -> Pace | None:
@@ -238,11 +245,12 @@ class _Context:
         return [*self.bsr, *([self.eu] if self.eu else [])]
 
 
-LEADER_ONE = "{country} leads the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
-LEADER_TIED = "{countries} jointly lead the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
-LAGGARD_ONE = "{country} trails the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
-LAGGARD_TIED = "{countries} are jointly last in the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting)."
-ALL_LEVEL = "All {n} BSR countries reporting are level on {indicator} in {year}: {value}."
+LEADER_ONE = N_("{country} leads the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting).")
+LEADER_TIED = N_("{countries} jointly lead the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting).")
+LAGGARD_ONE = N_("{country} trails the BSR on {indicator} in {year}: {value} (of {n} BSR countries reporting).")
+LAGGARD_TIED = N_("{countries} are jointly last in the BSR on {indicator} in {year}: {value} (of {n} BSR countries "
+                  "reporting).")
+ALL_LEVEL = N_("All {n} BSR countries reporting are level on {indicator} in {year}: {value}.")
 
 
 def leader_and_laggard(ctx: _Context) -> list[Insight]:
@@ -256,7 +264,7 @@ def leader_and_laggard(ctx: _Context) -> list[Insight]:
     bottom = latest[latest["rank"] == latest["rank"].max()]
     if len(top) == n:
         row = top.iloc[0]
-        sentence = ALL_LEVEL.format(n=n, indicator=ctx.meta.title, year=ctx.year, value=fmt_value(ctx.meta, row.value))
+        sentence = _(ALL_LEVEL, n=n, indicator=ctx.meta.title, year=ctx.year, value=fmt_value(ctx.meta, row.value))
         return [Insight("leader", ctx.meta.id, sentence, chart_link(COMPARE_PAGE, ctx.meta.id, ctx.geos(), year=ctx.year),
                         year=ctx.year, value=float(row.value),
                         details={"countries_reporting": n, "geos": top["geo"].tolist(), "rank": 1})]
@@ -264,7 +272,7 @@ def leader_and_laggard(ctx: _Context) -> list[Insight]:
     for kind, group, one, tied in (("leader", top, LEADER_ONE, LEADER_TIED), ("laggard", bottom, LAGGARD_ONE, LAGGARD_TIED)):
         row = group.iloc[0]
         names = [ctx.name(g) for g in group["geo"]]
-        sentence = (one if len(group) == 1 else tied).format(
+        sentence = _(one if len(group) == 1 else tied,
             country=names[0], countries=join_names(names), indicator=ctx.meta.title, year=ctx.year,
             value=fmt_value(ctx.meta, row.value, flags_of(row)) if len(group) == 1 else fmt_value(ctx.meta, row.value), n=n)
         out.append(Insight(kind, ctx.meta.id, sentence, chart_link(COMPARE_PAGE, ctx.meta.id, ctx.geos(), year=ctx.year),
@@ -274,9 +282,9 @@ def leader_and_laggard(ctx: _Context) -> list[Insight]:
     return out
 
 
-GAP_ABOVE = "{country}: {value} in {year}, {gap} above the {reference} ({reference_value})."
-GAP_BELOW = "{country}: {value} in {year}, {gap} below the {reference} ({reference_value})."
-GAP_SAME = "{country}: {value} in {year}, about the same as the {reference} ({reference_value}; within {noise})."
+GAP_ABOVE = N_("{country}: {value} in {year}, {gap} above the {reference} ({reference_value}).")
+GAP_BELOW = N_("{country}: {value} in {year}, {gap} below the {reference} ({reference_value}).")
+GAP_SAME = N_("{country}: {value} in {year}, about the same as the {reference} ({reference_value}; within {noise}).")
 
 
 def gaps_to_eu27(ctx: _Context) -> list[Insight]:
@@ -290,7 +298,7 @@ def gaps_to_eu27(ctx: _Context) -> list[Insight]:
         side = "same" if abs(gap) < ctx.meta.noise else "above" if gap > 0 else "below"
         template = {"above": GAP_ABOVE, "below": GAP_BELOW, "same": GAP_SAME}[side]
         flags = flags_of(pd.Series(row._asdict()))
-        sentence = template.format(country=ctx.name(row.geo), value=fmt_value(ctx.meta, row.value, flags),
+        sentence = _(template, country=ctx.name(row.geo), value=fmt_value(ctx.meta, row.value, flags),
                                    year=ctx.year, gap=fmt_diff(ctx.meta, gap), reference=ctx.eu_label,
                                    reference_value=fmt_value(ctx.meta, eu_row.value, flags_of(eu_row)),
                                    noise=fmt_diff(ctx.meta, ctx.meta.noise))
@@ -302,10 +310,12 @@ def gaps_to_eu27(ctx: _Context) -> list[Insight]:
     return out
 
 
-FASTEST = ("Fastest improver on {indicator}: {country}, {direction} {pace} a year "
-           "({method}; {start_value} in {first}, {end_value} in {last}).")
-NONE_IMPROVED = ("No BSR country improved on {indicator} beyond {noise} over the window; the best trend is "
-                 "{country}'s, {pace} a year ({method}): about the same.")
+FASTEST_RISING = N_("Fastest improver on {indicator}: {country}, rising {pace} a year ({method}; {start_value} in "
+                    "{first}, {end_value} in {last}).")
+FASTEST_FALLING = N_("Fastest improver on {indicator}: {country}, falling {pace} a year ({method}; {start_value} in "
+                     "{first}, {end_value} in {last}).")
+NONE_IMPROVED = N_("No BSR country improved on {indicator} beyond {noise} over the window; the best trend is "
+                   "{country}'s, {pace} a year ({method}): about the same.")
 
 
 def fastest_improver(ctx: _Context) -> list[Insight]:
@@ -323,12 +333,10 @@ def fastest_improver(ctx: _Context) -> list[Insight]:
     pace = paces[best]
     trend_change = ctx.sign * pace.per_year * (pace.last - pace.first)
     improved = trend_change >= ctx.meta.noise
-    signed = f"{'+' if pace.per_year >= 0 else '−'}{fmt_diff(ctx.meta, pace.per_year)}"
-    fields = dict(indicator=ctx.meta.title, country=ctx.name(best), pace=signed if not improved else
-                  fmt_diff(ctx.meta, pace.per_year), direction="rising" if pace.per_year > 0 else "falling",
-                  method=pace.method, first=pace.first, last=pace.last, noise=fmt_diff(ctx.meta, ctx.meta.noise),
+    fields = dict(indicator=ctx.meta.title, country=ctx.name(best), pace=_signed(ctx.meta, pace.per_year)
+                  if not improved else fmt_diff(ctx.meta, pace.per_year), method=pace.method, first=pace.first, last=pace.last, noise=fmt_diff(ctx.meta, ctx.meta.noise),
                   start_value=fmt_value(ctx.meta, pace.start_value), end_value=fmt_value(ctx.meta, pace.end_value))
-    sentence = (FASTEST if improved else NONE_IMPROVED).format(**fields)
+    sentence = _(NONE_IMPROVED if not improved else FASTEST_RISING if pace.per_year > 0 else FASTEST_FALLING, **fields)
     return [Insight("fastest_improver", ctx.meta.id, sentence, chart_link(TRENDS_PAGE, ctx.meta.id, ctx.geos()),
                     geo=best, year=ctx.year, value=pace.end_value,
                     details={"pace_per_year": pace.per_year, "start_year": pace.first, "start_value": pace.start_value,
@@ -336,18 +344,18 @@ def fastest_improver(ctx: _Context) -> list[Insight]:
                              "improved": improved})]
 
 
-TARGET_MET = "{country} already meets the 2030 target for {indicator} ({target}): {value} in {year}."
-TARGET_ON_TRACK = ("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
-                   "{required} a year, observed {observed} a year ({method}): on track by 2030.")
-TARGET_OFF_TRACK = ("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
-                    "{required} a year, observed {observed} a year ({method}): not on track by 2030.")
-TARGET_NO_PACE = ("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
-                  "{required} a year; no observed pace (fewer than 3 comparable years since any break in series).")
+TARGET_MET = N_("{country} already meets the 2030 target for {indicator} ({target}): {value} in {year}.")
+TARGET_ON_TRACK = N_("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
+                     "{required} a year, observed {observed} a year ({method}): on track by 2030.")
+TARGET_OFF_TRACK = N_("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
+                      "{required} a year, observed {observed} a year ({method}): not on track by 2030.")
+TARGET_NO_PACE = N_("{country}, {indicator}: {value} in {year}, {distance} from the 2030 target ({target}); needs "
+                    "{required} a year; no observed pace (fewer than 3 comparable years since any break in series).")
 
 
 def _signed(meta: IndicatorMeta, change: float) -> str:
     """'+1.8 pp' / '−0.3 pp'."""
-    return f"{'+' if change >= 0 else '−'}{fmt_diff(meta, change)}"
+    return f"{'+' if change >= 0 else '−'}{fmt_diff(meta, change)}"  # the signs are the same in every language
 
 
 def target_2030(ctx: _Context) -> list[Insight]:
@@ -370,7 +378,7 @@ def target_2030(ctx: _Context) -> list[Insight]:
         on_track = met or (pace is not None and required is not None and ctx.sign * pace.per_year >= ctx.sign * required)
         template = (TARGET_MET if met else TARGET_NO_PACE if pace is None or required is None
                     else TARGET_ON_TRACK if on_track else TARGET_OFF_TRACK)
-        sentence = template.format(
+        sentence = _(template,
             country=ctx.name(geo) if geo != ctx.eu else ctx.eu_label, value=fmt_value(ctx.meta, value, flags_of(row)),
             year=ctx.year, indicator=ctx.meta.title, target=fmt_value(ctx.meta, target),
             distance=fmt_diff(ctx.meta, target - value), required="" if required is None else _signed(ctx.meta, required),
@@ -386,10 +394,13 @@ def target_2030(ctx: _Context) -> list[Insight]:
     return out
 
 
-CONVERGENCE = ("The BSR is {verdict} on {indicator}: standard deviation {sd_start} ({start}) to {sd_end} ({end}) "
+CONVERGING = N_("The BSR is converging on {indicator}: standard deviation {sd_start} ({start}) to {sd_end} ({end}) "
+                "across {n} countries; coefficient of variation {cv_start} to {cv_end}.")
+DIVERGING = N_("The BSR is diverging on {indicator}: standard deviation {sd_start} ({start}) to {sd_end} ({end}) "
                "across {n} countries; coefficient of variation {cv_start} to {cv_end}.")
-CONVERGENCE_SAME = ("The BSR spread on {indicator} is about the same: standard deviation {sd_start} ({start}) to "
-                    "{sd_end} ({end}) across {n} countries, within {noise}; coefficient of variation {cv_start} to {cv_end}.")
+CONVERGENCE_SAME = N_("The BSR spread on {indicator} is about the same: standard deviation {sd_start} ({start}) to "
+                      "{sd_end} ({end}) across {n} countries, within {noise}; coefficient of variation {cv_start} to "
+                      "{cv_end}.")
 
 
 def coefficient_of_variation(values: pd.Series) -> float | None:
@@ -421,11 +432,13 @@ def convergence(ctx: _Context) -> list[Insight]:
     cv_then, cv_now = coefficient_of_variation(then["value"]), coefficient_of_variation(now["value"])
     change = spread_now - spread_then
     verdict = "converging" if change <= -ctx.meta.noise else "diverging" if change >= ctx.meta.noise else "stable"
-    fields = dict(verdict=verdict, indicator=ctx.meta.title, n=len(geos), sd_start=fmt_diff(ctx.meta, spread_then),
+    fields = dict(indicator=ctx.meta.title, n=len(geos), sd_start=fmt_diff(ctx.meta, spread_then),
                   sd_end=fmt_diff(ctx.meta, spread_now), start=start, end=ctx.year,
                   noise=fmt_diff(ctx.meta, ctx.meta.noise),
-                  cv_start="n/a" if cv_then is None else f"{cv_then:.3f}", cv_end="n/a" if cv_now is None else f"{cv_now:.3f}")
-    sentence = (CONVERGENCE_SAME if verdict == "stable" else CONVERGENCE).format(**fields)
+                  cv_start=_("n/a") if cv_then is None else i18n.format_number(cv_then, 3),
+                  cv_end=_("n/a") if cv_now is None else i18n.format_number(cv_now, 3))
+    template = {"stable": CONVERGENCE_SAME, "converging": CONVERGING, "diverging": DIVERGING}[verdict]
+    sentence = _(template, **fields)
     return [Insight("convergence", ctx.meta.id, sentence, chart_link(TRENDS_PAGE, ctx.meta.id, ctx.geos()),
                     year=ctx.year, value=spread_now,
                     details={"verdict": verdict, "converging": verdict == "converging", "start_year": start,
@@ -448,7 +461,7 @@ class Twin:
 
 
 NEWER_SOURCE = N_("Newest data: the {year} values are from {source}.")
-SOURCE_NAMES = {"digital_decade": N_("the Digital Decade 2026 report (Digital Scoreboard)")}
+SOURCE_NAMES = {"digital_decade": N_("the Digital Decade 2026 report")}
 
 
 def splice_newest(frame: pd.DataFrame, twin_frame: pd.DataFrame, twin: Twin) -> pd.DataFrame:
