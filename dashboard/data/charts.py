@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from dashboard import i18n
+from dashboard import i18n, insights
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
@@ -18,7 +18,7 @@ from dashboard.figures import common
 from dashboard.insights import competition_rank
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
-from dashboard.state import State
+from dashboard.state import State, href
 
 COMPOSITE = "composite"  # the DESI trend chart's measure for the overall DESI score
 EDITION = "edition"      # URL parameter of the DESI edition (not 'year': that one is validated against an indicator)
@@ -119,68 +119,129 @@ def map_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     return df, replace(m, year=state.year)
 
 
+HEADLINE, DIGITAL_DECADE = "headline", "digital_decade"  # the scorecard's two groups of rows
+
+
+@cached
+def scorecard_indicators() -> list[tuple[str, str]]:
+    """(indicator, group) of the scorecard's rows: the headline indicators, then the Digital Decade KPIs whose 2030
+    target applies to each country (shares and scores; a target in counts, such as 500 unicorns, is the EU's)."""
+    from dashboard.data import digital_decade as dd  # the Digital Decade page's KPIs and targets
+
+    rows = [(i, HEADLINE) for i in queries.headline_indicators()]
+    for indicator_id in dd.kpi_ids():
+        kpi = dd.meta_of(indicator_id)
+        if kpi.target_2030 is not None and dd.per_country(kpi):
+            rows.append((indicator_id, DIGITAL_DECADE))
+    return rows
+
+
 @cached
 def scorecard_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
-    """Headline indicators x (peers, added countries, EU27, BSR average): latest value, 5-year change, vs EU27."""
+    """Headline indicators and Digital Decade KPIs x (peers, added countries, EU27, BSR average): latest value,
+    5-year change, position against the EU aggregate of the row (EU28 for DESI 2020 rows) within its noise
+    threshold, distance to the 2030 target."""
     columns = list(dict.fromkeys([*state.geos, EU27, BSR_AVERAGE]))
-    rows = [row for ind in queries.headline_indicators() for row in _scorecard_rows(ind, tuple(columns))]
+    rows = [row for ind, group in scorecard_indicators() for row in _scorecard_rows(ind, group, tuple(columns))]
     df = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
-    return df, ChartMeta(title="Headline indicators: latest year against the EU27", source=_scorecard_source(),
-                         names=queries.geo_names(), columns=tuple(columns))
+    return df, ChartMeta(title=_("Headline indicators and Digital Decade targets: latest year against the EU"),
+                         source=_scorecard_source(), names=queries.geo_names(), columns=tuple(columns),
+                         notes=(scorecard_legend(df),))
 
 
-SCORECARD_COLUMNS = ["indicator", "title", "unit", "year", "geo", "value", "flags", "eu27", "diff_vs_eu27",
-                     "position", "change_5y", "base_year", "target_2030", "distance_to_target", "higher_is_better",
-                     "spark"]
-TOLERANCE = 0.02  # within 2 % of the EU27 value counts as "about the same"
+def scorecard_legend(df: pd.DataFrame) -> str:
+    """What the symbols mean, with the 'about the same' band in percentage points (the noise thresholds in use)."""
+    bands = sorted({float(n) for n in df.drop_duplicates("indicator")["noise"] if n and n > 1e-6})
+    band = " / ".join(i18n.format_number(n, 1) for n in bands) or i18n.format_number(insights.NOISE_PP, 1)
+    return _("▲ better than the EU aggregate, ▼ worse, ≈ about the same (within {band} pp, the noise threshold of "
+             "survey estimates; the EU28 for DESI 2020 rows); ↗ ↘ → change over five years; the last column is the "
+             "2030 target, and each cell says how far it is from it.", band=band)
+
+
+SCORECARD_COLUMNS = ["indicator", "group", "title", "unit", "year", "geo", "value", "flags", "eu27", "reference",
+                     "diff_vs_eu27", "position", "noise", "change_5y", "base_year", "target_2030",
+                     "distance_to_target", "higher_is_better", "spark", "href"]
+
+
+def scorecard_noise(indicator_id: str) -> float:
+    """The row's 'about the same' band: dashboard.insights' noise threshold of the indicator (2 pp for shares and
+    scores, the catalogue's own where it sets one)."""
+    return insights.meta_of({**queries.indicator(indicator_id), "id": indicator_id}).noise
 
 
 @cached
-def _scorecard_rows(indicator_id: str, columns: tuple[str, ...]) -> list[dict]:
+def _scorecard_rows(indicator_id: str, group: str, columns: tuple[str, ...]) -> list[dict]:
     """One scorecard row per column geo for one indicator at its latest year (cached per indicator and columns)."""
+    from dashboard.data import digital_decade as dd
+
     m = indicator_meta(indicator_id)
     df = _annual(indicator_id)
     year = queries.latest_year(indicator_id)
     cells = {(g, int(y)): (None if pd.isna(v) else float(v), f)
              for g, y, v, f in zip(df["geo"], df["year"], df["value"], df["flags"])}
-    eu_value = cells.get((EU27, year), (None, None))[0]
+    # the row's EU aggregate: the EU27 where the year has it, else the EU28 the source published (DESI 2020)
+    reference = next((r for r in queries.EU_REFERENCES if cells.get((r, year), (None,))[0] is not None), EU27)
+    eu_value = cells.get((reference, year), (None, None))[0]
     # an average of countries (unweighted) is not compared with the EU aggregate, which is population-weighted
     weighted = set(queries.bsr_average(indicator_id).query("weighted")["year"].astype(int))
-    target = m.target_2030
+    target = dd.targets().get(indicator_id, m.target_2030) if group == DIGITAL_DECADE else m.target_2030
+    noise = scorecard_noise(indicator_id)
     rows = []
     for geo in columns:
-        value, flags = cells.get((geo, year), (None, None))
+        shown = reference if geo == EU27 else geo  # the EU column shows the row's own EU aggregate
+        value, flags = cells.get((shown, year), (None, None))
         comparable = geo != BSR_AVERAGE or year in weighted
-        history = [(y, cells[(geo, y)][0]) for y in range(year - 5, year + 1)
-                   if (geo, y) in cells and cells[(geo, y)][0] is not None]
+        history = [(y, cells[(shown, y)][0]) for y in range(year - 5, year + 1)
+                   if (shown, y) in cells and cells[(shown, y)][0] is not None]
         base = [(y, v) for y, v in history if y <= year - 5]
         change = None if value is None or not base else value - base[-1][1]
+        is_reference = geo == EU27
         rows.append({
-            "indicator": indicator_id, "title": m.title, "unit": m.unit, "year": year, "geo": geo,
-            "value": value, "flags": flags, "eu27": eu_value,
-            "diff_vs_eu27": None if value is None or eu_value is None or not comparable else value - eu_value,
-            "position": _position(value, eu_value, m.higher_is_better) if comparable else "missing",
-            "change_5y": change, "base_year": base[-1][0] if base else None,
+            "indicator": indicator_id, "group": group, "title": m.title, "unit": m.unit, "year": year, "geo": geo,
+            "value": value, "flags": flags, "eu27": eu_value, "reference": reference,
+            "diff_vs_eu27": None if value is None or eu_value is None or not comparable or is_reference
+            else value - eu_value,
+            "position": ("reference" if is_reference and value is not None else
+                         _position(value, eu_value, m.higher_is_better, noise) if comparable else "missing"),
+            "noise": noise, "change_5y": change, "base_year": base[-1][0] if base else None,
             "target_2030": target, "distance_to_target": None if value is None or target is None else target - value,
             "higher_is_better": m.higher_is_better, "spark": [v for _, v in history],
+            "href": scorecard_cell_href(indicator_id, geo, columns, year),
         })
     return rows
 
 
-def _position(value, eu_value, higher_is_better: bool) -> str:
-    """'better', 'worse', 'same' (within TOLERANCE of EU27), 'reference' for EU27 itself, or 'missing'."""
+def scorecard_cell_href(indicator_id: str, geo: str, columns: tuple[str, ...], year: int | None) -> str:
+    """The chart behind a cell: Compare for that indicator and year with the cell's country highlighted (the
+    scorecard's countries for the EU and BSR columns)."""
+    shown = tuple(c for c in columns if c not in (EU27, BSR_AVERAGE))
+    geos = shown if geo in (EU27, BSR_AVERAGE) else (geo,)
+    return href(State(page="/compare", indicator=indicator_id, geos=geos, year=year))
+
+
+def _position(value, eu_value, higher_is_better: bool, noise: float) -> str:
+    """'better', 'worse', 'same' (within the noise threshold, in the indicator's unit, of the EU value), or
+    'missing'."""
     if value is None or eu_value is None or pd.isna(eu_value):
         return "missing"
-    if abs(value - eu_value) <= TOLERANCE * abs(eu_value):
+    if abs(value - eu_value) <= noise:
         return "same"
     better = value > eu_value if higher_is_better else value < eu_value
     return "better" if better else "worse"
 
 
 def _scorecard_source() -> str:
-    """Source line naming every dataset behind the headline indicators."""
-    datasets = sorted({queries.source_info(i)["dataset"] for i in queries.headline_indicators()} - {None})
-    return "Source: Eurostat, " + ", ".join(datasets) if datasets else "Source: Eurostat"
+    """Source line naming every dataset behind the scorecard's rows: Eurostat's, the DESI 2020 export, the Digital
+    Scoreboard's Digital Decade 2026 facts."""
+    datasets = sorted({queries.source_info(i)["dataset"] for i, _group in scorecard_indicators()} - {None})
+    commission = [_("DESI 2020 export") if d == profile.DESI_DATASET else
+                  _("Digital Scoreboard, Digital Decade 2026") if d == DIGITAL_DECADE else d
+                  for d in datasets if d.startswith(("desi", DIGITAL_DECADE, "egov"))]
+    eurostat = [d for d in datasets if not d.startswith(("desi", DIGITAL_DECADE, "egov"))]
+    if commission:
+        return _("Source: Eurostat ({eurostat}); European Commission ({commission})", eurostat=", ".join(eurostat),
+                 commission=", ".join(commission))
+    return _("Source: Eurostat ({eurostat})", eurostat=", ".join(eurostat))
 
 
 # ---------------------------------------------------------------- relationships
@@ -392,7 +453,8 @@ def stack_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
         year=year, names={g: names[g] for g in order}, order=tuple(order), reference=reference, totals=totals,
         ranks={g: ranks[g] for g in order if g in ranks}, weights=_weight_text(weights), custom_weights=custom,
         notes=_weight_notes(ignored, year), source=_desi_source(source), unit="score (0-100)", edition_label=label,
-        title=_("DESI {edition}", edition=year))
+        title=_("DESI {edition}", edition=year), dataset=profile.DESI_DATASETS[source],
+        indicator=profile.desi_composite(source))
 
 
 @cached
@@ -425,4 +487,14 @@ def trend_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     return df, ChartMeta(measure=measure, measure_label=label, names={g: names[g] for g in order},
                          order=tuple(order), references=(reference,) if reference else (), reference=reference,
                          source=_desi_source(source), unit="score (0-100)", title=label, notes=notes,
-                         edition_label=edition_label(year, source), custom_weights=custom)
+                         edition_label=edition_label(year, source), custom_weights=custom,
+                         dataset=profile.DESI_DATASETS[source], indicator=_measure_indicator(source, measure))
+
+
+def _measure_indicator(source: str, measure: str) -> str | None:
+    """Catalogue id of a trend measure in a source: its composite, or the dimension's score."""
+    if measure == COMPOSITE:
+        return profile.desi_composite(source)
+    dims = profile.desi_dimensions(source)
+    found = dims.loc[dims["dimension"] == measure, "indicator"]
+    return found.iloc[0] if not found.empty else None

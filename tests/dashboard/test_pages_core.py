@@ -121,35 +121,53 @@ def test_unknown_path_has_a_friendly_404(dsm_env, app):
 
 
 def test_overview_cells_link_to_their_charts(dsm_env, app):
-    """Every scorecard cell links to a Trends or Compare view that parses and shows that indicator."""
+    """Every scorecard cell links to a Compare view that parses and shows that indicator (headline indicators and
+    the Digital Decade KPIs with a per-country 2030 target)."""
+    from dashboard.data import charts
+
     tree = page_layout(app, "/")(view="table")
     table = find(tree, html.Table, id="scorecard-table")[0]
     links = find(table, dcc.Link)
-    headline = queries.headline_indicators()
+    rows = [i for i, _group in charts.scorecard_indicators()]
+    assert set(queries.headline_indicators()) <= set(rows)
     columns = len(queries.peer_group()) + 2  # + EU27 + BSR average
-    assert len(links) == len(headline) * (columns + 1)  # the row title links to Compare
+    assert len(links) == len(rows) * (columns + 1)  # the row title links to Compare
     for link in links:
         url = urlparse(link.href)
         assert url.path in {"/trends", "/compare"}
         state = parse_state(dict(parse_qsl(url.query)), url.path)
-        assert state.indicator in headline
+        assert state.indicator in rows
 
 
 def test_overview_extra_country_adds_a_column(dsm_env, app):
     """Adding a country in the URL adds its column; EU27 and the BSR average are always there."""
     tree = page_layout(app, "/")(geo="EE,FR")
     heat = find(tree, dcc.Graph)[0].figure.data[0]
-    assert list(heat.x) == ["Estonia", "France", "EU27", "BSR average"]
+    assert list(heat.x)[:2] == ["Estonia", "France"] and list(heat.x)[-2:] == ["BSR average", "2030 target"]
+    assert list(heat.x)[2].startswith("EU27")
 
 
 def test_overview_click_opens_the_cell_chart(dsm_env, app):
-    """A click on a heatmap cell navigates to the Trends view of that indicator and country."""
+    """A click on a heatmap cell follows the cell's link: the Compare view of that indicator and year with that
+    country highlighted (the scorecard's countries for the EU column); the target column and forged points go
+    nowhere."""
     from dashboard.pages.overview import open_cell
 
+    tree = page_layout(app, "/")(geo="EE,LV")
+    heat = find(tree, dcc.Graph)[0].figure.data[0]
     ind = queries.headline_indicators()[0]
-    target = open_cell({"points": [{"customdata": [ind, "LV", "x"]}]}, {"geos": ["EE", "LV"]})
-    url = urlparse(target)
-    assert url.path == "/trends" and dict(parse_qsl(url.query)) == {"indicator": ind, "geo": "LV,EE"}
+    row = list(heat.customdata[0])
+    latvia = row[1]
+    assert latvia[:2] == (ind, "LV") or list(latvia[:2]) == [ind, "LV"]
+    url = urlparse(open_cell({"points": [{"customdata": latvia}]}))
+    year = str(queries.latest_year(ind))
+    assert url.path == "/compare" and dict(parse_qsl(url.query)) == {"indicator": ind, "geo": "LV", "year": year}
+    eu = dict(parse_qsl(urlparse(open_cell({"points": [{"customdata": row[2]}]})).query))
+    assert eu["geo"] == "EE,LV"
+    assert open_cell({"points": [{"customdata": row[-1]}]}) is None  # the 2030 target column
+    for forged in (None, {}, {"points": []}, {"points": [{"customdata": ["a", "b", "c", "//evil.example/x"]}]},
+                   {"points": [{"customdata": ["a", "b", "c", "javascript:alert(1)"]}]}):
+        assert open_cell(forged) is None
 
 
 def test_compare_state_in_url_reproduces_the_view(dsm_env, app):

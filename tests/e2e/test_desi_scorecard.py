@@ -46,3 +46,38 @@ def test_desi_weights_change_the_ranking_and_the_official_link_restores_it(app_u
     assert stack_ranks(page) == official
     assert page.locator("[data-chart='desi_trend'] .chart-card-bar").count() == 1
     assert not page.console_errors, page.console_errors
+
+
+def click_cell(page, row: int, column: int) -> None:
+    """Click the heatmap cell (row, column) of the scorecard where a mouse would."""
+    box = page.evaluate(
+        "([r, c]) => { const g = document.querySelector('#scorecard-graph .js-plotly-plot');"
+        " const L = g._fullLayout, drag = g.querySelector('.nsewdrag').getBoundingClientRect();"
+        " return {x: drag.left + L.xaxis.l2p(c), y: drag.top + L.yaxis.l2p(r)}; }", [row, column])
+    page.mouse.click(box["x"], box["y"])
+
+
+def test_a_scorecard_cell_opens_its_chart_by_mouse_and_by_keyboard(app_url, page):
+    """A click on a heatmap cell opens Compare for that indicator with that country highlighted; from the keyboard,
+    the link under the heatmap opens the table view, whose cell links open the same chart."""
+    page.goto(app_url + "/")
+    wait_for_chart(page, "#scorecard-graph .js-plotly-plot")
+    indicator, geo = page.evaluate(
+        "() => document.querySelector('#scorecard-graph .js-plotly-plot').data[0].customdata[0][1].slice(0, 2)")
+    click_cell(page, 0, 1)
+    wait_for_url(page, "loc.pathname === '/compare'")
+    assert f"indicator={indicator}" in page.url and f"geo={geo}" in page.url, page.url
+    wait_for_chart(page)
+    page.go_back()
+    wait_for_url(page, "loc.pathname === '/'")
+    wait_for_chart(page, "#scorecard-graph .js-plotly-plot")
+    page.focus("#scorecard-table-link")
+    page.keyboard.press("Enter")
+    wait_for_url(page, "loc.search.includes('view=table')")
+    first = page.locator("#scorecard-table tbody td.score a").nth(1)
+    href = first.get_attribute("href")
+    first.focus()
+    page.keyboard.press("Enter")
+    wait_for_url(page, "loc.pathname === '/compare'")
+    assert page.url.endswith(href), (page.url, href)
+    assert not page.console_errors, page.console_errors
