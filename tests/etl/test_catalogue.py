@@ -158,6 +158,12 @@ BAD_ENTRIES = [
     ("filter hides selection", lambda d: d["datasets"]["isoc_ci_in_h"]["live_filters"].update(hhtyp=["A1"]),
      "households_internet_access", "live_filters"),
     ("aggregate without parts", lambda d: indicator(d, "desi_overall").pop("parts"), "desi_overall", "'parts'"),
+    ("population not a population", lambda d: indicator(d, "internet_use").update(population="basic_digital_skills"),
+     "internet_use", "'population'"),
+    ("undirected without a note", lambda d: indicator(d, "ict_specialists_female").pop("direction_note"),
+     "ict_specialists_female", "'direction_note'"),
+    ("twin break without a twin", lambda d: indicator(d, "dd_fttp_coverage").update(twin_break=True),
+     "dd_fttp_coverage", "'twin_break'"),
 ]
 
 
