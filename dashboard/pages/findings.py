@@ -25,7 +25,8 @@ def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
     try:
         cat = queries.catalogue()
     except Exception as exc:  # no database yet: the findings still show, without themes
-        return {}, {}, f"The indicator catalogue is unavailable ({exc}); themes and indicator checks are skipped."
+        return {}, {}, _("The indicator catalogue is unavailable ({problem}); themes and indicator checks are skipped.",
+                         problem=exc)
     themes = dict(zip(cat["id"], cat["theme"].fillna(""))) if "theme" in cat.columns else {}
     titles = dict(zip(cat["id"], cat["title"].fillna(cat["id"]))) if "title" in cat.columns else {}
     return themes, titles, None
@@ -98,14 +99,18 @@ def finding_card(finding: findings_registry.Finding, titles: dict[str, str]) -> 
                         style=CARD_STYLE, children=[
         html.Header([html.Span(finding.work_package, className="badge wp-badge"), " ", html.H3(finding.title)]),
         html.P(finding.text),
-        html.P(["Countries: ", ", ".join(finding.countries)], className="finding-countries"),
-        html.P(["Indicators: ", *_joined([dcc.Link(titles.get(i, i), href=f"/trends?indicator={i}", title=i,
-                                                   className="indicator-chip") for i in finding.indicators])]),
-        html.P([html.Small(f"Source: {finding.source.document}, {finding.source.date.isoformat()}"
-                           + (f" ({finding.source.file})" if finding.source.file else "")),
-                " ", dcc.Link("Evidence chart →", href=finding.chart_href, className="evidence-link"),
-                " ", html.A(f"{finding.work_package} brief", href=f"/brief/wp/{finding.work_package}")]),
-        html.Details([html.Summary("What the data say now"),
+        html.P(_("Countries: {countries}", countries=", ".join(finding.countries)), className="finding-countries"),
+        html.P([_("Indicators:"), " ", *_joined([dcc.Link(titles.get(i, i), href=f"/trends?indicator={i}", title=i,
+                                                          className="indicator-chip") for i in finding.indicators])]),
+        html.P([html.Small(_("Source: {document}, {date} ({file})", document=finding.source.document,
+                             date=i18n.format_date(finding.source.date), file=finding.source.file)
+                           if finding.source.file else
+                           _("Source: {document}, {date}", document=finding.source.document,
+                             date=i18n.format_date(finding.source.date))),
+                " ", dcc.Link(_("Evidence chart →"), href=finding.chart_href, className="evidence-link"),
+                " ", html.A(_("{work_package} brief", work_package=finding.work_package),
+                            href=f"/brief/wp/{finding.work_package}")]),
+        html.Details([html.Summary(_("What the data say now")),
                       html.P(problem, className="muted") if problem else
                       html.Ul([side_panel.insight_item(i) for i in region_wide], className="insights-list")]),
     ])
@@ -121,7 +126,9 @@ def problems_box() -> html.Div | None:
     if not errors:
         return None
     return html.Div(id="findings-errors", className="alert alert-warning", children=[
-        html.Strong(f"{len(errors)} problem(s) in the findings files (dashboard/findings/); the rest loaded:"),
+        html.Strong(i18n.ngettext("{n} problem in the findings files (dashboard/findings/); the rest loaded:",
+                                  "{n} problems in the findings files (dashboard/findings/); the rest loaded:",
+                                  len(errors))),
         html.Ul([html.Li(str(e)) for e in errors]),
     ])
 
@@ -131,8 +138,9 @@ def results(wps: list[str], geos: list[str], themes: list[str]) -> list:
     _themes, titles, _problem = _catalogue_info()
     chosen = filtered(wps, geos, themes)
     if not chosen:
-        return [html.P("No finding matches these filters.", className="muted")]
-    return [html.P(f"{len(chosen)} finding(s)", id="findings-count"), *[finding_card(f, titles) for f in chosen]]
+        return [html.P(_("No finding matches these filters."), className="muted")]
+    return [html.P(i18n.ngettext("{n} finding", "{n} findings", len(chosen)), id="findings-count"),
+            *[finding_card(f, titles) for f in chosen]]
 
 
 def layout(wp: str | None = None, geo: str | None = None, theme: str | None = None, **_other) -> html.Div:
@@ -152,10 +160,10 @@ def layout(wp: str | None = None, geo: str | None = None, theme: str | None = No
         components.dropdown("theme", sorted(((t, i18n.theme_label(t)) for t in all_themes), key=lambda o: o[1]),
                             themes, label=_("Theme"), multi=True, clearable=True, placeholder=_("All themes")),
     ]
-    intro = ("What each DIGINNO work package set out to establish, from the project documents, linked to the "
-             "indicators that bear on it. The numbers under each finding are computed from the database, never typed in."
-             + (f" {unavailable}" if unavailable else ""))
-    return components.page("DIGINNO findings beside the evidence", intro=intro, controls=controls, panel=False,
+    intro = _("What each DIGINNO work package set out to establish, from the project documents, linked to the "
+              "indicators that bear on it. The numbers under each finding are computed from the database, never typed "
+              "in.") + (f" {unavailable}" if unavailable else "")
+    return components.page(_("DIGINNO findings beside the evidence"), intro=intro, controls=controls, panel=False,
                            body=[briefs_line(_peers()), problems_box() or "",
                                  html.Div(id="findings-results", children=results(wps, geos, themes))],
                            state_data={"page": "/findings", "wp": wps, "geos": geos, "theme": themes})

@@ -171,7 +171,7 @@ def test_findings_page_shows_analysts_the_broken_files(dsm_env, tmp_path, monkey
     layout = page.layout(wp="WP4")
     text = _texts(layout)
     assert "bad.yaml: work_package: must be one of WP2, WP3, WP4, got 'WP7' (finding bad-one)" in text
-    assert "A good finding" in text and "1 finding(s)" in text
+    assert "A good finding" in text and "1 finding" in text
 
 
 def test_side_panel_callback_takes_what_the_view_state_holds(monkeypatch, tmp_path):
