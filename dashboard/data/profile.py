@@ -65,7 +65,7 @@ ORDER BY indicator, geo, year
 """
 PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "geo", "year", "value", "flags",
                    "reference", "eu27", "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among",
-                   "change_5y", "change_from", "gap_pct", "composite", "common_year", "score"]
+                   "change_5y", "change_from", "gap_pct", "composite", "common_year", "score", "bsr_weighted"]
 
 
 @cached
@@ -193,8 +193,8 @@ def _changes(rows: pd.DataFrame, singles: pd.DataFrame) -> pd.DataFrame:
 
 def _bsr_table() -> pd.DataFrame:
     """The BSR average (indicator, year, bsr, bsr_flags) of every indicator: queries.all_bsr_averages, the one rule."""
-    table = queries.all_bsr_averages().rename(columns={"value": "bsr", "flags": "bsr_flags"})
-    return table[["indicator", "year", "bsr", "bsr_flags"]]
+    table = queries.all_bsr_averages().rename(columns={"value": "bsr", "flags": "bsr_flags", "weighted": "bsr_weighted"})
+    return table[["indicator", "year", "bsr", "bsr_flags", "bsr_weighted"]]
 
 
 @cached

@@ -66,9 +66,11 @@ def _score_text(row) -> str:
 
 
 def bsr_gap(df: pd.DataFrame) -> pd.Series:
-    """The BSR average's position vs the EU reference, signed like gap_pct (positive = better)."""
+    """The BSR average's position vs the EU reference, signed like gap_pct (positive = better); only where the
+    average is population-weighted like the EU aggregate (an average of countries is not placed against it)."""
     sign = df["direction"].replace(0, 1)
-    return sign * (df["bsr"] - df["eu27"]) / df["eu27"].abs() * 100.0
+    weighted = df["bsr_weighted"].fillna(False).astype(bool) if "bsr_weighted" in df.columns else False
+    return (sign * (df["bsr"] - df["eu27"]) / df["eu27"].abs() * 100.0).where(weighted)
 
 
 def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
@@ -82,7 +84,8 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     labels = [f"{theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
     colour = colours.colour_for(meta.geo)
     flags = rows["flags"].tolist()
-    bsr = {"type": "scatter", "x": bsr_gap(rows).astype(float).tolist(), "y": labels, "mode": "markers",
+    bsr_x = [None if pd.isna(v) else float(v) for v in bsr_gap(rows)]
+    bsr = {"type": "scatter", "x": bsr_x, "y": labels, "mode": "markers",
            "name": "BSR average", "hovertemplate": "BSR average: %{x:+.1f} % vs EU<extra></extra>",
            "marker": {"symbol": "diamond-open", "size": 10, "color": colours.colour_for(BSR_AVERAGE)}}
     country = {
@@ -107,6 +110,7 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         "yaxis": {"automargin": True},
         "legend": {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     }
-    return common.make_figure([bsr, country], layout, title=title, unit="% vs EU", source=meta.source,
+    traces = [bsr, country] if any(v is not None for v in bsr_x) else [country]  # no weighted average: no diamonds
+    return common.make_figure(traces, layout, title=title, unit="% vs EU", source=meta.source,
                               flags=flags + rows["eu27_flags"].tolist(), height=max(420, 110 + 26 * len(rows)),
                               shapes=[zero], annotations=[zero_note], notes_offset=70, chars=PROFILE_NOTE_CHARS)

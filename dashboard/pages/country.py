@@ -61,8 +61,10 @@ def build(state):
           "for the DESI 2020 editions, as published). Positions are direction-adjusted: right of zero is better "
           "than the EU whether higher or lower values are better. Rank 1 is the best; the pool is named for each "
           "indicator.", country=meta.name),
-        _("Diamonds: the BSR average ({method}).", method=queries.average_method(df["indicator"].iloc[0])
-          if not df.empty else _("not available")),
+        _("Diamonds: the BSR average ({method}).", method=queries.average_method(df["indicator"].iloc[0]))
+        if not df.empty and df["bsr_weighted"].fillna(False).astype(bool).any() else
+        _("The BSR average is in the table: an average of countries (unweighted) is not placed against the EU "
+          "aggregate, which is weighted by population."),
         _("Areas are ranked by a standardised score: each indicator's distance from the EU in standard deviations "
           "across the EU27 countries, at the indicator's latest common year (the latest in which at least half of "
           "them report), averaged over the area. Composition shares, such as the share of ICT specialists who are "

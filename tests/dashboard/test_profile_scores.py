@@ -118,3 +118,17 @@ def test_methods_note_states_every_rule(real):
     rows = sources.catalogue_frame().set_index("id")
     assert rows.loc["ict_specialists_female", "better when"] == "no direction"
     assert rows.loc["households_internet_access", "BSR average weighted by"] == "Private households"
+
+
+def test_unweighted_bsr_average_is_not_placed_against_the_eu(real):
+    from dashboard.data import charts
+    from dashboard.figures import profile as profile_figure
+    from dashboard.state import State
+
+    df, meta = charts.profile_data(State(page="/country", geos=("LV",)))
+    assert not df["bsr_weighted"].fillna(False).any()  # the recordings hold no population counts
+    fig = profile_figure.figure(df, meta)
+    assert [t["name"] for t in fig["data"]] == [meta.name or "LV"], "no BSR diamonds against the EU aggregate"
+    weighted = df.assign(bsr_weighted=True)
+    gaps = profile_figure.bsr_gap(weighted).dropna()
+    assert len(gaps) > 10 and len(profile_figure.figure(weighted, meta)["data"]) == 2
