@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import choose_option, wait_for_chart, wait_for_url
 from tests.e2e.test_embed import read_clipboard
+from tests.e2e.test_phone_a11y import axe_source  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 INDICATOR = "households_internet_access"
@@ -126,3 +127,20 @@ def test_indicator_dropdown_shows_titles_under_theme_headings(app_url, page, e2e
         shown = page.locator(".dash-dropdown-options .dash-dropdown-option").all_inner_texts()
         assert any(expected in t for t in shown), (typed, shown)
     page.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("path", ["/desi", "/findings", "/compare"])
+def test_share_controls_and_brief_buttons_pass_axe(app_url, browser, axe_source, path):
+    """The per-card share controls (two on DESI), the copy buttons and the Findings page's brief buttons add no
+    WCAG 2.0/2.1 A/AA violation at 390 and 1440 px."""
+    from tests.e2e.test_phone_a11y import axe_violations, settle
+
+    for width, height in ((390, 844), (1440, 900)):
+        context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)  # axe injected
+        page = context.new_page()
+        try:
+            page.goto(app_url + path)
+            settle(page, path)
+            assert axe_violations(page) == [], (path, width)
+        finally:
+            context.close()
