@@ -85,7 +85,8 @@ def test_polish_csv_and_png_downloaded_from_the_compare_page(app_url, tab):
         csv_link.click()
     rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
     head = rows[0]
-    assert head[:3] == ["kod wskaźnika", "kod państwa", "państwo"] and "wartość" in head
+    assert head[:3] == [translated("pl", m) for m in ("indicator code", "country code", "country")]
+    assert head[:2] == ["kod wskaźnika", "kod państwa"] and "wartość" in head
     germany = next(r for r in rows[1:] if r[1] == "DE")
     assert germany[2] == "Niemcy"
     value = germany[head.index("wartość")]
