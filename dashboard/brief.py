@@ -454,8 +454,8 @@ FORMATS = {"html": "text/html", "pdf": "application/pdf",
 
 
 def render(kind: str, key: str, fmt: str, base_url: str = "") -> str | bytes:
-    """A brief as HTML text, PDF or PowerPoint bytes, cached per database version and findings files (a deck also
-    per language and the site address its links name)."""
+    """A brief as HTML text, PDF or PowerPoint bytes, cached per database version, findings files and language (a
+    deck also per the site address its links name)."""
     stamp = findings_registry._directory_stamp(findings_registry.FINDINGS_DIR)
 
     def make() -> str | bytes:
@@ -466,8 +466,9 @@ def render(kind: str, key: str, fmt: str, base_url: str = "") -> str | bytes:
             return country_deck(key, base_url) if kind == "country" else wp_deck(key, base_url)
         return country_brief_html(key) if kind == "country" else wp_brief_html(key)
 
-    extra = (i18n.current(), base_url) if fmt == "pptx" else ()
-    return remember(("brief", kind, key, fmt, stamp, *extra), make)
+    # per language (the insight sentences and buttons come translated); a deck also per site address its links name
+    extra = (base_url,) if fmt == "pptx" else ()
+    return remember(("brief", kind, key, fmt, stamp, i18n.current(), *extra), make)
 
 
 def _respond(kind: str, key: str) -> Response:

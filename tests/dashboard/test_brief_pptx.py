@@ -160,3 +160,12 @@ def test_brief_charts_keep_whole_titles_units_and_no_axis_title(dsm_env, monkeyp
     assert all(t.endswith((" pp", " points")) and t[0] in "+−" for t in gap.data[0].text)
     _img, caption = brief.ranking_chart(headline[0], highlight="EE")
     assert drawn[-1].layout.yaxis.title.text is None and "Unit: %" in caption
+
+
+def test_a_brief_in_one_language_is_not_served_in_another(client, is_standin):
+    """The brief's cache is per language: a Polish visit first does not give the next English visitor Polish."""
+    if is_standin:
+        pytest.skip("briefs read the real findings")
+    polish = client.get("/brief/wp/WP4?lang=pl").get_data(as_text=True)
+    english = client.get("/brief/wp/WP4?lang=en").get_data(as_text=True)
+    assert "Pobierz jako PDF" in polish and "Pobierz jako PDF" not in english and "Download as PDF" in english
