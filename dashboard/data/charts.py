@@ -144,18 +144,21 @@ def scorecard_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     columns = list(dict.fromkeys([*state.geos, EU27, BSR_AVERAGE]))
     rows = [row for ind, group in scorecard_indicators() for row in _scorecard_rows(ind, group, tuple(columns))]
     df = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
-    return df, ChartMeta(title=_("Headline indicators and Digital Decade targets: latest year against the EU"),
+    return df, ChartMeta(title=_("Headline indicators and Digital Decade targets against the EU"),
                          source=_scorecard_source(), names=queries.geo_names(), columns=tuple(columns),
-                         notes=(scorecard_legend(df),))
+                         notes=scorecard_legend(df))
 
 
-def scorecard_legend(df: pd.DataFrame) -> str:
-    """What the symbols mean, with the 'about the same' band in percentage points (the noise thresholds in use)."""
+def scorecard_legend(df: pd.DataFrame) -> tuple[str, str]:
+    """What the symbols mean, with the 'about the same' band in percentage points (the noise thresholds in use):
+    the page's sentence and the chart's one-line legend."""
     bands = sorted({float(n) for n in df.drop_duplicates("indicator")["noise"] if n and n > 1e-6})
     band = " / ".join(i18n.format_number(n, 1) for n in bands) or i18n.format_number(insights.NOISE_PP, 1)
+    short = _("▲ better, ▼ worse, ≈ within {band} pp of the EU aggregate · ↗ ↘ → five-year change · last column: "
+              "2030 target", band=band)
     return _("▲ better than the EU aggregate, ▼ worse, ≈ about the same (within {band} pp, the noise threshold of "
              "survey estimates; the EU28 for DESI 2020 rows); ↗ ↘ → change over five years; the last column is the "
-             "2030 target, and each cell says how far it is from it.", band=band)
+             "2030 target, and each cell says how far it is from it.", band=band), short
 
 
 SCORECARD_COLUMNS = ["indicator", "group", "title", "unit", "year", "geo", "value", "flags", "eu27", "reference",

@@ -14,14 +14,13 @@ from dashboard.i18n import _
 POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
 POSITION_SYMBOLS = {"better": "▲", "worse": "▼", "same": "≈"}   # against the EU aggregate
 ARROWS = {1: "↗", -1: "↘", 0: "→"}                              # five-year change
-TARGET_COLUMN = "target_2030"                                    # x key of the heatmap's last column
+SOURCE_CHARS = 110                                               # the source line starts at the plot, not the page
 
 
 def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Heatmap of positions vs the EU aggregate with the value, flags, position symbol, 5-year arrow and distance to
     the 2030 target in every cell; the 2030 target in the last column."""
-    legend = meta.notes[0] if meta.notes else ""
-    title = f"{meta.title}<br><sup>{legend}</sup>" if legend else meta.title
+    legend = meta.notes[-1] if meta.notes else ""  # the short legend: one subtitle line (the page shows the long one)
     if df.empty:
         return common.empty_figure(_("No headline indicator has data."), title=meta.title)
     columns = [c for c in meta.columns if c in set(df["geo"])]
@@ -42,9 +41,12 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         "zmin": -1, "zmax": 1, "showscale": False, "xgap": 2, "ygap": 2,
         "hovertemplate": "<b>%{y}</b><br>%{x}: %{customdata[2]}<extra></extra>",
     }
-    layout = {"yaxis": {"autorange": "reversed"}, "xaxis": {"side": "top"}, "margin": {"t": 150}}
-    return common.make_figure([heat], layout, title=title, unit=None, source=meta.source,
-                              flags=df["flags"], height=190 + 52 * len(rows))
+    figure = common.make_figure([heat], {"yaxis": {"autorange": "reversed"}, "xaxis": {"side": "top"}},
+                                title=meta.title, unit=None, source=meta.source, flags=df["flags"],
+                                height=230 + 52 * len(rows), chars=SOURCE_CHARS)
+    figure.layout.title.subtitle = {"text": legend}  # exports keep a figure's subtitle (dashboard.export)
+    figure.layout.margin.t = 170  # title, legend line and the column names written at an angle above the plot
+    return figure
 
 
 def _column_name(code: str, meta: ChartMeta, df: pd.DataFrame) -> str:

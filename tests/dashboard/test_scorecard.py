@@ -88,7 +88,7 @@ def test_better_and_worse_are_in_symbols_and_words_and_the_band_is_in_pp(scoreca
     assert five_g["diff_vs_eu27"] == pytest.approx(-1.8) and five_g["position"] == "same"
     assert "about the same as the EU27 (within 2.0 pp)" in figures.position_text(five_g)
     figure = figures.figure(df, meta)
-    assert "within 2.0 pp" in figure.layout.title.text and list(figure.data[0].x)[-1] == "2030 target"
+    assert "within 2.0 pp" in figure.layout.title.subtitle.text and list(figure.data[0].x)[-1] == "2030 target"
 
 
 def test_the_table_view_says_position_and_distance_in_text_and_links_every_cell(env):
