@@ -183,6 +183,15 @@ def required_pace(value: float, target: float, year: int, target_year: int = TAR
     return None if year >= target_year else (target - value) / (target_year - year)
 
 
+def on_track_2030(value: float, per_year: float, required: float, target: float, year: int, *,
+                  higher_is_better: bool, noise: float) -> bool:
+    """The one on-track rule (side panel, briefs, Digital Decade page): the observed yearly change is at least the
+    required one, or keeping it to 2030 misses the target by no more than the indicator's noise threshold."""
+    sign = 1.0 if higher_is_better else -1.0
+    projected = value + per_year * (TARGET_YEAR - year)
+    return sign * per_year >= sign * required or sign * (target - projected) <= noise
+
+
 def year_target_reached(value: float, pace: float | None, target: float, year: int, higher_is_better: bool) -> int | None:
     """The year the target is met at a linear pace: `year` if already met, None if not at this pace or beyond 2050."""
     sign = 1.0 if higher_is_better else -1.0
@@ -360,7 +369,7 @@ def _signed(meta: IndicatorMeta, change: float) -> str:
 
 def target_2030(ctx: _Context) -> list[Insight]:
     """Distance to the 2030 target: the yearly change required to reach it against the change observed (the
-    Digital Decade's way), per BSR country and the EU aggregate; on track when observed >= required."""
+    Digital Decade's way), per BSR country and the EU aggregate; on track as on_track_2030 says."""
     target = ctx.meta.target_2030
     if target is None or ctx.year is None or (isinstance(target, float) and math.isnan(target)):
         return []
@@ -375,7 +384,9 @@ def target_2030(ctx: _Context) -> list[Insight]:
         pace = ctx.pace(geo)
         required = required_pace(value, target, ctx.year)
         met = ctx.sign * (target - value) <= EPSILON
-        on_track = met or (pace is not None and required is not None and ctx.sign * pace.per_year >= ctx.sign * required)
+        on_track = met or (pace is not None and required is not None and on_track_2030(
+            value, pace.per_year, required, target, ctx.year, higher_is_better=ctx.meta.higher_is_better,
+            noise=ctx.meta.noise))
         template = (TARGET_MET if met else TARGET_NO_PACE if pace is None or required is None
                     else TARGET_ON_TRACK if on_track else TARGET_OFF_TRACK)
         sentence = _(template,

@@ -160,9 +160,8 @@ def progress(rows: pd.DataFrame, target: float | None, *, higher_is_better: bool
     elif pace is None or required is None:
         verdict = "too_few_years"
     else:
-        projected = value + pace.per_year * (insights.TARGET_YEAR - year)
-        on_track = sign * pace.per_year >= sign * required or sign * (target - projected) <= noise
-        verdict = "on_track" if on_track else "off_track"
+        verdict = "on_track" if insights.on_track_2030(value, pace.per_year, required, target, year,
+                                                       higher_is_better=higher_is_better, noise=noise) else "off_track"
     return Progress(value, year, flags, target, target - value, required, pace, verdict)
 
 
