@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pandas as pd
 
+from dashboard import i18n
 from dashboard.data.connection import cached, query
+from dashboard.i18n import _, ngettext
 from etl import config
 from etl.refresh import read_runs
 
@@ -52,8 +54,10 @@ def freshness(datasets: list[str], now: datetime | None = None) -> pd.DataFrame:
         stale = last_good is None or now - datetime.fromisoformat(last_good) > limit
         warning = None
         if failure or (stale and last_good):
-            warning = f"not refreshed since {str(last_good or 'never')[:10]}" + (f": {failure}" if failure else
-                                                                             f" (older than {limit.days} days)")
+            since = i18n.format_date(str(last_good)[:10]) if last_good else _("never")
+            warning = (_("not refreshed since {date}: {failure}", date=since, failure=failure) if failure else
+                       ngettext("not refreshed since {date} (older than {n} day)",
+                                "not refreshed since {date} (older than {n} days)", limit.days, date=since))
         rows.append({"dataset": dataset, "last_checked": str(checked["finished_at"])[:16] if checked else None,
                      "last_refreshed": str(last_good)[:16] if last_good else None, "warning": warning})
     return pd.DataFrame(rows, columns=["dataset", "last_checked", "last_refreshed", "warning"])
@@ -64,5 +68,5 @@ def source_note(dataset: str | None) -> str:
     if not dataset or "," in dataset:
         return ""
     row = freshness([dataset]).iloc[0]
-    note = f"; checked {row['last_checked'][:10]}" if row["last_checked"] else ""
+    note = "; " + _("checked {date}", date=i18n.format_date(row["last_checked"][:10])) if row["last_checked"] else ""
     return note + (f" — {row['warning']}" if row["warning"] else "")

@@ -66,3 +66,19 @@ def test_a_dataset_whose_last_refresh_failed_says_why(revised):
     rewrite_runs(revised, lambda runs: runs.append({**runs[-1], "status": "partial", "datasets_failed": ["isoc_ci_in_h"],
                                                    "failures": {"isoc_ci_in_h": "HTTP 503"}}))
     assert freshness.source_note("isoc_ci_in_h").endswith(f"— not refreshed since {good[:10]}: HTTP 503")
+
+
+def test_the_source_note_speaks_the_language(revised):
+    """The chart source note in German: the dates in the locale's style, the stale warning with its plural."""
+    from babel.dates import format_date
+
+    from dashboard import i18n
+    from dashboard.data import connection, freshness
+
+    old = (datetime.now(timezone.utc) - timedelta(days=20)).replace(microsecond=0)
+    rewrite_runs(revised, lambda runs: [run.update(finished_at=old.isoformat()) for run in runs])
+    connection.clear_cache()
+    with i18n.use("de"):
+        note = freshness.source_note("isoc_ci_in_h")
+    day = format_date(old.date(), format="medium", locale="de")
+    assert note == f"; geprüft am {day} — seit {day} nicht aktualisiert (älter als 14 Tage)"
