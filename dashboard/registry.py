@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 
 from dashboard.data.connection import cached
 from dashboard.figures.meta import ChartMeta
+from dashboard.i18n import _
 from dashboard.state import State, parse_state
 
 SITE = "Baltic DSM Dashboard"
@@ -50,8 +51,8 @@ class Page:
 
     @property
     def title(self) -> str:
-        """The browser title: 'Compare — Baltic DSM Dashboard'."""
-        return f"{self.name} — {SITE}"
+        """The browser title in the current language: 'Compare — Baltic DSM Dashboard'."""
+        return _("{page} — {site}", page=_(self.name), site=_(SITE))
 
     def state(self, query: dict) -> State:
         """The validated state of a URL query for this page; InvalidState says what is wrong."""
@@ -69,7 +70,9 @@ def register_page(module: str, page: Page, **dash_options) -> Page:
     (Named like dash.register_page on purpose: Dash's pages loader imports only files that contain that name.)"""
     page = replace(page, charts=tuple(replace(chart, page=page.path) for chart in page.charts))
     PAGES[page.path] = page
-    dash.register_page(module, path=page.path, title=page.title, name=page.name, order=page.order, **dash_options)
+    # the title is a function: Dash asks it per request (index page and router), so it follows the language
+    dash.register_page(module, path=page.path, title=lambda: page.title, name=page.name, order=page.order,
+                       **dash_options)
     return page
 
 

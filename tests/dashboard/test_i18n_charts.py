@@ -237,3 +237,17 @@ def test_relationships_table_in_polish(dsm_env, app):
     assert {country, "kod", "RMB", "znaczniki x", "znaczniki y"} <= set(heads) and "country" not in heads
     cells = [td.children for td in find(tree, html.Td)]
     assert {"tak", "nie"} <= set(cells) and any(isinstance(c, str) and "," in c for c in cells)
+
+
+def test_browser_titles_follow_the_language(dsm_env, app):
+    """Dash asks the page title per request: the index page's meta title (and the router's) is in the visitor's
+    language."""
+    import dash
+
+    fresh = app.server.test_client()
+    body = fresh.get("/compare?lang=de").get_data(as_text=True)
+    assert 'content="Vergleich — Dashboard digitaler Binnenmarkt Ostseeraum"' in body
+    title = next(p["title"] for p in dash.page_registry.values() if p["path"] == "/compare")
+    with i18n.use("pl"):
+        assert title() == f"{i18n._('Compare')} — {i18n._('Baltic DSM Dashboard')}" != "Compare — Baltic DSM Dashboard"
+    assert title() == "Compare — Baltic DSM Dashboard"
