@@ -73,7 +73,10 @@ def test_page_default_view_has_a_chart(dsm_env, app, path):
     tree = page_layout(app, path)()
     graphs = find(tree, dcc.Graph)
     assert len(graphs) == 1 and len(graphs[0].figure.data) >= 1
-    assert "Source: Eurostat" in text_of(tree)
+    # one source line per chart: in the chart itself (the card repeats it only in table view)
+    figure = graphs[0].figure if isinstance(graphs[0].figure, dict) else graphs[0].figure.to_plotly_json()
+    notes = " ".join(a.get("text", "") for a in figure["layout"].get("annotations", []))
+    assert "Source: Eurostat" in notes
     assert find(tree, id="side-panel") and find(tree, dcc.Store, id="view-state")
 
 

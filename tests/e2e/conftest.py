@@ -151,6 +151,9 @@ def wait_for_url(page, predicate_js: str) -> str:
 def choose_option(page, key: str, label_text: str) -> None:
     """Pick an option in the URL-bound dropdown `key` (dash 4 dropdown) by its visible label."""
     page.click(f".control-{key} button.dash-dropdown")
+    search = page.locator(".dash-dropdown-search")
+    if search.count():  # searchable dropdowns: narrow the list first (long lists render only the options in view)
+        search.first.fill(label_text)
     option = page.locator(".dash-dropdown-options .dash-dropdown-option", has_text=label_text).first
     option.click()
     page.keyboard.press("Escape")

@@ -75,7 +75,8 @@ def test_trends_indicator_control(app_url, page, db):
 
 
 def test_overview_table_view_and_cell_link(app_url, page, db):
-    """The scorecard draws; the Table toggle goes into the URL; a cell link opens its Trends chart."""
+    """The scorecard draws; the Table toggle goes into the URL; a cell link opens its indicator on Compare with
+    that country chosen."""
     page.goto(app_url + "/")
     wait_for_chart(page)
     page.get_by_label("Table").check()
@@ -83,9 +84,9 @@ def test_overview_table_view_and_cell_link(app_url, page, db):
     page.wait_for_selector("#scorecard-table")
     first_cell = page.locator("#scorecard-table td.score a").first
     first_cell.click()
-    wait_for_url(page, "loc.pathname === '/trends'")
+    wait_for_url(page, "loc.pathname === '/compare'")
     assert wait_for_chart(page) >= 1
-    assert query_of(page)["indicator"] in db.headline_indicators()
+    assert query_of(page)["indicator"] in db.headline_indicators() and query_of(page).get("geo")
     page.go_back()
     page.wait_for_selector("#scorecard-table")
     assert not page.console_errors
