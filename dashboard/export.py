@@ -69,8 +69,8 @@ MEDIA_TYPES = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 # Columns every data download carries, in this order, ahead of whatever else the chart's data holds.
-LEADING_COLUMNS = ["indicator", "geo", "geo_name", "period", "year", "value", "unit", "flags", "flag_meaning",
-                   "dataset", "source_updated", "retrieved_at"]
+LEADING_COLUMNS = ["indicator", "geo", "geo_name", "period", "year", "value", "unit", "unit_label", "flags",
+                   "flag_meaning", "dataset", "source_updated", "retrieved_at"]
 PROVENANCE_COLUMNS = ["dataset", "source_updated", "retrieved_at"]
 # A two-indicator chart (scatter) lists each axis's value with its own flags and provenance.
 PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in ("x", "y") for c in
@@ -84,7 +84,8 @@ LICENCE = N_("Source: Eurostat / European Commission (DESI); reuse authorised wi
 COLUMN_LABELS = {
     "indicator": N_("indicator code"), "title": N_("indicator"), "geo": N_("country code"), "geo_name": N_("country"),
     "period": N_("period"), "year": N_("year"), "value": N_("value"), "value_text": N_("value as written locally"),
-    "unit": N_("unit code"), "flags": N_("flags"), "flag_meaning": N_("meaning of the flags"),
+    "unit": N_("unit code"), "unit_label": N_("unit"), "reporting": N_("countries reporting"), "group": N_("indicator group"),
+    "noise": N_("about-the-same band (percentage points)"), "href": N_("link to the chart"), "flags": N_("flags"), "flag_meaning": N_("meaning of the flags"),
     "dataset": N_("dataset"), "source_updated": N_("updated at the source"), "retrieved_at": N_("retrieved"),
     "method": N_("how the BSR average is computed"), "rank": N_("rank"), "is_bsr": N_("Baltic Sea Region country"),
     "is_selected": N_("highlighted"), "is_reference": N_("reference (not in the fit)"),
@@ -203,6 +204,11 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
         table[f"{column[:-len('flags')]}flag_meaning"] = table[column].map(explain_flags)
     for column in [c for c in table.columns if c.endswith(("retrieved_at", "source_updated"))]:
         table[column] = table[column].map(_iso_utc)
+    if "unit" in table.columns and "unit_label" not in table.columns:  # the unit in words beside its code
+        words = [_unit_words(ind, code) for ind, code in zip(table.get("indicator", [None] * len(table)), table["unit"])]
+        table.insert(table.columns.get_loc("unit") + 1, "unit_label", words)
+    if "rank" in table.columns:  # competition ranks are whole numbers (NaN for rows that are not ranked)
+        table["rank"] = pd.to_numeric(table["rank"], errors="coerce").astype("Int64")
     if "value" in table.columns:
         table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
         if i18n.current() != i18n.DEFAULT:  # the machine-readable number stays in `value`; its local spelling beside it
@@ -214,11 +220,27 @@ def export_table(data: pd.DataFrame, *, provenance: dict | None = None, geo_name
     if "value_text" in table.columns and "value" in leading:
         leading.insert(leading.index("value") + 1, "value_text")
     table = table[leading + [c for c in table.columns if c not in leading]]
+    for column in table.select_dtypes("float").columns:  # derived numbers without float noise (7.049999999999997)
+        table[column] = table[column].round(9)
     for column in table.columns:
         if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
             table[column] = table[column].astype(object).map(_cell)
     assert len(table) == len(data), f"export table has {len(table)} rows for {len(data)} chart rows"
     return table
+
+
+def _unit_words(indicator_id, code) -> str | None:
+    """A unit in words: the catalogue's for the indicator (translated), else the Eurostat code's label."""
+    if not isinstance(code, str) or not code:
+        return None
+    if isinstance(indicator_id, str):
+        try:
+            words = queries.indicator(indicator_id).get("unit")
+        except queries.UnknownIndicator:
+            words = None
+        if isinstance(words, str) and words:
+            return words
+    return common.unit_label(code)
 
 
 def headed(table: pd.DataFrame) -> pd.DataFrame:

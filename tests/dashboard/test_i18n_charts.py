@@ -126,7 +126,12 @@ def test_csv_in_polish_keeps_codes_and_numbers_beside_the_translated_labels(clie
     assert float(germany[5]) == pytest.approx(values["DE"])
     assert germany[6] == f"{values['DE']:.2f}".replace(".", ",")
     english = client.get(f"/export/ranked_bar.csv?indicator={INDICATOR}&year={year}&lang=en").get_data(as_text=True)
-    assert english.splitlines()[0].startswith("indicator,geo,geo_name,period,year,value,unit,flags")
+    assert english.splitlines()[0].startswith("indicator,geo,geo_name,period,year,value,unit,unit_label,flags")
+    # the unit in words beside its code, in the language (the catalogue's unit through etl/translations/pl.toml)
+    with i18n.use("pl"):
+        from dashboard.data import queries
+        words = queries.indicator(INDICATOR)["unit"]
+    assert germany[head.index(i18n.translations("pl").gettext("unit"))] == words and words.startswith("%")
 
 
 def test_flag_meanings_in_the_export_follow_the_language(client, db):
