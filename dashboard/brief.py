@@ -61,6 +61,7 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent 
                         autoescape=select_autoescape(default=True, default_for_string=True))
 TEMPLATES.filters["repr"] = repr
 TEMPLATES.globals["fmt_value"] = insights_module.fmt_value
+TEMPLATES.globals["_"] = _  # {{ _("Whole sentence with {name}", name=...) }}: extracted by Babel's jinja2 method
 
 
 class BriefNotFound(LookupError):
@@ -200,12 +201,13 @@ def finding_sources(chosen: list[findings_registry.Finding]) -> list[str]:
 def page(title: str, subtitle: str, body: str) -> str:
     """The whole HTML document for one A4 page around a rendered body."""
     run = queries.last_refresh() if _has_refresh_runs() else None
-    stamp = f"; database refreshed {str(run.get('finished_at') or run.get('started_at'))[:16]} UTC" if run else ""
+    stamp = str(run.get('finished_at') or run.get('started_at'))[:16] if run else ""
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
     legend = f" {flag_legend_text(letters, markup=False)}." if letters else ""
     return TEMPLATES.get_template("brief_page.html").render(
         title=title, subtitle=subtitle, body=Markup(body), style=Markup(STYLE), made=made, stamp=stamp, legend=legend,
+        lang=i18n.current(),
         labels={"pdf": _("Download as PDF"), "pptx": _("Download as PowerPoint"), "findings": _("All findings")})
 
 

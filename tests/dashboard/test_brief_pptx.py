@@ -169,3 +169,23 @@ def test_a_brief_in_one_language_is_not_served_in_another(client, is_standin):
     polish = client.get("/brief/wp/WP4?lang=pl").get_data(as_text=True)
     english = client.get("/brief/wp/WP4?lang=en").get_data(as_text=True)
     assert "Pobierz jako PDF" in polish and "Pobierz jako PDF" not in english and "Download as PDF" in english
+
+
+def test_the_html_brief_speaks_the_language_of_its_url(client, is_standin):
+    """Template text goes through the catalogues too: <html lang>, headings, table heads and footer in Polish / German."""
+    if is_standin:
+        pytest.skip("briefs read the real findings")
+    from dashboard import i18n
+
+    def said(lang, message, **params):
+        return i18n.translations(lang).gettext(message).format(**params)
+
+    polish = client.get("/brief/country/EE?lang=pl").get_data(as_text=True)
+    assert polish.startswith('<!doctype html><html lang="pl">')
+    for heading in (said("pl", "Where {country} stands", country="Estonia"), said("pl", "What the data say")):
+        assert f"<h2>{heading}</h2>" in polish and heading != "What the data say"
+    assert said("pl", "Headline indicator") in polish and "Headline indicator" not in polish
+    assert "Baltic DSM Dashboard dla projektu DIGINNO" in polish and "Brief made" not in polish
+    german = client.get("/brief/wp/WP3?lang=de").get_data(as_text=True)
+    assert '<html lang="de">' in german and "<th>Indikator (Jahr)</th>" in german
+    assert f"<h2>{said('de', 'The evidence: linked indicators, latest year')}</h2>" in german

@@ -16,7 +16,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 
 def used_messages() -> dict[str, tuple[str, ...]]:
     """msgid -> (msgid, plural...) of every message the dashboard's code marks, extracted as `pybabel extract` does."""
-    method_map = [("dashboard/**.py", "python")]
+    method_map = [("dashboard/**.py", "python"), ("dashboard/templates/**.html", "jinja2")]  # as babel.cfg says
     found = {}
     for _filename, _lineno, message, _comments, _context in extract_from_dir(str(REPO), method_map, keywords=KEYWORDS):
         ids = message if isinstance(message, tuple) else (message,)
@@ -58,6 +58,7 @@ def test_the_code_uses_messages():
     """The extraction finds the shell's messages, so an empty result cannot pass the coverage check below."""
     used = used_messages()
     assert {"Language", "Try again", "Flags: {list}"} <= set(used)
+    assert "What the data say" in used, "the briefs' templates are extracted too"
 
 
 @pytest.mark.parametrize("lang", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT])
