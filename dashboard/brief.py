@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from dashboard import findings as findings_registry
 from dashboard import i18n
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 from dashboard import render as render_service
 from dashboard import insights as insights_module
 from dashboard.data import queries
@@ -108,9 +108,14 @@ def source_line(indicator_ids: list[str]) -> str:
     parts = []
     for indicator_id in dict.fromkeys(indicator_ids):
         info = queries.source_info(indicator_id)
-        updated = f" (updated {info['source_updated']})" if info.get("source_updated") else ""
-        parts.append(f"{info.get('dataset') or '?'}{updated}")
-    return f"Source: Eurostat / European Commission (DESI): {'; '.join(dict.fromkeys(parts))}."
+        dataset = info.get("dataset") or "?"
+        if info.get("source_updated"):
+            parts.append(_("{dataset} (updated {date})", dataset=dataset, date=info["source_updated"]))
+        elif info.get("retrieved_at"):  # a source that states no update date (the scoreboard's facts): when we read it
+            parts.append(_("{dataset} (retrieved {date})", dataset=dataset, date=info["retrieved_at"]))
+        else:
+            parts.append(dataset)
+    return _("Source: Eurostat / European Commission (DESI): {datasets}.", datasets="; ".join(dict.fromkeys(parts)))
 
 
 # ---------------------------------------------------------------- charts
@@ -198,13 +203,14 @@ def finding_sources(chosen: list[findings_registry.Finding]) -> list[str]:
     return list(dict.fromkeys(f"{f.source.document}, {f.source.date.isoformat()}" for f in chosen))
 
 
-def page(title: str, subtitle: str, body: str) -> str:
-    """The whole HTML document for one A4 page around a rendered body."""
+def page(title: str, subtitle: str, body: str, notes: list[str] = ()) -> str:
+    """The whole HTML document for one A4 page around a rendered body (`notes`: sentences for the footer)."""
     run = queries.last_refresh() if _has_refresh_runs() else None
     stamp = str(run.get('finished_at') or run.get('started_at'))[:16] if run else ""
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     letters = sorted(set("".join(re.findall(r'data-flags="([a-z]*)"', body))))
     legend = f" {flag_legend_text(letters, markup=False)}." if letters else ""
+    legend += "".join(f" {note}" for note in notes)
     return TEMPLATES.get_template("brief_page.html").render(
         title=title, subtitle=subtitle, body=Markup(body), style=Markup(STYLE), made=made, stamp=stamp, legend=legend,
         lang=i18n.current(),
@@ -234,14 +240,24 @@ def country_rows(geo: str) -> list[dict]:
     """Per headline indicator: its meta, the latest common year, the country's and the EU's cells, its BSR rank."""
     peers = check_country(geo)
     rows = []
-    for indicator_id in queries.headline_indicators()[:MAX_TABLE_ROWS]:
+    headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
+    twins = insights_module.twins_of(queries.catalogue(), headline)
+    for indicator_id in headline:
         meta = indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
+        newer = None
+        if indicator_id in twins:  # the newest data wins, as in the insights: a newer source of the same measure
+            twin_year, twin_cells = latest_cells(twins[indicator_id].indicator, [*peers, *insights_module.EU27_CODES])
+            if twin_year is not None and (year is None or twin_year > year):
+                year, cells, newer = twin_year, twin_cells, twins[indicator_id].source
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         peer_values = pd.Series({c.geo: c.value for c in cells.values() if c.geo in peers}, dtype=float)
         ranks = insights_module.competition_rank(peer_values, meta.higher_is_better)  # ties share a rank
-        rank = f"{int(ranks[geo])} of {len(ranks)}" if geo in ranks.index else "–"
-        rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank,
+        rank = _("{rank} of {n}", rank=int(ranks[geo]), n=len(ranks)) if geo in ranks.index else "–"
+        rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank, "newer": newer,
+                     "shown": twins[indicator_id].indicator if newer else indicator_id,  # whose values the row shows
+                     # the edition's own EU aggregate where it is not EU27 (DESI 2020: EU28), named in the cell
+                     "eu_label": eu.geo if eu is not None and eu.geo != queries.EU27 else "",
                      "rank_number": int(ranks[geo]) if geo in ranks.index else None, "reporting": len(ranks)})
     return rows
 
@@ -260,14 +276,16 @@ def country_brief_html(geo: str) -> str:
     body = TEMPLATES.get_template("brief_country.html").render(
         name=name, rows=rows, charts=charts, insights=mine[:MAX_INSIGHTS], findings=chosen,
         sources=finding_sources(chosen))
-    return page(f"{name}: digital single market brief",
-                f"{name} against the Baltic Sea Region peers and the EU27 · latest common year per indicator", body)
+    newer = [_("† Newest data, from {source}.", source=source) for source in dict.fromkeys(r["newer"] for r in rows) if source]
+    return page(_("{country}: digital single market brief", country=name),
+                _("{country} against the Baltic Sea Region peers and the EU27 · latest common year per indicator",
+                  country=name), body, notes=newer)
 
 
 WP_TITLES = {
-    "WP2": "WP2 — digital transformation of SMEs",
-    "WP3": "WP3 — innovative cross-border G2B digital services",
-    "WP4": "WP4 — the digital single market in the Baltic Sea Region",
+    "WP2": N_("WP2 — digital transformation of SMEs"),
+    "WP3": N_("WP3 — innovative cross-border G2B digital services"),
+    "WP4": N_("WP4 — the digital single market in the Baltic Sea Region"),
 }
 
 
@@ -302,7 +320,8 @@ def wp_brief_html(wp: str) -> str:
     body = TEMPLATES.get_template("brief_wp.html").render(
         findings=shown, sources=finding_sources(shown), peers=peers, references=references, rows=rows, charts=charts,
         insights=region[:MAX_INSIGHTS])
-    return page(f"{WP_TITLES[wp]}: brief", "DIGINNO work package findings beside the BSR evidence", body)
+    return page(_("{work_package}: brief", work_package=_(WP_TITLES[wp])),
+                _("DIGINNO work package findings beside the BSR evidence"), body)
 
 
 # ---------------------------------------------------------------- PowerPoint decks
@@ -416,11 +435,11 @@ def country_deck(geo: str, base_url: str) -> bytes:
     for row in shown:
         about = [i.sentence for i in all_insights if i.indicator == row["meta"].id and i.concerns(geo)
                  and i.kind in ("leader", "laggard", "target_2030", "fastest_improver")]
-        specs.append(indicator_slide(row["meta"].id, row["year"], [country_key_sentence(row, name), *about[:1]],
+        specs.append(indicator_slide(row["shown"], row["year"], [country_key_sentence(row, name), *about[:1]],
                                      base_url, geo=geo))
     chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])
     specs.append(findings_slide(chosen, _("DIGINNO findings concerning {country}", country=name)))
-    specs.append(sources_slide([row["meta"].id for row in shown], chosen,
+    specs.append(sources_slide([row["shown"] for row in shown], chosen,
                                base_url.rstrip("/") + f"/country?geo={geo}"))
     return slides.deck_bytes(specs)
 
@@ -431,7 +450,7 @@ def wp_deck(wp: str, base_url: str) -> bytes:
 
     chosen, indicator_ids, _references = wp_parts(wp)
     shown = [i for i in indicator_ids if latest_cells(i, queries.peer_group())[0] is not None][:DECK_INDICATORS]
-    specs = [slides.SlideSpec(title=WP_TITLES[wp], subtitle=_("DIGINNO work package findings beside the BSR evidence"),
+    specs = [slides.SlideSpec(title=_(WP_TITLES[wp]), subtitle=_("DIGINNO work package findings beside the BSR evidence"),
                               bullets=[_("Baltic DSM Dashboard for the DIGINNO project (WP4)."), _made_line()],
                               notes="\n".join(f"{f.title}: {f.text}" for f in chosen[:DECK_FINDINGS]))]
     region = insights_module.select(insights_module.insights(), indicators=shown, kinds=("leader", "convergence"))

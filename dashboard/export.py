@@ -322,15 +322,17 @@ def footer_lines(fig: go.Figure, data: pd.DataFrame, source_line: str | None = N
     return [line for line in (source, legend) if line]
 
 
-def default_subtitle(fig: go.Figure, data: pd.DataFrame) -> str:
-    """'% of households · 2015–2024' from the figure's unit and the years the data covers."""
+def default_subtitle(fig: go.Figure, data: pd.DataFrame, unit_words: str | None = None) -> str:
+    """'% of households · 2015–2024' from the unit in words (the chart's, else the catalogue's for the data's one
+    indicator, else the code's label) and the years the data covers."""
     parts = []
     unit = _meta(fig).get("unit")
     units = data["unit"].dropna().unique() if "unit" in data.columns else []
     if unit is None and len(units) == 1:  # several units (e.g. the scorecard): no single unit to name
         unit = str(units[0])
-    if unit:
-        parts.append(common.unit_label(unit))
+    indicators = data["indicator"].dropna().unique() if "indicator" in data.columns else []
+    if unit or unit_words:
+        parts.append(unit_words or _unit_words(indicators[0] if len(indicators) == 1 else None, unit))
     if "year" in data.columns and data["year"].notna().any():
         first, last = int(data["year"].dropna().min()), int(data["year"].dropna().max())
         parts.append(str(first) if first == last else f"{first}–{last}")
@@ -712,12 +714,13 @@ def chart_slide(view: ChartView, link: str, picture_height=None):
     picture = render.image(figure, "png", width, height, topojson=topojson_dir_uri() if has_geo(figure) else None)
     table = view_table(view)
     if "unit" in table.columns:
-        table["unit"] = table["unit"].map(lambda code: common.unit_label(code) if isinstance(code, str) else code)
+        indicators = table["indicator"] if "indicator" in table.columns else [view.meta.get("indicator")] * len(table)
+        table["unit"] = [_unit_words(ind, code) or code for ind, code in zip(indicators, table["unit"])]
     footer = [plain_text(line) for line in footer_lines(view.figure, view.data)] + [
         _("Interactive view: {link}", link=link)]
     notes = (plain_text(view.title) + "\n" + _("Data behind the chart (':' = not available, '—' = no flag):") + "\n"
              + slides.notes_table(*notes_columns(table)))
-    return slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data)),
+    return slides.SlideSpec(title=plain_text(view.title), subtitle=plain_text(default_subtitle(view.figure, view.data, view.meta.get("unit_label"))),
                             picture=picture, picture_height=picture_height, footer=footer, notes=notes)
 
 
