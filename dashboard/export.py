@@ -681,6 +681,7 @@ def export_bytes(view: ChartView, request: ExportRequest, *, base_url: str = "")
 
 def render_export_image(view: ChartView, request: ExportRequest) -> bytes:
     """PNG/SVG bytes of a chart view at the request's size and theme (drawn in one of the render slots)."""
+    render.slots().refuse_if_full()  # a busy worker says so before building the slide-size figure
     figure = static_figure(view.figure, view.data, size=request.size, theme=request.theme)
     width, height = SIZES[request.size]
     topojson = topojson_dir_uri() if has_geo(figure) else None

@@ -91,6 +91,13 @@ class RenderSlots:
         return RenderBusy(ngettext("The server is busy drawing other images; try again in {n} second.",
                                    "The server is busy drawing other images; try again in {n} seconds.", RETRY_AFTER_S))
 
+    def refuse_if_full(self) -> None:
+        """RenderBusy now when every slot and the queue are taken (before a caller builds what it would render)."""
+        with self._lock:
+            full = self.busy >= self.size and self.waiting >= self.queue
+        if full:
+            raise self._refuse()
+
     def _acquire(self) -> bool:
         """A free slot at once, else a place in the queue and a slot within wait_s; False when neither."""
         if self._semaphore.acquire(blocking=False):

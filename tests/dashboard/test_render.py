@@ -71,6 +71,17 @@ def test_beyond_the_queue_a_caller_is_refused_without_waiting():
     assert waited == [True] and slots.refused == 1 and slots.busy == 0 and slots.waiting == 0
 
 
+def test_a_full_pool_refuses_before_the_work_starts():
+    """refuse_if_full: nothing to say while a slot or a queue place is free; RenderBusy once both are taken."""
+    slots = render.RenderSlots(1, wait_s=5, queue=0)
+    slots.refuse_if_full()
+    with slots.slot():
+        with pytest.raises(render.RenderBusy):
+            slots.refuse_if_full()
+    slots.refuse_if_full()
+    assert slots.refused == 1
+
+
 def test_one_browser_setting(monkeypatch):
     """$BROWSER_PATH names the browser for images and PDFs alike."""
     monkeypatch.setenv("BROWSER_PATH", "/opt/chrome/chrome")
