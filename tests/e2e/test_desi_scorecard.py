@@ -35,6 +35,9 @@ def test_desi_weights_change_the_ranking_and_the_official_link_restores_it(app_u
     page.wait_for_function(
         "sel => { const g = document.querySelector(sel); return g && g._fullLayout &&"
         " g._fullLayout.title.text.includes('your weights'); }", arg=STACK)
+    # the page redraws once per typed weight: wait for the last one (connectivity alone) before reading it
+    page.wait_for_function("() => (document.querySelector('#desi-weights-used') || {}).innerText"
+                           "?.includes('Connectivity 100.0%')")
     mine = stack_ranks(page)
     assert mine != official and mine["Estonia"] != official["Estonia"]
     assert "Connectivity 100.0%" in page.locator("#desi-weights-used").inner_text()
