@@ -42,7 +42,7 @@ import plotly.graph_objects as go
 
 from dashboard import i18n, registry, render
 from dashboard.data import queries
-from dashboard.data.connection import DatabaseMissing, cached
+from dashboard.data.connection import DatabaseMissing, cached, remember
 from dashboard.figures import common
 from dashboard.i18n import N_, _
 from dashboard.state import InvalidState, href, state_to_query
@@ -676,7 +676,7 @@ def export_bytes(view: ChartView, request: ExportRequest, *, base_url: str = "")
                                topojson=geo_assets(view.figure)).encode("utf-8")
     if request.fmt == "pptx":
         return chart_deck(view, link)
-    return render.cached_image((request, view.query()), lambda: render_export_image(view, request))
+    return remember(("image", request, view.query()), lambda: render_export_image(view, request))
 
 
 def render_export_image(view: ChartView, request: ExportRequest) -> bytes:

@@ -6,7 +6,7 @@ $DSM_RENDER_QUEUE more requests (default 1) wait for one, up to $DSM_RENDER_WAIT
 RenderBusy at once, answered 503 with Retry-After. So renders and their waiters hold at most slots + queue of a
 worker's threads (3 of the Procfile's 4): cheap requests (pages, CSV) always find a thread. The browser runs at
 $DSM_RENDER_NICE (default 10) so that, on a busy machine, the CPU goes to the cheap requests first. Finished images
-are kept in a byte-bounded LRU (IMAGE_CACHE_BYTES per worker) keyed on the request and the database version.
+are kept by the callers in the dashboard's one cache (dashboard.data.connection), keyed on the database version.
 """
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ import shutil
 import threading
 from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import plotly.graph_objects as go
-from cachetools import LRUCache
 
 from dashboard.i18n import _, ngettext
 
@@ -35,7 +34,6 @@ DEFAULT_WAIT_S = 2.0
 DEFAULT_NICE = 10
 RETRY_AFTER_S = 5
 RENDER_TIMEOUT_S = 60.0
-IMAGE_CACHE_BYTES = 32 * 1024 * 1024  # a slide-size PNG is 100-300 kB: about 150 slides per worker
 
 
 class RenderError(RuntimeError):
@@ -260,32 +258,6 @@ def image(fig: go.Figure, fmt: str, width: int, height: int, *, topojson: str | 
     """PNG/SVG bytes of a figure, drawn in one of the render slots."""
     with slots().slot():
         return renderer().render(fig, fmt, width, height, topojson=topojson)
-
-
-_images: LRUCache = LRUCache(maxsize=IMAGE_CACHE_BYTES, getsizeof=len)
-_images_lock = threading.Lock()
-
-
-def cached_image(key: tuple, make: Callable[[], bytes]) -> bytes:
-    """The image stored under (key, database version), else make() it (in a slot) and keep it."""
-    from dashboard.data.connection import database_version
-
-    full_key = (key, database_version())
-    with _images_lock:
-        found = _images.get(full_key)
-    if found is not None:
-        return found
-    body = make()
-    with _images_lock:
-        if len(body) <= IMAGE_CACHE_BYTES // 8:  # one huge image must not empty the cache
-            _images[full_key] = body
-    return body
-
-
-def image_cache_bytes() -> int:
-    """Bytes of images kept now (at most IMAGE_CACHE_BYTES)."""
-    with _images_lock:
-        return int(_images.currsize)
 
 
 # --- PDF through Playwright ----------------------------------------------------------------------------------------

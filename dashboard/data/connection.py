@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
+import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -16,14 +18,35 @@ from dashboard import i18n
 from etl import config
 from etl.refresh import RUNS_LOG
 
-# The one cache (query results, chart frames, built pages, briefs, insights, the findings files), least recently
-# used dropped first. Bound: CACHE_SIZE entries. Most are small frames or lists; the largest are a built page
-# (~40-80 kB, at most a few hundred distinct URLs are visited), a PDF brief (~100-300 kB, 13 briefs) and the
-# all-data zip (a few MB, one): a worker's cache stays within a few tens of MB.
-CACHE_SIZE = 1024
+# The one cache (query results, chart frames, built pages, briefs, insights, the findings files, exported images),
+# least recently used dropped first. Bound: CACHE_BYTES, each entry counted at its pickled size (`size_of`), which
+# tracks what it holds: after every page is visited once, 269 entries take 7.6 MB (the largest the whole values
+# table, 1.9 MB, and the all-data zip, 1.3 MB); a slide-size PNG is 100-300 kB. An entry over MAX_ENTRY_BYTES is
+# handed out but not kept, so one huge result cannot empty the cache.
+CACHE_BYTES = 96 * 1024 * 1024
+MAX_ENTRY_BYTES = CACHE_BYTES // 8
 DUCKDB_MEMORY_LIMIT = "64MB"  # per connection; the largest read (the all-observations zip) fits with room to spare
 _local = threading.local()
-_cache: LRUCache = LRUCache(maxsize=CACHE_SIZE)
+
+
+def size_of(value: Any) -> int:
+    """What an entry counts against CACHE_BYTES: bytes and text their length, anything else its pickled size."""
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    try:
+        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return sys.getsizeof(value)
+
+
+class _Entry(NamedTuple):
+    """A cached value and its size, measured once when it is stored."""
+
+    value: Any
+    size: int
+
+
+_cache: LRUCache = LRUCache(maxsize=CACHE_BYTES, getsizeof=lambda entry: entry.size)
 _cache_lock = threading.Lock()
 
 
@@ -88,20 +111,25 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-_MISSING = object()
-
-
 def remember(key: tuple, make: Callable[[], Any], *, per_database: bool = True) -> Any:
     """The value kept under `key` (and the runs log's and the database's versions, unless per_database=False),
     made by `make()` when missing; an exception from `make` keeps nothing. Mutable results are handed out as copies."""
     full_key = (*key, runs_version(), database_version()) if per_database else key  # ends with the database version
     with _cache_lock:
-        value = _cache.get(full_key, _MISSING)
-    if value is _MISSING:
-        value = make()
-        with _cache_lock:
-            _cache[full_key] = value
-    return _copy(value)
+        entry = _cache.get(full_key)
+    if entry is None:
+        entry = _Entry(make(), 0)
+        entry = entry._replace(size=size_of(entry.value))
+        if entry.size <= MAX_ENTRY_BYTES:
+            with _cache_lock:
+                _cache[full_key] = entry
+    return _copy(entry.value)
+
+
+def cache_bytes() -> int:
+    """Bytes the cache holds now, as `size_of` counts them (at most CACHE_BYTES)."""
+    with _cache_lock:
+        return int(_cache.currsize)
 
 
 def cached(fn: Callable) -> Callable:

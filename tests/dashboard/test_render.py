@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from dashboard import render
+from dashboard.data import connection
 
 
 def test_slots_bound_concurrent_renders():
@@ -95,8 +96,6 @@ def client(dashboard_data_dir):
     """The real app's Flask test client, with one render slot and a short wait."""
     import os
 
-    from dashboard.data import connection
-
     saved = {k: os.environ.get(k) for k in ("DSM_DATA_DIR",)}
     os.environ["DSM_DATA_DIR"] = str(dashboard_data_dir)
     connection.clear_cache()
@@ -121,7 +120,7 @@ def test_busy_renderer_answers_503_and_csv_does_not_wait(client):
     assert browsers, "the render's Chromium is a descendant of this process"
     assert all(os.getpriority(os.PRIO_PROCESS, pid) >= render.DEFAULT_NICE for pid in browsers), \
         "the browser and the renderers it started run below the requests' priority"
-    assert render.image_cache_bytes() >= len(drawn.data)
+    assert connection.cache_bytes() >= len(drawn.data)
     with render.slots().slot():
         busy = client.get("/export/trends.png?size=slide43")
         assert busy.status_code == 503 and busy.headers["Retry-After"] == str(render.RETRY_AFTER_S)
@@ -156,3 +155,24 @@ def test_static_embed_is_an_inline_svg_without_script(client, chart):
     if chart != "choropleth":
         assert len(answer.data) <= 300_000, f"{chart}: {len(answer.data)} bytes"
     assert client.get(f"/embed/{chart}?static=yes").status_code == 400
+
+
+def test_the_one_cache_counts_bytes_and_skips_an_entry_too_large_to_keep(monkeypatch):
+    """Entries count at their size (an image its length, a frame its pickled size); one over MAX_ENTRY_BYTES is
+    handed out but not kept, so it cannot push everything else out."""
+    import pandas as pd
+
+    connection.clear_cache()
+    before = connection.cache_bytes()
+    image = b"\x89PNG" + b"x" * 50_000
+    assert connection.remember(("test-image",), lambda: image, per_database=False) == image
+    assert connection.cache_bytes() - before == len(image)
+    frame = pd.DataFrame({"value": range(1000)})
+    assert connection.size_of(frame) > 8_000
+    monkeypatch.setattr(connection, "MAX_ENTRY_BYTES", 10_000)
+    calls = []
+    huge = connection.remember(("test-huge",), lambda: calls.append(1) or b"y" * 20_000, per_database=False)
+    again = connection.remember(("test-huge",), lambda: calls.append(1) or b"y" * 20_000, per_database=False)
+    assert huge == again and len(calls) == 2, "an entry over the bound is made again, not kept"
+    assert connection.cache_bytes() - before == len(image)
+    connection.clear_cache()
