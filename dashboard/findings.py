@@ -5,50 +5,76 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Annotated, Any, Iterable, Literal, Optional, Union
 from urllib.parse import urlencode
 
 import yaml
+from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints, ValidationError,
+                      field_validator)
 
 from dashboard.data.connection import remember
 
 FINDINGS_DIR = Path(__file__).resolve().parent / "findings"
 WORK_PACKAGES = ("WP2", "WP3", "WP4")
-REQUIRED_FIELDS = ("id", "work_package", "title", "text", "countries", "indicators", "chart", "source", "date")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 # Eurostat geo codes: two letters for countries, or a named aggregate such as EU27_2020.
-GEO_PATTERN = re.compile(r"^([A-Z]{2}|EU27_2020|EU)$")
+GEO_PATTERN = r"^([A-Z]{2}|EU27_2020|EU)$"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+FindingId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+GeoCode = Annotated[str, StringConstraints(pattern=GEO_PATTERN)]
+Code = Annotated[str, StringConstraints(min_length=1)]
+ChartValue = Union[StrictStr, StrictInt, list[Union[StrictStr, StrictInt]]]
 
 
-@dataclass(frozen=True)
-class Source:
+class _Model(BaseModel):
+    """A findings mapping: unknown fields refused, values read as written (2 is not '2')."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChartState(BaseModel):
+    """The chart a finding links to: its page path and its URL parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, ChartValue]
+
+    page: Annotated[str, StringConstraints(pattern=r"^/")]
+
+
+class Source(_Model):
     """The project document a finding comes from."""
 
-    document: str
+    document: Text
     date: dt.date
-    file: str | None = None
-    url: str | None = None
+    file: Optional[str] = None
+    url: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(_Model):
     """One finding of a work package, with the indicators and chart that carry its evidence."""
 
-    id: str
-    work_package: str
-    title: str
-    text: str
-    countries: tuple[str, ...]
-    indicators: tuple[str, ...]
-    chart: tuple[tuple[str, Any], ...]      # ('page', '/trends'), ('indicator', ...), ...
+    id: FindingId
+    work_package: Literal[WORK_PACKAGES]
+    title: Text
+    text: Text
+    countries: Annotated[tuple[GeoCode, ...], Field(min_length=1)]
+    indicators: Annotated[tuple[Code, ...], Field(min_length=1)]
+    chart: ChartState                        # page: /trends, indicator: ..., geo: [EE, LV]
     source: Source
     date: dt.date
     file: str                                # the YAML file it was read from
 
+    @field_validator("text")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """Line breaks and runs of spaces in the YAML become single spaces."""
+        return " ".join(value.split())
+
     @property
     def chart_href(self) -> str:
         """The dashboard URL (page + query) of the chart showing the evidence."""
-        return chart_href(dict(self.chart))
+        return chart_href(self.chart.model_dump())
 
 
 @dataclass(frozen=True)
@@ -106,88 +132,56 @@ class _FieldError(Exception):
         self.field_path, self.reason = field_path, reason
 
 
-def _text(value: Any, where: str) -> str:
-    """A non-empty string."""
-    if not isinstance(value, str) or not value.strip():
-        raise _FieldError(where, f"must be non-empty text, got {value!r}")
-    return value.strip()
+def _field_path(loc: tuple, item: Any, missing: bool = False) -> str:
+    """pydantic's error location as the YAML reads: ('countries', 0) -> 'countries[0]', ('source', 'date') ->
+    'source.date'; parts naming a type tried (a union's 'str') rather than a place in the mapping are left out
+    (a missing field's last part is kept: it is the field's name)."""
+    path = ""
+    for i, part in enumerate(loc):
+        inside = isinstance(item, dict) and part in item or isinstance(item, list) and isinstance(part, int) \
+            and part < len(item)
+        if not inside and path and not (missing and i == len(loc) - 1):
+            break
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        item = item[part] if inside else None
+    return path
 
 
-def _date(value: Any, where: str) -> dt.date:
-    """A calendar date, written 2018-06-06."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise _FieldError(where, f"must be a date like 2018-06-06, got {value!r}") from None
+# pydantic's error types in the words an analyst editing the YAML reads (others keep pydantic's message)
+REASONS = {
+    "missing": "missing",
+    "extra_forbidden": "unknown field (a typo?)",
+    "literal_error": "must be one of {expected}",
+    "string_pattern_mismatch": "not a valid code or path (expected {pattern})",
+    "string_too_short": "must be non-empty text",
+    "string_type": "must be text",
+    "too_short": "must be a non-empty list",
+    "date_from_datetime_parsing": "must be a date like 2018-06-06",
+    "date_parsing": "must be a date like 2018-06-06",
+    "date_type": "must be a date like 2018-06-06",
+}
 
 
-def _codes(value: Any, where: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
-    """A non-empty list of codes, each matching `pattern` when given."""
-    if not isinstance(value, list) or not value:
-        raise _FieldError(where, f"must be a non-empty list, got {value!r}")
-    for i, code in enumerate(value):
-        if not isinstance(code, str) or (pattern and not pattern.match(code)):
-            raise _FieldError(f"{where}[{i}]", f"not a valid code: {code!r}")
-    return tuple(value)
-
-
-def _chart(value: Any, where: str) -> tuple[tuple[str, Any], ...]:
-    """A chart state: a mapping with a page path and query values (text or lists of text)."""
-    if not isinstance(value, dict):
-        raise _FieldError(where, f"must be a mapping with at least 'page', got {value!r}")
-    page = value.get("page")
-    if not isinstance(page, str) or not page.startswith("/"):
-        raise _FieldError(f"{where}.page", f"must be a page path starting with '/', got {page!r}")
-    for key, item in value.items():
-        ok = isinstance(item, (str, int)) or (isinstance(item, list) and all(isinstance(x, (str, int)) for x in item))
-        if not ok:
-            raise _FieldError(f"{where}.{key}", f"must be text or a list of text, got {item!r}")
-    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in value.items())
-
-
-def _source(value: Any, where: str) -> Source:
-    """The project document: its name and date (optionally the file or URL)."""
-    if not isinstance(value, dict):
-        raise _FieldError(where, f"must be a mapping with 'document' and 'date', got {value!r}")
-    unknown = set(value) - {"document", "date", "file", "url"}
-    if unknown:
-        raise _FieldError(f"{where}.{sorted(unknown)[0]}", "unknown field")
-    return Source(
-        document=_text(value.get("document"), f"{where}.document"),
-        date=_date(value.get("date"), f"{where}.date"),
-        file=value.get("file"),
-        url=value.get("url"),
-    )
+def _first_problem(err: ValidationError, item: dict) -> _FieldError:
+    """The first field pydantic refused, with a reason an analyst can act on."""
+    first = err.errors()[0]
+    where = _field_path(first["loc"], item, missing=first["type"] == "missing") or "(finding)"
+    context = {k: str(v).replace("'", "").replace(" or ", ", ") for k, v in first.get("ctx", {}).items()}
+    reason = REASONS.get(first["type"], first["msg"]).format(**context)
+    return _FieldError(where, reason if first["type"] in ("missing", "extra_forbidden") else
+                       f"{reason}, got {first['input']!r}")
 
 
 def parse_finding(item: Any, file: str) -> Finding:
-    """Validate one finding mapping; raise _FieldError naming the first bad field."""
+    """Validate one finding mapping (pydantic); raise _FieldError naming the first bad field."""
     if not isinstance(item, dict):
         raise _FieldError("(finding)", f"must be a mapping of fields, got {type(item).__name__}")
-    for name in REQUIRED_FIELDS:
-        if name not in item:
-            raise _FieldError(name, "missing")
-    unknown = set(item) - set(REQUIRED_FIELDS)
-    if unknown:
-        raise _FieldError(sorted(unknown)[0], "unknown field (a typo?)")
-    finding_id = _text(item["id"], "id")
-    if not ID_PATTERN.match(finding_id):
-        raise _FieldError("id", f"must be lower-case letters, digits and '-', got {finding_id!r}")
-    wp = item["work_package"]
-    if wp not in WORK_PACKAGES:
-        raise _FieldError("work_package", f"must be one of {', '.join(WORK_PACKAGES)}, got {wp!r}")
-    return Finding(
-        id=finding_id, work_package=wp,
-        title=_text(item["title"], "title"), text=" ".join(_text(item["text"], "text").split()),
-        countries=_codes(item["countries"], "countries", GEO_PATTERN),
-        indicators=_codes(item["indicators"], "indicators"),
-        chart=_chart(item["chart"], "chart"), source=_source(item["source"], "source"),
-        date=_date(item["date"], "date"), file=file,
-    )
+    if "file" in item:
+        raise _FieldError("file", "unknown field (a typo?)")
+    try:
+        return Finding.model_validate({**item, "file": file})
+    except ValidationError as err:
+        raise _first_problem(err, item) from None
 
 
 def _items_of(document: Any) -> list[tuple[str, Any]]:

@@ -183,3 +183,18 @@ def test_side_panel_callback_takes_what_the_view_state_holds(monkeypatch, tmp_pa
     assert all(f.title in everything for f in findings.load_findings().findings)
     for odd in ([], {"geos": 5}, {"indicator": {"x": 1}, "geos": [None, 3]}, {"indicators": "desi_overall"}):
         assert _texts(side_panel.fill_side_panel(odd)) == everything, odd  # malformed parts are ignored
+
+
+@pytest.mark.parametrize("change, field, reason", [
+    (("countries: [EE, NO]", "countries: []"), "countries", "must be a non-empty list"),
+    (("document: A project note, ", "documnt: A project note, "), "source.document", "missing"),
+    (("geo: [EE, NO]}", "geo: [EE, {a: 1}]}"), "chart.geo", "must be text"),
+    (("{page: /trends", "{page: trends"), "chart.page", "not a valid code or path"),
+    (("title: A good finding", "title: '  '"), "title", "must be non-empty text"),
+    (("id: good-one", "id: Good One"), "id", "not a valid code or path"),
+])
+def test_each_bad_field_is_named_the_way_the_yaml_reads(change, field, reason):
+    """pydantic's error locations and types become the YAML's path and an analyst's words."""
+    with pytest.raises(findings._FieldError) as caught:
+        findings.parse_finding(__import__("yaml").load(GOOD.replace(*change), Loader=findings._Loader), "x.yaml")
+    assert caught.value.field_path == field and caught.value.reason.startswith(reason)
