@@ -52,16 +52,12 @@ def pair_years(x_indicator: str, y_indicator: str) -> list[int]:
 
 # ---------------------------------------------------------------- country profile
 
-# The latest period of each year first, then values only: the same pick as queries.indicator_frame.
+# The database's annual pick (annual_values: the latest period of each year), values only.
 _PROFILE_SQL = """
-SELECT indicator, geo, year, value, flags FROM (
-    SELECT v.indicator, v.geo, v.year, v.value, v.flags
-    FROM indicator_values v JOIN geo g ON g.code = v.geo
-    WHERE v.year IS NOT NULL AND (NOT coalesce(g.is_aggregate, false) OR v.geo = ANY(?))
-    QUALIFY row_number() OVER (PARTITION BY v.indicator, v.geo, v.year ORDER BY v.period DESC) = 1
-)
-WHERE value IS NOT NULL
-ORDER BY indicator, geo, year
+SELECT v.indicator, v.geo, v.year, v.value, v.flags
+FROM annual_values v JOIN geo g ON g.code = v.geo
+WHERE v.value IS NOT NULL AND (NOT coalesce(g.is_aggregate, false) OR v.geo = ANY(?))
+ORDER BY v.indicator, v.geo, v.year
 """
 PROFILE_COLUMNS = ["indicator", "title", "theme", "unit", "dataset", "direction", "geo", "year", "value", "flags",
                    "reference", "eu27", "eu27_flags", "bsr", "bsr_flags", "rank", "ranked", "rank_among",

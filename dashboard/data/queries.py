@@ -119,6 +119,12 @@ def _values_table() -> pd.DataFrame:
 
 
 @cached
+def _annual_table() -> pd.DataFrame:
+    """Every row of annual_values (the database's one annual pick: the latest period of each year), read once."""
+    return _typed(query(f"SELECT {', '.join(VALUE_COLUMNS)} FROM annual_values ORDER BY indicator, geo, period"))
+
+
+@cached
 def series(indicator_id: str, geos: tuple[str, ...] | list[str], years: tuple[int, int] | None = None) -> pd.DataFrame:
     """Observations of one indicator for the given geos (all periods, or years=(first, last) inclusive)."""
     table = _values_table()
@@ -131,10 +137,8 @@ def series(indicator_id: str, geos: tuple[str, ...] | list[str], years: tuple[in
 @cached
 def indicator_frame(indicator_id: str) -> pd.DataFrame:
     """All annual values of one indicator for every geo (the latest period of a year when sub-annual)."""
-    table = _values_table()
-    rows = table[table["indicator"] == indicator_id]
-    rows = rows.sort_values(["geo", "year", "period"]).drop_duplicates(["geo", "year"], keep="last")
-    return rows.reset_index(drop=True)
+    table = _annual_table()
+    return table[table["indicator"] == indicator_id].reset_index(drop=True)
 
 
 def values_for_year(indicator_id: str, year: int) -> pd.DataFrame:
@@ -189,7 +193,7 @@ def all_bsr_averages() -> pd.DataFrame:
     population_of = ({i: p for i, p in zip(cat["id"], cat["population"]) if isinstance(p, str) and p}
                      if "population" in cat.columns else {})
     titles = dict(zip(cat["id"], cat["title"].fillna(cat["id"])))
-    out = compute_bsr_averages(_values_table(), peer_group(), population_of)
+    out = compute_bsr_averages(_annual_table(), peer_group(), population_of)
     out["method"] = [_(WEIGHTED_ROW, population=titles.get(p, p), n=n, peers=k) if w else
                      _(UNWEIGHTED_ROW, n=n, peers=k)
                      for w, p, n, k in zip(out["weighted"], out["population"], out["n_countries"], out["n_peers"])]
@@ -197,16 +201,13 @@ def all_bsr_averages() -> pd.DataFrame:
 
 
 def compute_bsr_averages(values: pd.DataFrame, peers: list[str], population_of: dict[str, str]) -> pd.DataFrame:
-    """The one BSR-average rule, on (indicator, geo, year, period, value, flags) rows: per indicator and year, the
+    """The one BSR-average rule, on annual (indicator, geo, year, value, flags) rows: per indicator and year, the
     mean of the peers reporting (at least MIN_AVERAGE_SHARE of them), weighted by the indicator's population
     (population_of: indicator -> population indicator id) when every reporting peer has that population for the
     year or one of the POPULATION_CARRY_YEARS before it (counts move slowly), else the unweighted mean of countries.
     Columns: indicator, year, value, flags, n_countries, n_peers, missing, method (''), weighted, population.
     """
-    # the annual pick of indicator_frame (latest period of a year) before dropping missing values, as it does
-    annual = values.sort_values(["indicator", "geo", "year", "period"]).drop_duplicates(
-        ["indicator", "geo", "year"], keep="last")
-    annual = annual[annual["geo"].isin(peers) & annual["value"].notna() & annual["year"].notna()]
+    annual = values[values["geo"].isin(peers) & values["value"].notna() & values["year"].notna()]
     annual = annual.assign(year=annual["year"].astype(int), value=annual["value"].astype(float))
     rows = annual[["indicator", "geo", "year", "value", "flags"]].assign(
         population=annual["indicator"].map(lambda i: population_of.get(i, "")))

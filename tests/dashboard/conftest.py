@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.dashboard import ANNUAL_VALUES_SQL
+
 # Synthetic indicators of the stand-in: clearly made up, deterministic (seeded), with every kind of flag.
 STANDIN_INDICATORS = [
     # id, title, dataset, unit, higher_is_better, headline, target_2030
@@ -94,6 +96,7 @@ def build_standin(data_dir: Path) -> Path:
     con.execute("CREATE TABLE labels (dimension VARCHAR, code VARCHAR, label VARCHAR)")
     con.execute("CREATE VIEW indicator_values AS SELECT indicator, geo, period, CAST(year AS SMALLINT) AS year, value, "
                 "flags, unit, dataset, source_updated, retrieved_at, source_file FROM standin_values")
+    con.execute(ANNUAL_VALUES_SQL.read_text(encoding="utf-8"))  # the ETL's own annual pick over the stand-in values
     con.execute("CREATE VIEW observations AS SELECT dataset, indicator, geo, period, year, unit, value, flags, "
                 "source_updated, retrieved_at, source_file FROM standin_values")
     con.close()

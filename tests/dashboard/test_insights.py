@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from dashboard import insights as insights_module
+from tests.dashboard import ANNUAL_VALUES_SQL
 
 BSR = ["EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO"]
 
@@ -58,6 +59,7 @@ def build_database(data_dir: Path, rows=ROWS) -> Path:
     con.executemany("INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, ?, 'PC_ENT', 'synthetic', '2025-01-01', "
                     "'2025-01-02 00:00:00+00', 'synthetic.tsv')",
                     [[i, g, str(y), y, v, f] for i, g, y, v, f in rows])
+    con.execute(ANNUAL_VALUES_SQL.read_text(encoding="utf-8"))  # the ETL's own annual pick
     con.close()
     os.replace(tmp, final)
     return final

@@ -11,7 +11,7 @@ import pytest
 
 from etl.catalogue import load_catalogue
 from etl.model import OBSERVATION_COLUMNS, OBSERVATION_SCHEMA
-from etl.publish import build_database, sql_files, write_parquet
+from etl.publish import SQL_DIR, build_database, sql_files, write_parquet
 
 JAN = datetime(2025, 1, 1, tzinfo=timezone.utc)
 FEB = datetime(2025, 2, 1, tzinfo=timezone.utc)
@@ -166,3 +166,18 @@ def test_parquet_is_zstd(tmp_path):
     path = tmp_path / "x.parquet"
     write_parquet(rows_to_table([{"geo": "XX", "period": "2020", "value": 1.0, "source_file": "f"}]), path)
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_annual_values_keep_the_latest_period_of_each_year_flags_and_missing_included():
+    """The one annual pick: a sub-annual series gives its last period of each year; a flag-only cell is a row with
+    a NULL value, not 0 and not skipped in favour of an earlier quarter."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE indicator_values (indicator VARCHAR, geo VARCHAR, period VARCHAR, year SMALLINT, "
+                "value DOUBLE, flags VARCHAR)")
+    con.executemany("INSERT INTO indicator_values VALUES ('synthetic', ?, ?, ?, ?, ?)", [
+        ("EE", "2021-Q1", 2021, 1.0, None), ("EE", "2021-Q4", 2021, 4.0, "p"), ("EE", "2021-Q2", 2021, 2.0, None),
+        ("EE", "2022-Q1", 2022, 5.0, None), ("EE", "2022-Q2", 2022, None, "c"),
+        ("LV", "2021", 2021, 7.0, "e")])
+    con.execute((SQL_DIR / "088_annual_values.sql").read_text(encoding="utf-8"))
+    got = con.execute("SELECT geo, year, period, value, flags FROM annual_values ORDER BY ALL").fetchall()
+    assert got == [("EE", 2021, "2021-Q4", 4.0, "p"), ("EE", 2022, "2022-Q2", None, "c"), ("LV", 2021, "2021", 7.0, "e")]
