@@ -101,6 +101,16 @@ def dropdown(key: str, options, value, *, label: str, multi: bool = False, clear
     ])
 
 
+def indicator_control(state) -> html.Div:
+    """The indicator dropdown of a one-indicator page (every indicator with data, grouped by theme)."""
+    return dropdown("indicator", indicator_options(), state.indicator, label=_("Indicator"))
+
+
+def year_control(state) -> html.Div:
+    """The year dropdown of a one-indicator page (the years the indicator has values, newest first)."""
+    return dropdown("year", year_options(state.indicator), state.year, label=_("Year"))
+
+
 def view_toggle(view: str) -> dcc.RadioItems:
     """Chart/table switch bound to the URL's `view` parameter."""
     return dcc.RadioItems(
@@ -254,6 +264,16 @@ def guarded(build, query: dict, page_path: str):
                                       page_path, back_label=_("Try again"))
     finally:
         warm_in_background()  # after the first page is built, so the warm-up does not slow that page down
+
+
+def page_layout(build, page_path: str):
+    """A page's Dash layout function: the URL query -> `guarded(build, ...)` (the page, or a friendly message)."""
+
+    def layout(**query):
+        """The page for a URL query; a bad parameter gives a friendly message."""
+        return guarded(build, query, page_path)
+
+    return layout
 
 
 _cards: ContextVar = ContextVar("dsm_page_cards", default=None)  # chart cards built so far on the page

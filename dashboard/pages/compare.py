@@ -12,17 +12,13 @@ CHART = registry.Chart("ranked_bar", N_("Ranked comparison"), chart_data.compare
 PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Compare"), order=1, charts=(CHART,)))
 
 
-def layout(**query):
-    """The page for a URL query (indicator, year, geo for added countries, view)."""
-    return components.guarded(build, query, PATH)
-
-
 def build(state):
-    """Controls and the ranked chart (or its table) for a valid state."""
+    """Controls and the ranked chart (or its table) for a valid state (URL: indicator, year, geo for added countries,
+    view)."""
     df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
-        components.dropdown("year", components.year_options(state.indicator), state.year, label=_("Year")),
+        components.indicator_control(state),
+        components.year_control(state),
         components.dropdown("geo", components.country_options(), list(state.geos), label=_("Highlight countries"),
                             multi=True),
     ]
@@ -50,3 +46,6 @@ def _intro(year, method: str, drawn: set) -> str:
                  year=year, method=method)
     return _("All EU countries and Norway in {year}, best first; tied values share a rank. Hatched bars: estimated, "
              "provisional or low-reliability values.", year=year)
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

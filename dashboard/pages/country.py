@@ -15,11 +15,6 @@ SHOWN_AREAS = 2  # strongest and weakest themes named in the summary
 DEFAULT_GEO = "EE"  # the profile shown when the URL names no country
 
 
-def layout(**query):
-    """The page for a URL query (geo = one country, view); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH)
-
-
 def resolve(state, query: dict):
     """Exactly one country that has indicators to compare with the EU (EE when the URL names none)."""
     if not str(query.get("geo") or "").strip():
@@ -47,7 +42,8 @@ PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Country profile"
 
 
 def build(state):
-    """Country control, strengths summary and the profile chart (or table) for a valid state."""
+    """Country control, strengths summary and the profile chart (or table) for a valid state (URL: geo = one country,
+    view)."""
     df, meta = CHART.data(state)
     with_profile = set(profile.profile_countries())
     options = [o for o in components.country_options() if o["value"] in with_profile]
@@ -115,3 +111,6 @@ def table_rows(df):
                                  "bsr": "BSR average", "bsr_flags": "BSR flags", "ranked": "of",
                                  "rank_among": "ranked among", "change_5y": "change over 5 years",
                                  "change_from": "since", "gap_pct": "% vs EU (+ better)"})
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

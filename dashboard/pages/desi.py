@@ -15,12 +15,6 @@ from dashboard.state import InvalidState, State, href, is_year_text
 PATH = "/desi"
 
 
-def layout(**query):
-    """The page for a URL query (edition, geo, measure, w_<dimension>, view); a bad parameter gives a friendly
-    message."""
-    return components.guarded(build, query, PATH)
-
-
 def resolve(state, query: dict):
     """Validate the edition, the trend measure and the weights against the DESI data (default: the latest edition
     of its preferred source, the composite, the official weights)."""
@@ -73,7 +67,8 @@ PAGE = registry.register_page(__name__, registry.Page(PATH, N_("DESI"), order=6,
 
 
 def build(state):
-    """Controls, weights, the stacked edition chart and the trend chart (or their tables) for a valid state."""
+    """Controls, weights, the stacked edition chart and the trend chart (or their tables) for a valid state (URL:
+    edition, geo, measure, w_<dimension>, view)."""
     (stack, meta), (trend, trend_meta) = STACK.data(state), TREND.data(state)
     year, source = chart_data.desi_edition(state)
     dims = profile.desi_dimensions(source)
@@ -181,3 +176,6 @@ def _trend_table(trend, meta):
     table = trend[["geo", "year", "value", "flags"]].copy()
     table.insert(0, _("country"), table["geo"].map(names).fillna(table["geo"]))
     return table.rename(columns={"year": _("DESI edition"), "value": meta.measure_label})
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

@@ -44,13 +44,9 @@ PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Digital Decade")
                                                       charts=(TARGETS, TRAJECTORY, CROSSBORDER)))
 
 
-def layout(**query):
-    """The page for a URL query (geo, indicator, audience, view); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH)
-
-
 def build(state):
-    """Controls, the not-covered note or the two Digital Decade cards, and the WP3 card."""
+    """Controls, the not-covered note or the two Digital Decade cards, and the WP3 card (URL: geo, indicator, audience,
+    view)."""
     geo = state.geos[0]
     names = queries.geo_names()
     chart_view = state.view == "chart"
@@ -176,3 +172,6 @@ def _crossborder_card(state, chart_view: bool):
         html.H2(_("WP3: national against cross-border online public services")),
         components.chart_card(CROSSBORDER.name, figure, table, view=state.view, source=meta.source, note=note),
     ])
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

@@ -13,17 +13,12 @@ CHART = registry.Chart("choropleth", N_("Map of Europe"), chart_data.map_data, c
 PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Map"), order=3, charts=(CHART,)))
 
 
-def layout(**query):
-    """The page for a URL query (indicator, year, view)."""
-    return components.guarded(build, query, PATH)
-
-
 def build(state):
-    """Controls and the map (or its table) for a valid state."""
+    """Controls and the map (or its table) for a valid state (URL: indicator, year, view)."""
     df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
-        components.dropdown("year", components.year_options(state.indicator), state.year, label=_("Year")),
+        components.indicator_control(state),
+        components.year_control(state),
     ]
     table = df[["name", "geo", "value", "flags"]].rename(columns={"name": "country"})
     card = components.chart_card("choropleth", registry.page_figure("choropleth", state), table, view=state.view,
@@ -33,3 +28,6 @@ def build(state):
                                              className="map-note"))
     return components.page(_("Map of Europe"), controls=controls, body=[card],
                            state_data={"page": PATH, "indicator": state.indicator, "year": state.year})
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

@@ -18,13 +18,9 @@ PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Overview"), orde
                                                charts=(CHART,)))
 
 
-def layout(**query):
-    """The page for a URL query (geo: the countries shown; view: heatmap or linked table)."""
-    return components.guarded(build, query, PATH)
-
-
 def build(state: State):
-    """Country picker and the scorecard (heatmap or table of links) for a valid state."""
+    """Country picker and the scorecard (heatmap or table of links) for a valid state (URL: geo: the countries shown;
+    view: heatmap or linked table)."""
     df, meta = CHART.data(state)
     controls = [components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"),
                                     multi=True)]
@@ -98,3 +94,6 @@ def open_cell(click) -> str | None:
     except (KeyError, IndexError, TypeError):
         return None
     return link if isinstance(link, str) and link.startswith("/") and not link.startswith("//") else None
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

@@ -16,11 +16,6 @@ PATH = "/relationships"
 Y_CONTROL = "relationships-y"  # not a generic URL control: changing y must also drop the year (see set_y)
 
 
-def layout(**query):
-    """The page for a URL query (indicator = x axis, y, year, view); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH)
-
-
 def resolve(state, query: dict):
     """Complete a parsed state: validate the y indicator and the year for the pair (defaults when blank)."""
     year_text = str(query.get("year") or "").strip()
@@ -53,7 +48,8 @@ def default_y(x_id: str) -> str:
 
 
 def build(state):
-    """Controls, the scatter (or its table) and the fit statement for a valid state."""
+    """Controls, the scatter (or its table) and the fit statement for a valid state (URL: indicator = x axis, y, year,
+    view)."""
     df, meta = CHART.data(state)
     fitted = scatter.fit_points(df)
     fit = scatter.ols_fit(fitted["x"], fitted["y"])
@@ -117,3 +113,6 @@ def y_query(search: str | None, y_id: str | None) -> str:
     query["y"] = y_id
     query.pop("year", None)
     return "?" + urlencode(list(query.items()), safe=",")
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

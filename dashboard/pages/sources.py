@@ -17,11 +17,6 @@ DOWNLOAD_NAME = "baltic-dsm-data.zip"
 ALL_THEMES = "all"
 
 
-def layout(**query):
-    """The page for a URL query (theme filter for the catalogue); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH)
-
-
 def resolve(state, query: dict):
     """Check the theme filter against the catalogue's themes ('all' or blank shows every indicator)."""
     theme = state.get("theme") or ALL_THEMES
@@ -36,7 +31,8 @@ PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Data & sources")
 
 
 def build(state):
-    """Catalogue, provenance, flag legend and the download button for a valid state."""
+    """Catalogue, provenance, flag legend and the download button for a valid state (URL: theme filter for the
+    catalogue)."""
     theme = state.get("theme") or ALL_THEMES
     themes = sorted(queries.catalogue()["theme"].dropna().unique())
     controls = [components.dropdown("theme", [(ALL_THEMES, "All themes")] + [(t, theme_label(t)) for t in themes],
@@ -223,3 +219,6 @@ def download_changes(n_clicks):
 def download_all(n_clicks):
     """Send the zip of every observation with flags and provenance."""
     return dcc.send_bytes(profile.export_zip(), DOWNLOAD_NAME, type="application/zip")
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

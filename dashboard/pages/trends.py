@@ -11,16 +11,11 @@ CHART = registry.Chart("trends", N_("Trends over time"), chart_data.trends_data,
 PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Trends"), order=2, needs_year=False, charts=(CHART,)))
 
 
-def layout(**query):
-    """The page for a URL query (indicator, geo, view); a bad parameter gives a friendly message."""
-    return components.guarded(build, query, PATH)
-
-
 def build(state):
-    """Controls and the trends chart (or its table) for a valid state."""
+    """Controls and the trends chart (or its table) for a valid state (URL: indicator, geo, view)."""
     df, meta = CHART.data(state)
     controls = [
-        components.dropdown("indicator", components.indicator_options(), state.indicator, label=_("Indicator")),
+        components.indicator_control(state),
         components.dropdown("geo", components.country_options(), list(state.geos), label=_("Countries"), multi=True),
     ]
     card = components.chart_card("trends", registry.page_figure("trends", state), _table(df), view=state.view,
@@ -34,3 +29,6 @@ def build(state):
 def _table(df):
     """Table view rows: country, year, value, flags as published."""
     return df[["name", "geo", "period", "value", "flags"]].rename(columns={"name": "country"})
+
+
+layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query
