@@ -4,8 +4,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import logging
-import os
 import re
 import struct
 import threading
@@ -19,6 +17,7 @@ import numpy as np
 import pytest
 
 from etl.model import FLAG_MEANINGS
+from tests.hardening import serving
 
 EU27 = "EU27_2020"
 
@@ -27,32 +26,9 @@ EU27 = "EU27_2020"
 
 @contextlib.contextmanager
 def serve_app(data_dir):
-    """The dashboard's own Flask server (dashboard.app) on 127.0.0.1:<free port>, reading `data_dir`."""
-    from werkzeug.serving import make_server
-
-    from dashboard.data import connection
-
-    previous = os.environ.get("DSM_DATA_DIR")
-    os.environ["DSM_DATA_DIR"] = str(data_dir)
-    connection.clear_cache()
-    from dashboard.app import app
-    from dashboard.embed import install_sharing
-
-    install_sharing(app)  # a no-op when app.py already made the call
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        connection.clear_cache()
-        if previous is None:
-            os.environ.pop("DSM_DATA_DIR", None)
-        else:
-            os.environ["DSM_DATA_DIR"] = previous
+    """The dashboard's own Flask server on 127.0.0.1:<free port>, reading `data_dir`; yields its base URL."""
+    with serving(data_dir) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def fetch(url: str) -> tuple[int, dict, bytes]:
