@@ -86,11 +86,6 @@ def esc(text: object) -> str:
 
 # ---------------------------------------------------------------- data (all through dashboard.data.queries)
 
-def indicator_meta(indicator_id: str) -> insights_module.IndicatorMeta:
-    """Catalogue facts about one indicator."""
-    return insights_module.meta_of(queries.indicator(indicator_id))
-
-
 def latest_cells(indicator_id: str, geos: list[str]) -> tuple[int | None, dict[str, Cell]]:
     """The latest year most BSR countries report, and each geo's value in that year."""
     frame = insights_module.annual_values(queries.indicator_frame(indicator_id))
@@ -139,7 +134,7 @@ def _svg_img(fig: go.Figure, alt: str) -> Future:
 
 def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[Future, str] | None:
     """Bars of every BSR country (and reference countries, grey) in the latest year, the EU27 as a line."""
-    meta, peers = indicator_meta(indicator_id), queries.peer_group()
+    meta, peers = queries.indicator_meta(indicator_id), queries.peer_group()
     year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
     shown = [*peers, *references]
     bars = sorted((c for c in cells.values() if c.geo in shown), key=lambda c: c.value, reverse=meta.higher_is_better)
@@ -173,7 +168,7 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
         _year, cells = latest_cells(indicator_id, [geo, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         if geo in cells and eu:
-            meta = indicator_meta(indicator_id)
+            meta = queries.indicator_meta(indicator_id)
             gap = (1 if meta.higher_is_better else -1) * (cells[geo].value - eu.value)
             # whole titles on up to three lines (they were cut), the gap with its unit at the bar's end
             label = "<br>".join(textwrap.wrap(meta.title, GAP_LABEL_CHARS, break_on_hyphens=False))
@@ -243,7 +238,7 @@ def country_rows(geo: str) -> list[dict]:
     headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
     twins = insights_module.twins_of(queries.catalogue(), headline)
     for indicator_id in headline:
-        meta = indicator_meta(indicator_id)
+        meta = queries.indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
         newer = None
         if indicator_id in twins:  # the newest data wins, as in the insights: a newer source of the same measure
@@ -309,7 +304,7 @@ def wp_brief_html(wp: str) -> str:
     chosen, indicator_ids, references = wp_parts(wp)
     rows = []
     for indicator_id in indicator_ids:
-        meta = indicator_meta(indicator_id)
+        meta = queries.indicator_meta(indicator_id)
         year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
         eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
         rows.append({"meta": meta, "year": year, "cells": [cells.get(g) for g in [*peers, *references]], "eu": eu})
@@ -359,7 +354,7 @@ def country_key_sentence(row: dict, name: str) -> str:
 
 def region_key_sentence(indicator_id: str) -> str | None:
     """'<indicator>, 2024: best in the BSR Denmark (98.1%), weakest Poland (89.0%).' from the latest common year."""
-    meta, peers = indicator_meta(indicator_id), queries.peer_group()
+    meta, peers = queries.indicator_meta(indicator_id), queries.peer_group()
     year, cells = latest_cells(indicator_id, peers)
     if len(cells) < 2:
         return None

@@ -44,6 +44,7 @@ from dashboard import i18n, registry, render
 from dashboard.data import queries
 from dashboard.data.connection import DatabaseMissing, cached, remember
 from dashboard.figures import common
+from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import N_, _
 from dashboard.state import InvalidState, href, state_to_query
 from etl.model import FLAG_MEANINGS
@@ -538,7 +539,13 @@ def resolve_view(name: str, query: dict) -> ChartView:
     except InvalidState as exc:  # e.g. a DESI edition without scores for the chosen countries
         raise ExportError(_("Invalid view state: {reason}", reason=exc), status=400) from None
     figure = chart.figure(data, chart_meta)
-    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=asdict(chart_meta))
+    return ChartView(name=name, chart=chart, state=state, data=data, figure=figure, meta=meta_fields(chart_meta))
+
+
+def meta_fields(chart_meta: ChartMeta) -> dict:
+    """The chart's metadata as a dict, its indicator named by id (what the rows, sheets and file names carry)."""
+    indicator = chart_meta.indicator
+    return {**asdict(chart_meta), "indicator": indicator.id if indicator else None}
 
 
 def with_provenance(data: pd.DataFrame, meta: dict) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from babel.lists import format_list
 
 from dashboard import i18n
+from dashboard.meta import EPSILON, IndicatorMeta
 from dashboard.data.connection import remember
 from dashboard.data import queries
 from dashboard.i18n import N_, _
@@ -24,9 +25,7 @@ PACE_WINDOW_YEARS = 5                 # a pace is the linear trend over the last
 MIN_PACE_POINTS = 3                   # fewer points give no pace: two points are a difference, not a trend
 BREAK_FLAG = "b"                      # Eurostat's break in series: the years before it are not comparable
 TARGET_YEAR, LAST_PRINTED_YEAR = 2030, 2050
-NOISE_PP = 2.0                        # survey estimates carry roughly +/-1-2 pp sampling error (stated in the methods note)
 TRENDS_PAGE, COMPARE_PAGE = "/trends", "/compare"
-EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -48,50 +47,18 @@ class Insight:
         return self.geo == geo or geo in self.details.get("geos", ())
 
 
-@dataclass(frozen=True)
-class IndicatorMeta:
-    """What the catalogue says about a headline indicator."""
-
-    id: str
-    title: str
-    unit: str | None
-    higher_is_better: bool
-    theme: str | None = None
-    target_2030: float | None = None
-    target_label: str | None = None
-    noise_pp: float | None = None   # catalogue's own threshold; None: NOISE_PP for shares and scores
-    directed: bool = True           # False for composition shares (e.g. ICT specialists who are women)
-
-    @property
-    def noise(self) -> float:
-        """The threshold below which a difference, trend or change of spread is 'about the same'."""
-        if self.noise_pp is not None:
-            return self.noise_pp
-        return NOISE_PP if _is_share_or_score(self) else EPSILON
-
-
 # ---------------------------------------------------------------- formatting
-
-def _is_percent(meta: IndicatorMeta) -> bool:
-    """Percentages: Eurostat codes PC_ENT, PC_HH, ... or catalogue labels '% of households'."""
-    return bool(meta.unit) and (meta.unit.startswith("%") or meta.unit.upper().startswith("PC"))
-
-
-def _is_share_or_score(meta: IndicatorMeta) -> bool:
-    """Percentages and 0-100 scores are comparable across countries; counts (thousand persons) are not."""
-    return _is_percent(meta) or bool(meta.unit and "score" in meta.unit.lower())
-
 
 def fmt_value(meta: IndicatorMeta, value: float, flags: str | None = None) -> str:
     """A level with its unit and flags in the current locale, e.g. '45.2% (p)' ('45,2 % (p)' in German)."""
-    text = i18n.format_percent(value) if _is_percent(meta) else i18n.format_number(value)
+    text = i18n.format_percent(value) if meta.is_percent else i18n.format_number(value)
     return _("{value} ({flags})", value=text, flags=flags) if flags else text
 
 
 def fmt_diff(meta: IndicatorMeta, diff: float) -> str:
     """A difference of levels: percentage points for percentages, points otherwise ('1.8 pp', '3.2 points')."""
     number = i18n.format_number(abs(diff))
-    return _("{value} pp", value=number) if _is_percent(meta) else _("{value} points", value=number)
+    return _("{value} pp", value=number) if meta.is_percent else _("{value} points", value=number)
 
 
 def join_names(names: list[str]) -> str:
@@ -375,7 +342,7 @@ def target_2030(ctx: _Context) -> list[Insight]:
         return []
     out = []
     # A target in counts (20 million ICT specialists) is the EU's, not each country's.
-    countries = sorted(ctx.latest["geo"]) if _is_share_or_score(ctx.meta) else []
+    countries = sorted(ctx.latest["geo"]) if ctx.meta.is_share_or_score else []
     for geo in [*countries, *([ctx.eu] if ctx.eu else [])]:
         row = _row(ctx.frame, geo, ctx.year)
         if row is None:
@@ -528,7 +495,7 @@ def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], l
     """Headline catalogue rows, their values (and their newer twins'), geo names, the peer group and the twins."""
     catalogue = queries.catalogue()
     headline = catalogue[catalogue["headline"]] if "headline" in catalogue.columns else catalogue.iloc[0:0]
-    metas = [meta_of(row) for row in headline.to_dict("records")]
+    metas = [queries.indicator_meta(i) for i in headline["id"]]
     twins = twins_of(catalogue, [meta.id for meta in metas])
     ids = [*(meta.id for meta in metas), *(twin.indicator for twin in twins.values())]
     frames = [queries.indicator_frame(i) for i in ids]
@@ -552,19 +519,6 @@ def twins_of(catalogue: pd.DataFrame, ids: list[str]) -> dict[str, Twin]:
         out[row["same_measure_as"]] = Twin(row["id"], _(name) if name else str(row.get("dataset_title") or row["dataset"]),
                                            bool(breaks) if breaks is not None and not pd.isna(breaks) else False)
     return out
-
-
-def meta_of(row: dict) -> IndicatorMeta:
-    """An IndicatorMeta from one catalogue row."""
-    target = row.get("target_2030")
-    return IndicatorMeta(
-        id=row["id"], title=row.get("title") or row["id"], unit=row.get("unit"),
-        higher_is_better=bool(row.get("higher_is_better", True)), theme=row.get("theme"),
-        target_2030=None if target is None or pd.isna(target) else float(target),
-        target_label=row.get("target_label"),
-        noise_pp=None if row.get("noise_pp") is None or pd.isna(row.get("noise_pp")) else float(row["noise_pp"]),
-        directed=row.get("directed") is None or pd.isna(row.get("directed")) or bool(row.get("directed")),
-    )
 
 
 def insights(as_of: int | None = None, only: tuple[str, ...] | None = None) -> list[Insight]:

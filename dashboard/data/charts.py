@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from dashboard import i18n, insights
+from dashboard import i18n
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
@@ -18,6 +18,7 @@ from dashboard.figures import common
 from dashboard.insights import competition_rank
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
+from dashboard.meta import NOISE_PP, IndicatorMeta
 from dashboard.state import State, href
 
 COMPOSITE = "composite"  # the DESI trend chart's measure for the overall DESI score
@@ -25,23 +26,19 @@ EDITION = "edition"      # URL parameter of the DESI edition (not 'year': that o
 
 
 @cached
-def indicator_meta(indicator_id: str) -> ChartMeta:
-    """Everything a figure needs to label one indicator: title, unit, source line, target, average method."""
-    entry = queries.indicator(indicator_id)
+def chart_meta(indicator_id: str) -> ChartMeta:
+    """Everything a figure needs to label one indicator: its catalogue facts, unit, source line, average method."""
+    facts = queries.indicator_meta(indicator_id)
     info = queries.source_info(indicator_id)
     frame = queries.indicator_frame(indicator_id)
     units = sorted(frame["unit"].dropna().unique())
-    unit = units[0] if units else entry.get("unit")
-    label = entry.get("unit")
+    unit = units[0] if units else facts.unit
     return ChartMeta(
-        indicator=indicator_id,
-        title=entry.get("title") or indicator_id,
+        indicator=facts,
+        title=facts.title,
         unit=unit,
         # the catalogue's unit is a human label ("% of households"); the data's is a Eurostat code (PC_HH)
-        unit_label=label if isinstance(label, str) and label else common.unit_label(unit),
-        higher_is_better=bool(entry.get("higher_is_better", True)),
-        target_2030=entry.get("target_2030"),
-        target_label=entry.get("target_label") if isinstance(entry.get("target_label"), str) else None,
+        unit_label=facts.unit if isinstance(facts.unit, str) and facts.unit else common.unit_label(unit),
         dataset=info["dataset"],
         source=common.source_line(info["dataset"], info["source_updated"]) + freshness.source_note(info["dataset"]),
         average_method=queries.average_method(indicator_id),
@@ -68,7 +65,7 @@ def _annual(indicator_id: str) -> pd.DataFrame:
 @cached
 def trends_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     """Time series of the chosen countries, EU27 and the BSR average (geo, name, year, period, value, flags)."""
-    m = indicator_meta(state.indicator)
+    m = chart_meta(state.indicator)
     wanted = list(dict.fromkeys([*state.geos, EU27, BSR_AVERAGE]))
     df = _annual(state.indicator)
     df = df[df["geo"].isin(wanted)].copy()
@@ -82,7 +79,7 @@ def trends_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
 @cached
 def compare_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     """One year's values for every EU country plus Norway and any added country, ranked, with EU27/BSR references."""
-    m = indicator_meta(state.indicator)
+    m = chart_meta(state.indicator)
     geo = queries.countries()
     members = set(geo.loc[geo["is_eu27"] & ~geo["is_aggregate"], "code"]) if "is_eu27" in geo.columns else set()
     peers = set(queries.peer_group())
@@ -91,9 +88,9 @@ def compare_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     df = df[df["year"] == state.year]
     countries_ = df[df["geo"].isin(shown)].copy()
     missing = sorted(shown - set(countries_.loc[countries_["value"].notna(), "geo"]))
-    reverse = not m.higher_is_better
-    countries_ = countries_.sort_values("value", ascending=reverse, na_position="last").reset_index(drop=True)
-    countries_["rank"] = competition_rank(countries_["value"], m.higher_is_better).astype("Int64")  # ties share a rank
+    higher = m.indicator.higher_is_better
+    countries_ = countries_.sort_values("value", ascending=not higher, na_position="last").reset_index(drop=True)
+    countries_["rank"] = competition_rank(countries_["value"], higher).astype("Int64")  # ties share a rank
     countries_["is_bsr"] = countries_["geo"].isin(peers)
     countries_["is_selected"] = countries_["geo"].isin(state.geos)
     refs = df[df["geo"].isin([EU27, BSR_AVERAGE])].copy()
@@ -106,7 +103,7 @@ def compare_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
 @cached
 def map_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     """One year's values for every European country with its ISO-3 code for the map."""
-    m = indicator_meta(state.indicator)
+    m = chart_meta(state.indicator)
     geo = queries.countries()
     countries_ = geo[~geo["is_aggregate"]]
     iso3 = dict(zip(countries_["code"], countries_["iso3"]))  # from etl/codelists/geo.csv
@@ -153,7 +150,7 @@ def scorecard_legend(df: pd.DataFrame) -> tuple[str, str]:
     """What the symbols mean, with the 'about the same' band in percentage points (the noise thresholds in use):
     the page's sentence and the chart's one-line legend."""
     bands = sorted({float(n) for n in df.drop_duplicates("indicator")["noise"] if n and n > 1e-6})
-    band = " / ".join(i18n.format_number(n, 1) for n in bands) or i18n.format_number(insights.NOISE_PP, 1)
+    band = " / ".join(i18n.format_number(n, 1) for n in bands) or i18n.format_number(NOISE_PP, 1)
     short = _("▲ better, ▼ worse, ≈ within {band} pp of the EU aggregate · ↗ ↘ → five-year change · last column: "
               "2030 target", band=band)
     return _("▲ better than the EU aggregate, ▼ worse, ≈ about the same (within {band} pp, the noise threshold of "
@@ -167,9 +164,9 @@ SCORECARD_COLUMNS = ["indicator", "group", "title", "unit", "year", "geo", "valu
 
 
 def scorecard_noise(indicator_id: str) -> float:
-    """The row's 'about the same' band: dashboard.insights' noise threshold of the indicator (2 pp for shares and
+    """The row's 'about the same' band: the indicator's noise threshold (IndicatorMeta.noise: 2 pp for shares and
     scores, the catalogue's own where it sets one)."""
-    return insights.meta_of({**queries.indicator(indicator_id), "id": indicator_id}).noise
+    return queries.indicator_meta(indicator_id).noise
 
 
 @cached
@@ -177,7 +174,8 @@ def _scorecard_rows(indicator_id: str, group: str, columns: tuple[str, ...]) -> 
     """One scorecard row per column geo for one indicator at its latest year (cached per indicator and columns)."""
     from dashboard.data import digital_decade as dd
 
-    m = indicator_meta(indicator_id)
+    m = chart_meta(indicator_id)
+    facts = m.indicator
     df = _annual(indicator_id)
     year = queries.latest_year(indicator_id)
     cells = {(g, int(y)): (None if pd.isna(v) else float(v), f)
@@ -187,7 +185,7 @@ def _scorecard_rows(indicator_id: str, group: str, columns: tuple[str, ...]) -> 
     eu_value = cells.get((reference, year), (None, None))[0]
     # an average of countries (unweighted) is not compared with the EU aggregate, which is population-weighted
     weighted = set(queries.bsr_average(indicator_id).query("weighted")["year"].astype(int))
-    target = dd.targets().get(indicator_id, m.target_2030) if group == DIGITAL_DECADE else m.target_2030
+    target = dd.targets().get(indicator_id, facts.target_2030) if group == DIGITAL_DECADE else facts.target_2030
     noise = scorecard_noise(indicator_id)
     rows = []
     for geo in columns:
@@ -200,15 +198,15 @@ def _scorecard_rows(indicator_id: str, group: str, columns: tuple[str, ...]) -> 
         change = None if value is None or not base else value - base[-1][1]
         is_reference = geo == EU27
         rows.append({
-            "indicator": indicator_id, "group": group, "title": m.title, "unit": m.unit, "year": year, "geo": geo,
+            "indicator": indicator_id, "group": group, "title": facts.title, "unit": m.unit, "year": year, "geo": geo,
             "value": value, "flags": flags, "eu27": eu_value, "reference": reference,
             "diff_vs_eu27": None if value is None or eu_value is None or not comparable or is_reference
             else value - eu_value,
             "position": ("reference" if is_reference and value is not None else
-                         _position(value, eu_value, m.higher_is_better, noise) if comparable else "missing"),
+                         _position(value, eu_value, facts.higher_is_better, noise) if comparable else "missing"),
             "noise": noise, "change_5y": change, "base_year": base[-1][0] if base else None,
             "target_2030": target, "distance_to_target": None if value is None or target is None else target - value,
-            "higher_is_better": m.higher_is_better, "spark": [v for _, v in history],
+            "higher_is_better": facts.higher_is_better, "spark": [v for _, v in history],
             "href": scorecard_cell_href(indicator_id, geo, columns, year),
         })
     return rows
@@ -253,7 +251,7 @@ def relationships_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     """Points of the relationships scatter for a resolved state (indicator = x, extra 'y', year)."""
     x_id, y_id = state.indicator, state.get("y")
     assert x_id and y_id and state.year is not None, f"relationships state is incomplete: {state}"
-    x_meta, y_meta = indicator_meta(x_id), indicator_meta(y_id)
+    x_meta, y_meta = chart_meta(x_id), chart_meta(y_id)
     points = profile.pair_values(x_id, y_id, int(state.year))
     source = x_meta.source if x_meta.source == y_meta.source else f"{x_meta.source} · {y_meta.source}"
     return points, ChartMeta(
@@ -457,7 +455,7 @@ def stack_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
         ranks={g: ranks[g] for g in order if g in ranks}, weights=_weight_text(weights), custom_weights=custom,
         notes=_weight_notes(ignored, year), source=_desi_source(source), unit="score (0-100)", edition_label=label,
         title=_("DESI {edition}", edition=year), dataset=profile.DESI_DATASETS[source],
-        indicator=profile.desi_composite(source))
+        indicator=facts_of(profile.desi_composite(source)))
 
 
 @cached
@@ -491,7 +489,13 @@ def trend_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
                          order=tuple(order), references=(reference,) if reference else (), reference=reference,
                          source=_desi_source(source), unit="score (0-100)", title=label, notes=notes,
                          edition_label=edition_label(year, source), custom_weights=custom,
-                         dataset=profile.DESI_DATASETS[source], indicator=_measure_indicator(source, measure))
+                         dataset=profile.DESI_DATASETS[source],
+                         indicator=facts_of(_measure_indicator(source, measure)))
+
+
+def facts_of(indicator_id: str | None) -> IndicatorMeta | None:
+    """The catalogue's facts about an indicator id; None for no indicator."""
+    return queries.indicator_meta(indicator_id) if indicator_id else None
 
 
 def _measure_indicator(source: str, measure: str) -> str | None:

@@ -17,6 +17,7 @@ from dashboard.data.connection import cached, query
 from dashboard.data.queries import EU27
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import N_, _
+from dashboard.meta import IndicatorMeta
 from dashboard.state import State
 
 DATASET = "digital_decade"            # catalogue dataset of the Digital Decade KPIs
@@ -108,17 +109,14 @@ def covered_geos() -> frozenset[str]:
     return frozenset(values.loc[values["value"].notna(), "geo"])
 
 
-def meta_of(indicator_id: str) -> insights.IndicatorMeta:
-    """The KPI as dashboard.insights describes an indicator (its noise threshold comes from there)."""
-    entry = queries.indicator(indicator_id)
-    return insights.IndicatorMeta(id=indicator_id, title=entry.get("title") or indicator_id, unit=entry.get("unit"),
-                                  higher_is_better=bool(entry.get("higher_is_better", True)),
-                                  theme=entry.get("theme"), target_2030=targets().get(indicator_id))
+def meta_of(indicator_id: str) -> IndicatorMeta:
+    """The KPI's catalogue facts with its 2030 target from the data (the facts' dd_target_2030 rows)."""
+    return replace(queries.indicator_meta(indicator_id), target_2030=targets().get(indicator_id))
 
 
-def per_country(meta: insights.IndicatorMeta) -> bool:
+def per_country(meta: IndicatorMeta) -> bool:
     """Shares and scores are comparable across countries; a target in counts (500 unicorns) is the EU's alone."""
-    return insights._is_share_or_score(meta)  # the one home of that rule
+    return meta.is_share_or_score
 
 
 # ---------------------------------------------------------------- required against observed pace (pure)
@@ -335,11 +333,10 @@ def _targets_meta(state: State, frame: pd.DataFrame) -> ChartMeta:
     else:
         title = _("{country}: Digital Decade KPIs against the 2030 targets", country=names.get(geo, geo))
     meta = ChartMeta(title=title, source=source_line(frame, twins=twins), names=names, geo=geo,
-                     name=names.get(geo, geo), indicator=state.indicator, dataset=DATASET)
+                     name=names.get(geo, geo), dataset=DATASET)
     if state.indicator:
-        entry = queries.indicator(state.indicator)
-        meta = replace(meta, unit_label=_unit_label(entry), target_2030=targets().get(state.indicator),
-                       higher_is_better=bool(entry.get("higher_is_better", True)), measure=definition(state.indicator))
+        meta = replace(meta, indicator=meta_of(state.indicator), measure=definition(state.indicator),
+                       unit_label=_unit_label(queries.indicator(state.indicator)))
     return meta
 
 
@@ -412,8 +409,7 @@ def trajectory_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
         title=_("{indicator}: {country} and the EU on the way to 2030", indicator=meta.title,
                 country=names.get(geo, geo)),
         source=source_line(observed, twins=twins), names=names, geo=geo, name=names.get(geo, geo),
-        indicator=indicator_id, dataset=DATASET, unit_label=_unit_label(queries.indicator(indicator_id)),
-        higher_is_better=meta.higher_is_better, target_2030=meta.target_2030,
+        indicator=meta, dataset=DATASET, unit_label=_unit_label(queries.indicator(indicator_id)),
         measure=definition(indicator_id), measure_label=(f"{label}: {traj_definition}" if label else ""),
     )
 

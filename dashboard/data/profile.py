@@ -87,11 +87,8 @@ def eu27_members() -> frozenset[str]:
 def directions() -> dict[str, int]:
     """Indicator id -> +1 (higher is better) or -1 (lower is better); 0 when the catalogue stores no direction or
     says the indicator is not directed (directed = false: composition shares such as women among ICT specialists)."""
-    cat = queries.catalogue()
-    undirected = (set(cat.loc[cat["directed"].fillna(True).astype(bool) == False, "id"])  # noqa: E712
-                  if "directed" in cat.columns else set())
-    return {i: 0 if pd.isna(h) or i in undirected else (1 if bool(h) else -1)
-            for i, h in zip(cat["id"], cat["higher_is_better"])}
+    metas = [queries.indicator_meta(i) for i in queries.indicator_ids(with_data=False)]
+    return {m.id: (1 if m.higher_is_better else -1) if m.directed else 0 for m in metas}
 
 
 def position_vs_eu(value: float, eu_value: float, direction: int) -> float | None:

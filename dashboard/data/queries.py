@@ -9,6 +9,7 @@ import pandas as pd
 from dashboard import i18n
 from dashboard.data.connection import cached, query
 from dashboard.i18n import N_, _
+from dashboard.meta import IndicatorMeta
 from etl.model import FLAG_MEANINGS
 
 EU27 = "EU27_2020"
@@ -63,6 +64,20 @@ def headline_indicators() -> list[str]:
     if "headline" not in cat.columns:
         return []
     return cat.loc[cat["headline"] & cat["has_data"], "id"].tolist()
+
+
+@cached
+def indicator_meta(indicator_id: str) -> IndicatorMeta:
+    """The catalogue's facts about one indicator; raises UnknownIndicator for an id the catalogue does not hold."""
+    entry = indicator(indicator_id)
+    label, noise, directed = entry.get("target_label"), entry.get("noise_pp"), entry.get("directed")
+    return IndicatorMeta(
+        id=indicator_id, title=entry.get("title") or indicator_id, unit=entry.get("unit"),
+        higher_is_better=bool(entry.get("higher_is_better", True)), theme=entry.get("theme"),
+        target_2030=entry["target_2030"], target_label=label if isinstance(label, str) else None,
+        noise_pp=None if noise is None or pd.isna(noise) else float(noise),
+        directed=directed is None or pd.isna(directed) or bool(directed),
+    )
 
 
 @cached

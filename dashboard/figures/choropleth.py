@@ -47,7 +47,7 @@ def _values(df: pd.DataFrame, meta: ChartMeta) -> dict:
     """The coloured countries."""
     return {
         "type": "choropleth", "locations": df["iso3"].tolist(), "z": df["value"].astype(float).tolist(),
-        "locationmode": "ISO-3", "colorscale": colours.SEQUENTIAL, "reversescale": not meta.higher_is_better,
+        "locationmode": "ISO-3", "colorscale": colours.SEQUENTIAL, "reversescale": not meta.indicator.higher_is_better,
         "marker": {"line": {"color": "white", "width": 0.5}},
         "colorbar": {"title": {"text": meta.unit_label}, "thickness": 14},
         "customdata": [[n, common.flag_letters(f), common.hover_flags(f)] for n, f in zip(df["name"], df["flags"])],

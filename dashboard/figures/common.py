@@ -10,6 +10,7 @@ from babel import numbers
 
 from dashboard import i18n
 from dashboard.i18n import N_, _
+from dashboard.meta import IndicatorMeta
 
 # Values the source marks as not final or not fully reliable get hollow markers.
 HOLLOW_FLAGS = frozenset("epu")
@@ -73,10 +74,11 @@ def flag_legend_text(flag_strings, *, markup: bool = True) -> str:
     return _("Flags: {list}", list=" · ".join(parts))
 
 
-def target_label(meta) -> str:
+def target_label(indicator: IndicatorMeta) -> str:
     """'2030 target: 100' (the catalogue's own target label when it has one), the number in the locale's format."""
-    return _("{target}: {value}", target=meta.target_label or _("2030 target"),
-             value=i18n.format_number(meta.target_2030, 0 if float(meta.target_2030).is_integer() else 1))
+    target = indicator.target_2030
+    return _("{target}: {value}", target=indicator.target_label or _("2030 target"),
+             value=i18n.format_number(target, 0 if float(target).is_integer() else 1))
 
 
 def significant(value, digits: int = 3) -> str:

@@ -179,9 +179,10 @@ def trajectory_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
             "meta": {"series": series},
         })
     shapes, notes = [], []
-    if meta.target_2030 is not None:
-        traces.append({"type": "scatter", "x": [2030], "y": [meta.target_2030], "mode": "markers",
-                       "name": _("2030 target: {target}", target=_number(meta.target_2030)),
+    target = meta.indicator.target_2030
+    if target is not None:
+        traces.append({"type": "scatter", "x": [2030], "y": [target], "mode": "markers",
+                       "name": _("2030 target: {target}", target=_number(target)),
                        "marker": {"symbol": "star", "size": 16, "color": colours.TARGET},
                        "hovertemplate": _("2030 target: %{y}") + "<extra></extra>"})
     definition = _("Definition: {text}", text=_short(meta.measure, 150)) if meta.measure else ""

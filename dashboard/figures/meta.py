@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard.meta import IndicatorMeta
+
 
 @dataclass(frozen=True)
 class ChartMeta:
@@ -14,12 +16,9 @@ class ChartMeta:
     unit: str | None = None              # the data's unit code (PC_HH), None when the chart mixes units
     unit_label: str = ""                 # the unit as a reader reads it ('% of households')
     names: dict[str, str] = field(default_factory=dict)  # geo code -> display name
-    # one indicator (trends, ranked bar, map)
-    indicator: str | None = None
+    # one indicator (trends, ranked bar, map): its catalogue facts (direction, 2030 target, ...)
+    indicator: IndicatorMeta | None = None
     dataset: str | None = None
-    higher_is_better: bool = True
-    target_2030: float | None = None
-    target_label: str | None = None
     average_method: str = ""             # how the BSR average was computed, in words
     average_label: str = "BSR average"   # its legend name: 'BSR average (weighted)' / '(unweighted)'
     year: int | None = None

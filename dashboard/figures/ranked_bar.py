@@ -32,13 +32,14 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
                                             dash=colours.dash_for(row.geo), label=label, above=above)
         shapes.append(shape), notes.append(note), placed.append((float(row.value), label, "right", above))
     values = bars["value"].astype(float).tolist()
-    top = max([*values, *(p[0] for p in placed), *([meta.target_2030] if meta.target_2030 is not None else [])])
-    if meta.target_2030 is not None:
-        label = common.target_label(meta)
+    target = meta.indicator.target_2030
+    top = max([*values, *(p[0] for p in placed), *([target] if target is not None else [])])
+    if target is not None:
+        label = common.target_label(meta.indicator)
         # over bars that stay below it and clear of the EU27/BSR labels, not on the tallest bars
-        side, above = labels.reference_label_side(values, meta.target_2030, label, font_px=REFERENCE_FONT_PX,
+        side, above = labels.reference_label_side(values, target, label, font_px=REFERENCE_FONT_PX,
                                                   others=placed, y_max=top * HEADROOM)
-        shape, note = common.reference_line(meta.target_2030, colour=colours.TARGET, dash="dot", label=label,
+        shape, note = common.reference_line(target, colour=colours.TARGET, dash="dot", label=label,
                                             position=side, above=above)
         shapes.append(shape), notes.append(note)
     layout = {
@@ -48,7 +49,7 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         # value labels only where the bar is wide enough for them at a legible size (plotly hides the others)
         "uniformtext": {"mode": "hide", "minsize": VALUE_LABEL_MIN_PX},
     }
-    lines = [p[0] for p in placed] + ([meta.target_2030] if meta.target_2030 is not None else [])
+    lines = [p[0] for p in placed] + ([target] if target is not None else [])
     lines_high = not lines or min(lines) > top / 2  # reference lines in the upper half: values at the bars' base
     return common.make_figure([_bars(bars, meta, lines_high)], layout, title=title, unit=meta.unit, source=_source(meta),
                               flags=df["flags"], height=560, shapes=shapes, annotations=notes,

@@ -18,9 +18,10 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         return common.empty_figure(_("No values for this selection."), title=meta.title)
     traces = [_line(geo, rows, meta) for geo, rows in df.groupby("geo", sort=False)]
     shapes, notes = [], []
-    if meta.target_2030 is not None:
-        label = common.target_label(meta)
-        shape, note = common.reference_line(meta.target_2030, colour=colours.TARGET, dash="dot", label=label,
+    target = meta.indicator.target_2030
+    if target is not None:
+        label = common.target_label(meta.indicator)
+        shape, note = common.reference_line(target, colour=colours.TARGET, dash="dot", label=label,
                                             position="left")
         shapes.append(shape), notes.append(note)
     years = df["year"].nunique()

@@ -141,7 +141,7 @@ def _pace_sentence(state, meta) -> str:
     year (linear trend 2021–2025, 3 points): off track.'"""
     if not meta.indicator:
         return ""
-    rows, _meta = TARGETS.data(state.with_(indicator=meta.indicator))
+    rows, _meta = TARGETS.data(state.with_(indicator=meta.indicator.id))
     row = rows[rows["geo"] == state.geos[0]]
     if row.empty or row.iloc[0]["value"] is None:
         return ""

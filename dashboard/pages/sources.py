@@ -9,6 +9,7 @@ from dashboard import components, i18n, insights, registry
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.i18n import N_, _
+from dashboard.meta import NOISE_PP
 from dashboard.figures.profile import theme_label
 from dashboard.state import InvalidState
 
@@ -118,7 +119,7 @@ METHOD_RULES = (
 def methods_note() -> html.Section:
     """The methods note: every rule behind the computed sentences, averages and profiles, in plain words."""
     values = dict(window=insights.PACE_WINDOW_YEARS, min_points=insights.MIN_PACE_POINTS,
-                  last_year=insights.LAST_PRINTED_YEAR, noise=i18n.format_number(insights.NOISE_PP, 1),
+                  last_year=insights.LAST_PRINTED_YEAR, noise=i18n.format_number(NOISE_PP, 1),
                   peers=len(queries.DEFAULT_PEERS), least=math.ceil(queries.MIN_AVERAGE_SHARE * len(queries.DEFAULT_PEERS)),
                   carry=queries.POPULATION_CARRY_YEARS)
     items = [html.Div([html.H3(_(heading)), html.P(_(text, **values))], className="method-rule")

@@ -85,7 +85,7 @@ def real(dsm_env, is_standin):
 def test_offline_average_is_labelled_unweighted_and_not_compared_with_the_eu(real):
     from dashboard.data import charts
     from dashboard.state import State
-    meta = charts.indicator_meta("households_internet_access")
+    meta = charts.chart_meta("households_internet_access")
     assert meta.average_label == "BSR average (unweighted)"
     assert meta.average_method.startswith("average of countries (unweighted)")
     df, _ = charts.scorecard_data(State(page="/", geos=("EE", "LV")))

@@ -159,7 +159,7 @@ def test_brief_charts_keep_whole_titles_units_and_no_axis_title(dsm_env, monkeyp
     headline = queries.headline_indicators()
     _img, caption = brief.gap_chart("EE", headline)
     gap = drawn[-1]
-    titles = {brief.indicator_meta(i).title for i in headline}
+    titles = {queries.indicator_meta(i).title for i in headline}
     shown = {label.replace("<br>", " ") for label in gap.data[0].y}
     assert shown <= titles and not any("…" in s for s in shown)
     assert all(t.endswith((" pp", " points")) and t[0] in "+−" for t in gap.data[0].text)

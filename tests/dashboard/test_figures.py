@@ -115,7 +115,7 @@ def test_ranked_bar_order_references_and_missing(dsm_env):
     fig = ranked_bar.figure(df, meta)
     bars = fig.data[0]
     ys = list(bars.y)
-    higher = meta.higher_is_better
+    higher = meta.indicator.higher_is_better
     assert ys == sorted(ys, reverse=higher)
     eu = df[df["geo"] == "EU27_2020"]["value"]
     if eu.notna().any():
@@ -224,7 +224,7 @@ def test_scorecard_positions_respect_direction(dsm_env):
             continue
         gap = row.value - row.eu27
         if str(row.unit).startswith(("PC_", "%")):
-            assert row.noise == 2.0  # dashboard.insights.NOISE_PP: survey estimates' sampling error
+            assert row.noise == 2.0  # dashboard.meta.NOISE_PP: survey estimates' sampling error
         if abs(gap) <= row.noise:
             assert row.position == "same"
         else:

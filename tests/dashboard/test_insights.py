@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from dashboard import insights as insights_module
+from dashboard.meta import IndicatorMeta
 from tests.dashboard import ANNUAL_VALUES_SQL
 
 BSR = ["EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO"]
@@ -166,7 +167,7 @@ def test_year_target_reached_edge_cases():
 
 
 def test_a_spread_that_barely_moves_is_stable_not_converging():
-    meta = insights_module.IndicatorMeta("x", "X", "PC_IND", True)
+    meta = IndicatorMeta("x", "X", "PC_IND", True)
     # spreads: pstdev([10, 20, 30]) = 8.165 in 2018; pstdev([10, 20, 29.9]) = 8.124 in 2023, -0.5 %: stable
     rows = [("x", g, str(y), y, v, None) for y, vals in ((2018, (10, 20, 30)), (2023, (10, 20, 29.9)))
             for g, v in zip(("EE", "LV", "LT"), vals)]
@@ -179,7 +180,7 @@ def test_a_spread_that_barely_moves_is_stable_not_converging():
 
 
 def test_a_target_in_counts_applies_to_the_eu27_only():
-    meta = insights_module.IndicatorMeta("spec", "ICT specialists", "thousand persons", True, target_2030=20000.0)
+    meta = IndicatorMeta("spec", "ICT specialists", "thousand persons", True, target_2030=20000.0)
     rows = [("spec", g, str(y), y, v, None) for g, y, v in
             (("EE", 2018, 20), ("EE", 2023, 30), ("LV", 2018, 15), ("LV", 2023, 20),
              ("EU27_2020", 2018, 8000), ("EU27_2020", 2020, 8600), ("EU27_2020", 2023, 9500))]

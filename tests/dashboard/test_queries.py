@@ -171,6 +171,20 @@ def test_unknown_indicator(dsm_env):
     """indicator() raises UnknownIndicator (a KeyError) for an id not in the catalogue."""
     with pytest.raises(queries.UnknownIndicator):
         queries.indicator("nope")
+    with pytest.raises(queries.UnknownIndicator):
+        queries.indicator_meta("nope")
+
+
+def test_indicator_meta_is_the_catalogue_row(dsm_env):
+    """indicator_meta() carries each catalogue row's facts as stored: no target is no target, undirected stays so."""
+    cat = queries.catalogue()
+    for row in cat.to_dict("records"):
+        meta = queries.indicator_meta(row["id"])
+        assert (meta.id, meta.title, meta.unit) == (row["id"], row["title"], row["unit"])
+        assert meta.higher_is_better is bool(row["higher_is_better"])
+        assert meta.target_2030 == (None if pd.isna(row["target_2030"]) else row["target_2030"])
+        assert meta.target_label == (row["target_label"] if isinstance(row["target_label"], str) else None)
+        assert meta.directed is (row.get("directed") is not False)
 
 
 def test_connection_is_read_only(dsm_env):

@@ -73,13 +73,13 @@ def test_desi_rows_use_the_editions_eu28(scorecard):
 
 def test_better_and_worse_are_in_symbols_and_words_and_the_band_is_in_pp(scorecard):
     """Every compared cell carries ▲ ▼ ≈ in the heatmap and words in the table; 'about the same' is the noise
-    threshold of dashboard.insights in pp: Estonia's 5G 2023 (87.5 against 89.3, -1.8 pp) is about the same
+    threshold of dashboard.meta in pp: Estonia's 5G 2023 (87.5 against 89.3, -1.8 pp) is about the same
     (it was 'worse' under the old 2 % rule)."""
-    from dashboard import insights
+    from dashboard.meta import NOISE_PP
     from dashboard.figures import scorecard as figures
 
     df, meta = scorecard
-    assert "within 2.0 pp" in meta.notes[0] and insights.NOISE_PP == 2.0
+    assert "within 2.0 pp" in meta.notes[0] and NOISE_PP == 2.0
     symbol = {"better": "▲", "worse": "▼", "same": "≈"}
     for row in df[df["position"].isin(list(symbol)) & (df["geo"] != "EU27_2020")].to_dict("records"):
         assert symbol[row["position"]] in figures.cell_text(row), row

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import insights as insights_module
+from dashboard.meta import IndicatorMeta
 
 COLUMNS = ["indicator", "geo", "period", "year", "value", "flags"]
 
@@ -47,7 +48,7 @@ def test_denmark_and_estonia_jointly_lead_public_services_for_businesses_2020(re
 
 
 def test_jointly_last_and_all_level():
-    meta = insights_module.IndicatorMeta("x", "X", "PC_IND", True)
+    meta = IndicatorMeta("x", "X", "PC_IND", True)
     tied_last = frame([("x", "EE", 2023, 50, None), ("x", "LV", 2023, 40, None), ("x", "LT", 2023, 40, None)])
     laggard = [i for i in insights_module.compute_insights([meta], tied_last) if i.kind == "laggard"]
     assert [i.sentence.split(" are jointly last")[0] for i in laggard] == ["LT and LV"]  # no names given: codes
@@ -94,7 +95,7 @@ def test_country_brief_rank_uses_the_same_rule(dsm_env, is_standin):
 
 def test_two_points_give_no_pace():
     # Eurostat's basic digital skills alone has 2021 and 2023: PL "2076", DK "2045" came from two points
-    meta = insights_module.IndicatorMeta("x", "Skills", "PC_IND", True, target_2030=80.0)
+    meta = IndicatorMeta("x", "Skills", "PC_IND", True, target_2030=80.0)
     rows = frame([("x", g, y, v, None) for g, a, b in (("DK", 68.7, 69.6), ("EE", 56.4, 62.6), ("PL", 42.9, 44.3))
                   for y, v in ((2021, a), (2023, b))])
     items = insights_module.compute_insights([meta], rows)
@@ -155,7 +156,7 @@ def test_break_inside_the_window_sweden_smes_2024(real_insights):
 
 
 def test_required_against_observed_and_not_on_track():
-    meta = insights_module.IndicatorMeta("x", "Basic skills", "PC_IND", True, target_2030=80.0)
+    meta = IndicatorMeta("x", "Basic skills", "PC_IND", True, target_2030=80.0)
     rows = frame([("x", g, y, v, None) for g, base in (("EE", 60), ("LV", 40), ("PL", 20))
                   for y, v in zip(range(2019, 2024), [base + 0.5 * k for k in range(5)])])
     [pl] = [i for i in insights_module.compute_insights([meta], rows) if i.kind == "target_2030" and i.geo == "PL"]
