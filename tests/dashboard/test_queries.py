@@ -41,10 +41,9 @@ def read_tsv_cells(path: Path, keep: dict[str, str]) -> pd.DataFrame:
 def reference(dsm_env, is_standin):
     """(indicator, independent reading of its cells) — the synthetic source, or the recorded TSV for real builds."""
     if is_standin:
-        from tests.dashboard.conftest import standin_values
-        from etl.codelists import geo_table
+        from tests.dashboard.conftest import standin_geo, standin_values
 
-        values = standin_values(geo_table())
+        values = standin_values(standin_geo())
         ind = "synthetic_access"
         return ind, values[values["indicator"] == ind][["geo", "year", "value", "flags"]].reset_index(drop=True)
     tsv = read_tsv_cells(SHARED / "eurostat" / "tsv" / "isoc_ci_in_h.tsv", {"unit": "PC_HH", "hhtyp": "TOTAL"})
