@@ -134,8 +134,12 @@ def test_bsr_average_flags_carry_member_flags(reference):
 
 
 def test_peer_group_and_countries(dsm_env):
-    """The peer group comes from the geo table in DIGINNO order; EU27 is an aggregate."""
+    """The peer group comes from the database's country_groups in the catalogue's order; EU27 is an aggregate."""
     assert queries.peer_group() == PEERS
+    assert queries.group("bsr") == PEERS and queries.group("reference") == ["EU27_2020"]
+    assert sorted(queries.group("eu27")) == sorted(queries.countries().query("is_eu27")["code"])
+    with pytest.raises(queries.UnknownGroup):
+        queries.group("no_such_group")
     geo = queries.countries().set_index("code")
     assert bool(geo.loc["EU27_2020", "is_aggregate"]) and not bool(geo.loc["EE", "is_aggregate"])
     assert queries.geo_names()["BSR_AVG"] == "BSR average"
