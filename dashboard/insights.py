@@ -15,7 +15,7 @@ from dashboard.meta import EPSILON, IndicatorMeta
 from dashboard.data.connection import remember
 from dashboard.data import queries
 from dashboard.i18n import N_, _
-from dashboard.data.queries import DEFAULT_PEERS, EU27
+from dashboard.data.queries import EU27
 
 # The EU reference of a year: the EU27 where published, else the edition's own EU28 (DESI up to 2020), named as such.
 EU_REFERENCES = ("EU27_2020", "EU28")
@@ -461,7 +461,7 @@ def splice_newest(frame: pd.DataFrame, twin_frame: pd.DataFrame, twin: Twin) -> 
 
 
 def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names: dict[str, str] | None = None,
-                     bsr: Iterable[str] = DEFAULT_PEERS, twins: dict[str, Twin] | None = None) -> list[Insight]:
+                     *, bsr: Iterable[str], twins: dict[str, Twin] | None = None) -> list[Insight]:
     """Every insight for every headline indicator, from (indicator, geo, period, year, value, flags) rows.
 
     twins: headline id -> its newer source (whose rows are in `values` under the twin's id); the insights continue

@@ -33,6 +33,7 @@ DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # The observation columns a selection may name besides `dims` keys; geo and time are never selected.
 COLUMN_KEYS = ("unit",)
 FORBIDDEN_KEYS = ("geo", "time", "period", "year", "dataset")
+GROUP_LISTS = ("bsr", "eu27", "best_practice")  # the [groups] fields that list geo codes (reference is one code)
 
 
 
@@ -56,6 +57,7 @@ class GroupsEntry(Entry):
     """The fields of the [groups] table."""
 
     bsr: list
+    eu27: list
     reference: str
     best_practice: list
 
@@ -116,11 +118,22 @@ IndicatorEntry = entry_model(Indicator)
 
 @dataclass(frozen=True)
 class Groups:
-    """Country groups: the Baltic Sea Region, the reference aggregate and the best-practice peers."""
+    """Country groups: the Baltic Sea Region, the EU members, the reference aggregate and the best-practice peers."""
 
     bsr: tuple[str, ...]
+    eu27: tuple[str, ...]
     reference: str
     best_practice: tuple[str, ...]
+
+    def members(self) -> dict[str, tuple[str, ...]]:
+        """Group id -> its codes in order; the reference is the one-code group 'reference'."""
+        return {"bsr": self.bsr, "eu27": self.eu27, "reference": (self.reference,),
+                "best_practice": self.best_practice}
+
+    def rows(self) -> list[dict]:
+        """One (group_id, geo, position) dict per member, positions from 1, as table `country_groups` stores it."""
+        return [{"group_id": group_id, "geo": geo, "position": position}
+                for group_id, codes in self.members().items() for position, geo in enumerate(codes, start=1)]
 
 
 @dataclass(frozen=True)
@@ -255,12 +268,28 @@ def check_live_filters(entry: dict, where: str, dataset: Dataset) -> None:
 
 
 def parse_groups(entry: dict, where: str) -> Groups:
-    """Validate the [groups] table."""
+    """Validate the [groups] table against etl/codelists/geo.csv."""
     check_fields(entry, where, GroupsEntry)
-    for name in ("bsr", "best_practice"):
-        if not entry[name] or not all(isinstance(code, str) and code for code in entry[name]):
-            raise CatalogueError(f"{where}: field {name!r} must be a non-empty list of geo codes")
-    return Groups(tuple(entry["bsr"]), entry["reference"], tuple(entry["best_practice"]))
+    geo = codelists.geo_table()
+    aggregates = set(geo.loc[geo["is_aggregate"], "code"])
+    for name in GROUP_LISTS:
+        check_group_list(entry[name], f"{where}: field {name!r}", set(geo["code"]))
+    if entry["reference"] not in aggregates:
+        raise CatalogueError(f"{where}: field 'reference' must be an aggregate of geo.csv (is_aggregate = 1), "
+                             f"got {entry['reference']!r}")
+    return Groups(tuple(entry["bsr"]), tuple(entry["eu27"]), entry["reference"], tuple(entry["best_practice"]))
+
+
+def check_group_list(codes: list, where: str, known: set[str]) -> None:
+    """A group is a non-empty list of distinct geo codes that geo.csv holds."""
+    if not codes or not all(isinstance(code, str) and code for code in codes):
+        raise CatalogueError(f"{where} must be a non-empty list of geo codes")
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise CatalogueError(f"{where}: codes {unknown} are not in etl/codelists/geo.csv")
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise CatalogueError(f"{where}: codes {repeated} are listed more than once")
 
 
 def parse_catalogue(document: dict, path: Path) -> Catalogue:

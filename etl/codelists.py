@@ -1,6 +1,7 @@
 """Eurostat code lists (code <-> label) read from etl/codelists/<dimension>.csv, loaded lazily.
 
-Each CSV has the columns `dimension,code,label` (geo.csv adds `is_eu27,is_bsr,is_aggregate,iso3`).
+Each CSV has the columns `dimension,code,label` (geo.csv adds `is_aggregate,iso3`; the country groups, such as
+the EU27 members and the BSR peers, live in etl/catalogue.toml [groups], not here).
 A code may appear on several rows when Eurostat has published it under several labels over time
 (e.g. TR 'Türkiye' and 'Turkey', EA with and without the list of enlargements): the FIRST row holds
 the current label, later rows are aliases that still map back to the code. A label must never map
@@ -33,7 +34,7 @@ import pandas as pd
 
 CODELIST_DIR = Path(__file__).resolve().parent / "codelists"
 PROVISIONAL_PREFIX = "UNCONFIRMED_"       # our stand-in for an official code not yet confirmed
-GEO_FLAG_COLUMNS = ("is_eu27", "is_bsr", "is_aggregate")
+GEO_FLAG_COLUMNS = ("is_aggregate",)
 _SPACES = re.compile(r"\s+")
 
 
@@ -130,7 +131,7 @@ def _geo_frame() -> pd.DataFrame:
 
 
 def geo_table() -> pd.DataFrame:
-    """Geo codes with name, is_eu27, is_bsr, is_aggregate and iso3 (None for aggregates); a fresh copy."""
+    """Geo codes with name, is_aggregate and iso3 (None for aggregates); a fresh copy."""
     return _geo_frame().copy()
 
 

@@ -40,8 +40,9 @@ REVISIONS_SCHEMA = pa.schema([
     ("period", pa.string()), ("change", pa.string()), ("old_value", pa.float64()), ("old_flags", pa.string()),
     ("new_value", pa.float64()), ("new_flags", pa.string()),
 ])
-GEO_SCHEMA = pa.schema([("code", pa.string()), ("name", pa.string()), ("is_eu27", pa.bool_()),
-                        ("is_bsr", pa.bool_()), ("is_aggregate", pa.bool_()), ("iso3", pa.string())])
+GEO_SCHEMA = pa.schema([("code", pa.string()), ("name", pa.string()), ("is_aggregate", pa.bool_()),
+                        ("iso3", pa.string())])
+GROUPS_SCHEMA = pa.schema([("group_id", pa.string()), ("geo", pa.string()), ("position", pa.int32())])
 
 
 def sql_files() -> list[Path]:
@@ -136,6 +137,7 @@ def build_database(db_path: Path, parquet_files: list[Path], catalogue: Catalogu
         "staged_catalogue": catalogue_table(catalogue),
         "staged_labels": label_table(file_labels),
         "staged_geo": geo_rows(),
+        "staged_country_groups": rows_table(catalogue.groups.rows(), GROUPS_SCHEMA),
         "staged_provenance": rows_table(provenance, PROVENANCE_SCHEMA),
         "staged_refresh_runs": rows_table(runs, RUNS_SCHEMA),
     }

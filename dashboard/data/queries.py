@@ -16,14 +16,16 @@ EU27 = "EU27_2020"
 # The EU references: DESI editions up to 2020 publish the EU28 average, not EU27_2020 (the reference when EU27 is absent).
 EU_REFERENCES = (EU27, "EU28")
 BSR_AVERAGE = "BSR_AVG"  # pseudo-geo code of the computed BSR average series; never stored in the database
-# The DIGINNO peer group, in the order the dashboard lists it; the geo table's is_bsr column is authoritative.
-DEFAULT_PEERS = ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
 VALUE_COLUMNS = ["indicator", "geo", "period", "year", "value", "flags", "unit", "dataset", "source_updated", "retrieved_at"]
 MIN_AVERAGE_SHARE = 2 / 3  # a BSR average needs at least this share of the peer group reporting that year
 
 
 class UnknownIndicator(KeyError):
     """An indicator id that the catalogue does not hold."""
+
+
+class UnknownGroup(KeyError):
+    """A country group that the database's country_groups table does not hold (or holds empty)."""
 
 
 @cached
@@ -107,14 +109,17 @@ def geo_names() -> dict[str, str]:
 
 
 @cached
+def group(name: str) -> list[str]:
+    """The geo codes of one country group (catalogue [groups], table country_groups) in the catalogue's order."""
+    codes = query("SELECT geo FROM country_groups WHERE group_id = ? ORDER BY position", [name])["geo"].tolist()
+    if not codes:
+        raise UnknownGroup(name)
+    return codes
+
+
 def peer_group() -> list[str]:
-    """The BSR peer group from the geo table's is_bsr column, in the DIGINNO order."""
-    geo = countries()
-    flagged = set(geo.loc[geo["is_bsr"], "code"]) if "is_bsr" in geo.columns else set()
-    if not flagged:
-        return list(DEFAULT_PEERS)
-    ordered = [code for code in DEFAULT_PEERS if code in flagged]
-    return ordered + sorted(flagged - set(ordered))
+    """The BSR peer group, in the order the dashboard lists it (the catalogue's [groups] bsr)."""
+    return group("bsr")
 
 
 def european_countries() -> list[str]:

@@ -33,11 +33,11 @@ def _catalogue_info() -> tuple[dict[str, str], dict[str, str], str | None]:
 
 
 def _peers() -> list[str]:
-    """The BSR countries (from the database when there is one)."""
+    """The BSR countries from the database (none while there is no database: no country briefs to link)."""
     try:
         return queries.peer_group()
     except Exception:  # no database yet
-        return list(queries.DEFAULT_PEERS)
+        return []
 
 
 def _names() -> dict[str, str]:

@@ -118,9 +118,10 @@ METHOD_RULES = (
 
 def methods_note() -> html.Section:
     """The methods note: every rule behind the computed sentences, averages and profiles, in plain words."""
+    peers = len(queries.peer_group())
     values = dict(window=insights.PACE_WINDOW_YEARS, min_points=insights.MIN_PACE_POINTS,
                   last_year=insights.LAST_PRINTED_YEAR, noise=i18n.format_number(NOISE_PP, 1),
-                  peers=len(queries.DEFAULT_PEERS), least=math.ceil(queries.MIN_AVERAGE_SHARE * len(queries.DEFAULT_PEERS)),
+                  peers=peers, least=math.ceil(queries.MIN_AVERAGE_SHARE * peers),
                   carry=queries.POPULATION_CARRY_YEARS)
     items = [html.Div([html.H3(_(heading)), html.P(_(text, **values))], className="method-rule")
              for heading, text in METHOD_RULES]

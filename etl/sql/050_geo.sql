@@ -1,15 +1,16 @@
 -- Geo codes from the code list, plus any geo the observations use that the list lacks
 -- (named from the files' own labels, else by code), so every observation's geo has a row.
+-- is_eu27 and is_bsr are membership of the country_groups 'eu27' and 'bsr' (the catalogue's [groups]).
 CREATE TABLE geo AS
 WITH listed AS (
     SELECT
-        CAST(code AS VARCHAR) AS code,
-        CAST(name AS VARCHAR) AS name,
-        CAST(is_eu27 AS BOOLEAN) AS is_eu27,
-        CAST(is_bsr AS BOOLEAN) AS is_bsr,
-        CAST(is_aggregate AS BOOLEAN) AS is_aggregate,
-        CAST(iso3 AS VARCHAR) AS iso3
-    FROM staged_geo
+        CAST(s.code AS VARCHAR) AS code,
+        CAST(s.name AS VARCHAR) AS name,
+        s.code IN (SELECT geo FROM country_groups WHERE group_id = 'eu27') AS is_eu27,
+        s.code IN (SELECT geo FROM country_groups WHERE group_id = 'bsr') AS is_bsr,
+        CAST(s.is_aggregate AS BOOLEAN) AS is_aggregate,
+        CAST(s.iso3 AS VARCHAR) AS iso3
+    FROM staged_geo AS s
 ),
 unlisted AS (
     SELECT DISTINCT o.geo AS code

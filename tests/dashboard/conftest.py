@@ -61,15 +61,27 @@ def standin_values(geo: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def standin_geo() -> pd.DataFrame:
+    """The geo table as the ETL publishes it: the code list with is_eu27 and is_bsr from the catalogue's groups."""
+    from etl.catalogue import load_catalogue
+    from etl.codelists import geo_table
+
+    geo, groups = geo_table(), load_catalogue().groups
+    geo.insert(2, "is_eu27", geo["code"].isin(groups.eu27))
+    geo.insert(3, "is_bsr", geo["code"].isin(groups.bsr))
+    return geo
+
+
 def build_standin(data_dir: Path) -> Path:
     """Write data_dir/dsm.duckdb with the database contract's tables and views from synthetic data."""
     import duckdb
 
-    from etl.codelists import geo_table
+    from etl.catalogue import load_catalogue
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    geo = geo_table()
+    geo = standin_geo()
     values = standin_values(geo)
+    groups = pd.DataFrame(load_catalogue().groups.rows())
     catalogue = pd.DataFrame([
         {"id": i, "title": t, "description": f"{t} (synthetic test data)", "dataset": d, "source_format": "jsonstat",
          "selection": json.dumps({"unit": u}), "unit": u, "higher_is_better": h, "theme": "synthetic",
@@ -88,8 +100,8 @@ def build_standin(data_dir: Path) -> Path:
     tmp = data_dir / "dsm.duckdb.tmp"
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
-    for name, frame in {"catalogue": catalogue, "geo": geo, "provenance": provenance, "refresh_runs": runs,
-                        "standin_values": values}.items():
+    for name, frame in {"catalogue": catalogue, "geo": geo, "country_groups": groups, "provenance": provenance,
+                        "refresh_runs": runs, "standin_values": values}.items():
         con.register("frame", frame)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
         con.unregister("frame")

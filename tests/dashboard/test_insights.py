@@ -54,6 +54,8 @@ def build_database(data_dir: Path, rows=ROWS) -> Path:
     con.execute("CREATE TABLE geo (code VARCHAR, name VARCHAR, is_eu27 BOOLEAN, is_bsr BOOLEAN, is_aggregate BOOLEAN)")
     con.executemany("INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
                     [[c, n, c not in ("NO", "EU27_2020"), c in BSR, c == "EU27_2020"] for c, n in NAMES.items()])
+    con.execute("CREATE TABLE country_groups (group_id VARCHAR, geo VARCHAR, position INTEGER)")
+    con.executemany("INSERT INTO country_groups VALUES ('bsr', ?, ?)", [[c, i] for i, c in enumerate(BSR, start=1)])
     con.execute("CREATE TABLE indicator_values (indicator VARCHAR, geo VARCHAR, period VARCHAR, year SMALLINT, "
                 "value DOUBLE, flags VARCHAR, unit VARCHAR, dataset VARCHAR, source_updated VARCHAR, "
                 "retrieved_at TIMESTAMPTZ, source_file VARCHAR)")
@@ -172,10 +174,10 @@ def test_a_spread_that_barely_moves_is_stable_not_converging():
     rows = [("x", g, str(y), y, v, None) for y, vals in ((2018, (10, 20, 30)), (2023, (10, 20, 29.9)))
             for g, v in zip(("EE", "LV", "LT"), vals)]
     values = __import__("pandas").DataFrame(rows, columns=["indicator", "geo", "period", "year", "value", "flags"])
-    [item] = [i for i in insights_module.compute_insights([meta], values) if i.kind == "convergence"]
+    [item] = [i for i in insights_module.compute_insights([meta], values, bsr=BSR) if i.kind == "convergence"]
     assert item.details["verdict"] == "stable" and "about the same" in item.sentence
     narrowed = values.assign(value=values["value"].where(~((values["geo"] == "LT") & (values["year"] == 2023)), 20.0))
-    [item] = [i for i in insights_module.compute_insights([meta], narrowed) if i.kind == "convergence"]
+    [item] = [i for i in insights_module.compute_insights([meta], narrowed, bsr=BSR) if i.kind == "convergence"]
     assert item.details["verdict"] == "converging"  # pstdev([10, 20, 20]) = 4.71, 3.5 pp below 8.165
 
 
@@ -185,7 +187,7 @@ def test_a_target_in_counts_applies_to_the_eu27_only():
             (("EE", 2018, 20), ("EE", 2023, 30), ("LV", 2018, 15), ("LV", 2023, 20),
              ("EU27_2020", 2018, 8000), ("EU27_2020", 2020, 8600), ("EU27_2020", 2023, 9500))]
     values = __import__("pandas").DataFrame(rows, columns=["indicator", "geo", "period", "year", "value", "flags"])
-    targets = [i for i in insights_module.compute_insights([meta], values) if i.kind == "target_2030"]
+    targets = [i for i in insights_module.compute_insights([meta], values, bsr=BSR) if i.kind == "target_2030"]
     assert [i.geo for i in targets] == ["EU27_2020"]
     # 10500 to go in 7 years needs 1500 a year; the trend of 8000, 8600, 9500 (2018, 2020, 2023) is ~297 a year
     assert targets[0].details["required_per_year"] == pytest.approx(1500.0)

@@ -41,10 +41,9 @@ def read_tsv_cells(path: Path, keep: dict[str, str]) -> pd.DataFrame:
 def reference(dsm_env, is_standin):
     """(indicator, independent reading of its cells) — the synthetic source, or the recorded TSV for real builds."""
     if is_standin:
-        from tests.dashboard.conftest import standin_values
-        from etl.codelists import geo_table
+        from tests.dashboard.conftest import standin_geo, standin_values
 
-        values = standin_values(geo_table())
+        values = standin_values(standin_geo())
         ind = "synthetic_access"
         return ind, values[values["indicator"] == ind][["geo", "year", "value", "flags"]].reset_index(drop=True)
     tsv = read_tsv_cells(SHARED / "eurostat" / "tsv" / "isoc_ci_in_h.tsv", {"unit": "PC_HH", "hhtyp": "TOTAL"})
@@ -135,8 +134,12 @@ def test_bsr_average_flags_carry_member_flags(reference):
 
 
 def test_peer_group_and_countries(dsm_env):
-    """The peer group comes from the geo table in DIGINNO order; EU27 is an aggregate."""
+    """The peer group comes from the database's country_groups in the catalogue's order; EU27 is an aggregate."""
     assert queries.peer_group() == PEERS
+    assert queries.group("bsr") == PEERS and queries.group("reference") == ["EU27_2020"]
+    assert sorted(queries.group("eu27")) == sorted(queries.countries().query("is_eu27")["code"])
+    with pytest.raises(queries.UnknownGroup):
+        queries.group("no_such_group")
     geo = queries.countries().set_index("code")
     assert bool(geo.loc["EU27_2020", "is_aggregate"]) and not bool(geo.loc["EE", "is_aggregate"])
     assert queries.geo_names()["BSR_AVG"] == "BSR average"

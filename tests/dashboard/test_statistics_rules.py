@@ -8,8 +8,10 @@ import pytest
 
 from dashboard import insights as insights_module
 from dashboard.meta import IndicatorMeta
+from etl.catalogue import load_catalogue
 
 COLUMNS = ["indicator", "geo", "period", "year", "value", "flags"]
+BSR = load_catalogue().groups.bsr
 
 
 @pytest.fixture
@@ -50,10 +52,11 @@ def test_denmark_and_estonia_jointly_lead_public_services_for_businesses_2020(re
 def test_jointly_last_and_all_level():
     meta = IndicatorMeta("x", "X", "PC_IND", True)
     tied_last = frame([("x", "EE", 2023, 50, None), ("x", "LV", 2023, 40, None), ("x", "LT", 2023, 40, None)])
-    laggard = [i for i in insights_module.compute_insights([meta], tied_last) if i.kind == "laggard"]
+    laggard = [i for i in insights_module.compute_insights([meta], tied_last, bsr=BSR) if i.kind == "laggard"]
     assert [i.sentence.split(" are jointly last")[0] for i in laggard] == ["LT and LV"]  # no names given: codes
     level = frame([("x", g, 2023, 100, None) for g in ("EE", "LV", "LT")])
-    kinds = [i.kind for i in insights_module.compute_insights([meta], level) if i.kind in ("leader", "laggard")]
+    kinds = [i.kind for i in insights_module.compute_insights([meta], level, bsr=BSR)
+             if i.kind in ("leader", "laggard")]
     assert kinds == ["leader"]  # one 'all level' statement, no one 'trails'
 
 
@@ -98,7 +101,7 @@ def test_two_points_give_no_pace():
     meta = IndicatorMeta("x", "Skills", "PC_IND", True, target_2030=80.0)
     rows = frame([("x", g, y, v, None) for g, a, b in (("DK", 68.7, 69.6), ("EE", 56.4, 62.6), ("PL", 42.9, 44.3))
                   for y, v in ((2021, a), (2023, b))])
-    items = insights_module.compute_insights([meta], rows)
+    items = insights_module.compute_insights([meta], rows, bsr=BSR)
     assert all(i.details["pace_per_year"] is None for i in items if i.kind == "target_2030")
     assert not [i for i in items if i.kind == "fastest_improver"]
 
@@ -159,7 +162,8 @@ def test_required_against_observed_and_not_on_track():
     meta = IndicatorMeta("x", "Basic skills", "PC_IND", True, target_2030=80.0)
     rows = frame([("x", g, y, v, None) for g, base in (("EE", 60), ("LV", 40), ("PL", 20))
                   for y, v in zip(range(2019, 2024), [base + 0.5 * k for k in range(5)])])
-    [pl] = [i for i in insights_module.compute_insights([meta], rows) if i.kind == "target_2030" and i.geo == "PL"]
+    [pl] = [i for i in insights_module.compute_insights([meta], rows, bsr=BSR)
+            if i.kind == "target_2030" and i.geo == "PL"]
     assert pl.details["required_per_year"] == pytest.approx((80 - 22) / 7)
     assert pl.details["on_track_2030"] is False and pl.details["year_reached"] is None  # 2140: not printed
     assert "not on track by 2030" in pl.sentence and "Basic skills" in pl.sentence

@@ -13,6 +13,7 @@ from etl.catalogue import (
 from etl.model import OBSERVATION_SCHEMA
 
 README_CODE = re.compile(r"\b(isoc_[a-z0-9_]+|tin\d{5})\b")
+EU27 = "AT BE BG CY CZ DE DK EE EL ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,17 @@ def test_shipped_catalogue_is_valid_and_large_enough(catalogue):
     assert all(item.dataset in catalogue.datasets for item in catalogue.indicators)
     assert {item.theme for item in catalogue.indicators} == set(THEMES), "every theme has an indicator"
     assert catalogue.groups.bsr == ("EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO")
+    assert sorted(catalogue.groups.eu27) == EU27
     assert catalogue.groups.reference == "EU27_2020"
     assert catalogue.groups.best_practice == ("NL", "DK")
+
+
+def test_group_rows_number_each_group_from_one(catalogue):
+    rows = catalogue.groups.rows()
+    assert {row["group_id"] for row in rows} == {"bsr", "eu27", "reference", "best_practice"}
+    assert [row["geo"] for row in rows if row["group_id"] == "bsr"] == list(catalogue.groups.bsr)
+    assert [row["position"] for row in rows if row["group_id"] == "bsr"] == list(range(1, 10))
+    assert [(row["geo"], row["position"]) for row in rows if row["group_id"] == "reference"] == [("EU27_2020", 1)]
 
 
 def test_load_is_cached(catalogue):
@@ -164,6 +174,11 @@ BAD_ENTRIES = [
      "ict_specialists_female", "'direction_note'"),
     ("twin break without a twin", lambda d: indicator(d, "dd_fttp_coverage").update(twin_break=True),
      "dd_fttp_coverage", "'twin_break'"),
+    ("group without eu27", lambda d: d["groups"].pop("eu27"), "[groups]", "'eu27'"),
+    ("empty group", lambda d: d["groups"].update(bsr=[]), "[groups]", "'bsr'"),
+    ("group code not in geo.csv", lambda d: d["groups"]["bsr"].append("XX"), "[groups]", "'bsr': codes ['XX']"),
+    ("group code twice", lambda d: d["groups"]["eu27"].append("EE"), "[groups]", "'eu27': codes ['EE'] are listed"),
+    ("reference not an aggregate", lambda d: d["groups"].update(reference="EE"), "[groups]", "'reference'"),
 ]
 
 

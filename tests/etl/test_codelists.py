@@ -15,7 +15,6 @@ from etl import codelists
 REPO = Path(__file__).resolve().parents[2]
 JSONSTAT_DIR = REPO / ".." / "shared" / "data" / "eurostat" / "jsonstat"
 EU27 = "AT BE BG CY CZ DE DK EE EL ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
-BSR = "EE LV LT PL FI SE DK DE NO".split()
 
 
 @pytest.fixture
@@ -82,20 +81,20 @@ def test_jsonstat_labels_all_map_back_to_their_codes():
     assert checked > 100
 
 
-def test_geo_table_has_eu27_bsr_and_iso3():
+def test_geo_table_has_aggregates_and_iso3():
     table = codelists.geo_table()
-    assert list(table.columns) == ["code", "name", "is_eu27", "is_bsr", "is_aggregate", "iso3"]
+    # group membership (EU27, BSR) is the catalogue's [groups], not a code list column
+    assert list(table.columns) == ["code", "name", "is_aggregate", "iso3"]
     assert table["code"].is_unique
-    assert sorted(table.loc[table["is_eu27"], "code"]) == sorted(EU27)
-    assert sorted(table.loc[table["is_bsr"], "code"]) == sorted(BSR)
     countries = table[~table["is_aggregate"]]
+    assert set(EU27) <= set(countries["code"])
     assert countries["iso3"].str.fullmatch(r"[A-Z]{3}").all()
     assert countries["iso3"].is_unique
     iso3 = dict(zip(table["code"], table["iso3"]))
     assert (iso3["EL"], iso3["UK"], iso3["XK"], iso3["DE"], iso3["NO"]) == ("GRC", "GBR", "XKX", "DEU", "NOR")
     aggregates = table[table["is_aggregate"]]
     assert {"EU27_2020", "EU28", "EU27_2007", "EU15", "EA"} <= set(aggregates["code"])
-    assert aggregates["iso3"].isna().all() and not aggregates["is_eu27"].any()
+    assert aggregates["iso3"].isna().all()
     assert {"NO", "IS", "CH", "LI", "UK", "ME", "MK", "AL", "RS", "TR", "BA", "XK", "UA", "MD"} <= set(countries["code"])
     table.loc[0, "name"] = "changed"
     assert codelists.geo_table().loc[0, "name"] != "changed"   # callers get a copy

@@ -78,7 +78,7 @@ def test_every_contract_object_exists(database):
     names = dict(database.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
     for view in ("observations", "indicator_values", "latest_values"):
         assert names.get(view) == "VIEW", view
-    for table in ("catalogue", "labels", "geo", "provenance", "refresh_runs"):
+    for table in ("catalogue", "labels", "country_groups", "geo", "provenance", "refresh_runs"):
         assert names.get(table) == "BASE TABLE", table
 
 
@@ -136,6 +136,19 @@ def test_catalogue_labels_geo_provenance_runs(database):
     assert database.execute("SELECT name, is_eu27, is_bsr FROM geo WHERE code = 'EE'").fetchone() == ("Estonia", True, True)
     assert database.execute("SELECT rows, format FROM provenance").fetchall() == [(10, "desi_csv")]
     assert database.execute("SELECT status, datasets_missing FROM refresh_runs").fetchall() == [("success", ["tin00074"])]
+
+
+def test_country_groups_are_the_catalogue_groups_and_set_the_geo_flags(database):
+    groups = load_catalogue().groups
+    stored = database.execute("SELECT group_id, geo, position FROM country_groups ORDER BY group_id, position").fetchall()
+    expected = [(row["group_id"], row["geo"], row["position"]) for row in groups.rows()]
+    assert stored == sorted(expected, key=lambda row: (row[0], row[2]))
+    listed = database.execute("SELECT code, is_eu27, is_bsr FROM geo WHERE is_aggregate IS NOT NULL").fetchall()
+    assert sorted(code for code, eu27, _ in listed if eu27) == sorted(groups.eu27)
+    assert sorted(code for code, _, bsr in listed if bsr) == sorted(groups.bsr)
+    assert all(isinstance(eu27, bool) and isinstance(bsr, bool) for _, eu27, bsr in listed)
+    # a geo only the files name (XX) has no code list row, so its flags stay unknown (NULL), never false
+    assert database.execute("SELECT is_eu27, is_bsr FROM geo WHERE code = 'XX'").fetchone() == (None, None)
 
 
 def test_sql_files_hold_one_object_each_and_run_in_name_order():
