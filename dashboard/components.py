@@ -6,6 +6,7 @@ import math
 import re
 import threading
 from contextvars import ContextVar
+from typing import Iterator
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -62,21 +63,29 @@ def query_with_controls(search: str | None, keys: list[str], values: list, rende
     return "?" + urlencode(list(query.items()), safe=",") if query else ""
 
 
-def control_values(component) -> dict[str, str]:
-    """{key: URL text} of every URL-bound control inside a component tree (what the page was rendered with)."""
-    found: dict[str, str] = {}
-    stack = [component]
+def walk(tree) -> Iterator:
+    """Every component in a tree, in document order (lists flattened; text and numbers are not components)."""
+    stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, (list, tuple)):
-            stack.extend(node)
+            stack.extend(reversed(node))
             continue
+        if node is None or isinstance(node, (str, int, float)):
+            continue
+        yield node
+        children = getattr(node, "children", None)
+        if children is not None:
+            stack.append(children)
+
+
+def control_values(component) -> dict[str, str]:
+    """{key: URL text} of every URL-bound control inside a component tree (what the page was rendered with)."""
+    found: dict[str, str] = {}
+    for node in walk(component):
         node_id = getattr(node, "id", None)
         if isinstance(node_id, dict) and node_id.get("type") == "url-control":
             found[node_id["key"]] = _as_param(getattr(node, "value", None))
-        children = getattr(node, "children", None)
-        if children is not None and not isinstance(children, str):
-            stack.append(children)
     return found
 
 

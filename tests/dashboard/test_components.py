@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 from dash import dcc, html  # noqa: E402
 
 from dashboard import components  # noqa: E402
-from tests.dashboard.test_pages_core import walk  # noqa: E402
+from tests.dashboard import text_of, walk  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_every_chart_card_has_its_own_labelled_share_and_download_controls(dsm_e
         (controls,) = share_controls_of(card)
         assert any("view-toggle" in (getattr(c, "className", None) or "") for c in walk(card)), chart  # chart/table
         assert controls.to_plotly_json()["props"]["data-chart"] == chart
-        texts = " ".join(c for c in walk_texts(controls))
+        texts = text_of(controls)
         assert "Copy link" in texts and "Copy embed code" in texts
         formats = {c.className.split("export-")[-1] for c in walk(controls)
                    if isinstance(c, html.A) and "export-link" in (getattr(c, "className", None) or "")}
@@ -120,19 +120,6 @@ def test_every_chart_card_has_its_own_labelled_share_and_download_controls(dsm_e
     assert len([repr(i) for i in ids]) == len({repr(i) for i in ids}), "component ids repeat"
 
 
-def walk_texts(tree):
-    """Every text child in a component tree."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            yield node
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif node is not None and not isinstance(node, (int, float)):
-            children = getattr(node, "children", None)
-            if children is not None:
-                stack.append(children)
 
 
 @pytest.mark.parametrize("view", ["chart", "table"])

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from dash import html
 
-from tests.dashboard.test_pages_more import app, db, env, walk  # noqa: F401  (the module fixtures of the pages tests)
+from tests.dashboard import text_of, walk
+from tests.dashboard.test_pages_more import app, db, env  # noqa: F401  (the module fixtures of the pages tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / ".." / "shared" / "data"
@@ -42,9 +43,6 @@ def fact(facts, selection: dict, country: str) -> dict | None:
     return found[0] if found else None
 
 
-def texts(layout) -> str:
-    """All string children of a layout, joined."""
-    return " ".join(c.children for c in walk(layout) if isinstance(getattr(c, "children", None), str))
 
 
 def state(**query):
@@ -171,7 +169,7 @@ def test_page_for_estonia_has_both_digital_decade_charts_the_wp3_card_and_defini
     layout = page.layout(geo="EE")
     graphs = {c.id for c in walk(layout) if isinstance(c, dcc.Graph)}
     assert graphs == {"dd_targets-graph", "dd_trajectory-graph", "wp3_crossborder-graph"}
-    text = texts(layout)
+    text = text_of(layout)
     assert "secondary compilation" in text.lower()
     assert "Estonia (2023): 100.0 national, 97.5 cross-border, gap 2.5 points" in text
     assert "Individuals with ‘basic’ or ‘above basic’ digital skills" in text  # the scoreboard's definition
@@ -181,7 +179,7 @@ def test_norway_gets_a_plain_in_page_note_not_an_error(env):
     from dashboard.pages import digital_decade as page
 
     layout = page.layout(geo="NO")
-    text = texts(layout)
+    text = text_of(layout)
     assert "Norway is not covered by the Digital Scoreboard" in text
     assert "This view is not available" not in text
     notes = [c for c in walk(layout) if isinstance(c, html.P) and "dd-not-covered" in (c.className or "")]
@@ -199,7 +197,7 @@ def test_bad_geo_or_indicator_gives_the_friendly_message(env, query, message):
     from dashboard.pages import digital_decade as page
 
     layout = page.layout(**query)
-    assert "friendly-error" in (layout.className or "") and message in texts(layout)
+    assert "friendly-error" in (layout.className or "") and message in text_of(layout)
 
 
 def test_table_view_shows_tables_for_every_chart(env):

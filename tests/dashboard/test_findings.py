@@ -10,6 +10,7 @@ from dash import html
 
 from dashboard import findings
 from etl.catalogue import load_catalogue
+from tests.dashboard import text_of
 
 SEED_NOTE = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed" / "diginno-meeting-tallinn-2018-06-06.pl.txt"
 
@@ -121,23 +122,13 @@ def test_select_and_chart_href():
     assert findings.select([f], indicators=["internet_use"]) == []
 
 
-def _texts(component) -> str:
-    """All text inside a Dash component tree."""
-    if isinstance(component, str):
-        return component
-    children = getattr(component, "children", None)
-    if children is None:
-        return ""
-    if not isinstance(children, (list, tuple)):
-        children = [children]
-    return " ".join(_texts(c) for c in children)
 
 
 def test_side_panel_lists_findings_for_what_is_on_screen(monkeypatch, tmp_path):
     from dashboard import side_panel
     monkeypatch.setenv("DSM_DATA_DIR", str(tmp_path))  # no database here: insights say so, findings still show
     panel = side_panel.side_panel(["desi_public_services_business"], ["EE"])
-    text = _texts(panel)
+    text = text_of(panel)
     assert isinstance(panel, html.Div)
     assert "Which digital services do public administrations offer businesses today?" in text
     assert "Promoting a transnational model" not in text  # a WP4 finding about other indicators
@@ -169,7 +160,7 @@ def test_findings_page_shows_analysts_the_broken_files(dsm_env, tmp_path, monkey
     write(tmp_path, "bad.yaml", GOOD.replace("good-one", "bad-one").replace("WP4", "WP7"))
     monkeypatch.setattr(findings, "FINDINGS_DIR", tmp_path)
     layout = page.layout(wp="WP4")
-    text = _texts(layout)
+    text = text_of(layout)
     assert "bad.yaml: work_package: must be one of WP2, WP3, WP4, got 'WP7' (finding bad-one)" in text
     assert "A good finding" in text and "1 finding" in text
 
@@ -177,12 +168,12 @@ def test_findings_page_shows_analysts_the_broken_files(dsm_env, tmp_path, monkey
 def test_side_panel_callback_takes_what_the_view_state_holds(monkeypatch, tmp_path):
     from dashboard import side_panel
     monkeypatch.setenv("DSM_DATA_DIR", str(tmp_path))
-    shown = _texts(side_panel.fill_side_panel({"indicator": "desi_overall", "geos": ["NL"]}))
+    shown = text_of(side_panel.fill_side_panel({"indicator": "desi_overall", "geos": ["NL"]}))
     assert "Best practice in digitalisation policy" in shown  # WP4 names NL as a reference
-    everything = _texts(side_panel.fill_side_panel(None))  # nothing on screen narrows the list: all findings
+    everything = text_of(side_panel.fill_side_panel(None))  # nothing on screen narrows the list: all findings
     assert all(f.title in everything for f in findings.load_findings().findings)
     for odd in ([], {"geos": 5}, {"indicator": {"x": 1}, "geos": [None, 3]}, {"indicators": "desi_overall"}):
-        assert _texts(side_panel.fill_side_panel(odd)) == everything, odd  # malformed parts are ignored
+        assert text_of(side_panel.fill_side_panel(odd)) == everything, odd  # malformed parts are ignored
 
 
 @pytest.mark.parametrize("change, field, reason", [

@@ -13,6 +13,7 @@ from dash import dcc, html
 
 from dashboard.data import queries
 from dashboard.state import parse_state
+from tests.dashboard import find, text_of, walk  # noqa: F401  (imported by other test modules from here)
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = {"/": "overview", "/compare": "compare", "/trends": "trends", "/map": "map"}
@@ -33,38 +34,10 @@ def page_layout(app, path: str):
     return next(p["layout"] for p in dash.page_registry.values() if p["path"] == path)
 
 
-def walk(component):
-    """Every component in a tree."""
-    stack = [component]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-            continue
-        if node is None or isinstance(node, (str, int, float)):
-            continue
-        yield node
-        children = getattr(node, "children", None)
-        if children is not None:
-            stack.append(children)
 
 
-def find(tree, kind=None, **attrs):
-    """Components of a type (and with given attributes) in a tree."""
-    return [c for c in walk(tree) if (kind is None or isinstance(c, kind))
-            and all(getattr(c, k, None) == v for k, v in attrs.items())]
 
 
-def text_of(tree) -> str:
-    """All text in a tree."""
-    parts = []
-    for node in walk(tree):
-        children = getattr(node, "children", None)
-        if isinstance(children, str):
-            parts.append(children)
-        elif isinstance(children, list):
-            parts.extend(c for c in children if isinstance(c, str))
-    return " ".join(parts)
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from dash import dcc, html
 
+from tests.dashboard import find_id, text_of, walk  # noqa: F401  (imported by other test modules from here)
+
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 BSR = ["EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO"]
 DESI_DIMENSIONS = ["desi_1_conn", "desi_2_hc", "desi_3_ui", "desi_4_idt", "desi_5_dps"]
@@ -52,20 +54,8 @@ def db(built_db):
     con.close()
 
 
-def walk(component):
-    """Every component in a layout tree, depth first."""
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, (list, tuple)):
-        for child in children:
-            yield from walk(child)
-    elif children is not None and hasattr(children, "to_plotly_json"):
-        yield from walk(children)
 
 
-def find_id(layout, component_id):
-    """The component with this id, or None."""
-    return next((c for c in walk(layout) if getattr(c, "id", None) == component_id), None)
 
 
 def graphs(layout) -> list:
@@ -84,15 +74,6 @@ def plain(values) -> list:
     return list(values)
 
 
-def text_of(layout) -> str:
-    """All visible text of a layout, joined."""
-    parts = []
-    for c in walk(layout):
-        if isinstance(c, str):
-            parts.append(c)
-        elif isinstance(getattr(c, "children", None), str):
-            parts.append(c.children)
-    return " ".join(parts)
 
 
 def assert_friendly(layout, *words):

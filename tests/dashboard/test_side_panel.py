@@ -7,7 +7,7 @@ import pytest
 from dash import dcc, html
 
 from dashboard.data import queries
-from tests.dashboard.test_pages_core import walk
+from tests.dashboard import walk
 
 INDICATOR = "households_internet_access"
 
@@ -40,7 +40,7 @@ def text(component) -> str:
 
 def insights_of(panel) -> list[html.Li]:
     """The insight items of a side panel, in order."""
-    return [c for c in walk(panel) if isinstance(c, html.Li) and getattr(c, "className", "") == "insight"][::-1]
+    return [c for c in walk(panel) if isinstance(c, html.Li) and getattr(c, "className", "") == "insight"]
 
 
 def page(app, path: str, **query):
