@@ -10,10 +10,9 @@ import datetime as dt
 import html
 import re
 import textwrap
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -21,14 +20,15 @@ from flask import Flask, Response, request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from dashboard import export, i18n, slides
 from dashboard import findings as findings_registry
-from dashboard import i18n
-from dashboard.i18n import N_, _
-from dashboard import render as render_service
 from dashboard import insights as insights_module
+from dashboard import render as render_service
 from dashboard.data import queries
 from dashboard.data.connection import remember
 from dashboard.figures.common import flag_legend_text, unit_label
+from dashboard.i18n import N_, _
+from dashboard.security import public_base_url
 
 CHART_SIZE = (330, 235)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 4, 10  # 4 insights: the insights grew (newest data named); one A4 page
@@ -71,7 +71,6 @@ class BriefNotFound(LookupError):
 @dataclass(frozen=True)
 class Cell:
     """One published value as the brief shows it, with what identifies it in the database."""
-
     indicator: str
     geo: str
     year: int
@@ -374,8 +373,6 @@ def region_key_sentence(indicator_id: str) -> str | None:
 def indicator_slide(indicator_id: str, year: int, sentences: list[str], base_url: str, geo: str | None = None):
     """One key indicator's slide: the Compare chart of that year (the country highlighted) as a picture, the
     sentences naming the indicator under it, the source line, the data in the speaker notes."""
-    from dashboard import export, slides
-
     query = {"indicator": indicator_id, "year": str(year), "lang": i18n.current(), **({"geo": geo} if geo else {})}
     view = export.resolve_view("ranked_bar", query)
     spec = export.chart_slide(view, base_url.rstrip("/") + view.href(), picture_height=slides.BRIEF_PICTURE_HEIGHT)
@@ -386,8 +383,6 @@ def indicator_slide(indicator_id: str, year: int, sentences: list[str], base_url
 
 def findings_slide(chosen: list[findings_registry.Finding], heading: str):
     """The findings slide: one line per finding (work package and title); their texts in the speaker notes."""
-    from dashboard import slides
-
     shown = chosen[:DECK_FINDINGS]
     lines = [_("{work_package}: {title}", work_package=f.work_package, title=f.title) for f in shown]
     notes = "\n\n".join(f"{f.work_package} — {f.title}\n{f.text}\n{f.source.document}, {f.source.date.isoformat()}"
@@ -398,8 +393,6 @@ def findings_slide(chosen: list[findings_registry.Finding], heading: str):
 
 def sources_slide(indicator_ids: list[str], chosen: list[findings_registry.Finding], link: str):
     """The sources slide: the datasets with their update dates, the project documents, the interactive view."""
-    from dashboard import slides
-
     lines = [source_line(indicator_ids)] if indicator_ids else []
     documents = finding_sources(chosen[:DECK_FINDINGS])
     if documents:
@@ -412,8 +405,6 @@ def sources_slide(indicator_ids: list[str], chosen: list[findings_registry.Findi
 
 def country_deck(geo: str, base_url: str) -> bytes:
     """A short 16:9 deck for one BSR country: title, its key indicators (chart + sentence), findings, sources."""
-    from dashboard import slides
-
     rows = country_rows(geo)
     name = queries.geo_names().get(geo, geo)
     all_insights = insights_module.insights()
@@ -441,8 +432,6 @@ def country_deck(geo: str, base_url: str) -> bytes:
 
 def wp_deck(wp: str, base_url: str) -> bytes:
     """A short 16:9 deck for one work package: title, its linked indicators (chart + sentence), findings, sources."""
-    from dashboard import slides
-
     chosen, indicator_ids, _references = wp_parts(wp)
     shown = [i for i in indicator_ids if latest_cells(i, queries.peer_group())[0] is not None][:DECK_INDICATORS]
     specs = [slides.SlideSpec(title=_(WP_TITLES[wp]), subtitle=_("DIGINNO work package findings beside the BSR evidence"),
@@ -489,8 +478,6 @@ def render(kind: str, key: str, fmt: str, base_url: str = "") -> str | bytes:
 
 def _respond(kind: str, key: str) -> Response:
     """The Flask response for a brief request: HTML, PDF or PowerPoint download, or a plain 404/400."""
-    from dashboard.security import public_base_url
-
     fmt = request.args.get("format", "html")
     if fmt not in FORMATS:
         return Response(f"Unknown format {fmt!r}: use html, pdf or pptx.\n", status=400, mimetype="text/plain")

@@ -32,20 +32,25 @@ import datetime as dt
 import html
 import io
 import json
+import logging
 import math
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from flask import Response, request
 
-from dashboard import i18n, registry, render
+from dashboard import i18n, registry, render, slides
 from dashboard.data import queries
 from dashboard.data.connection import DatabaseMissing, cached, remember
 from dashboard.figures import common
+from dashboard.figures.choropleth import TOPOJSON_URL
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import N_, _
+from dashboard.security import public_base_url
 from dashboard.state import InvalidState, href, state_to_query
 from etl.model import FLAG_MEANINGS
 
@@ -116,7 +121,6 @@ COLUMN_LABELS = {
 
 class ExportError(ValueError):
     """A request for an export that cannot be made; `status` is the HTTP status to answer with."""
-
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
@@ -125,7 +129,6 @@ class ExportError(ValueError):
 @dataclass(frozen=True)
 class ExportRequest:
     """What to export: chart name, file format, image size and theme (already validated)."""
-
     chart: str
     fmt: str
     size: str = DEFAULT_SIZE
@@ -489,7 +492,6 @@ CONTROL_PARAMS = ("size", "theme", "static")  # export/embed parameters that are
 @dataclass
 class ChartView:
     """A chart resolved for one state: the rows it shows, its figure, its metadata."""
-
     name: str
     chart: Any
     state: Any
@@ -653,9 +655,7 @@ def xlsx_meta(view: ChartView, link: str) -> dict:
 
 def topojson_dir():
     """The app's own topojson folder for maps: the Europe-trimmed copy the map page itself loads."""
-    from pathlib import Path
 
-    from dashboard.figures.choropleth import TOPOJSON_URL  # '/assets/topojson/europe/', under this package
 
     return Path(__file__).resolve().parent / TOPOJSON_URL.strip("/")
 
@@ -703,16 +703,12 @@ def plain_text(text: str) -> str:
 def chart_deck(view: ChartView, link: str) -> bytes:
     """A one-slide 16:9 PowerPoint: native title, subtitle, source and flag legend; the chart as a picture drawn
     with 14 pt text at its size on the slide; the data table in the speaker notes."""
-    from dashboard import slides  # python-pptx is loaded only when a slide is asked for
-
     return slides.deck_bytes([chart_slide(view, link)])
 
 
 def chart_slide(view: ChartView, link: str, picture_height=None):
     """The slide of one chart view (a slides.SlideSpec; the picture `picture_height` EMU tall, default the full
     chart area): briefs' decks put a sentence under a shorter picture."""
-    from dashboard import slides
-
     picture_height = picture_height or slides.PICTURE_HEIGHT
     width, height = slides.picture_pixels(picture_height)
     base = slides.chart_font_px()
@@ -755,8 +751,6 @@ def static_figure_for_html(view: ChartView) -> go.Figure:
 
 def geo_assets(fig: go.Figure) -> dict[str, Any]:
     """Topojson files (name -> parsed JSON) a geo figure needs, read from the app's assets for inlining."""
-    from pathlib import Path
-
     if not has_geo(fig):
         return {}
     folder = topojson_dir()
@@ -806,16 +800,12 @@ def download_name(view: ChartView, request: ExportRequest) -> str:
 
 def plain_error(message: str, status: int):
     """A plain-text error response (never a traceback)."""
-    from flask import Response
-
     return Response(message + "\n", status=status, mimetype="text/plain")
 
 
 def export_response(filename: str, args: dict, *, base_url: str = ""):
     """The Flask response for /export/<filename>?<args>."""
-    import logging
 
-    from flask import Response
 
     try:
         request = parse_export_request(filename, args)
@@ -851,14 +841,11 @@ def csv_export(request: ExportRequest, args: dict, base_url: str) -> tuple[bytes
 
 def register_export_routes(app: Any) -> None:
     """Add GET /export/<chart>.<png|svg|csv|xlsx|html|pptx>?<state>&size=..&theme=.. to a Dash app's Flask server."""
-    from flask import request
-
     server = getattr(app, "server", app)
     prefix = getattr(getattr(app, "config", None), "routes_pathname_prefix", "/") or "/"
 
     def export_chart(filename: str):
         """Serve one export (see export_response)."""
-        from dashboard.security import public_base_url
 
         # a downloaded file needs an absolute link: the configured public URL, else the address the requester used
         # (the file goes only to that requester; CSV bodies are cached per base URL, images carry no link)

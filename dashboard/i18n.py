@@ -9,16 +9,26 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
+import tomllib
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from dash import Input, Output, html
+from flask import g, has_request_context, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from etl.catalogue import CATALOGUE_PATH
+from etl.model import FLAG_MEANINGS
 
 LANGUAGES = ("en", "pl", "et", "lv", "lt", "fi", "sv", "da", "de", "nb")
 DEFAULT = "en"
@@ -50,9 +60,6 @@ def supported(value: str | None) -> str | None:
 
 def from_accept_language(header: str | None) -> str | None:
     """The best of our languages by an Accept-Language header; None when it names none or is malformed."""
-    from werkzeug.datastructures import LanguageAccept
-    from werkzeug.http import parse_accept_header
-
     try:
         offers = parse_accept_header(header or "", LanguageAccept)
     except ValueError:
@@ -69,7 +76,6 @@ def resolve(asked: str | None = None) -> str:
     Accept-Language, else English."""
     if asked is not None and str(asked).strip():
         return supported(str(asked)) or DEFAULT
-    from flask import has_request_context, request
 
     if has_request_context():
         return (supported(request.cookies.get(COOKIE)) or from_accept_language(request.headers.get("Accept-Language"))
@@ -82,7 +88,6 @@ def current() -> str:
     chosen = _chosen.get()
     if chosen:
         return chosen
-    from flask import g, has_request_context, request
 
     if has_request_context():
         if "dsm_lang" not in g:
@@ -242,8 +247,6 @@ SWITCHER_ID = "language-switcher"
 
 def link_with_language(pathname: str | None, search: str | None, lang: str) -> str:
     """The same view (path and query) in another language: only `lang` changes."""
-    from urllib.parse import parse_qsl, urlencode
-
     path = pathname if isinstance(pathname, str) and pathname.startswith("/") and not pathname.startswith("//") else "/"
     query = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=True) if k != "lang"]
     return path + "?" + urlencode([*query, ("lang", lang)], safe=",")
@@ -251,8 +254,6 @@ def link_with_language(pathname: str | None, search: str | None, lang: str) -> s
 
 def language_links(pathname: str | None = "/", search: str | None = "") -> list:
     """One plain link per language (a full page load, so the header, navigation and `<html lang>` follow)."""
-    from dash import html
-
     here = current()
     return [html.A(language_name(code), href=link_with_language(pathname, search, code), lang=code, hrefLang=code,
                    className="language-link" + (" current" if code == here else ""),
@@ -262,25 +263,18 @@ def language_links(pathname: str | None = "/", search: str | None = "") -> list:
 
 def language_switcher():
     """The header's language menu: every language by its own name, the current one marked."""
-    from dash import html
-
     return html.Nav(id=SWITCHER_ID, className="language-switcher", children=language_links(),
                     **{"aria-label": _("Language")})
 
 
 def with_html_lang(page: str, lang: str) -> str:
     """An HTML document whose <html> tag declares `lang` (replacing any lang it had)."""
-    import re
-
     return re.sub(r"<html\b(?:\s+lang=\"[^\"]*\")?", f'<html lang="{lang}"', page, count=1, flags=re.IGNORECASE)
 
 
 def install(app) -> None:
     """Wire the language into a Dash app: `<html lang>`, the cookie that remembers the visit, Vary headers, and
     the switcher's links (kept pointing at the current view)."""
-    from dash import Input, Output
-    from flask import request
-
     render_index = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
@@ -302,7 +296,6 @@ def install(app) -> None:
     def _switcher_links(pathname, search):
         """The switcher's links for the view now shown (in the language its URL asks for); a forged non-text
         location gives the links of the front page."""
-        from urllib.parse import parse_qs
 
         search = search if isinstance(search, str) else ""
         with use(resolve((parse_qs(search.lstrip("?")).get("lang") or [None])[-1])):
@@ -321,8 +314,6 @@ FLAG_MEANING_MESSAGES = (
 
 def flag_meaning(letter: str) -> str:
     """What a Eurostat flag letter means, in the current language."""
-    from etl.model import FLAG_MEANINGS
-
     return _(FLAG_MEANINGS[letter]) if letter in FLAG_MEANINGS else _("unknown flag")
 
 
@@ -333,16 +324,12 @@ INDICATOR_FIELDS = ("title", "description", "target_label")
 
 def indicator_translations_dir() -> Path:
     """etl/translations/: one <lang>.toml beside the catalogue per language."""
-    from etl.catalogue import CATALOGUE_PATH
-
     return CATALOGUE_PATH.parent / "translations"
 
 
 @lru_cache(maxsize=None)
 def indicator_texts(lang: str) -> dict:
     """A language's indicator texts: {'units': {English: text}, 'indicators': {id: {field: text}}} (read once)."""
-    import tomllib
-
     path = indicator_translations_dir() / f"{lang}.toml"
     if lang == DEFAULT or not path.exists():
         return {"units": {}, "indicators": {}}
