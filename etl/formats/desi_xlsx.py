@@ -17,18 +17,20 @@ with a warning. The other sheets (dashboards, charts, a third party's 'compare'/
 
 A workbook without these sheets, a sheet without the header row, a 'Year + Country' key that
 disagrees with its Year/Country, an unknown country, a non-numeric value or a duplicated row is a
-DecodeError naming the file, the sheet and the row.
+DecodeError naming the file, the sheet and the row. The sheets are read with python-calamine, which gives
+every number as a float (a whole Year 2022.0 is the edition 2022) and an empty cell as ''.
 """
 from __future__ import annotations
 
 import io
 import math
 import re
-import warnings
-import zipfile
+
+from python_calamine import CalamineError, CalamineWorkbook
 
 from etl import codelists
 from etl.formats import Format
+from etl.formats.xlsx import sheet_names
 from etl.formats.sdmx_csv import observations_frame
 from etl.model import Decoded, DecodeError
 
@@ -40,21 +42,28 @@ FIRST_EDITION = 2017        # y1 is DESI 2017, ..., y6 is DESI 2022
 EU = "EU27_2020"
 
 
-def workbook(raw: bytes, source: str):
-    """The workbook opened read-only with cached values, or DecodeError."""
-    import openpyxl
+def workbook(raw: bytes, source: str) -> CalamineWorkbook:
+    """The workbook (formulas read as their cached values), or DecodeError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)   # openpyxl drops unsupported extensions noisily
-            return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        return CalamineWorkbook.from_filelike(io.BytesIO(raw))
+    except CalamineError as err:
         raise DecodeError(source, "file", f"not a readable workbook: {err}") from None
 
 
-def find_header(rows, sheet: str, source: str):
+def sheet_rows(book: CalamineWorkbook, sheet: str, source: str) -> list[list]:
+    """All rows of one sheet from cell A1, or DecodeError."""
+    if sheet not in book.sheet_names:
+        raise DecodeError(source, f"sheet {sheet!r}", f"missing (sheets: {', '.join(book.sheet_names[:10])})")
+    try:
+        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except CalamineError as err:
+        raise DecodeError(source, f"sheet {sheet!r}", f"unreadable sheet ({type(err).__name__}: {err})") from None
+
+
+def find_header(rows: list[list], sheet: str, source: str):
     """(row number, column index) of the long-form header row; DecodeError when the sheet lacks it."""
     for row_no, row in enumerate(rows, start=1):
-        cells = [str(c).strip() if c is not None else "" for c in row]
+        cells = [str(c).strip() for c in row]
         if cells[:len(HEADER)] == HEADER:
             index = {name: col for col, name in enumerate(cells) if name}
             return row_no, index
@@ -71,7 +80,7 @@ def geo_of(country, source: str, where: str) -> str:
 
 
 def figure(cell, source: str, where: str) -> float:
-    """A numeric cell; None/'' is missing; text or an error value is refused."""
+    """A numeric cell; None/'' is missing; text is refused."""
     if cell is None or cell == "":
         return math.nan
     if isinstance(cell, bool) or not isinstance(cell, (int, float)):
@@ -79,14 +88,24 @@ def figure(cell, source: str, where: str) -> float:
     return float(cell)
 
 
-def sheet_records(book, sheet: str, measure: str, source: str, warn: list[str]) -> list[dict]:
+def edition_year(cell) -> int | None:
+    """The Year cell as a whole number (calamine gives 2022.0), None when it is not one."""
+    if type(cell) is float and cell.is_integer():
+        return int(cell)
+    return cell if type(cell) is int else None
+
+
+def as_text(cell) -> str:
+    """A cell as text; a whole number without calamine's '.0' (as Excel shows it)."""
+    return str(int(cell)) if type(cell) is float and cell.is_integer() else str(cell)
+
+
+def sheet_records(book: CalamineWorkbook, sheet: str, measure: str, source: str, warn: list[str]) -> list[dict]:
     """The observations of one long-form sheet."""
-    if sheet not in book.sheetnames:
-        raise DecodeError(source, f"sheet {sheet!r}", f"missing (sheets: {', '.join(book.sheetnames[:10])})")
-    rows = book[sheet].iter_rows(values_only=True)
+    rows = sheet_rows(book, sheet, source)
     header_row, index = find_header(rows, sheet, source)
     records, skipped = [], 0
-    for row_no, row in enumerate(rows, start=header_row + 1):
+    for row_no, row in enumerate(rows[header_row:], start=header_row + 1):
         cells = dict(zip(HEADER + ["Weight"], (row[index[name]] if name in index and index[name] < len(row) else None
                                                for name in HEADER + ["Weight"])))
         if cells["Year + Country"] in (None, ""):
@@ -96,16 +115,16 @@ def sheet_records(book, sheet: str, measure: str, source: str, warn: list[str]) 
             skipped += 1
             continue
         key = KEY.match(str(cells["Year + Country"]))
-        year = cells["Year"]
-        if not key or not isinstance(year, int) or year != FIRST_EDITION + int(key.group(1)) - 1 \
-                or key.group(2) != cells["Country"]:
-            raise DecodeError(source, where, f"key {cells['Year + Country']!r} disagrees with Year {year!r} / Country {cells['Country']!r}")
+        year = edition_year(cells["Year"])
+        if not key or year is None or year != FIRST_EDITION + int(key.group(1)) - 1 or key.group(2) != cells["Country"]:
+            raise DecodeError(source, where, f"key {cells['Year + Country']!r} disagrees with Year {cells['Year']!r} "
+                                             f"/ Country {cells['Country']!r}")
         geo = geo_of(cells["Country"], source, f"{where}, column Country")
         value = figure(cells["Raw value"], source, f"{where}, column Raw value")
         weight = figure(cells["Weight"], source, f"{where}, column Weight")
-        base = {"indicator": str(cells["Variable"]), "breakdown": str(cells["BrkDwn"] or "")}
+        base = {"indicator": as_text(cells["Variable"]), "breakdown": as_text(cells["BrkDwn"] or "")}
         if not math.isnan(value):
-            records.append({"geo": geo, "period": str(year), "unit": str(cells["Unit"] or ""), "value": value,
+            records.append({"geo": geo, "period": str(year), "unit": as_text(cells["Unit"] or ""), "value": value,
                             "flags": None, "dims": {**base, "measure": measure}, "where": where})
         if not math.isnan(weight):
             records.append({"geo": geo, "period": str(year), "unit": "share", "value": weight,
@@ -139,10 +158,9 @@ RECOGNISED_BY = ("Data", "Data 3", "Metadata")
 
 def sniff(path) -> str | None:
     """None for a workbook with the DESI calculation sheets, else why not."""
-    from etl.formats.xlsx import sheet_names
     try:
         sheets = sheet_names(path)
-    except (zipfile.BadZipFile, KeyError) as err:
+    except (CalamineError, OSError) as err:
         return f"a readable workbook ({err})"
     missing = [s for s in RECOGNISED_BY if s not in sheets]
     return None if not missing else f"the DESI calculation workbook (no sheets {missing})"
