@@ -18,7 +18,9 @@ with a warning. The other sheets (dashboards, charts, a third party's 'compare'/
 A workbook without these sheets, a sheet without the header row, a 'Year + Country' key that
 disagrees with its Year/Country, an unknown country, a non-numeric value or a duplicated row is a
 DecodeError naming the file, the sheet and the row. The sheets are read with python-calamine, which gives
-every number as a float (a whole Year 2022.0 is the edition 2022) and an empty cell as ''.
+every number as a float (a whole Year 2022.0 is the edition 2022) and an empty cell as ''; it reads an
+error cell (#N/A, #DIV/0!, ...) as '' too, so the two sheets' error cells are looked up in their XML
+(xlsx.error_cells) and one in a read column of a table row (helper rows aside) is refused.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from etl import codelists
 from etl.formats import Format
-from etl.formats.xlsx import sheet_names
+from etl.formats.xlsx import error_cells, sheet_names
 from etl.formats.sdmx_csv import observations_frame
 from etl.model import Decoded, DecodeError
 
@@ -100,17 +102,32 @@ def as_text(cell) -> str:
     return str(int(cell)) if type(cell) is float and cell.is_integer() else str(cell)
 
 
-def sheet_records(book: CalamineWorkbook, sheet: str, measure: str, source: str, warn: list[str]) -> list[dict]:
-    """The observations of one long-form sheet."""
+def table_errors(errors: list[tuple[int, int]], header_row: int, index: dict[str, int]) -> dict[int, str]:
+    """Row number -> the first read column holding an error cell, for the rows below the header."""
+    names = {col: name for name, col in index.items() if name in HEADER + ["Weight"]}
+    found: dict[int, str] = {}
+    for row_no, col in errors:
+        if row_no > header_row and col in names:
+            found.setdefault(row_no, names[col])
+    return found
+
+
+def sheet_records(book: CalamineWorkbook, sheet: str, measure: str, source: str, warn: list[str],
+                  errors: list[tuple[int, int]]) -> list[dict]:
+    """The observations of one long-form sheet (errors: the sheet's error cells, row and column)."""
     rows = sheet_rows(book, sheet, source)
     header_row, index = find_header(rows, sheet, source)
+    error_columns = table_errors(errors, header_row, index)
     records, skipped = [], 0
     for row_no, row in enumerate(rows[header_row:], start=header_row + 1):
         cells = dict(zip(HEADER + ["Weight"], (row[index[name]] if name in index and index[name] < len(row) else None
                                                for name in HEADER + ["Weight"])))
+        where = f"sheet {sheet!r}, row {row_no}"
+        if row_no in error_columns and cells["Variable"] != 0:
+            raise DecodeError(source, f"{where}, column {error_columns[row_no]}",
+                              "an error value (#N/A, #DIV/0!, ...), not a figure or a label")
         if cells["Year + Country"] in (None, ""):
             continue
-        where = f"sheet {sheet!r}, row {row_no}"
         if cells["Variable"] in (0, None, ""):
             skipped += 1
             continue
@@ -141,7 +158,10 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     book = workbook(raw, source)
     warn: list[str] = []
     try:
-        records = [r for sheet, measure in SHEETS.items() for r in sheet_records(book, sheet, measure, source, warn)]
+        present = [sheet for sheet in SHEETS if sheet in book.sheet_names]
+        errors = error_cells(raw, present, source)
+        records = [r for sheet, measure in SHEETS.items()
+                   for r in sheet_records(book, sheet, measure, source, warn, errors.get(sheet, []))]
     finally:
         book.close()
     seen: dict[tuple, str] = {}

@@ -22,18 +22,24 @@ parts disagree is refused rather than half-read. Only 'GEO (Labels)' downloads a
 
 The cells are read with python-calamine (numbers come back as float, empty cells as '', dates as
 date/datetime); every row is read from cell A1 so row and column numbers are the spreadsheet's own. A
-workbook or sheet calamine cannot read is a DecodeError naming the sheet.
+workbook or sheet calamine cannot read is a DecodeError naming the sheet. Calamine reads an error cell
+(#N/A, #DIV/0!, ...) as '', which would pass for missing, so the sheets' XML is searched for them
+(error_cells) and a download holding one is refused naming the cell: Data Browser writes none.
 """
 from __future__ import annotations
 
 import io
 import math
+import posixpath
 import re
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 from python_calamine import CalamineError, CalamineWorkbook, WorksheetNotFound
 
 from etl import codelists
@@ -44,6 +50,10 @@ from etl.model import DECODED_COLUMNS, Decoded, DecodeError
 SUMMARY, STRUCTURE = "Summary", "Structure"
 TITLE = re.compile(r"^(?P<title>.*)\[(?P<code>[A-Za-z0-9_]+?)(?:__custom_\d+)?\]\s*$")
 GEO_HEADER = "GEO (Labels)"
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELATION_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+ERROR_CELL = re.compile(rb"""<c\b[^>]*\bt=["']e["'][^>]*>""")
+CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3}[0-9]+)["']""")
 
 
 def cell_ref(row: int, col: int) -> str:
@@ -83,6 +93,45 @@ def sheet_rows(workbook: CalamineWorkbook, name: str, source: str) -> list[list]
         raise DecodeError(source, f"sheet {name!r}", "its part is missing from the archive") from None
     except CalamineError as err:
         raise DecodeError(source, f"sheet {name!r}", f"unreadable sheet ({type(err).__name__}: {err})") from None
+
+
+def sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip member of its XML, from xl/workbook.xml and its relationships."""
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    members = {}
+    for sheet in ET.fromstring(archive.read("xl/workbook.xml")).iter(MAIN + "sheet"):
+        target = targets.get(sheet.get(RELATION_ID), "")
+        members[sheet.get("name")] = target[1:] if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return members
+
+
+def error_cells(raw: bytes, names: list[str], source: str) -> dict[str, list[tuple[int, int]]]:
+    """Sheet name -> (1-based row, 0-based column) of each of its error cells; sheets without any are left out."""
+    found = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members, present = sheet_members(archive), set(archive.namelist())
+            for name in names:
+                if members.get(name) not in present:
+                    continue                        # calamine refuses the sheet when it is read
+                xml = archive.read(members[name])
+                if b't="e"' in xml or b"t='e'" in xml:
+                    refs = [CELL_REF.search(tag) for tag in ERROR_CELL.findall(xml)]
+                    places = [coordinate_to_tuple(ref.group(1).decode()) for ref in refs if ref]
+                    found[name] = sorted((row, col - 1) for row, col in places)
+    except (zipfile.BadZipFile, KeyError, ET.ParseError) as err:
+        raise DecodeError(source, "workbook", f"unreadable XLSX ({err})") from None
+    return {name: places for name, places in found.items() if places}
+
+
+def refuse_error_cells(raw: bytes, names: list[str], source: str) -> None:
+    """Refuse a download with an error cell, naming the first: calamine would read it as an empty cell."""
+    errors = error_cells(raw, names, source)
+    if errors:
+        name, places = next(iter(errors.items()))
+        raise DecodeError(source, place(f"sheet {name!r}", *places[0]),
+                          "an error value (#N/A, #DIV/0!, ...): a Data Browser download has none")
 
 
 def iso_update(stamp, source: str, where: str) -> str:
@@ -215,6 +264,7 @@ def decode_workbook(raw: bytes, source: str, dataset: str | None) -> Decoded:
     """decode(), with the garbage collector paused by the caller."""
     workbook = open_workbook(raw, source)
     try:
+        refuse_error_cells(raw, workbook.sheet_names, source)
         summary = read_summary(sheet_rows(workbook, SUMMARY, source), source)
         mapper = LabelMapper(source, read_structure(sheet_rows(workbook, STRUCTURE, source), source))
         if dataset is not None and dataset.lower() != summary.dataset:

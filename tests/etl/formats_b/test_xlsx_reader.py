@@ -228,3 +228,17 @@ def test_value_cells_keep_missing_as_nan_and_flags_exactly():
     assert math.isnan(got[("EE", "2022")][0]) and got[("EE", "2022")][1] == "bu"
     assert got[("EE", "2023")] == (0.0, None) and got[("LV", "2022")] == (0.0, "e")
     assert ("LV", "2023") not in got
+
+
+def test_an_error_cell_is_refused_not_read_as_missing():
+    raw = workbook_bytes({"Sheet 1": data_sheet([["Estonia", 1.5, "", "#DIV/0!", ""]])})   # openpyxl writes t="e"
+    assert our_rows(raw)["Sheet 1"][8][3] == ""           # what calamine gives for it: an empty cell
+    with pytest.raises(DecodeError) as err:
+        xlsx.decode(raw, "bad.xlsx")
+    assert err.value.where == "sheet 'Sheet 1', cell D9" and "error value" in err.value.reason
+
+
+def test_error_cells_are_found_in_the_sheet_xml():
+    raw = handmade('<row r="2"><c r="C2" t="e"><v>#N/A</v></c><c r="AB2" s="0" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+                   '</row><row r="5"><c r="A5" t="inlineStr"><is><t>t="e"</t></is></c></row>')
+    assert xlsx.error_cells(raw, ["Summary", "Structure"], "t.xlsx") == {"Summary": [(2, 2), (2, 27)]}

@@ -117,3 +117,12 @@ def test_whole_numbers_read_as_the_workbook_shows_them():
     obs = desi_xlsx.decode(workbook_bytes([row]), "desi_2022_workbook.xlsx").observations
     assert set(obs["period"]) == {"2022"} and set(obs["unit"]) == {"7"}
     assert {(d["indicator"], d["breakdown"]) for d in obs["dims"]} == {("28", "3")}
+
+
+def test_an_error_cell_is_refused_in_a_table_row_and_ignored_in_a_helper_row():
+    helper = ["y6_EE", 1002, 2022, "EE", 0, "", "", "#N/A", "#DIV/0!"]          # openpyxl writes these as t="e"
+    decoded = desi_xlsx.decode(workbook_bytes([GOOD, helper]), "desi_2022_workbook.xlsx")
+    assert len(decoded.observations) == 2 and "helper rows" in decoded.warnings[0]
+    with pytest.raises(DecodeError) as caught:
+        desi_xlsx.decode(workbook_bytes([GOOD[:8] + ["#DIV/0!"]]), "desi_2022_workbook.xlsx")
+    assert caught.value.where == "sheet 'Data', row 4, column Raw value" and "error value" in caught.value.reason
