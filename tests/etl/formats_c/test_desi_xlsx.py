@@ -99,6 +99,8 @@ GOOD = ["y6_EE", 1001, 2022, "EE", "desi_hc_bds", "IND_TOTAL", "pc_ind", 0.5, 0.
     (workbook_bytes([GOOD], sheets=("Data",)), "sheet 'Data 3'", "missing"),
     (workbook_bytes([GOOD[:8] + ["n/a"]]), "sheet 'Data', row 4, column Raw value", "not a number"),
     (workbook_bytes([["y6_EE", 1001, 2021] + GOOD[3:]]), "sheet 'Data', row 4", "disagrees"),
+    (workbook_bytes([["y6_EE", 1001, 2022.5] + GOOD[3:]]), "sheet 'Data', row 4", "disagrees"),
+    (workbook_bytes([["y6_EE", 1001, "2022"] + GOOD[3:]]), "sheet 'Data', row 4", "disagrees"),
     (workbook_bytes([["y6_XX", 1001, 2022, "XX"] + GOOD[4:]]), "sheet 'Data', row 4, column Country", "unknown country"),
     (workbook_bytes([GOOD, GOOD]), "sheet 'Data', row 5", "duplicated row (first at sheet 'Data', row 4)"),
     (b"not a zip", "file", "not a readable workbook"),
@@ -108,3 +110,19 @@ def test_a_bad_workbook_is_refused_naming_sheet_and_row(body, where, reason):
         desi_xlsx.decode(body, "desi_2022_workbook.xlsx")
     assert (caught.value.source, caught.value.where) == ("desi_2022_workbook.xlsx", where)
     assert reason in caught.value.reason
+
+
+def test_whole_numbers_read_as_the_workbook_shows_them():
+    row = ["y6_EE", 1001, 2022, "EE", 28, 3, 7, 0.5, 0.5]       # calamine gives 2022.0, 28.0, 3.0 and 7.0
+    obs = desi_xlsx.decode(workbook_bytes([row]), "desi_2022_workbook.xlsx").observations
+    assert set(obs["period"]) == {"2022"} and set(obs["unit"]) == {"7"}
+    assert {(d["indicator"], d["breakdown"]) for d in obs["dims"]} == {("28", "3")}
+
+
+def test_an_error_cell_is_refused_in_a_table_row_and_ignored_in_a_helper_row():
+    helper = ["y6_EE", 1002, 2022, "EE", 0, "", "", "#N/A", "#DIV/0!"]          # openpyxl writes these as t="e"
+    decoded = desi_xlsx.decode(workbook_bytes([GOOD, helper]), "desi_2022_workbook.xlsx")
+    assert len(decoded.observations) == 2 and "helper rows" in decoded.warnings[0]
+    with pytest.raises(DecodeError) as caught:
+        desi_xlsx.decode(workbook_bytes([GOOD[:8] + ["#DIV/0!"]]), "desi_2022_workbook.xlsx")
+    assert caught.value.where == "sheet 'Data', row 4, column Raw value" and "error value" in caught.value.reason
