@@ -34,8 +34,10 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,6 +127,20 @@ def wait_until_serving(port: int, process: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.3)
     raise SystemExit(f"gunicorn did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def served(data: Path, threads: int) -> Iterator[tuple[int, subprocess.Popen]]:
+    """gunicorn serving `data` on a free loopback port, both workers up; yields (port, master process), then stops it."""
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="dsm-bench-log-")) / "gunicorn.log"
+    process = start_gunicorn(data, port, threads, log)
+    try:
+        wait_until_serving(port, process, log)
+        yield port, process
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def worker_pids(master: int) -> list[int]:
@@ -445,11 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     args.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     opts = args.parse_args(argv)
     data = data_dir()
-    port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="dsm-bench-log-")) / "gunicorn.log"
-    process = start_gunicorn(data, port, opts.threads, log)
-    try:
-        wait_until_serving(port, process, log)
+    with served(data, opts.threads) as (port, process):
         SYNC_OUTPUT = load_sync_output(port)
         states = realistic_states(data)
         visits = [prepare_visit(port, url) for url in states]  # also warms each worker's caches once
@@ -474,9 +486,6 @@ def main(argv: list[str] | None = None) -> int:
             if errors:
                 print("errors: " + "; ".join(errors[:5]))
         print("\n" + "\n".join(verdict(results)))
-    finally:
-        process.terminate()
-        process.wait(30)
     return 0
 
 

@@ -21,7 +21,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -196,11 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = args.parse_args(argv)
     data = load_bench.data_dir()
     pairs = indicators_and_years(data)
-    port = load_bench.free_port()
-    log = Path(tempfile.mkdtemp(prefix="dsm-bench-log-")) / "gunicorn.log"
-    process = load_bench.start_gunicorn(data, port, opts.threads, log)
-    try:
-        load_bench.wait_until_serving(port, process, log)
+    with load_bench.served(data, opts.threads) as (port, process):
         for path in ("/compare", "/export/ranked_bar.csv"):  # imports and first queries, both workers
             for _ in range(4):
                 send(connect(port), Request("page", "warm", "GET", path))
@@ -254,9 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {sum(statuses.values())} requests in {time.perf_counter() - started:.0f} s; statuses "
               f"{dict(sorted(statuses.items()))}")
         print("   5xx: " + ("none" if not fives else f"{len(fives)}, e.g. " + "; ".join(fives[:5])))
-    finally:
-        process.terminate()
-        process.wait(30)
     return 0
 
 
