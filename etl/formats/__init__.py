@@ -70,3 +70,15 @@ def checked_code(code: str, source: str) -> str:
     if not DATASET_CODE.match(code):
         raise DecodeError(source, "dataset code", f"no usable dataset code (got {code!r}); pass dataset=")
     return code
+
+
+def column_positions(header: list[str], required, source: str, kind: str, shown: int | None = None) -> dict[str, int]:
+    """Column positions by (stripped) name; a header that lacks a required column is not `kind`, and one that
+    repeats a name is refused (`shown`: how many names the message quotes, all when None)."""
+    names = [h.strip() for h in header]
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise DecodeError(source, "line 1", f"not {kind}: header lacks {missing} (got {names[:shown]})")
+    if len(set(names)) != len(names):
+        raise DecodeError(source, "line 1", "header repeats a column name")
+    return {name: col for col, name in enumerate(names)}

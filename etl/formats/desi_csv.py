@@ -23,7 +23,7 @@ import io
 import math
 
 from etl import codelists
-from etl.formats import Format, first_line
+from etl.formats import Format, column_positions, first_line
 from etl.formats.sdmx_csv import observations_frame, parse_flag, parse_number, paused_gc, text_of
 from etl.model import Decoded, DecodeError
 
@@ -49,13 +49,7 @@ def eurostat_geo(ref_area: str, period: str, source: str, where: str) -> str:
 
 def read_header(header: list[str], source: str) -> dict[str, int]:
     """Column positions by name; every DESI column but 'observation' is required."""
-    names = [h.strip() for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise DecodeError(source, "line 1", f"not a DESI export: header lacks {missing} (got {names[:9]})")
-    if len(set(names)) != len(names):
-        raise DecodeError(source, "line 1", "header repeats a column name")
-    return {name: col for col, name in enumerate(names)}
+    return column_positions(header, REQUIRED, source, "a DESI export", shown=9)
 
 
 def check_uri(uri: str, cells: dict[str, str], source: str, where: str) -> None:

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from etl import codelists
-from etl.formats import Format, first_line
+from etl.formats import Format, column_positions, first_line
 from etl.formats.sdmx_csv import observations_frame, parse_number, text_of
 from etl.model import Decoded, DecodeError
 
@@ -42,13 +42,7 @@ def year_of(source: str) -> str:
 
 def read_header(row: list[str], source: str) -> dict[str, int]:
     """Column positions by name; every benchmark column is required."""
-    names = [h.strip() for h in row]
-    missing = [c for c in COLUMNS if c not in names]
-    if missing:
-        raise DecodeError(source, "line 1", f"not an eGovernment Benchmark table: header lacks {missing} (got {names})")
-    if len(set(names)) != len(names):
-        raise DecodeError(source, "line 1", "header repeats a column name")
-    return {name: col for col, name in enumerate(names)}
+    return column_positions(row, COLUMNS, source, "an eGovernment Benchmark table")
 
 
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
