@@ -116,6 +116,24 @@ def build_standin(data_dir: Path) -> Path:
     return data_dir
 
 
+def with_population(data_dir: Path, counts: dict[tuple[str, int], float | None], population: str = "population",
+                    weighted: str = "synthetic_access") -> Path:
+    """Add a population indicator (theme-less counts, NR) with counts[(geo, year)] to a stand-in database and name
+    it as the `weighted` indicator's population, so its BSR average is population-weighted where counts allow."""
+    import duckdb
+
+    con = duckdb.connect(str(data_dir / "dsm.duckdb"))
+    con.execute("ALTER TABLE catalogue ADD COLUMN population VARCHAR")
+    con.execute("INSERT INTO catalogue (id, title, dataset, unit, higher_is_better, headline, live_only) "
+                "VALUES (?, 'Population', 'demo_pjan', 'NR', true, false, false)", [population])
+    con.execute("UPDATE catalogue SET population = ? WHERE id = ?", [population, weighted])
+    con.executemany("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
+                    "VALUES (?, ?, ?, ?, ?, 'NR', 'demo_pjan')",
+                    [[population, geo, str(year), year, count] for (geo, year), count in counts.items()])
+    con.close()
+    return data_dir
+
+
 def _real_data_dir(request) -> Path | None:
     """The ETL's built data dir (tests/conftest.py `built_data_dir`) when that fixture exists.
 

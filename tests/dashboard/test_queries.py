@@ -235,19 +235,11 @@ def test_missing_database_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_bsr_average_population_weighted_when_population_exists(tmp_path, monkeypatch):
     """With a population series in the database the average is weighted by it, and the method says so."""
-    from tests.dashboard.conftest import build_standin
+    from tests.dashboard.conftest import build_standin, with_population
 
-    data_dir = build_standin(tmp_path / "weighted")
-    con = duckdb.connect(str(data_dir / "dsm.duckdb"))
-    con.execute("ALTER TABLE catalogue ADD COLUMN population VARCHAR")
-    con.execute("INSERT INTO catalogue (id, title, dataset, unit, higher_is_better, headline, live_only) "
-                "VALUES ('population_total', 'Population', 'demo_pjan', 'NR', true, false, false)")
-    con.execute("UPDATE catalogue SET population = 'population_total' WHERE id = 'synthetic_access'")
     weights = {geo: (i + 1) * 1_000_000 for i, geo in enumerate(PEERS)}
-    for geo, people in weights.items():
-        con.execute("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
-                    "VALUES ('population_total', ?, '2020', 2020, ?, 'NR', 'demo_pjan')", [geo, float(people)])
-    con.close()
+    data_dir = with_population(build_standin(tmp_path / "weighted"),
+                               {(geo, 2020): float(people) for geo, people in weights.items()}, "population_total")
     monkeypatch.setenv("DSM_DATA_DIR", str(data_dir))
     connection.clear_cache()
     values = queries.values_for_year("synthetic_access", 2020).set_index("geo")["value"]

@@ -60,21 +60,12 @@ def test_bsr_average_of_one_indicator_is_its_slice(dsm_env):
 
 def test_weighted_only_where_every_reporting_peer_has_a_population(tmp_path, monkeypatch):
     """Population for all peers in 2020 weights that year; 2019 lacks one peer's population (NULL) so is unweighted."""
-    from tests.dashboard.conftest import build_standin
+    from tests.dashboard.conftest import build_standin, with_population
 
-    data_dir = build_standin(tmp_path / "weighted")
-    con = duckdb.connect(str(data_dir / "dsm.duckdb"))
-    con.execute("ALTER TABLE catalogue ADD COLUMN population VARCHAR")
-    con.execute("INSERT INTO catalogue (id, title, dataset, unit, higher_is_better, headline, live_only) "
-                "VALUES ('population', 'Population', 'demo_pjan', 'NR', true, false, false)")
-    con.execute("UPDATE catalogue SET population = 'population' WHERE id = 'synthetic_access'")
     people = {geo: (i + 2) * 1_000_000.0 for i, geo in enumerate(PEERS)}
-    for geo, count in people.items():
-        con.execute("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
-                    "VALUES ('population', ?, '2020', 2020, ?, 'NR', 'demo_pjan')", [geo, count])
-        con.execute("INSERT INTO standin_values (indicator, geo, period, year, value, unit, dataset) "
-                    "VALUES ('population', ?, '2019', 2019, ?, 'NR', 'demo_pjan')", [geo, None if geo == "LV" else count])
-    con.close()
+    counts = {(geo, 2020): count for geo, count in people.items()}
+    counts |= {(geo, 2019): None if geo == "LV" else count for geo, count in people.items()}
+    data_dir = with_population(build_standin(tmp_path / "weighted"), counts)
     monkeypatch.setenv("DSM_DATA_DIR", str(data_dir))
     connection.clear_cache()
     try:
