@@ -172,3 +172,11 @@ def dsm_env(dashboard_data_dir, monkeypatch):
     connection.clear_cache()
     yield dashboard_data_dir
     connection.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The module-level Dash app, as gunicorn imports it (importing it registers the pages and their callbacks)."""
+    from dashboard.app import app as dash_app
+
+    return dash_app

@@ -25,14 +25,6 @@ from dashboard import components  # noqa: E402
 from tests.dashboard import text_of, walk  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def app():
-    """The module-level app (pages register once an app exists)."""
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
 def page(path: str, **query):
     """A page built as Dash builds it for a URL query."""
     import dash

@@ -11,7 +11,7 @@ import pytest
 from dash import dcc
 
 # the fixtures (app, env: the dashboard on the real build, db: a direct connection) and helpers of the page tests
-from tests.dashboard.test_pages_more import app, assert_friendly, db, env, graphs, plain, text_of, walk  # noqa: F401
+from tests.dashboard.test_pages_more import assert_friendly, db, env, graphs, plain, text_of, walk  # noqa: F401
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 WORKBOOK = SHARED / "desi" / "desi_2022_workbook.xlsx"

@@ -14,7 +14,7 @@ import pytest
 from dash import html
 
 from tests.dashboard import text_of, walk
-from tests.dashboard.test_pages_more import app, db, env  # noqa: F401  (the module fixtures of the pages tests)
+from tests.dashboard.test_pages_more import db, env  # noqa: F401  (the module fixtures of the pages tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / ".." / "shared" / "data"

@@ -12,13 +12,6 @@ from dashboard.figures import labels
 CLOSE_PAIRS = [("DE", "LT"), ("FI", "NL"), ("ES", "SE")]
 
 
-@pytest.fixture(scope="module")
-def app():
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
 def label_boxes(fig) -> dict[str, labels.Box]:
     """geo -> the box of its drawn label, estimated from the figure's points, texts, positions and sizes."""
     points = [(geo, x, y, text, position, trace.textfont.size, trace.marker.size)

@@ -9,14 +9,6 @@ from dashboard.state import href, parse_state, state_to_query
 from tests.dashboard.test_pages_core import find, page_layout, text_of
 
 
-@pytest.fixture(scope="module")
-def app():
-    """The module-level app, as gunicorn imports it."""
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
 @pytest.mark.parametrize("header, expected", [
     ("de-AT,de;q=0.9,en;q=0.8", "de"),
     ("fr-FR, sv;q=0.3", "sv"),        # the first language we speak, by quality

@@ -19,14 +19,6 @@ from tests.dashboard.test_pages_core import find, page_layout, text_of
 INDICATOR = "households_internet_access"
 
 
-@pytest.fixture(scope="module")
-def app():
-    """The module-level app, as gunicorn imports it."""
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
 @pytest.fixture
 def client(dsm_env, app):
     """A test client of the app against the test database."""

@@ -19,14 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 PAGES = {"/": "overview", "/compare": "compare", "/trends": "trends", "/map": "map"}
 
 
-@pytest.fixture(scope="module")
-def app():
-    """The module-level app (pages registered once, as gunicorn would import it)."""
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
 def page_layout(app, path: str):
     """The layout function dash registered for a path."""
     import dash

@@ -27,14 +27,6 @@ DESI_DIMENSIONS = ["desi_1_conn", "desi_2_hc", "desi_3_ui", "desi_4_idt", "desi_
 # ---------------------------------------------------------------- fixtures and helpers
 
 @pytest.fixture(scope="module")
-def app():
-    """The Dash app (importing it registers the pages and their callbacks)."""
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture(scope="module")
 def env(built_data_dir, app):
     """The dashboard pointed at the real offline build for this module (the query cache is keyed by file version)."""
     from dashboard.data import connection

@@ -13,7 +13,7 @@ import pytest
 from dash import dcc, html
 
 # the fixtures (app, env: the dashboard on the real build) and helpers of the page tests
-from tests.dashboard.test_pages_more import app, env, text_of, walk  # noqa: F401
+from tests.dashboard.test_pages_more import env, text_of, walk  # noqa: F401
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 

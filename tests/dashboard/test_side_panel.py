@@ -12,14 +12,6 @@ from tests.dashboard import walk
 INDICATOR = "households_internet_access"
 
 
-@pytest.fixture(scope="module")
-def app():
-    """The module-level app (pages registered once, as gunicorn would import it)."""
-    from dashboard.app import app as dash_app
-
-    return dash_app
-
-
 @pytest.fixture
 def real(dsm_env, is_standin):
     """These cases name real indicators and years: the ETL's build of ../shared/data."""
