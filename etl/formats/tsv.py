@@ -164,7 +164,7 @@ def read_tab_separated(body: pa.Buffer, width: int) -> tuple[pa.Table, list]:
         read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
         parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False,
                                         invalid_row_handler=skip),
-        convert_options=pcsv.ConvertOptions(column_types={name: pa.large_string() for name in names},
+        convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in names},
                                             null_values=list(BARE_CELLS), strings_can_be_null=True,
                                             check_utf8=False))
     return table, wrong
@@ -172,7 +172,7 @@ def read_tab_separated(body: pa.Buffer, width: int) -> tuple[pa.Table, list]:
 
 # ---------------------------------------------------------------- series keys
 
-def series_codes(keys: pa.Array, header: Header, source: str) -> tuple[pa.Array, np.ndarray]:
+def series_codes(keys: pa.ChunkedArray, header: Header, source: str) -> tuple[pa.Array, np.ndarray]:
     """(distinct codes, index of each line's codes among them, shape lines x dimensions), codes trimmed.
 
     A wrong code count or an empty code is refused, naming the line.
@@ -184,7 +184,7 @@ def series_codes(keys: pa.Array, header: Header, source: str) -> tuple[pa.Array,
         at = first_true(wrong)
         raise DecodeError(source, f"line {at + 2}, column 1",
                           f"series key {keys[at].as_py()!r} does not give {n_dims} codes for {header.dimensions}")
-    encoded = split.flatten().dictionary_encode()
+    encoded = pc.list_flatten(split).dictionary_encode().combine_chunks()   # one dictionary for every chunk
     # trimming the distinct codes and encoding them again makes padded spellings of a code one code
     trimmed = pc.utf8_trim_whitespace(encoded.dictionary).dictionary_encode()
     code_of = trimmed.indices.to_numpy()[encoded.indices.to_numpy()].reshape(len(keys), n_dims)
@@ -204,7 +204,7 @@ def same_rows(index: np.ndarray, size: int) -> np.ndarray:
     return rows
 
 
-def series_keys(keys: pa.Array, header: Header, source: str) -> SeriesKeys:
+def series_keys(keys: pa.ChunkedArray, header: Header, source: str) -> SeriesKeys:
     """Geo, unit and dims of every series line; a series on two lines is refused."""
     codes, code_of = series_codes(keys, header, source)
     g = header.dimensions.index("geo")
@@ -222,7 +222,8 @@ def series_keys(keys: pa.Array, header: Header, source: str) -> SeriesKeys:
     dims[:] = [{dim: code for dim, code in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in combinations]
     units = pa.array([combo[non_geo.index("unit")] for combo in combinations], pa.large_string()) \
         if "unit" in non_geo else None
-    return SeriesKeys(codes, code_of[:, g], units, dims, combination_of)
+    # large_string: what pandas' str arrays hold, so the frame takes the codes without a cast
+    return SeriesKeys(codes.cast(pa.large_string()), code_of[:, g], units, dims, combination_of)
 
 
 def refuse_repeated_series(codes: pa.Array, code_of: np.ndarray, source: str) -> None:
@@ -246,10 +247,10 @@ def first_true(mask: pa.Array | pa.ChunkedArray) -> int:
 
 def read_cells(table: pa.Table, header: Header, source: str) -> Cells:
     """Value and flags of every period cell that is not a bare ':'; unreadable cells refused, naming the first."""
-    cells = pa.chunked_array([chunk for column in table.columns[1:] for chunk in column.chunks], pa.large_string())
+    cells = pa.chunked_array([chunk for column in table.columns[1:] for chunk in column.chunks], pa.string())
     published = pc.is_valid(cells).to_numpy(zero_copy_only=False)   # bare ':' cells were read as nulls
     column, line = np.divmod(np.flatnonzero(published), table.num_rows)
-    spelled = pc.drop_null(cells).combine_chunks()
+    spelled = pc.drop_null(cells)   # chunks of one CSV block each: string offsets cannot overflow
     text = pc.ascii_trim_whitespace(spelled)
     # the number is what is left when flag letters are trimmed off the end; the flags, when the number is
     # trimmed off the front: any other spelling fails the cast or the flag check below
@@ -262,7 +263,7 @@ def read_cells(table: pa.Table, header: Header, source: str) -> Cells:
         readable = False
     if not readable:
         refuse_number(spelled, number, missing, line, column, header, source)
-    flags = pc.ascii_ltrim(text, characters=NUMBER_CHARACTERS).dictionary_encode()
+    flags = pc.ascii_ltrim(text, characters=NUMBER_CHARACTERS).dictionary_encode().combine_chunks()
     flag_texts = flags.dictionary.to_pylist()
     for code, flag in enumerate(flag_texts):
         if flag and flag_problem(flag):
@@ -321,7 +322,7 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     header = read_header(header_line, source)
     table = read_table(body_bytes(text, body_start, source), header, source)
     # a key ':' was read as a null like a bare cell
-    keys = series_keys(pc.fill_null(table.column(0), ":").combine_chunks(), header, source)
+    keys = series_keys(pc.fill_null(table.column(0), ":"), header, source)
     cells = read_cells(table, header, source)
     frame = observations_frame(code, header, keys, cells)
     return Decoded(dataset=code, observations=frame, source_updated=None)
