@@ -250,7 +250,8 @@ def bench_scaled(folder: Path, repeat: int) -> list[str]:
             duck = median_cpu(lambda: con.sql("SELECT * FROM read_csv(?, delim='\t', header=true, all_varchar=true)",
                                               params=[str(path)]).to_arrow_table(), runs)
             peer = median_cpu(eurostat_package_peer(body), runs)
-            print(f"  [tsv x{scale}] {len(body):,} bytes, {cells:,} cells: ours {ours:.3f} s, duckdb read_csv {duck:.3f} s "
+            print(f"  [tsv x{scale}] {len(body):,} bytes, {cells:,} cells: ours {ours:.3f} s ({ours / cells * 1e6:.2f} us per cell), "
+                  f"duckdb read_csv {duck:.3f} s "
                   f"(ours/duckdb {ours / duck:.2f}, target <= {TARGETS['scaled_tsv_vs_duckdb']:g}), "
                   f"eurostat package {peer:.3f} s (ours is {peer / ours:.1f}x as fast, target >= {TARGETS['peer_ratio']:g})")
             if ours / duck > TARGETS["scaled_tsv_vs_duckdb"]:

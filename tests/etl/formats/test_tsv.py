@@ -248,3 +248,49 @@ def test_empty_code_in_a_series_key_is_refused(key):
     raw = synthetic(HEADER, "A,PC,I1,LT\t1 \t2 \t3 ", f"{key}\t1 \t2 \t3 ")
     with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: series key .* has an empty code"):
         tsv.decode(raw, "bad.tsv", dataset="x")
+
+
+def test_blank_line_inside_the_body_is_refused():
+    raw = synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 ", "", "A,PC,I1,LV\t4 \t5 \t6 ")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: series key '' does not give 4 codes"):
+        tsv.decode(raw, "bad.tsv", dataset="x")
+
+
+# ---------------------------------------------------------------- odd spellings read as published
+
+
+def test_odd_spellings_read_as_published():
+    raw = ("\r\n".join([HEADER,
+                        "A,PC,I1,EE\t 1.5\t12.5b\t:  ",          # leading space, flag glued on, bare ':' + 2 spaces
+                        "A,PC,I1,LV\t2 e \t:\r\t: c",            # space after the flag, ':' then a CR inside the line
+                        "A,PC,I1,LT\t3\t:u\t4 "]) + "\r\n").encode()   # no space at all, flag glued to ':'
+    cells = decoded_cells(tsv.decode(raw, "odd.tsv", dataset="x").observations)
+    key = {"freq": "A", "indic": "I1"}
+    assert cells == {
+        observation_key("EE", "2021", "PC", key): (1.5, None),
+        observation_key("EE", "2022", "PC", key): (12.5, "b"),
+        observation_key("LV", "2021", "PC", key): (2.0, "e"),
+        observation_key("LV", "2023", "PC", key): (None, "c"),
+        observation_key("LT", "2021", "PC", key): (3.0, None),
+        observation_key("LT", "2022", "PC", key): (None, "u"),
+        observation_key("LT", "2023", "PC", key): (4.0, None),
+    }
+
+
+@pytest.mark.parametrize("last", [":", "5", "5 b", ": c", "7 "])
+def test_last_cell_right_at_the_end_of_the_text(last):
+    raw = f"{HEADER}\nA,PC,I1,EE\t1 \t: \t{last}".encode()      # no line end after the last cell
+    cells = decoded_cells(tsv.decode(raw, "end.tsv", dataset="x").observations)
+    expected_last = {":": None, "5": (5.0, None), "5 b": (5.0, "b"), ": c": (None, "c"), "7 ": (7.0, None)}[last]
+    key = observation_key("EE", "2023", "PC", {"freq": "A", "indic": "I1"})
+    assert cells.get(key) == expected_last
+    assert cells[observation_key("EE", "2021", "PC", {"freq": "A", "indic": "I1"})] == (1.0, None)
+
+
+@pytest.mark.parametrize("path", recorded(TSV_DIR, "*.tsv"), ids=lambda p: p.name)
+def test_decoded_frame_shares_one_dims_dict_per_combination(path):
+    obs = tsv.decode(path.read_bytes(), path.name, dataset="x").observations
+    combinations = {(unit if isinstance(unit, str) else None, tuple(sorted(d.items())))
+                    for unit, d in zip(obs["unit"], obs["dims"])}
+    assert len({id(d) for d in obs["dims"]}) == len(combinations)     # one dict per (unit, other codes)
+    assert len(obs) == len(independent_tsv(path))
