@@ -15,7 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlparse
 
 import duckdb
@@ -103,17 +105,27 @@ def browser():
         chromium.close()
 
 
+@contextmanager
+def browser_page(browser, width: int = 1400, height: int = 1000, **options) -> Iterator:
+    """A page in a fresh browser context of that viewport (closed afterwards); `page.console_errors` collects
+    console errors and uncaught page errors. `options` go to new_context (bypass_csp=True where axe is injected)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(PAGE_TIMEOUT_MS)
+        tab.console_errors = []
+        tab.on("console", lambda msg: tab.console_errors.append(msg.text) if msg.type == "error" else None)
+        tab.on("pageerror", lambda exc: tab.console_errors.append(f"page error: {exc}"))
+        yield tab
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser page; `page.console_errors` collects console errors and uncaught page errors."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(PAGE_TIMEOUT_MS)
-    tab.console_errors = []
-    tab.on("console", lambda msg: tab.console_errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: tab.console_errors.append(f"page error: {exc}"))
-    yield tab
-    context.close()
+    """A fresh browser page (see browser_page)."""
+    with browser_page(browser) as tab:
+        yield tab
 
 
 def block_internet(page) -> list[str]:

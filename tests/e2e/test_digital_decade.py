@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, choose_option, wait_for_chart, wait_for_url
+from tests.e2e.conftest import browser_page, choose_option, wait_for_chart, wait_for_url
 from tests.e2e.test_phone_a11y import WIDTHS, axe_source, axe_violations  # noqa: F401  (its fixture and helpers)
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,7 @@ def test_norway_shows_the_not_covered_note(app_url, page):
 def test_the_page_fits_a_phone_and_passes_axe(app_url, browser, axe_source, width):
     """As test_phone_a11y checks the other pages: no sideways scrolling, every chart inside the screen, legends under
     the plot on a phone, no axe-core WCAG A/AA violation."""
-    context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, bypass_csp=True)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+    with browser_page(browser, width, WIDTHS[width], bypass_csp=True) as page:
         page.goto(app_url + "/digital-decade?geo=EE")
         for chart in ("dd_targets", "dd_trajectory", "wp3_crossborder"):
             traces(page, chart)
@@ -75,5 +72,3 @@ def test_the_page_fits_a_phone_and_passes_axe(app_url, browser, axe_source, widt
                 problems.append(f"legend beside the plot on a phone ({legend})")
         problems += [f"axe {v}" for v in axe_violations(page)]
         assert not problems, "\n".join(problems)
-    finally:
-        context.close()

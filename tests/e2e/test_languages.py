@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from dashboard import i18n
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, wait_for_chart
+from tests.e2e.conftest import browser_page, wait_for_chart
 
 pytestmark = pytest.mark.browser
 
@@ -42,11 +42,8 @@ CHART_TEXTS = """() => {
 @pytest.fixture(scope="module")
 def tab(browser):
     """One browser page for every check of this module."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    yield page
-    context.close()
+    with browser_page(browser, accept_downloads=True) as page:
+        yield page
 
 
 def translated(lang: str, message: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, REPO
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, REPO, browser_page
 
 pytestmark = pytest.mark.browser
 
@@ -95,10 +95,7 @@ def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url
     """Compare at 390 px: one row per country (names on the category axis), the reference lines vertical; a new
     year redrawn by the server turns horizontal again; at 1440 px the bars stay vertical."""
     for width, expected in ((390, "h"), (1440, "v")):
-        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]})
-        try:
-            page = context.new_page()
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
+        with browser_page(browser, width, WIDTHS[width]) as page:
             page.goto(app_url + "/compare")
             settle(page, "/compare")
             orientation, count, category_axis, height, lines = page.evaluate(BAR_SHAPE)
@@ -112,16 +109,11 @@ def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url
                 assert page.evaluate(BAR_SHAPE)[0] == "h"
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOTS / "compare_390_horizontal.png"), full_page=True)
-        finally:
-            context.close()
 
 
 def test_phone_scorecard_is_its_table_and_map_shows_the_region(app_url, browser):
     """On a phone the scorecard opens as its table and the map is zoomed to the Baltic Sea Region, most of the width."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+    with browser_page(browser, 390, 844) as page:
         page.goto(app_url + "/")
         page.wait_for_selector(".data-table")
         assert page.locator(".view-toggle input[value='table']").is_checked()
@@ -130,16 +122,11 @@ def test_phone_scorecard_is_its_table_and_map_shows_the_region(app_url, browser)
         lon, width = page.evaluate("() => { const g = document.querySelector('.js-plotly-plot');"
                                    " return [g._fullLayout.geo.lonaxis.range, g._fullLayout._size.w]; }")
         assert lon == [-2, 34] and width > 390 * 0.6, (lon, width)
-    finally:
-        context.close()
 
 
 def test_keyboard_reaches_every_control_with_a_visible_focus(app_url, browser):
     """Tab walks through the page's controls; each focused one shows an outline; Enter opens a dropdown."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+    with browser_page(browser, 1440, 900) as page:
         page.goto(app_url + "/compare")
         settle(page, "/compare")
         seen, unfocused = [], []
@@ -158,5 +145,3 @@ def test_keyboard_reaches_every_control_with_a_visible_focus(app_url, browser):
         page.locator("button.dash-dropdown").first.focus()
         page.keyboard.press("Enter")
         page.wait_for_selector(".dash-dropdown-options", timeout=5000)
-    finally:
-        context.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import choose_option, wait_for_chart, wait_for_url
+from tests.e2e.conftest import browser_page, choose_option, wait_for_chart, wait_for_url
 from tests.e2e.test_embed import read_clipboard
 from tests.e2e.test_phone_a11y import axe_source  # noqa: F401 - fixture
 
@@ -136,11 +136,7 @@ def test_share_controls_and_brief_buttons_pass_axe(app_url, browser, axe_source,
     from tests.e2e.test_phone_a11y import axe_violations, settle
 
     for width, height in ((390, 844), (1440, 900)):
-        context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)  # axe injected
-        page = context.new_page()
-        try:
+        with browser_page(browser, width, height, bypass_csp=True) as page:  # axe injected
             page.goto(app_url + path)
             settle(page, path)
             assert axe_violations(page) == [], (path, width)
-        finally:
-            context.close()
