@@ -6,8 +6,8 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
-from dashboard import components, registry  # noqa: F401  (components registers the URL-sync callback)
-from dashboard import i18n
+from dashboard import components  # noqa: F401  (imported for its side effect: it registers the URL-sync callback)
+from dashboard import i18n, registry
 from dashboard.brief import register_brief_routes
 from dashboard.embed import install_sharing
 from dashboard.i18n import N_, _

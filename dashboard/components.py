@@ -5,6 +5,7 @@ import logging
 import math
 import re
 import threading
+import unicodedata
 from contextvars import ContextVar
 from typing import Iterator
 from urllib.parse import urlencode
@@ -12,11 +13,11 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import i18n, registry
+from dashboard import embed, i18n, registry
 from dashboard.data import profile, queries
 from dashboard.data.connection import DatabaseMissing, cached, clear_cache, database_version, remember
 from dashboard.i18n import N_, _
-from dashboard.state import InvalidState, parse_query_string
+from dashboard.state import InvalidState, href, parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
 # Changing the key on the left drops the keys on the right from the URL, so they fall back to their defaults
@@ -187,8 +188,6 @@ def share_slot(chart_name: str, *, title: str = "") -> html.Div:
     export/embed module's `export-slot` hook when no page state is known (a card built outside a page)."""
     state = _building.get()
     if state is not None and chart_name in registry.charts():
-        from dashboard import embed  # the share controls' one home
-
         return html.Div(className="share", children=[
             embed.share_controls(chart_name, state, title=title or registry.chart(chart_name).title,
                                  instance=chart_name)])
@@ -306,8 +305,6 @@ def _card_view_toggle(view: str):
     built.append(view)
     if len(built) == 1:
         return view_toggle(view)
-    from dashboard.state import href
-
     return html.Div(className="view-toggle view-links", children=[
         dcc.Link(label, href=href(state.with_(view=choice)),
                  className="view-link view-link-current" if choice == view else "view-link")
@@ -352,8 +349,6 @@ THEME_HEADING = "theme:"  # value prefix of the theme headings in the indicator 
 
 def _sort_key(text: str) -> tuple:
     """Alphabetical order that ignores case and accents in any of the ten languages."""
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
     return (plain.casefold(), str(text))
 

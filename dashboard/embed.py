@@ -9,16 +9,16 @@ import json
 import re
 from functools import lru_cache
 from html import escape
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, State, dcc, html
+from dash import MATCH, Input, Output, State, dcc, get_relative_path, html, strip_relative_path
 from flask import Response, request
 
 from dashboard import export, i18n, registry, render, security, serving
 from dashboard.data.connection import cached
+from dashboard.figures.choropleth import TOPOJSON_URL
 from dashboard.i18n import _
 from dashboard.state import parse_query_string, state_to_query
 
@@ -55,8 +55,6 @@ EMBED_CSS = """html, body { margin: 0; padding: 0; width: 100%; height: 100%; ov
 def _relative(path: str) -> str:
     """The path under the app's URL prefix (dash.get_relative_path inside an app, the path itself outside)."""
     try:
-        from dash import get_relative_path
-
         return get_relative_path(path)
     except Exception:  # noqa: BLE001 - outside a running app there is no prefix to apply
         return path
@@ -185,8 +183,6 @@ def export_slot_controls(chart_name: str, search: str):
 def _strip_prefix(pathname: str) -> str:
     """The page path without the app's URL prefix."""
     try:
-        from dash import strip_relative_path
-
         return "/" + (strip_relative_path(pathname) or "")
     except Exception:  # noqa: BLE001
         return pathname
@@ -215,8 +211,6 @@ def embed_figure(fig: go.Figure) -> go.Figure:
 def graph_config(fig: go.Figure) -> dict:
     """plotly.js config for the embed: maps read topojson from the app's own assets (no CDN)."""
     if export.has_geo(fig):
-        from dashboard.figures.choropleth import TOPOJSON_URL
-
         return {"topojsonURL": _relative(TOPOJSON_URL)}
     return {}
 

@@ -15,7 +15,6 @@ from dashboard.meta import EPSILON, IndicatorMeta
 from dashboard.data.connection import remember
 from dashboard.data import queries
 from dashboard.i18n import N_, _
-from dashboard.data.queries import EU27
 
 # The EU reference of a year: the EU27 where published, else the edition's own EU28 (DESI up to 2020), named as such.
 EU_REFERENCES = ("EU27_2020", "EU28")

@@ -286,7 +286,7 @@ class PdfPrinter:
 
     def _work(self) -> None:
         """The worker: start Playwright, then print queued documents until told to stop."""
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # imported here: only the PDF worker needs it
 
         with sync_playwright() as playwright:
             browser = None

@@ -9,10 +9,16 @@ Why each CSP source is there (checked in real Chromium, tests/dashboard/test_sec
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
+import dash
+from dash import strip_relative_path
+from dash.exceptions import DependencyException
 from flask import Flask, Response, request
 
 from dashboard.i18n import _, ngettext
@@ -47,9 +53,6 @@ def public_base_url() -> str:
     """The site's public origin for absolute links ($DSM_PUBLIC_URL, e.g. https://dsm.example.org), '' when unset.
 
     Links are never built from the request's Host header (a client can send any Host)."""
-    import os
-    from urllib.parse import urlsplit
-
     value = os.environ.get("DSM_PUBLIC_URL", "").strip().rstrip("/")
     if value:
         parts = urlsplit(value)
@@ -114,8 +117,6 @@ def well_typed_values(body: dict) -> bool:
 
 def callback_refusal(raw: bytes, known_outputs: Any) -> str | None:
     """Why a /_dash-update-component body is refused (too deep, not JSON, unknown output, wrong types), else None."""
-    import json
-
     if json_too_deep(raw):
         return _("Malformed callback request: nested too deeply.")
     try:
@@ -205,8 +206,6 @@ def plain(message: str, status: int) -> Response:
 
 def is_page_path(path: str) -> bool:
     """True when a path (without the app's URL prefix) is one of the registered pages."""
-    import dash
-
     path = "/" + path.strip("/") if path not in ("", "/") else "/"
     return any(page["path"] == path and page["path"] != "/404" for page in dash.page_registry.values())
 
@@ -214,8 +213,6 @@ def is_page_path(path: str) -> bool:
 def install_not_found(server: Flask, dash_app: Any) -> None:
     """Unknown paths answer 404 (the index still loads, so dash shows the friendly not-found page); a bad path under
     /_dash-component-suites/ is a plain 404, not Dash's 500."""
-    from dash.exceptions import DependencyException
-
     @server.errorhandler(DependencyException)
     def _unknown_component_file(_exc):
         return plain(_("No such file."), 404)
@@ -224,8 +221,6 @@ def install_not_found(server: Flask, dash_app: Any) -> None:
     def _not_found_status(response: Response) -> Response:
         rule = request.url_rule.rule if request.url_rule is not None else ""
         if request.method == "GET" and response.status_code == 200 and rule.endswith("<path:path>"):
-            from dash import strip_relative_path
-
             if not is_page_path("/" + (strip_relative_path(request.path) or "")):
                 response.status_code = 404
         return response

@@ -13,8 +13,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import plotly
 from flask import Flask, Response, request
 from flask_compress import Compress
+
+from dashboard import i18n
 
 COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
                     "application/json", "image/svg+xml"]
@@ -57,8 +60,6 @@ def static_cache_key(req: Any) -> str:
 
 def page_language() -> str:
     """The language of the page being served (the visitor's: dashboard.i18n answers per request)."""
-    from dashboard import i18n
-
     return i18n.current()
 
 
@@ -81,8 +82,6 @@ def plotly_bundle(name: str = PAGE_BUNDLE) -> bytes:
     path = VENDOR_DIR / name
     if path.is_file():
         return path.read_bytes()
-    import plotly
-
     return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
 
 

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
 from pathlib import Path
 from typing import TextIO
 
+import duckdb
+
 from etl import config
+from etl.catalogue import load_catalogue
+from etl.refresh import Interrupted, LiveSource, RefreshError, refresh
+from etl.schedule import parse_every, run_schedule
 
 BAR_WIDTH = 24
 
@@ -83,7 +89,6 @@ def first_run_hint() -> str:
 
 def command_schedule(args: argparse.Namespace) -> int:
     """dsm schedule: refresh now and then every --every, one run at a time, until stopped (SIGTERM ends it cleanly)."""
-    from etl.schedule import parse_every, run_schedule
     try:
         seconds = parse_every(args.every)
     except ValueError as err:
@@ -100,7 +105,6 @@ def refresh_options(args: argparse.Namespace) -> dict:
 
 def command_refresh(args: argparse.Namespace) -> int:
     """dsm refresh."""
-    from etl.refresh import Interrupted, RefreshError, refresh
     try:
         report = refresh(progress=ProgressBar(), **refresh_options(args))
     except RefreshError as err:
@@ -117,7 +121,6 @@ def command_refresh(args: argparse.Namespace) -> int:
 
 def published_database(path: Path):
     """A read-only connection to the published database; None, after saying so on stderr, when there is none."""
-    import duckdb
     if not path.exists():
         sys.stderr.write(f"error: no database at {path}; run `dsm refresh` first\n")
         return None
@@ -181,7 +184,6 @@ def command_changes(args: argparse.Namespace) -> int:
 
 def value_text(value, flags) -> str:
     """A value with its flags as published; ':' when there is none."""
-    import math
     shown = ":" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
     return shown + (f" {flags}" if isinstance(flags, str) and flags else "")
 
@@ -209,8 +211,6 @@ def command_serve(args: argparse.Namespace) -> int:
 
 def command_requests(args: argparse.Namespace) -> int:
     """dsm requests: per catalogue dataset, the URLs a live refresh sends (or why no live service serves it)."""
-    from etl.catalogue import load_catalogue
-    from etl.refresh import LiveSource
     catalogue = load_catalogue()
     source = LiveSource(catalogue, config.raw_dir())
     for dataset in catalogue.datasets:
@@ -221,14 +221,13 @@ def command_requests(args: argparse.Namespace) -> int:
 
 def add_refresh_options(command: argparse.ArgumentParser) -> None:
     """The options refresh and schedule share."""
-    refresh = command
-    refresh.add_argument("--offline", type=Path, metavar="DIR",
+    command.add_argument("--offline", type=Path, metavar="DIR",
                          help="refresh from a folder of recorded responses instead of the live Eurostat API")
-    refresh.add_argument("--only", nargs="+", metavar="DATASET", help="refresh only these datasets")
-    refresh.add_argument("--force", action="store_true", help="rebuild even when the raw files are unchanged")
-    refresh.add_argument("--keep-going", action="store_true",
+    command.add_argument("--only", nargs="+", metavar="DATASET", help="refresh only these datasets")
+    command.add_argument("--force", action="store_true", help="rebuild even when the raw files are unchanged")
+    command.add_argument("--keep-going", action="store_true",
                          help="publish every dataset that passed; keep the previous version of those that failed")
-    refresh.add_argument("--accept-loss", action="extend", nargs="+", default=[], metavar="DATASET",
+    command.add_argument("--accept-loss", action="extend", nargs="+", default=[], metavar="DATASET",
                          help="let these datasets lose indicators or more than DSM_MAX_LOSS (5%%) of their cells")
 
 
@@ -236,9 +235,9 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser with its commands."""
     root = argparse.ArgumentParser(prog="dsm", description="Baltic DSM Dashboard: ETL and dashboard.")
     commands = root.add_subparsers(dest="command", required=True)
-    refresh = commands.add_parser("refresh", help="fetch, decode and publish the catalogue's datasets")
-    add_refresh_options(refresh)
-    refresh.set_defaults(handler=command_refresh)
+    refresh_ = commands.add_parser("refresh", help="fetch, decode and publish the catalogue's datasets")
+    add_refresh_options(refresh_)
+    refresh_.set_defaults(handler=command_refresh)
     schedule = commands.add_parser("schedule", help="refresh every --every (e.g. 12h), never overlapping itself")
     schedule.add_argument("--every", required=True, metavar="INTERVAL", help="e.g. 12h, 30m, 1d")
     schedule.add_argument("--runs", type=int, default=None, help=argparse.SUPPRESS)  # tests: stop after N runs

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl import codelists
 from etl.catalogue import Catalogue
 from etl.model import OBSERVATION_SCHEMA
 
@@ -59,11 +60,7 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def codelist_labels() -> list[tuple[str, str, str]]:
-    """(dimension, code, label) from the shipped code lists; empty while etl.codelists is unavailable."""
-    try:
-        from etl import codelists
-    except ImportError:
-        return []
+    """(dimension, code, label) from the shipped code lists."""
     rows = []
     for dimension in codelists.available_dimensions():
         rows += [(dimension, code, label) for code, label in codelists.codelist(dimension).items()]
@@ -71,13 +68,8 @@ def codelist_labels() -> list[tuple[str, str, str]]:
 
 
 def geo_rows() -> pa.Table:
-    """The geo table from etl.codelists.geo_table(), or an empty one while it is unavailable."""
-    try:
-        from etl import codelists
-        frame = codelists.geo_table()
-    except ImportError:
-        return GEO_SCHEMA.empty_table()
-    frame = frame.reindex(columns=GEO_SCHEMA.names)
+    """The geo table from etl.codelists.geo_table()."""
+    frame = codelists.geo_table().reindex(columns=GEO_SCHEMA.names)
     return pa.Table.from_pandas(frame, schema=GEO_SCHEMA, preserve_index=False)
 
 

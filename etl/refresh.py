@@ -37,11 +37,15 @@ import pandas as pd
 import pyarrow as pa
 
 from etl import checks, config
-from etl.catalogue import Catalogue, load_catalogue
+from etl.catalogue import Catalogue, assign_indicators, load_catalogue
 from etl.formats import jsonstat, registry
+from etl.formats.scoreboard import LIVE_FORMAT
 from etl.model import DecodeError, finalize
 from etl.publish import build_database, write_parquet
-from etl.sources import rawstore
+from etl.sources import rawstore, scoreboard
+from etl.sources.eurostat import DATAFLOW_QUERY, EurostatClient, dataflow_url, request_url, same_instant
+from etl.sources.recorded import RecordedSource
+from etl.sources.scoreboard import ScoreboardClient
 
 MANIFEST = "_manifest.json"
 RUNS_LOG = "refresh_runs.json"
@@ -243,8 +247,6 @@ class LiveSource:
     """The live services (the default): Eurostat's APIs, and the Digital Scoreboard API for its datasets."""
 
     def __init__(self, catalogue: Catalogue, raw_dir: Path, client=None, scoreboard_client=None):
-        from etl.sources.eurostat import EurostatClient
-        from etl.sources.scoreboard import ScoreboardClient
         self.catalogue, self.raw_dir = catalogue, raw_dir
         self.client = client or EurostatClient()
         # the scoreboard's client shares the Eurostat client's limits (timeouts, retries, size bounds)
@@ -256,7 +258,6 @@ class LiveSource:
 
     def from_scoreboard(self, dataset: str) -> bool:
         """True for a dataset the Digital Scoreboard API serves (catalogue live_format 'scoreboard')."""
-        from etl.formats.scoreboard import LIVE_FORMAT
         return self.catalogue.datasets[dataset].live_format == LIVE_FORMAT
 
     def available(self, dataset: str) -> str | None:
@@ -268,8 +269,6 @@ class LiveSource:
     def planned(self, dataset: str) -> list[str]:
         """The URLs a refresh asks for the dataset, in order (`dsm requests`): the update-date question, then the
         data (an asynchronous answer adds its status and data polls); none for a dataset no live service serves."""
-        from etl.sources import scoreboard
-        from etl.sources.eurostat import DATAFLOW_QUERY, dataflow_url, request_url
         entry = self.catalogue.datasets[dataset]
         if self.available(dataset):
             return []
@@ -285,7 +284,6 @@ class LiveSource:
 
         The scoreboard states no update date per chart group: its bodies are always fetched (and compared by
         digest, so an unchanged answer rebuilds nothing)."""
-        from etl.sources.eurostat import request_url, same_instant
         if self.from_scoreboard(dataset):
             return None
         entry = self.catalogue.datasets[dataset]
@@ -314,7 +312,6 @@ class OfflineSource:
     """A folder of recorded responses (etl/sources/recorded.py)."""
 
     def __init__(self, folder: Path, catalogue: Catalogue, raw_dir: Path):
-        from etl.sources.recorded import RecordedSource
         self.recorded = RecordedSource(folder, set(catalogue.datasets))
         self.raw_dir = raw_dir
         self.name = f"recorded folder {self.recorded.folder}"
@@ -379,7 +376,6 @@ def check_parts(decoded_files: list[tuple[str, object]], dataset: str) -> None:
 def build_dataset(dataset: str, raw_files: list[rawstore.RawFile], catalogue: Catalogue, learnt: dict | None = None):
     """Decode every raw file of a dataset into one checked observation table with indicator ids; plus labels,
     provenance and its shape (learnt: the shape of the last good load, see etl.checks)."""
-    from etl.catalogue import assign_indicators
     tables, labels, provenance, jsonstat_parts = [], [], [], []
     for raw in raw_files:
         try:

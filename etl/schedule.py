@@ -15,6 +15,7 @@ import threading
 import time
 
 from etl import config
+from etl.refresh import Interrupted, RefreshError, refresh
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 LOCK_FILE = ".schedule.lock"
@@ -30,7 +31,6 @@ def parse_every(text: str) -> float:
 
 def run_schedule(every: float, options: dict, runs: int | None = None, out=sys.stdout) -> int:
     """Refresh every `every` seconds until SIGTERM/SIGINT (or `runs` runs); returns the exit code."""
-    from etl.refresh import Interrupted, RefreshError, refresh
     data_dir = config.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     handle = open(data_dir / LOCK_FILE, "a+")

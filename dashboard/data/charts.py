@@ -11,6 +11,7 @@ from dataclasses import replace
 import pandas as pd
 
 from dashboard import i18n
+from dashboard.data import digital_decade as dd  # the Digital Decade page's KPIs and targets
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.data.queries import BSR_AVERAGE, EU27
@@ -123,8 +124,6 @@ HEADLINE, DIGITAL_DECADE = "headline", "digital_decade"  # the scorecard's two g
 def scorecard_indicators() -> list[tuple[str, str]]:
     """(indicator, group) of the scorecard's rows: the headline indicators, then the Digital Decade KPIs whose 2030
     target applies to each country (shares and scores; a target in counts, such as 500 unicorns, is the EU's)."""
-    from dashboard.data import digital_decade as dd  # the Digital Decade page's KPIs and targets
-
     rows = [(i, HEADLINE) for i in queries.headline_indicators()]
     for indicator_id in dd.kpi_ids():
         kpi = dd.meta_of(indicator_id)
@@ -172,8 +171,6 @@ def scorecard_noise(indicator_id: str) -> float:
 @cached
 def _scorecard_rows(indicator_id: str, group: str, columns: tuple[str, ...]) -> list[dict]:
     """One scorecard row per column geo for one indicator at its latest year (cached per indicator and columns)."""
-    from dashboard.data import digital_decade as dd
-
     m = chart_meta(indicator_id)
     facts = m.indicator
     df = _annual(indicator_id)

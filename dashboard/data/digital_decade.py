@@ -352,7 +352,7 @@ def trajectory_kpi(state: State) -> str | None:
     geo = state.geos[0]
     for indicator_id in kpi_ids():
         meta = meta_of(indicator_id)
-        if meta.target_2030 is not None and per_country(meta) and not kpi_series(indicator_id).query("geo == @geo").empty:
+        if meta.target_2030 is not None and per_country(meta) and (kpi_series(indicator_id)["geo"] == geo).any():
             return indicator_id
     return None
 

@@ -218,7 +218,7 @@ def crossborder_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         axis = "" if i == 0 else str(i + 1)
         rows = df[df["year"] == year]
         wide = rows.pivot_table(index="geo", columns="measure", values="value", aggfunc="first")
-        xs, ys, colours_ = [], [], []
+        xs, ys = [], []
         for geo in order:
             if geo in wide.index and wide.loc[geo].notna().all():
                 xs += [float(wide.loc[geo, "cross_border"]), float(wide.loc[geo, "national"]), None]
