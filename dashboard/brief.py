@@ -29,6 +29,7 @@ from dashboard.data.connection import remember
 from dashboard.figures.common import flag_legend_text, unit_label
 from dashboard.i18n import N_, _
 from dashboard.security import public_base_url
+from dashboard.meta import EU27
 
 CHART_SIZE = (330, 235)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 4, 10  # 4 insights: the insights grew (newest data named); one A4 page
@@ -251,7 +252,7 @@ def country_rows(geo: str) -> list[dict]:
         rows.append({"meta": meta, "year": year, "cell": cells.get(geo), "eu": eu, "rank": rank, "newer": newer,
                      "shown": twins[indicator_id].indicator if newer else indicator_id,  # whose values the row shows
                      # the edition's own EU aggregate where it is not EU27 (DESI 2020: EU28), named in the cell
-                     "eu_label": eu.geo if eu is not None and eu.geo != queries.EU27 else "",
+                     "eu_label": eu.geo if eu is not None and eu.geo != EU27 else "",
                      "rank_number": int(ranks[geo]) if geo in ranks.index else None, "reporting": len(ranks)})
     return rows
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import zlib
 
-from dashboard.data.queries import BSR_AVERAGE, EU27, EU_REFERENCES  # noqa: F401  (the codes' one home)
+from dashboard.meta import BSR_AVERAGE, EU27
 
 # Okabe & Ito (2008) "Color Universal Design", without black (kept for EU27) — fixed for the peer group.
 OKABE_ITO = {

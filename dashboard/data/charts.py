@@ -14,12 +14,11 @@ from dashboard import i18n
 from dashboard.data import digital_decade as dd  # the Digital Decade page's KPIs and targets
 from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
-from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard.figures import common
 from dashboard.insights import competition_rank
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
-from dashboard.meta import NOISE_PP, IndicatorMeta
+from dashboard.meta import BSR_AVERAGE, EU27, EU_REFERENCES, NOISE_PP, IndicatorMeta
 from dashboard.state import State, href
 
 COMPOSITE = "composite"  # the DESI trend chart's measure for the overall DESI score
@@ -178,7 +177,7 @@ def _scorecard_rows(indicator_id: str, group: str, columns: tuple[str, ...]) -> 
     cells = {(g, int(y)): (None if pd.isna(v) else float(v), f)
              for g, y, v, f in zip(df["geo"], df["year"], df["value"], df["flags"])}
     # the row's EU aggregate: the EU27 where the year has it, else the EU28 the source published (DESI 2020)
-    reference = next((r for r in queries.EU_REFERENCES if cells.get((r, year), (None,))[0] is not None), EU27)
+    reference = next((r for r in EU_REFERENCES if cells.get((r, year), (None,))[0] is not None), EU27)
     eu_value = cells.get((reference, year), (None, None))[0]
     # an average of countries (unweighted) is not compared with the EU aggregate, which is population-weighted
     weighted = set(queries.bsr_average(indicator_id).query("weighted")["year"].astype(int))

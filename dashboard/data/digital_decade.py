@@ -14,10 +14,9 @@ import pandas as pd
 from dashboard import i18n, insights
 from dashboard.data import queries
 from dashboard.data.connection import cached, query
-from dashboard.data.queries import EU27
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import N_, _
-from dashboard.meta import IndicatorMeta
+from dashboard.meta import EU27, IndicatorMeta
 from dashboard.state import State
 
 DATASET = "digital_decade"            # catalogue dataset of the Digital Decade KPIs

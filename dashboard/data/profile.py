@@ -11,8 +11,8 @@ import pyarrow.csv as pa_csv
 from dashboard.data import queries
 from dashboard.data.connection import cached, connection, query
 from dashboard.i18n import N_, _
+from dashboard.meta import EU27, EU_REFERENCES
 
-EU27, EU_REFERENCES = queries.EU27, queries.EU_REFERENCES
 RANK_EXTRA = "NO"  # Norway is ranked with the EU27 members where it reports (the DIGINNO peer group includes it)
 CHANGE_YEARS = 5
 MIN_COMMON_SHARE = 0.5  # an indicator's latest common year: the latest in which at least half the EU27 members report

@@ -9,13 +9,9 @@ import pandas as pd
 from dashboard import i18n
 from dashboard.data.connection import cached, query
 from dashboard.i18n import N_, _
-from dashboard.meta import IndicatorMeta
+from dashboard.meta import BSR_AVERAGE, EU27, IndicatorMeta
 from etl.model import FLAG_MEANINGS
 
-EU27 = "EU27_2020"
-# The EU references: DESI editions up to 2020 publish the EU28 average, not EU27_2020 (the reference when EU27 is absent).
-EU_REFERENCES = (EU27, "EU28")
-BSR_AVERAGE = "BSR_AVG"  # pseudo-geo code of the computed BSR average series; never stored in the database
 VALUE_COLUMNS = ["indicator", "geo", "period", "year", "value", "flags", "unit", "dataset", "source_updated", "retrieved_at"]
 MIN_AVERAGE_SHARE = 2 / 3  # a BSR average needs at least this share of the peer group reporting that year
 

@@ -8,6 +8,7 @@ from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
+from dashboard.meta import EU27, EU_REFERENCES
 
 # One fixed colour per DESI dimension (Okabe-Ito), so the stack reads the same in every edition.
 DIMENSION_COLOURS = {
@@ -31,7 +32,7 @@ def stack_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     if df.empty:
         return common.empty_figure(_("No DESI scores for this edition and these countries."), title=title)
     order = list(meta.order) or sorted(df["geo"].unique())
-    names = {**meta.names, **{r: r.removesuffix("_2020") for r in colours.EU_REFERENCES}}  # 'EU27', 'EU28' on the axis
+    names = {**meta.names, **{r: r.removesuffix("_2020") for r in EU_REFERENCES}}  # 'EU27', 'EU28' on the axis
     x = [names.get(g, g) for g in order]
     cells = {(r["dimension"], r["geo"]): r for r in df.to_dict("records")}  # ~50 rows: plain dicts beat pandas
     labels = {r["dimension"]: r["label"] for r in cells.values() if isinstance(r["label"], str)}
@@ -46,7 +47,7 @@ def stack_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     shapes, notes = [], []
     reference = meta.reference
     if reference in totals and totals[reference][0] is not None:
-        shape, note = common.reference_line(totals[reference][0], colour=colours.colour_for(colours.EU27), dash="dot",
+        shape, note = common.reference_line(totals[reference][0], colour=colours.colour_for(EU27), dash="dot",
                                             label=f"{meta.names.get(reference, reference)}: "
                                                   f"{i18n.format_number(totals[reference][0], 1)}", position="left")
         shapes.append(shape), notes.append(note)
@@ -115,7 +116,7 @@ def trend_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
 
 def _trend_line(geo: str, points: list[dict], name: str, is_reference: bool) -> dict:
     """One country's (or the EU reference's) line across editions, flags on the markers."""
-    colour = colours.colour_for(colours.EU27 if is_reference else geo)
+    colour = colours.colour_for(EU27 if is_reference else geo)
     flags = [p["flags"] for p in points]
     return {
         "type": "scatter", "x": [int(p["year"]) for p in points], "y": [float(p["value"]) for p in points],

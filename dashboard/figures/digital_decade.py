@@ -12,11 +12,12 @@ from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import N_, _
+from dashboard.meta import EU27
 
 VERDICT_COLOURS = {"met": colours.BETTER, "on_track": colours.OKABE_ITO["blue"], "off_track": colours.WORSE,
                    "too_few_years": "#777777", "no_target": "#AAAAAA", "eu_only": "#AAAAAA"}
 VERDICT_X = 103            # where the verdicts are printed, right of the 0-100 scale
-EU_COLOUR = colours.COUNTRY_COLOURS[colours.EU27]
+EU_COLOUR = colours.COUNTRY_COLOURS[EU27]
 DEFINITION_CHARS = 320     # a definition longer than this is cut on the figure (the page and table give it whole)
 LABEL_CHARS = 44           # row labels wrap at this width
 AXIS_TITLE_OFFSET = 75     # px from the plot to the source line when the x axis has a title

@@ -8,8 +8,9 @@ from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.i18n import _
 from dashboard.figures.meta import ChartMeta
+from dashboard.meta import BSR_AVERAGE, EU27
 
-BSR_AVERAGE = colours.BSR_AVERAGE
+BSR_AVERAGE = BSR_AVERAGE
 
 
 THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
@@ -98,7 +99,7 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         "hovertext": [_hover(r, name) for r in rows.to_dict("records")],
     }
     zero = {"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
-            "line": {"color": colours.colour_for(colours.EU27), "width": 2}, "name": "EU"}
+            "line": {"color": colours.colour_for(EU27), "width": 2}, "name": "EU"}
     zero_note = {"text": "EU = 0", "xref": "x", "x": 0, "yref": "paper", "y": 1, "yanchor": "bottom",
                  "showarrow": False, "font": {"size": 11}}
     positions = pd.concat([rows["gap_pct"], bsr_gap(rows), pd.Series([0.0])]).astype(float)

@@ -8,8 +8,8 @@ from dashboard import colours, i18n
 from dashboard.figures import common, labels
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
+from dashboard.meta import BSR_AVERAGE, EU27
 
-EU27, BSR_AVERAGE = colours.EU27, colours.BSR_AVERAGE
 VALUE_LABEL_PX, VALUE_LABEL_MIN_PX = 11, 8  # value labels on the bars; smaller than 8 px they are not shown
 REFERENCE_FONT_PX = 11                     # common.reference_line's label size
 HEADROOM = 1.05                            # plotly's autorange above the tallest bar or line

@@ -11,6 +11,7 @@ from dashboard import colours, i18n
 from dashboard.figures import common, labels
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _, ngettext
+from dashboard.meta import EU27
 
 MIN_POINTS_FOR_FIT = 3  # a line through two points says nothing about a relationship
 
@@ -64,7 +65,7 @@ def _marker_trace(group: pd.DataFrame, meta: ChartMeta, *, name: str, size: int,
     rows = list(group.itertuples(index=False))
     hollow = [common.is_hollow(r.x_flags) or common.is_hollow(r.y_flags) for r in rows]
     base = "diamond" if group["is_reference"].astype(bool).all() else "circle"
-    colour = [colours.colour_for(r.geo) if highlight or r.geo == colours.EU27 else colours.MUTED for r in rows]
+    colour = [colours.colour_for(r.geo) if highlight or r.geo == EU27 else colours.MUTED for r in rows]
     return {
         "type": "scatter", "x": group["x"].astype(float).tolist(), "y": group["y"].astype(float).tolist(),
         "mode": "markers+text", "name": name,
@@ -140,7 +141,7 @@ def with_label_positions(points: pd.DataFrame, bsr: pd.Series, reference: pd.Ser
 def _label(row) -> str:
     """Point label: country code ('EU27' for the aggregate, not EU27_2020) plus the flag letters of either value."""
     letters = "/".join(f for f in (common.flag_letters(row.x_flags), common.flag_letters(row.y_flags)) if f)
-    code = _("EU27") if row.geo == colours.EU27 else str(row.geo)
+    code = _("EU27") if row.geo == EU27 else str(row.geo)
     return f"{code} ({letters})" if letters else code
 
 

@@ -10,6 +10,7 @@ from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
+from dashboard.meta import EU27
 
 POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
 POSITION_SYMBOLS = {"better": "▲", "worse": "▼", "same": "≈"}   # against the EU aggregate
@@ -51,7 +52,7 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
 
 def _column_name(code: str, meta: ChartMeta, df: pd.DataFrame) -> str:
     """Column heading: the country's name; the EU column names the aggregates its rows use ('EU27 / EU28')."""
-    if code != colours.EU27:
+    if code != EU27:
         return meta.names.get(code, code)
     used = [r for r in ("EU27_2020", "EU28") if r in set(df["reference"].dropna())] if "reference" in df else []
     return " / ".join(r.removesuffix("_2020") for r in used) or meta.names.get(code, code)
@@ -61,7 +62,7 @@ def _score(cell: dict | None):
     """-1 worse, 0 about the same / reference, 1 better than the EU aggregate; None (blank) when missing."""
     if cell is None:
         return None
-    return 0 if cell["geo"] == colours.EU27 and cell["value"] is not None else POSITION_SCORE[cell["position"]]
+    return 0 if cell["geo"] == EU27 and cell["value"] is not None else POSITION_SCORE[cell["position"]]
 
 
 def _custom(cell: dict | None, geo: str) -> list:
@@ -96,9 +97,9 @@ def cell_text(row, *, distance: bool = False) -> str:
     flags = common.flag_letters(row["flags"])
     parts = [i18n.format_number(row["value"], 1), flags]
     reference = row.get("reference")
-    if row["geo"] == colours.EU27 and reference and reference != colours.EU27:
+    if row["geo"] == EU27 and reference and reference != EU27:
         parts.append(str(reference))
-    if row["geo"] != colours.EU27:  # the EU column is the reference itself
+    if row["geo"] != EU27:  # the EU column is the reference itself
         parts.append(POSITION_SYMBOLS.get(row["position"], ""))
     parts.append(trend_arrow(row["change_5y"]))
     text = " ".join(p for p in parts if p)
@@ -144,7 +145,7 @@ def trend_arrow(change) -> str:
 
 def position_text(row) -> str:
     """The position in words, for hovers, titles and screen readers."""
-    reference = str(row.get("reference") or colours.EU27).removesuffix("_2020")
+    reference = str(row.get("reference") or EU27).removesuffix("_2020")
     noise = i18n.format_number(row.get("noise") or 0, 1)
     position = row.get("position")
     if position == "better":
@@ -162,11 +163,11 @@ def describe(row) -> str:
     if row["value"] is None or pd.isna(row["value"]):
         return _("no data for {year}", year=int(row["year"]))
     parts = [f"{i18n.format_number(row['value'], 1)} ({int(row['year'])}){common.hover_flags(row['flags'])}"]
-    if row["geo"] == colours.EU27 and row.get("reference") not in (None, colours.EU27):
+    if row["geo"] == EU27 and row.get("reference") not in (None, EU27):
         parts.append(_("the {reference}, the EU aggregate of this edition", reference=row["reference"]))
-    if row["diff_vs_eu27"] is not None and not pd.isna(row["diff_vs_eu27"]) and row["geo"] != colours.EU27:
+    if row["diff_vs_eu27"] is not None and not pd.isna(row["diff_vs_eu27"]) and row["geo"] != EU27:
         parts.append(_("{diff} against the {reference}: {position}", diff=_signed(row["diff_vs_eu27"]),
-                       reference=str(row.get("reference") or colours.EU27).removesuffix("_2020"),
+                       reference=str(row.get("reference") or EU27).removesuffix("_2020"),
                        position=position_text(row)))
     if row["change_5y"] is not None and not pd.isna(row["change_5y"]):
         parts.append(_("{change} since {year}", change=_signed(row["change_5y"]), year=int(row["base_year"])))

@@ -8,6 +8,7 @@ from dashboard import colours
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
+from dashboard.meta import BSR_AVERAGE
 
 BREAK_SYMBOL = "diamond"
 
@@ -39,7 +40,7 @@ def _line(geo: str, rows: pd.DataFrame, meta: ChartMeta) -> dict:
     years, values, flags = _with_break_gaps(rows["year"].tolist(), rows["value"].tolist(), rows["flags"].tolist())
     name = meta.names.get(geo, geo)
     methods = [""] * len(years)
-    if geo == colours.BSR_AVERAGE:
+    if geo == BSR_AVERAGE:
         name = meta.average_label
         # how each year's average was made ('average of countries (unweighted), 6 of 9 reporting'), gaps kept aligned
         by_year = dict(zip(rows["year"], rows["method"])) if "method" in rows.columns else {}

@@ -1,11 +1,11 @@
 """Compare page: one indicator and year across the EU countries and Norway, ranked, BSR highlighted."""
 from __future__ import annotations
 
-from dashboard.data.queries import BSR_AVERAGE, EU27
 from dashboard import components, registry
 from dashboard.data import charts as chart_data
 from dashboard.figures import ranked_bar
 from dashboard.i18n import N_, _
+from dashboard.meta import BSR_AVERAGE, EU27
 
 PATH = "/compare"
 CHART = registry.Chart("ranked_bar", N_("Ranked comparison"), chart_data.compare_data, ranked_bar.figure)

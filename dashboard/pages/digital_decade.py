@@ -11,6 +11,7 @@ from dashboard.data import queries
 from dashboard.figures import digital_decade as figures
 from dashboard.i18n import N_, _
 from dashboard.state import InvalidState
+from dashboard.meta import EU27
 
 PATH = "/digital-decade"
 ALL_KPIS = ""  # the indicator dropdown's value for "every KPI of the country"
@@ -73,7 +74,7 @@ def build(state):
 
 def _country_options() -> list[dict]:
     """The Member States, the EU and Norway (named, so choosing it explains why it has no KPIs)."""
-    wanted = dd.members() | set(queries.peer_group()) | {queries.EU27}
+    wanted = dd.members() | set(queries.peer_group()) | {EU27}
     return [o for o in components.country_options(include_aggregates=True) if o["value"] in wanted]
 
 

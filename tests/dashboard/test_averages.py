@@ -8,6 +8,7 @@ import pytest
 
 from dashboard.data import queries
 from etl.catalogue import load_catalogue
+from dashboard.meta import BSR_AVERAGE
 
 PEERS = ["EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO"]
 COLUMNS = ["indicator", "geo", "year", "period", "value", "flags"]
@@ -89,7 +90,7 @@ def test_offline_average_is_labelled_unweighted_and_not_compared_with_the_eu(rea
     assert meta.average_label == "BSR average (unweighted)"
     assert meta.average_method.startswith("average of countries (unweighted)")
     df, _ = charts.scorecard_data(State(page="/", geos=("EE", "LV")))
-    avg = df[df["geo"] == queries.BSR_AVERAGE]
+    avg = df[df["geo"] == BSR_AVERAGE]
     assert not avg.empty and avg["value"].notna().all()
     assert (avg["position"] == "missing").all() and avg["diff_vs_eu27"].isna().all(), "not coloured against the EU27"
     countries = df[df["geo"] == "EE"]
@@ -102,7 +103,7 @@ def test_trends_hover_says_how_many_countries_report_2002(real):
     from dashboard.state import State
     df, meta = charts.trends_data(State(page="/trends", indicator="households_internet_access", geos=("EE",)))
     fig = trends.figure(df, meta)
-    [avg] = [t for t in fig["data"] if t["meta"]["geo"] == queries.BSR_AVERAGE]
+    [avg] = [t for t in fig["data"] if t["meta"]["geo"] == BSR_AVERAGE]
     assert avg["name"] == "BSR average (unweighted)"
     hover = dict(zip(avg["x"], (c[1] for c in avg["customdata"])))
     assert "6 of 9 reporting" in hover[2002] and "average of countries (unweighted)" in hover[2002]

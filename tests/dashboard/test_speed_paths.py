@@ -10,6 +10,7 @@ import pytest
 
 from dashboard import components
 from dashboard.data import connection, queries
+from dashboard.meta import BSR_AVERAGE
 
 PEERS = ["EE", "LV", "LT", "PL", "FI", "SE", "DK", "DE", "NO"]
 
@@ -53,7 +54,7 @@ def test_bsr_average_of_one_indicator_is_its_slice(dsm_env):
     table = queries.all_bsr_averages()
     some = table["indicator"].iloc[0]
     one = queries.bsr_average(some)
-    assert list(one.columns) == ["geo", *queries.AVERAGE_COLUMNS] and set(one["geo"]) == {queries.BSR_AVERAGE}
+    assert list(one.columns) == ["geo", *queries.AVERAGE_COLUMNS] and set(one["geo"]) == {BSR_AVERAGE}
     assert one["year"].tolist() == table.loc[table["indicator"] == some, "year"].tolist()
     assert queries.bsr_average("no_such_indicator").empty
 
