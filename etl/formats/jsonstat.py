@@ -355,16 +355,17 @@ def observation_frame(code: str, ids: list[str], sizes: list[int], codes: dict, 
     """The DECODED_COLUMNS frame of the published cells, each column built once from the cells' coordinates."""
     own = {dim: coordinate(cells, sizes, ids.index(dim)) for dim in OWN_COLUMNS if dim in ids}
     unit = np.asarray(codes["unit"], dtype=object)[own["unit"]] if "unit" in own else np.full(len(cells), None)
+    rows = pd.RangeIndex(len(cells))  # one index shared by every column: nothing to align
     frame = pd.DataFrame({
         "dataset": pd.array(pa.repeat(pa.scalar(code, pa.large_string()), len(cells)), dtype="str"),
         "geo": code_column(codes["geo"], own["geo"]),
         "period": code_column(codes["time"], own["time"]),
-        "unit": pd.Series(unit, dtype=object),
-        "dims": pd.Series(series_dims(ids, sizes, cells, own, codes, confs), dtype=object),
-        "value": pd.Series(value),
-        # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
-        "flags": pd.Series(flags, dtype=object),
-    }, copy=False)
+        # object dtype keeps None for "no unit"/"no flag" (pandas would otherwise infer str and write NaN)
+        "unit": pd.Series(unit, index=rows, dtype=object),
+        "dims": pd.Series(series_dims(ids, sizes, cells, own, codes, confs), index=rows, dtype=object),
+        "value": value,
+        "flags": pd.Series(flags, index=rows, dtype=object),
+    }, index=rows, copy=False)
     assert list(frame.columns) == DECODED_COLUMNS
     return frame
 
