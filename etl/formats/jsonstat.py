@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.formats import Format, checked_code, dataset_from_name, head_bytes
-from etl.model import DECODED_COLUMNS, Decoded, DecodeError, check_flags, flag_problem
+from etl.model import DECODED_COLUMNS, Decoded, DecodeError, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Dimensions with their own columns; every other one goes to `dims` (freq included).
@@ -43,6 +43,8 @@ FILE_SUFFIXES = (".gz", ".json")
 NoneType = type(None)
 # what json.loads gives for a JSON number or null
 NUMBER_TYPES = {int, float, NoneType}
+# pandas' own str dtype (the one it infers for text), named once rather than looked up by name per column
+STR_DTYPE = pd.StringDtype(na_value=np.nan)
 
 
 # ---------------------------------------------------------------- reading the document
@@ -248,7 +250,7 @@ def distinct_statuses(indices: np.ndarray, texts: list, source: str) -> list:
 
 
 def status_columns(indices: np.ndarray, texts: list, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat indices, flags, confidentiality statuses) of the cells with a non-empty status, each status parsed once."""
+    """(flat indices, flags, confidentiality statuses) of the cells with a non-empty status; each distinct one checked once."""
     distinct = distinct_statuses(indices, texts, source)
     flags_of = np.full(len(distinct), None, dtype=object)
     confs_of = np.full(len(distinct), None, dtype=object)
@@ -261,7 +263,6 @@ def status_columns(indices: np.ndarray, texts: list, source: str) -> tuple[np.nd
             raise DecodeError(source, f"'status' key '{int(indices[texts.index(status)])}'", reason)
         flags_of[k], confs_of[k] = split_status(status)
         named[k] = True
-    check_flags(pd.Series(flags_of, dtype=object), source)
     number = {status: k for k, status in enumerate(distinct)}
     kind = np.fromiter(map(number.__getitem__, texts), dtype=np.intp, count=len(texts))
     kept = named[kind]
@@ -271,7 +272,8 @@ def status_columns(indices: np.ndarray, texts: list, source: str) -> tuple[np.nd
 def sorted_distinct(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct numbers and, for each input number, its position among them (sort and mask, no hashing).
 
-    A stable sort is a merge of the sorted runs JSON-stat answers come in, so sorted input costs one pass.
+    The stable sort (a merge sort) does little work on runs that are already in order, as the series of cells
+    taken in index order are.
     """
     order = np.argsort(numbers, kind="stable")
     ordered = numbers[order]
@@ -292,7 +294,7 @@ def cell_rows(value_at: np.ndarray, status_at: np.ndarray) -> tuple[np.ndarray, 
 
 def code_column(codes: list[str], positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """The category code of every row as a pandas str column, taken from the codes without per-row Python."""
-    return pd.array(pa.array(codes, type=pa.large_string()).take(positions), dtype="str")
+    return pd.array(pa.array(codes, type=pa.large_string()).take(positions), dtype=STR_DTYPE)
 
 
 def coordinate(cells: np.ndarray, sizes: list[int], i: int) -> np.ndarray:
@@ -357,7 +359,7 @@ def observation_frame(code: str, ids: list[str], sizes: list[int], codes: dict, 
     unit = np.asarray(codes["unit"], dtype=object)[own["unit"]] if "unit" in own else np.full(len(cells), None)
     rows = pd.RangeIndex(len(cells))  # one index shared by every column: nothing to align
     frame = pd.DataFrame({
-        "dataset": pd.array(pa.repeat(pa.scalar(code, pa.large_string()), len(cells)), dtype="str"),
+        "dataset": pd.array(pa.repeat(pa.scalar(code, pa.large_string()), len(cells)), dtype=STR_DTYPE),
         "geo": code_column(codes["geo"], own["geo"]),
         "period": code_column(codes["time"], own["time"]),
         # object dtype keeps None for "no unit"/"no flag" (pandas would otherwise infer str and write NaN)
