@@ -246,11 +246,12 @@ def distinct_statuses(indices: np.ndarray, texts: list, source: str) -> list:
         return list(dict.fromkeys(texts))
     except TypeError:  # a list or object as a status
         at = next(i for i, text in enumerate(texts) if not isinstance(text, (str, NoneType)))
-        raise DecodeError(source, f"'status' key '{int(indices[at])}'", f"status is not a string: {texts[at]!r}") from None
+        where = f"'status' key '{int(indices[at])}'"
+        raise DecodeError(source, where, f"status is not a string: {texts[at]!r}") from None
 
 
 def status_columns(indices: np.ndarray, texts: list, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat indices, flags, confidentiality statuses) of the cells with a non-empty status; each distinct one checked once."""
+    """(flat indices, flags, confidentiality statuses) of the cells with a status; each distinct status checked once."""
     distinct = distinct_statuses(indices, texts, source)
     flags_of = np.full(len(distinct), None, dtype=object)
     confs_of = np.full(len(distinct), None, dtype=object)

@@ -417,3 +417,9 @@ def test_cells_listed_out_of_index_order_come_out_in_index_order():
     order = [(indic["indic"], geo, time) for indic, geo, time in
              zip(decoded.observations["dims"], decoded.observations["geo"], decoded.observations["period"])]
     assert order == list(EXPECTED_SYNTHETIC)                 # written out in flat index order
+
+
+def test_a_cube_without_published_cells_decodes_to_no_rows():
+    doc = synthetic_cube({}, {"2": "|F"})                    # a free status without a value publishes nothing
+    obs = jsonstat.decode(dumped(doc), "synthetic.json").observations
+    assert list(obs.columns) == DECODED_COLUMNS and len(obs) == 0
