@@ -250,13 +250,16 @@ def distinct_statuses(indices: np.ndarray, texts: list, source: str) -> list:
         raise DecodeError(source, where, f"status is not a string: {texts[at]!r}") from None
 
 
-def status_columns(indices: np.ndarray, texts: list, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat indices, flags, confidentiality statuses) of the cells with a status; each distinct status checked once."""
+def status_kinds(indices: np.ndarray, texts: list, source: str) -> tuple[np.ndarray, ...]:
+    """(flat indices, kinds, flags_of, confs_of) of the cells with a status; each distinct status checked once.
+
+    A cell's kind is the position of its status in the flags_of/confs_of tables, whose slot 0 is 'no status'.
+    """
     distinct = distinct_statuses(indices, texts, source)
-    flags_of = np.full(len(distinct), None, dtype=object)
-    confs_of = np.full(len(distinct), None, dtype=object)
-    named = np.zeros(len(distinct), dtype=bool)
-    for k, status in enumerate(distinct):
+    flags_of = np.full(len(distinct) + 1, None, dtype=object)
+    confs_of = np.full(len(distinct) + 1, None, dtype=object)
+    named = np.zeros(len(distinct) + 1, dtype=bool)
+    for k, status in enumerate(distinct, start=1):
         if status is None or status == "":
             continue
         reason = status_problem(status)
@@ -264,10 +267,10 @@ def status_columns(indices: np.ndarray, texts: list, source: str) -> tuple[np.nd
             raise DecodeError(source, f"'status' key '{int(indices[texts.index(status)])}'", reason)
         flags_of[k], confs_of[k] = split_status(status)
         named[k] = True
-    number = {status: k for k, status in enumerate(distinct)}
-    kind = np.fromiter(map(number.__getitem__, texts), dtype=np.intp, count=len(texts))
-    kept = named[kind]
-    return indices[kept], flags_of[kind[kept]], confs_of[kind[kept]]
+    number = {status: k for k, status in enumerate(distinct, start=1)}
+    kinds = np.fromiter(map(number.__getitem__, texts), dtype=np.intp, count=len(texts))
+    kept = named[kinds]
+    return indices[kept], kinds[kept], flags_of, confs_of
 
 
 def sorted_distinct(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -304,8 +307,11 @@ def coordinate(cells: np.ndarray, sizes: list[int], i: int) -> np.ndarray:
 
 
 def series_dims(ids: list[str], sizes: list[int], cells: np.ndarray, own: dict, codes: dict,
-                confs: np.ndarray) -> np.ndarray:
-    """One dims dict per row; rows of one series (same cell but for the `own` coordinates) share one dict."""
+                confs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """One dims dict per row; rows of one series (same cell but for the `own` coordinates) share one dict.
+
+    `confs` is (rows, confidentiality statuses) of the rows that have one: those rows get their own dict.
+    """
     series = cells - sum(own[dim] * math.prod(sizes[ids.index(dim) + 1:]) for dim in own)
     firsts, inverse = sorted_distinct(series)
     unravelled = np.unravel_index(firsts, sizes) if len(firsts) else [[]] * len(ids)
@@ -315,8 +321,8 @@ def series_dims(ids: list[str], sizes: list[int], cells: np.ndarray, own: dict, 
     dicts = np.empty(len(firsts), dtype=object)
     dicts[:] = [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in firsts]
     dims = dicts[inverse]
-    for row in np.flatnonzero(confs != None):  # noqa: E711 (elementwise on objects)
-        dims[row] = {**dims[row], "conf_status": confs[row]}
+    for row, conf in zip(*confs):
+        dims[row] = {**dims[row], "conf_status": conf}
     return dims
 
 
@@ -335,26 +341,26 @@ def dataset_of(doc: dict, source: str, expected: str | None) -> str:
     return checked_code(code, source)
 
 
-def published_cells(value_at: np.ndarray, numbers: np.ndarray, status_at: np.ndarray, status_flags: np.ndarray,
-                    status_confs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(flat index, value, flags, confidentiality status) of every cell with a value or a flag, in index order."""
+def published_cells(value_at: np.ndarray, numbers: np.ndarray, status_at: np.ndarray, status_kinds: np.ndarray,
+                    flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat index, value, status kind) of every cell with a value or a flag, in index order.
+
+    `flagged` tells, per status kind, whether the status carries a flag.
+    """
     cells, value_rows, status_rows = cell_rows(value_at, status_at)
     value = np.full(len(cells), np.nan)
     value[value_rows] = numbers
-    flags = np.full(len(cells), None, dtype=object)
-    confs = np.full(len(cells), None, dtype=object)
-    flags[status_rows], confs[status_rows] = status_flags, status_confs
-    flagged = np.zeros(len(cells), dtype=bool)
-    flagged[status_rows] = status_flags != None  # noqa: E711 (elementwise on objects)
+    kinds = np.zeros(len(cells), dtype=np.intp)
+    kinds[status_rows] = status_kinds
     # a cell whose only status is 'free for publication' ('|F') and has no value publishes nothing
-    published = flagged | ~np.isnan(value)
+    published = flagged[kinds] | ~np.isnan(value)
     if not published.all():
-        cells, value, flags, confs = cells[published], value[published], flags[published], confs[published]
-    return cells, value, flags, confs
+        cells, value, kinds = cells[published], value[published], kinds[published]
+    return cells, value, kinds
 
 
 def observation_frame(code: str, ids: list[str], sizes: list[int], codes: dict, cells: np.ndarray,
-                      value: np.ndarray, flags: np.ndarray, confs: np.ndarray) -> pd.DataFrame:
+                      value: np.ndarray, flags: np.ndarray, confs: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
     """The DECODED_COLUMNS frame of the published cells, each column built once from the cells' coordinates."""
     own = {dim: coordinate(cells, sizes, ids.index(dim)) for dim in OWN_COLUMNS if dim in ids}
     unit = np.asarray(codes["unit"], dtype=object)[own["unit"]] if "unit" in own else np.full(len(cells), None)
@@ -381,10 +387,13 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = dataset_of(doc, source, dataset)
     total = math.prod(sizes)
     value_at, numbers = read_values(doc["value"], total, source)
-    status_at, status_flags, status_confs = status_columns(*read_statuses(doc.get("status"), total, source), source)
-    cells, value, flags, confs = published_cells(value_at, numbers, status_at, status_flags, status_confs)
-    assert not (np.isnan(value) & (flags == None)).any(), f"{source}: a row with neither value nor flag"  # noqa: E711
-    frame = observation_frame(code, ids, sizes, codes, cells, value, flags, confs)
+    status_at, status_kind, flags_of, confs_of = status_kinds(*read_statuses(doc.get("status"), total, source), source)
+    flagged = flags_of != None  # noqa: E711 (elementwise on objects)
+    cells, value, kinds = published_cells(value_at, numbers, status_at, status_kind, flagged)
+    assert not (np.isnan(value) & ~flagged[kinds]).any(), f"{source}: a row with neither value nor flag"
+    conf_rows = np.flatnonzero((confs_of != None)[kinds])  # noqa: E711
+    frame = observation_frame(code, ids, sizes, codes, cells, value, flags_of[kinds],
+                              (conf_rows, confs_of[kinds[conf_rows]]))
     updated = doc.get("updated")
     return Decoded(dataset=code, observations=frame, source_updated=None if updated is None else str(updated),
                    labels=category_labels(doc, ids))
