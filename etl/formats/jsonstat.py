@@ -341,17 +341,17 @@ def dataset_of(doc: dict, source: str, expected: str | None) -> str:
     return checked_code(code, source)
 
 
-def published_cells(value_at: np.ndarray, numbers: np.ndarray, status_at: np.ndarray, status_kinds: np.ndarray,
+def published_cells(value_at: np.ndarray, numbers: np.ndarray, status_at: np.ndarray, kind_at: np.ndarray,
                     flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(flat index, value, status kind) of every cell with a value or a flag, in index order.
 
-    `flagged` tells, per status kind, whether the status carries a flag.
+    `kind_at` is the status kind of each cell of `status_at`; `flagged` tells per kind whether it carries a flag.
     """
     cells, value_rows, status_rows = cell_rows(value_at, status_at)
     value = np.full(len(cells), np.nan)
     value[value_rows] = numbers
     kinds = np.zeros(len(cells), dtype=np.intp)
-    kinds[status_rows] = status_kinds
+    kinds[status_rows] = kind_at
     # a cell whose only status is 'free for publication' ('|F') and has no value publishes nothing
     published = flagged[kinds] | ~np.isnan(value)
     if not published.all():
@@ -387,9 +387,9 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = dataset_of(doc, source, dataset)
     total = math.prod(sizes)
     value_at, numbers = read_values(doc["value"], total, source)
-    status_at, status_kind, flags_of, confs_of = status_kinds(*read_statuses(doc.get("status"), total, source), source)
+    status_at, kind_at, flags_of, confs_of = status_kinds(*read_statuses(doc.get("status"), total, source), source)
     flagged = flags_of != None  # noqa: E711 (elementwise on objects)
-    cells, value, kinds = published_cells(value_at, numbers, status_at, status_kind, flagged)
+    cells, value, kinds = published_cells(value_at, numbers, status_at, kind_at, flagged)
     assert not (np.isnan(value) & ~flagged[kinds]).any(), f"{source}: a row with neither value nor flag"
     conf_rows = np.flatnonzero((confs_of != None)[kinds])  # noqa: E711
     frame = observation_frame(code, ids, sizes, codes, cells, value, flags_of[kinds],
