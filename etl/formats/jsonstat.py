@@ -29,9 +29,10 @@ import zlib
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from etl.formats import Format, checked_code, dataset_from_name, head_bytes
-from etl.model import DECODED_COLUMNS, Decoded, DecodeError, check_flags, flag_problem
+from etl.model import DECODED_COLUMNS, Decoded, DecodeError, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Dimensions with their own columns; every other one goes to `dims` (freq included).
@@ -39,6 +40,11 @@ OWN_COLUMNS = ("geo", "time", "unit")
 # SDMX CL_CONF_STATUS: F is free for publication; every other status withholds the cell.
 CONF_STATUS_CODES = {"F", "N", "C", "D", "S", "A", "O", "T", "G", "M"}
 FILE_SUFFIXES = (".gz", ".json")
+NoneType = type(None)
+# what json.loads gives for a JSON number or null
+NUMBER_TYPES = {int, float, NoneType}
+# pandas' own str dtype (the one it infers for text), named once rather than looked up by name per column
+STR_DTYPE = pd.StringDtype(na_value=np.nan)
 
 
 # ---------------------------------------------------------------- reading the document
@@ -141,118 +147,182 @@ def category_labels(doc: dict, ids: list[str]) -> list[tuple[str, str, str]]:
 
 # ---------------------------------------------------------------- cells
 
-def flat_indices(keys: list[str], total: int, field: str, source: str) -> np.ndarray:
+def flat_indices(keys, count: int, total: int, field: str, source: str) -> np.ndarray:
     """Dict keys as flat cell indices, each checked to lie inside the cube."""
     try:
-        indices = np.array(keys, dtype=np.int64) if keys else np.empty(0, dtype=np.int64)
+        indices = np.fromiter(keys, dtype=np.int64, count=count)
     except (ValueError, OverflowError):
         bad = next(k for k in keys if not k.strip().lstrip("-").isdigit())
         raise DecodeError(source, f"'{field}' key {bad!r}", "not a cell index") from None
     outside = (indices < 0) | (indices >= total)
     if outside.any():
-        bad = keys[int(np.argmax(outside))]
+        bad = list(keys)[int(np.argmax(outside))]
         raise DecodeError(source, f"'{field}' key {bad!r}", f"cell index out of range: the cube has {total} cells")
     return indices
 
 
-def sorted_union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The sorted distinct indices of two index arrays (concatenate, sort, mask: np.union1d hashes, slower)."""
-    both = np.sort(np.concatenate([first, second]))
-    return both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both
+def cell_name(cells, position: int, field: str) -> str:
+    """Where the cell at `position` of a `value`/`status` dict or list is, for a DecodeError."""
+    if isinstance(cells, dict):
+        return f"'{field}' key {list(cells)[position]!r}"
+    return f"'{field}' item {position}"
+
+
+def number_array(numbers: list, values, source: str) -> np.ndarray:
+    """The published numbers as float64, null as NaN; anything but a finite number or null is refused."""
+    kinds = set(map(type, numbers))
+    if not kinds <= NUMBER_TYPES:
+        at = next(i for i, number in enumerate(numbers) if type(number) not in NUMBER_TYPES)
+        raise DecodeError(source, cell_name(values, at, "value"), f"not a number: {numbers[at]!r}")
+    if NoneType in kinds:
+        floats = np.array(numbers, dtype=np.float64)
+    else:
+        floats = np.fromiter(numbers, dtype=np.float64, count=len(numbers))
+    infinite = np.isinf(floats)
+    if infinite.any():
+        at = int(np.argmax(infinite))
+        raise DecodeError(source, cell_name(values, at, "value"), f"not a finite number: {numbers[at]!r}")
+    return floats
 
 
 def read_values(values, total: int, source: str) -> tuple[np.ndarray, np.ndarray]:
     """(flat indices, numbers) of the cells with a value; null is missing, never 0."""
     if isinstance(values, dict):
-        keys, numbers = list(values), list(values.values())
-        indices = flat_indices(keys, total, "value", source)
+        indices = flat_indices(values, len(values), total, "value", source)
+        numbers = list(values.values())
     elif isinstance(values, list):
         if len(values) != total:
             raise DecodeError(source, "key 'value'", f"list of {len(values)} cells but 'size' gives {total}")
         numbers, indices = values, np.arange(total, dtype=np.int64)
     else:
         raise DecodeError(source, "key 'value'", "expected an object or a list")
-    for position, number in enumerate(numbers):
-        if number is not None and type(number) not in (int, float):
-            where = f"'value' key {keys[position]!r}" if isinstance(values, dict) else f"'value' item {position}"
-            raise DecodeError(source, where, f"not a number: {number!r}")
-    floats = np.array(numbers, dtype=np.float64) if numbers else np.empty(0)
+    floats = number_array(numbers, values, source)
     present = ~np.isnan(floats)
-    infinite = np.isinf(floats)
-    if infinite.any():
-        at = int(np.argmax(infinite))
-        where = f"'value' key {keys[at]!r}" if isinstance(values, dict) else f"'value' item {at}"
-        raise DecodeError(source, where, f"not a finite number: {numbers[at]!r}")
     return indices[present], floats[present]
 
 
-def read_statuses(statuses, total: int, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """(flat indices, status strings) of the cells with a non-empty status."""
+def read_statuses(statuses, total: int, source: str) -> tuple[np.ndarray, list]:
+    """(flat indices, statuses as published) of every cell `status` names."""
     if statuses is None:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+        return np.empty(0, dtype=np.int64), []
     if isinstance(statuses, str):
         # JSON-stat: a single string is the status of every cell.
-        statuses = [statuses] * total
+        return np.arange(total, dtype=np.int64), [statuses] * total
     if isinstance(statuses, dict):
-        keys = list(statuses)
-        indices = flat_indices(keys, total, "status", source)
-        texts = np.array(list(statuses.values()), dtype=object)
-    elif isinstance(statuses, list):
+        return flat_indices(statuses, len(statuses), total, "status", source), list(statuses.values())
+    if isinstance(statuses, list):
         if len(statuses) != total:
             raise DecodeError(source, "key 'status'", f"list of {len(statuses)} cells but 'size' gives {total}")
-        indices, texts = np.arange(total, dtype=np.int64), np.array(statuses, dtype=object)
-    else:
-        raise DecodeError(source, "key 'status'", "expected an object, a list or a string")
-    present = np.array([t is not None and t != "" for t in texts], dtype=bool)
-    return indices[present], texts[present]
+        return np.arange(total, dtype=np.int64), statuses
+    raise DecodeError(source, "key 'status'", "expected an object, a list or a string")
 
 
-def split_status(status: str, where: str, source: str) -> tuple[str | None, str | None]:
-    """A published status as (flags exactly as published, confidentiality status or None)."""
+def status_problem(status) -> str | None:
+    """None for a status this decoder reads, else what is wrong with it."""
     if not isinstance(status, str):
-        raise DecodeError(source, where, f"status is not a string: {status!r}")
+        return f"status is not a string: {status!r}"
     flags, _, conf = status.partition("|")
     flags, conf = flags.strip(), conf.strip()
     reason = flag_problem(flags, status) if flags else None
     if reason:
-        raise DecodeError(source, where, reason)
+        return reason
     if conf and conf not in CONF_STATUS_CODES:
-        raise DecodeError(source, where, f"unknown confidentiality status {conf!r} in {status!r}")
+        return f"unknown confidentiality status {conf!r} in {status!r}"
+    return None
+
+
+def split_status(status: str) -> tuple[str | None, str | None]:
+    """A valid published status as (flags exactly as published, confidentiality status or None)."""
+    flags, _, conf = status.partition("|")
+    flags, conf = flags.strip(), conf.strip()
     if conf and conf != "F" and "c" not in flags:
         flags += "c"
     return flags or None, conf or None
 
 
-def status_columns(indices: np.ndarray, texts: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """Flags and confidentiality statuses per status cell, each distinct status parsed once."""
-    flags = np.empty(len(texts), dtype=object)
-    confs = np.empty(len(texts), dtype=object)
-    for status in pd.unique(texts):
-        at = texts == status
-        first = int(indices[np.argmax(at)])
-        flags[at], confs[at] = split_status(status, f"'status' key '{first}'", source)
-    return flags, confs
+def distinct_statuses(indices: np.ndarray, texts: list, source: str) -> list:
+    """The distinct statuses in order of first appearance; a status that cannot be one is refused."""
+    try:
+        return list(dict.fromkeys(texts))
+    except TypeError:  # a list or object as a status
+        at = next(i for i, text in enumerate(texts) if not isinstance(text, (str, NoneType)))
+        where = f"'status' key '{int(indices[at])}'"
+        raise DecodeError(source, where, f"status is not a string: {texts[at]!r}") from None
+
+
+def status_kinds(indices: np.ndarray, texts: list, source: str) -> tuple[np.ndarray, ...]:
+    """(flat indices, kinds, flags_of, confs_of) of the cells with a status; each distinct status checked once.
+
+    A cell's kind is the position of its status in the flags_of/confs_of tables, whose slot 0 is 'no status'.
+    """
+    distinct = distinct_statuses(indices, texts, source)
+    flags_of = np.full(len(distinct) + 1, None, dtype=object)
+    confs_of = np.full(len(distinct) + 1, None, dtype=object)
+    named = np.zeros(len(distinct) + 1, dtype=bool)
+    for k, status in enumerate(distinct, start=1):
+        if status is None or status == "":
+            continue
+        reason = status_problem(status)
+        if reason:
+            raise DecodeError(source, f"'status' key '{int(indices[texts.index(status)])}'", reason)
+        flags_of[k], confs_of[k] = split_status(status)
+        named[k] = True
+    number = {status: k for k, status in enumerate(distinct, start=1)}
+    kinds = np.fromiter(map(number.__getitem__, texts), dtype=np.intp, count=len(texts))
+    kept = named[kinds]
+    return indices[kept], kinds[kept], flags_of, confs_of
+
+
+def sorted_distinct(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct numbers and, for each input number, its position among them (sort and mask, no hashing).
+
+    The stable sort (a merge sort) does little work on runs that are already in order, as the series of cells
+    taken in index order are.
+    """
+    order = np.argsort(numbers, kind="stable")
+    ordered = numbers[order]
+    starts = np.ones(len(numbers), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    positions = np.empty(len(numbers), dtype=np.int64)
+    positions[order] = np.cumsum(starts) - 1
+    return ordered[starts], positions
+
+
+def cell_rows(value_at: np.ndarray, status_at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted distinct cells of both index arrays, and the row of each value and of each status among them."""
+    cells, rows = sorted_distinct(np.concatenate([value_at, status_at]))
+    return cells, rows[:len(value_at)], rows[len(value_at):]
 
 
 # ---------------------------------------------------------------- assembling rows
 
-def series_dims(ids: list[str], sizes: list[int], coords: tuple, codes: dict, confs: np.ndarray) -> np.ndarray:
-    """One dims dict per row; rows of one series share a dict built once."""
-    other = [i for i, dim in enumerate(ids) if dim not in OWN_COLUMNS]
-    n = len(coords[0])
-    if other:
-        series = np.ravel_multi_index([coords[i] for i in other], [sizes[i] for i in other])
-        unique, inverse = np.unique(series, return_inverse=True)
-        unravelled = np.unravel_index(unique, [sizes[i] for i in other])
-        dicts = np.empty(len(unique), dtype=object)
-        for k in range(len(unique)):
-            dicts[k] = {ids[i]: codes[ids[i]][int(unravelled[j][k])] for j, i in enumerate(other)}
-        dims = dicts[inverse.reshape(-1)]
-    else:
-        dims = np.empty(n, dtype=object)
-        dims[:] = [{} for _ in range(n)]
-    for row in np.flatnonzero(pd.notna(confs)):
-        dims[row] = {**dims[row], "conf_status": confs[row]}
+def code_column(codes: list[str], positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The category code of every row as a pandas str column, taken from the codes without per-row Python."""
+    return pd.array(pa.array(codes, type=pa.large_string()).take(positions), dtype=STR_DTYPE)
+
+
+def coordinate(cells: np.ndarray, sizes: list[int], i: int) -> np.ndarray:
+    """The position along dimension i of every flat cell index (row-major: the last dimension varies fastest)."""
+    return cells // math.prod(sizes[i + 1:]) % sizes[i]
+
+
+def series_dims(ids: list[str], sizes: list[int], cells: np.ndarray, own: dict, codes: dict,
+                confs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """One dims dict per row; rows of one series (same cell but for the `own` coordinates) share one dict.
+
+    `confs` is (rows, confidentiality statuses) of the rows that have one: those rows get their own dict.
+    """
+    series = cells - sum(own[dim] * math.prod(sizes[ids.index(dim) + 1:]) for dim in own)
+    firsts, inverse = sorted_distinct(series)
+    unravelled = np.unravel_index(firsts, sizes) if len(firsts) else [[]] * len(ids)
+    other = [i for i, dim in enumerate(ids) if dim not in own]
+    names = [ids[i] for i in other]
+    columns = [np.asarray(codes[ids[i]], dtype=object)[unravelled[i]] for i in other]
+    dicts = np.empty(len(firsts), dtype=object)
+    dicts[:] = [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in firsts]
+    dims = dicts[inverse]
+    for row, conf in zip(*confs):
+        dims[row] = {**dims[row], "conf_status": conf}
     return dims
 
 
@@ -271,6 +341,44 @@ def dataset_of(doc: dict, source: str, expected: str | None) -> str:
     return checked_code(code, source)
 
 
+def published_cells(value_at: np.ndarray, numbers: np.ndarray, status_at: np.ndarray, kind_at: np.ndarray,
+                    flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat index, value, status kind) of every cell with a value or a flag, in index order.
+
+    `kind_at` is the status kind of each cell of `status_at`; `flagged` tells per kind whether it carries a flag.
+    """
+    cells, value_rows, status_rows = cell_rows(value_at, status_at)
+    value = np.full(len(cells), np.nan)
+    value[value_rows] = numbers
+    kinds = np.zeros(len(cells), dtype=np.intp)
+    kinds[status_rows] = kind_at
+    # a cell whose only status is 'free for publication' ('|F') and has no value publishes nothing
+    published = flagged[kinds] | ~np.isnan(value)
+    if not published.all():
+        cells, value, kinds = cells[published], value[published], kinds[published]
+    return cells, value, kinds
+
+
+def observation_frame(code: str, ids: list[str], sizes: list[int], codes: dict, cells: np.ndarray,
+                      value: np.ndarray, flags: np.ndarray, confs: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
+    """The DECODED_COLUMNS frame of the published cells, each column built once from the cells' coordinates."""
+    own = {dim: coordinate(cells, sizes, ids.index(dim)) for dim in OWN_COLUMNS if dim in ids}
+    unit = np.asarray(codes["unit"], dtype=object)[own["unit"]] if "unit" in own else np.full(len(cells), None)
+    rows = pd.RangeIndex(len(cells))  # one index shared by every column: nothing to align
+    frame = pd.DataFrame({
+        "dataset": pd.array(pa.repeat(pa.scalar(code, pa.large_string()), len(cells)), dtype=STR_DTYPE),
+        "geo": code_column(codes["geo"], own["geo"]),
+        "period": code_column(codes["time"], own["time"]),
+        # object dtype keeps None for "no unit"/"no flag" (pandas would otherwise infer str and write NaN)
+        "unit": pd.Series(unit, index=rows, dtype=object),
+        "dims": pd.Series(series_dims(ids, sizes, cells, own, codes, confs), index=rows, dtype=object),
+        "value": value,
+        "flags": pd.Series(flags, index=rows, dtype=object),
+    }, index=rows, copy=False)
+    assert list(frame.columns) == DECODED_COLUMNS
+    return frame
+
+
 def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     """Decode one JSON-stat 2.0 body (gzip or plain) into tidy observations (see the module docstring)."""
     doc = read_document(raw, source)
@@ -279,35 +387,13 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = dataset_of(doc, source, dataset)
     total = math.prod(sizes)
     value_at, numbers = read_values(doc["value"], total, source)
-    status_at, texts = read_statuses(doc.get("status"), total, source)
-    status_flags, status_confs = status_columns(status_at, texts, source)
-
-    cells = sorted_union(value_at, status_at)
-    value = np.full(len(cells), np.nan)
-    value[np.searchsorted(cells, value_at)] = numbers
-    flags = np.full(len(cells), None, dtype=object)
-    confs = np.full(len(cells), None, dtype=object)
-    status_rows = np.searchsorted(cells, status_at)
-    flags[status_rows], confs[status_rows] = status_flags, status_confs
-    # a cell whose only status is 'free for publication' ('|F') and has no value publishes nothing
-    published = ~(np.isnan(value) & (flags == None))  # noqa: E711 (elementwise on objects)
-    if not published.all():
-        cells, value, flags, confs = cells[published], value[published], flags[published], confs[published]
-
-    coords = np.unravel_index(cells, sizes) if len(cells) else tuple(np.empty(0, dtype=np.int64) for _ in ids)
-    column = {dim: np.asarray(codes[dim], dtype=object)[coords[i]] for i, dim in enumerate(ids)}
-    frame = pd.DataFrame({
-        "dataset": np.full(len(cells), code, dtype=object),
-        "geo": column["geo"],
-        "period": column["time"],
-        "unit": pd.Series(column["unit"] if "unit" in column else np.full(len(cells), None), dtype=object),
-        "dims": series_dims(ids, sizes, coords, codes, confs),
-        "value": value,
-        # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
-        "flags": pd.Series(flags, dtype=object),
-    }, columns=DECODED_COLUMNS)
-    check_flags(frame["flags"], source)
-    assert not (frame["value"].isna() & frame["flags"].isna()).any(), f"{source}: a row with neither value nor flag"
+    status_at, kind_at, flags_of, confs_of = status_kinds(*read_statuses(doc.get("status"), total, source), source)
+    flagged = flags_of != None  # noqa: E711 (elementwise on objects)
+    cells, value, kinds = published_cells(value_at, numbers, status_at, kind_at, flagged)
+    assert not (np.isnan(value) & ~flagged[kinds]).any(), f"{source}: a row with neither value nor flag"
+    conf_rows = np.flatnonzero((confs_of != None)[kinds])  # noqa: E711
+    frame = observation_frame(code, ids, sizes, codes, cells, value, flags_of[kinds],
+                              (conf_rows, confs_of[kinds[conf_rows]]))
     updated = doc.get("updated")
     return Decoded(dataset=code, observations=frame, source_updated=None if updated is None else str(updated),
                    labels=category_labels(doc, ids))

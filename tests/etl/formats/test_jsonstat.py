@@ -387,3 +387,39 @@ def test_infinite_value_is_refused():
     body = dumped(synthetic_cube(SYNTHETIC_VALUES, SYNTHETIC_STATUS)).replace(b'"11": -2.0', b'"11": -Infinity')
     with pytest.raises(DecodeError, match=r"^bad\.json: 'value' key '11': not a finite number"):
         jsonstat.decode(body, "bad.json")
+
+
+def test_a_boolean_value_is_not_taken_for_a_number():
+    doc = synthetic_cube({**SYNTHETIC_VALUES, "7": True}, SYNTHETIC_STATUS)
+    with pytest.raises(DecodeError, match=r"^bad\.json: 'value' key '7': not a number: True"):
+        jsonstat.decode(dumped(doc), "bad.json")
+
+
+def test_a_value_list_item_that_is_not_a_number_names_its_position():
+    values = as_list(SYNTHETIC_VALUES)
+    values[4] = "1.5"
+    with pytest.raises(DecodeError, match=r"^bad\.json: 'value' item 4: not a number: '1.5'"):
+        jsonstat.decode(dumped(synthetic_cube(values, SYNTHETIC_STATUS)), "bad.json")
+
+
+@pytest.mark.parametrize("status", [["b"], 7])
+def test_a_status_that_is_not_a_string_names_the_cell(status):
+    doc = synthetic_cube(SYNTHETIC_VALUES, {**SYNTHETIC_STATUS, "6": status})
+    with pytest.raises(DecodeError, match=r"^bad\.json: 'status' key '6': status is not a string"):
+        jsonstat.decode(dumped(doc), "bad.json")
+
+
+def test_cells_listed_out_of_index_order_come_out_in_index_order():
+    shuffled = dict(reversed(list(SYNTHETIC_VALUES.items())))
+    decoded = jsonstat.decode(dumped(synthetic_cube(shuffled, dict(reversed(list(SYNTHETIC_STATUS.items()))))),
+                              "synthetic.json")
+    assert decoded_cells(decoded.observations) == synthetic_expected()
+    order = [(indic["indic"], geo, time) for indic, geo, time in
+             zip(decoded.observations["dims"], decoded.observations["geo"], decoded.observations["period"])]
+    assert order == list(EXPECTED_SYNTHETIC)                 # written out in flat index order
+
+
+def test_a_cube_without_published_cells_decodes_to_no_rows():
+    doc = synthetic_cube({}, {"2": "|F"})                    # a free status without a value publishes nothing
+    obs = jsonstat.decode(dumped(doc), "synthetic.json").observations
+    assert list(obs.columns) == DECODED_COLUMNS and len(obs) == 0
