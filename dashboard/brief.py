@@ -24,12 +24,13 @@ from dashboard import export, i18n, slides
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
 from dashboard import render as render_service
+from dashboard.data import insights as data_insights
 from dashboard.data import queries
 from dashboard.data.connection import remember
 from dashboard.figures.common import flag_legend_text, unit_label
 from dashboard.i18n import N_, _
 from dashboard.security import public_base_url
-from dashboard.meta import EU27
+from dashboard.meta import EU27, EU_REFERENCES
 
 CHART_SIZE = (330, 235)    # px; two charts side by side across an A4 column
 MAX_FINDINGS, MAX_INSIGHTS, MAX_TABLE_ROWS = 6, 4, 10  # 4 insights: the insights grew (newest data named); one A4 page
@@ -135,7 +136,7 @@ def _svg_img(fig: go.Figure, alt: str) -> Future:
 def ranking_chart(indicator_id: str, highlight: str | None = None, references: list[str] = ()) -> tuple[Future, str] | None:
     """Bars of every BSR country (and reference countries, grey) in the latest year, the EU27 as a line."""
     meta, peers = queries.indicator_meta(indicator_id), queries.peer_group()
-    year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
+    year, cells = latest_cells(indicator_id, [*peers, *references, *EU_REFERENCES])
     shown = [*peers, *references]
     bars = sorted((c for c in cells.values() if c.geo in shown), key=lambda c: c.value, reverse=meta.higher_is_better)
     if not bars:
@@ -144,7 +145,7 @@ def ranking_chart(indicator_id: str, highlight: str | None = None, references: l
                for c in bars]
     fig = go.Figure(go.Bar(x=[c.geo for c in bars], y=[c.value for c in bars], marker_color=colours,
                            text=[f"{c.value:.0f}{c.flags or ''}" for c in bars], textposition="outside"))
-    eu = next((cells[code] for code in insights_module.EU27_CODES if code in cells), None)
+    eu = next((cells[code] for code in EU_REFERENCES if code in cells), None)
     if eu:
         fig.add_hline(y=eu.value, line_dash="dash", line_color="#000",
                       annotation_text=f"{_reference_label(eu)} {eu.value:.1f}", annotation_position="top right")  # over the short bars
@@ -165,8 +166,8 @@ def gap_chart(geo: str, indicator_ids: list[str]) -> tuple[Future, str] | None:
     """Horizontal bars: the country's gap to the EU27 on each headline indicator in its latest year."""
     rows = []
     for indicator_id in indicator_ids:
-        _year, cells = latest_cells(indicator_id, [geo, *insights_module.EU27_CODES])
-        eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
+        _year, cells = latest_cells(indicator_id, [geo, *EU_REFERENCES])
+        eu = next((cells[c] for c in EU_REFERENCES if c in cells), None)
         if geo in cells and eu:
             meta = queries.indicator_meta(indicator_id)
             gap = (1 if meta.higher_is_better else -1) * (cells[geo].value - eu.value)
@@ -239,13 +240,13 @@ def country_rows(geo: str) -> list[dict]:
     twins = insights_module.twins_of(queries.catalogue(), headline)
     for indicator_id in headline:
         meta = queries.indicator_meta(indicator_id)
-        year, cells = latest_cells(indicator_id, [*peers, *insights_module.EU27_CODES])
+        year, cells = latest_cells(indicator_id, [*peers, *EU_REFERENCES])
         newer = None
         if indicator_id in twins:  # the newest data wins, as in the insights: a newer source of the same measure
-            twin_year, twin_cells = latest_cells(twins[indicator_id].indicator, [*peers, *insights_module.EU27_CODES])
+            twin_year, twin_cells = latest_cells(twins[indicator_id].indicator, [*peers, *EU_REFERENCES])
             if twin_year is not None and (year is None or twin_year > year):
                 year, cells, newer = twin_year, twin_cells, twins[indicator_id].source
-        eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
+        eu = next((cells[c] for c in EU_REFERENCES if c in cells), None)
         peer_values = pd.Series({c.geo: c.value for c in cells.values() if c.geo in peers}, dtype=float)
         ranks = insights_module.competition_rank(peer_values, meta.higher_is_better)  # ties share a rank
         rank = _("{rank} of {n}", rank=int(ranks[geo]), n=len(ranks)) if geo in ranks.index else "–"
@@ -263,7 +264,7 @@ def country_brief_html(geo: str) -> str:
     name = queries.geo_names().get(geo, geo)
     headline = queries.headline_indicators()[:MAX_TABLE_ROWS]
     rows = country_rows(geo)
-    all_insights = insights_module.insights()
+    all_insights = data_insights.insights()
     mine = [i for i in all_insights if i.concerns(geo) and i.kind in ("leader", "laggard", "fastest_improver", "target_2030")]
     mine += [i for i in all_insights if i.kind == "convergence"][: max(0, MAX_INSIGHTS - len(mine))]
     chosen = findings_registry.select(findings_registry.registry().findings, geos=[geo])[:MAX_FINDINGS]
@@ -294,7 +295,7 @@ def wp_parts(wp: str) -> tuple[list[findings_registry.Finding], list[str], list[
     known = set(queries.indicator_ids())
     indicator_ids = [i for i in dict.fromkeys(x for f in chosen for x in f.indicators) if i in known][:MAX_TABLE_ROWS]
     references = [g for g in dict.fromkeys(c for f in chosen for c in f.countries)
-                  if g not in peers and g not in insights_module.EU27_CODES]
+                  if g not in peers and g not in EU_REFERENCES]
     return chosen, indicator_ids, references
 
 
@@ -305,10 +306,10 @@ def wp_brief_html(wp: str) -> str:
     rows = []
     for indicator_id in indicator_ids:
         meta = queries.indicator_meta(indicator_id)
-        year, cells = latest_cells(indicator_id, [*peers, *references, *insights_module.EU27_CODES])
-        eu = next((cells[c] for c in insights_module.EU27_CODES if c in cells), None)
+        year, cells = latest_cells(indicator_id, [*peers, *references, *EU_REFERENCES])
+        eu = next((cells[c] for c in EU_REFERENCES if c in cells), None)
         rows.append({"meta": meta, "year": year, "cells": [cells.get(g) for g in [*peers, *references]], "eu": eu})
-    region = [i for i in insights_module.select(insights_module.insights(), indicators=indicator_ids)
+    region = [i for i in insights_module.select(data_insights.insights(), indicators=indicator_ids)
               if i.kind in ("leader", "laggard", "fastest_improver", "convergence")]
     charts = shown_charts([ranking_chart(i, references=references) for i in indicator_ids[:2]])
     shown = chosen[:MAX_FINDINGS]
@@ -408,7 +409,7 @@ def country_deck(geo: str, base_url: str) -> bytes:
     """A short 16:9 deck for one BSR country: title, its key indicators (chart + sentence), findings, sources."""
     rows = country_rows(geo)
     name = queries.geo_names().get(geo, geo)
-    all_insights = insights_module.insights()
+    all_insights = data_insights.insights()
     shown = [row for row in rows if row["cell"] is not None and row["year"] is not None][:DECK_INDICATORS]
     table = "\n".join(["\t".join(["indicator", "year", geo, "EU", "BSR rank"])] + [
         "\t".join([row["meta"].title, str(row["year"] or ":"),
@@ -438,7 +439,7 @@ def wp_deck(wp: str, base_url: str) -> bytes:
     specs = [slides.SlideSpec(title=_(WP_TITLES[wp]), subtitle=_("DIGINNO work package findings beside the BSR evidence"),
                               bullets=[_("Baltic DSM Dashboard for the DIGINNO project (WP4)."), _made_line()],
                               notes="\n".join(f"{f.title}: {f.text}" for f in chosen[:DECK_FINDINGS]))]
-    region = insights_module.select(insights_module.insights(), indicators=shown, kinds=("leader", "convergence"))
+    region = insights_module.select(data_insights.insights(), indicators=shown, kinds=("leader", "convergence"))
     for indicator_id in shown:
         year, _cells = latest_cells(indicator_id, queries.peer_group())
         about = [i.sentence for i in region if i.indicator == indicator_id and i.kind == "convergence"]

@@ -1,4 +1,5 @@
-"""Data-driven insights computed from the database on request and cached per database version; never typed in."""
+"""Data-driven insights: pure rules and sentences from an indicator's values (never typed in; never a query —
+dashboard.data.insights reads the database and calls compute_insights)."""
 from __future__ import annotations
 
 import math
@@ -11,14 +12,11 @@ import pandas as pd
 from babel.lists import format_list
 
 from dashboard import i18n
-from dashboard.meta import EPSILON, IndicatorMeta
-from dashboard.data.connection import remember
-from dashboard.data import queries
 from dashboard.i18n import N_, _
+from dashboard.meta import EPSILON, EU_REFERENCES, IndicatorMeta
 
-# The EU reference of a year: the EU27 where published, else the edition's own EU28 (DESI up to 2020), named as such.
-EU_REFERENCES = ("EU27_2020", "EU28")
-EU27_CODES = EU_REFERENCES  # kept for callers that pick "the EU column"; the first one present in a year wins
+# The EU reference of a year (eu_reference): the EU27 where published, else the edition's own EU28 (DESI up to
+# 2020), named as such.
 REFERENCE_LABELS = {"EU27_2020": "EU27", "EU28": "EU28"}
 PACE_WINDOW_YEARS = 5                 # a pace is the linear trend over the last five years (six annual points)
 MIN_PACE_POINTS = 3                   # fewer points give no pace: two points are a difference, not a trend
@@ -488,21 +486,6 @@ def compute_insights(metas: Iterable[IndicatorMeta], values: pd.DataFrame, names
     return out
 
 
-# ---------------------------------------------------------------- reading the database, cached per version
-
-def _read_inputs() -> tuple[list[IndicatorMeta], pd.DataFrame, dict[str, str], list[str], dict[str, Twin]]:
-    """Headline catalogue rows, their values (and their newer twins'), geo names, the peer group and the twins."""
-    catalogue = queries.catalogue()
-    headline = catalogue[catalogue["headline"]] if "headline" in catalogue.columns else catalogue.iloc[0:0]
-    metas = [queries.indicator_meta(i) for i in headline["id"]]
-    twins = twins_of(catalogue, [meta.id for meta in metas])
-    ids = [*(meta.id for meta in metas), *(twin.indicator for twin in twins.values())]
-    frames = [queries.indicator_frame(i) for i in ids]
-    columns = ["indicator", "geo", "period", "year", "value", "flags"]
-    values = pd.concat([f[columns] for f in frames], ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    return metas, values, queries.geo_names(), queries.peer_group(), twins
-
-
 def twins_of(catalogue: pd.DataFrame, ids: list[str]) -> dict[str, Twin]:
     """Indicator id -> the newer source of the same measure in the catalogue (`same_measure_as` naming it, the same
     unit), if any: the Digital Decade facts beside the Eurostat series."""
@@ -518,22 +501,6 @@ def twins_of(catalogue: pd.DataFrame, ids: list[str]) -> dict[str, Twin]:
         out[row["same_measure_as"]] = Twin(row["id"], _(name) if name else str(row.get("dataset_title") or row["dataset"]),
                                            bool(breaks) if breaks is not None and not pd.isna(breaks) else False)
     return out
-
-
-def insights(as_of: int | None = None, only: tuple[str, ...] | None = None) -> list[Insight]:
-    """All insights for the current database, computed on first request and again whenever it is rebuilt; `as_of`
-    a year: the insights as they read in that year (only values up to it), what a page showing that year says;
-    `only`: just those indicators' (a page of one indicator in a past year need not compute all of them)."""
-    def make() -> list[Insight]:
-        """Compute every insight from the database."""
-        metas, values, names, peers, twins = _read_inputs()
-        if only is not None:
-            metas = [m for m in metas if m.id in only]
-        if as_of is not None:
-            values = values[values["year"] <= as_of]
-        return compute_insights(metas, values, names, bsr=peers, twins=twins)
-
-    return remember(("insights", as_of, only, i18n.current()), make)
 
 
 def select(items: Iterable[Insight], *, indicators: Iterable[str] = (), geos: Iterable[str] = (),

@@ -7,6 +7,7 @@ from dashboard import i18n
 from dashboard.i18n import _
 from dashboard import findings as findings_registry
 from dashboard import insights as insights_module
+from dashboard.data import insights as data_insights
 from dashboard.data import queries
 
 # Region-wide statements first, then the ones about a single country on screen.
@@ -69,8 +70,8 @@ def relevant_insights(indicators: list[str], geos: list[str], year: int | None =
     BSR-wide ones first, then the chosen countries'; or an explanation why there are none."""
     try:
         # a past year: only the indicators on screen (every insight of every year would be costly to compute)
-        items = (insights_module.insights(as_of=year, only=tuple(sorted(indicators))) if year is not None and indicators
-                 else insights_module.insights())
+        items = (data_insights.insights(as_of=year, only=tuple(sorted(indicators))) if year is not None and indicators
+                 else data_insights.insights())
         peers = queries.peer_group()
     except Exception as exc:  # a missing or half-built database must not break the chart page beside it
         return [], _("Insights are unavailable: {problem}", problem=exc)

@@ -13,7 +13,7 @@ from dashboard import colours, registry
 from dashboard.data import charts, queries
 from dashboard.figures import choropleth, common, ranked_bar, scorecard, trends
 from dashboard.figures.meta import ChartMeta
-from dashboard.state import parse_state
+from dashboard.registry import parse_state
 from etl.codelists import geo_table
 
 ASSETS = Path(__file__).resolve().parents[2] / "dashboard" / "assets"

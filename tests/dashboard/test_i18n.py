@@ -5,7 +5,8 @@ import pytest
 from dash import dcc, html
 
 from dashboard import i18n
-from dashboard.state import href, parse_state, state_to_query
+from dashboard.registry import parse_state
+from dashboard.state import href, state_to_query
 from tests.dashboard.test_pages_core import find, page_layout, text_of
 
 

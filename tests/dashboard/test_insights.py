@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from dashboard import insights as insights_module
+from dashboard.data import insights as data_insights
 from dashboard.meta import IndicatorMeta
 from tests.dashboard import ANNUAL_VALUES_SQL
 
@@ -83,7 +84,7 @@ def one(items, kind, indicator, geo="*"):
 
 
 def test_leader_and_laggard_in_latest_common_year(small_db):
-    items = insights_module.insights()
+    items = data_insights.insights()
     leader, laggard = one(items, "leader", "ind_up"), one(items, "laggard", "ind_up")
     assert (leader.geo, leader.year, leader.value, leader.flags) == ("FI", 2023, 80.0, "p")
     assert (laggard.geo, laggard.year, laggard.value) == ("LT", 2023, 30.0)
@@ -94,7 +95,7 @@ def test_leader_and_laggard_in_latest_common_year(small_db):
 
 
 def test_gap_to_eu27_per_country(small_db):
-    items = insights_module.insights()
+    items = data_insights.insights()
     expected = {"EE": 50 - 55, "LV": 35 - 55, "LT": 30 - 55, "FI": 80 - 55}
     gaps = {i.geo: i.details["gap"] for i in items if i.kind == "gap_eu27" and i.indicator == "ind_up"}
     assert gaps == pytest.approx(expected)
@@ -105,7 +106,7 @@ def test_gap_to_eu27_per_country(small_db):
 
 
 def test_fastest_improver_over_five_years(small_db):
-    items = insights_module.insights()
+    items = data_insights.insights()
     up = one(items, "fastest_improver", "ind_up")
     # EE +2/yr over 6 points; LV's 2023 value carries a break (b), so only one comparable point is left: no pace;
     # LT flat; FI has two points only (a difference, not a trend)
@@ -117,7 +118,7 @@ def test_fastest_improver_over_five_years(small_db):
 
 
 def test_target_2030_required_against_observed(small_db):
-    items = insights_module.insights()
+    items = data_insights.insights()
     reached = {i.geo: i.details["year_reached"] for i in items if i.kind == "target_2030"}
     # EE: 25 to go at 2/yr -> 2036; LV: break in 2023, no pace; LT flat; FI already there; EU27: two points, no pace
     assert reached == {"EE": 2036, "LV": None, "LT": None, "FI": 2023, "EU27_2020": None}
@@ -131,7 +132,7 @@ def test_target_2030_required_against_observed(small_db):
 
 
 def test_convergence_verdicts(small_db):
-    items = insights_module.insights()
+    items = data_insights.insights()
     up = one(items, "convergence", "ind_up")
     assert up.details["start_year"] == 2018
     assert up.details["spread_start"] == pytest.approx(statistics.pstdev([40, 20, 30, 70]))
@@ -145,17 +146,17 @@ def test_convergence_verdicts(small_db):
 
 
 def test_only_headline_indicators_and_bsr_geos(small_db):
-    items = insights_module.insights()
+    items = data_insights.insights()
     assert {i.indicator for i in items} == {"ind_up", "ind_down"}
     assert "NL" not in {i.geo for i in items}
 
 
 def test_cached_per_database_version_and_recomputed_after_refresh(small_db, tmp_path):
-    first = insights_module.insights()
-    assert insights_module.insights() == first
+    first = data_insights.insights()
+    assert data_insights.insights() == first
     changed = [r if (r[0], r[1], r[2]) != ("ind_up", "LT", 2023) else ("ind_up", "LT", 2023, 90, None) for r in ROWS]
     build_database(tmp_path, changed)
-    leader = one(insights_module.insights(), "leader", "ind_up")
+    leader = one(data_insights.insights(), "leader", "ind_up")
     assert (leader.geo, leader.value) == ("LT", 90.0)
 
 

@@ -12,7 +12,7 @@ import pytest
 from dash import dcc, html
 
 from dashboard.data import queries
-from dashboard.state import parse_state
+from dashboard.registry import parse_state
 from tests.dashboard import find, text_of, walk  # noqa: F401  (imported by other test modules from here)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from dashboard import components
 from dashboard.data import queries
-from dashboard.state import InvalidState, State, href, parse_query_string, parse_state, state_to_query
+from dashboard.registry import parse_state
+from dashboard.state import InvalidState, State, href, parse_query_string, state_to_query
 
 
 @pytest.fixture

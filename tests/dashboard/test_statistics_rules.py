@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import insights as insights_module
+from dashboard.data import insights as data_insights
 from dashboard.meta import IndicatorMeta
 from etl.catalogue import load_catalogue
 
@@ -19,7 +20,7 @@ def real_insights(dsm_env, is_standin):
     """Every insight of the real build of ../shared/data."""
     if is_standin:
         pytest.skip("the named cases live in the recorded data, not in the synthetic stand-in")
-    return insights_module.insights()
+    return data_insights.insights()
 
 
 def of(items, kind, indicator, geo="*"):
@@ -43,7 +44,7 @@ def test_competition_ranking_ties_share_the_better_rank():
 
 def test_denmark_and_estonia_jointly_lead_public_services_for_businesses_2020(real_insights):
     # as the DESI 2020 view reads it (the latest insight is the Digital Decade 2025 one: newest data wins)
-    [leader] = of(insights_module.insights(as_of=2020), "leader", "desi_public_services_business")
+    [leader] = of(data_insights.insights(as_of=2020), "leader", "desi_public_services_business")
     assert leader.year == 2020 and set(leader.details["geos"]) == {"DK", "EE"} and leader.details["rank"] == 1
     assert leader.sentence.startswith("Denmark and Estonia jointly lead the BSR on Digital public services")
     assert leader.concerns("EE") and leader.concerns("DK") and not leader.concerns("FI")
