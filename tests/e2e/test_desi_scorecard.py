@@ -27,11 +27,15 @@ def test_desi_weights_change_the_ranking_and_the_official_link_restores_it(app_u
         "DESI 2022 (2022 workbook)")
     official = stack_ranks(page)
     assert official["Germany"].startswith("52.9") and official["EU27"].startswith("52.3")
+    used = "() => (document.querySelector('#desi-weights-used') || {}).innerText || ''"
     for key in ("hc", "idt", "dps"):
+        before = page.evaluate(used)
         box = page.locator(f".control-w_{key} input")
         box.fill("0")
         box.press("Enter")
         wait_for_url(page, f"loc.search.includes('w_{key}=0')")
+        # the page is rebuilt for the new weights: type the next one into the new controls, not the old ones
+        page.wait_for_function(f"prev => ({used})() !== prev", arg=before)
     page.wait_for_function(
         "sel => { const g = document.querySelector(sel); return g && g._fullLayout &&"
         " g._fullLayout.title.text.includes('your weights'); }", arg=STACK)
