@@ -118,8 +118,8 @@ def remember(key: tuple, make: Callable[[], Any], *, per_database: bool = True) 
     with _cache_lock:
         entry = _cache.get(full_key)
     if entry is None:
-        entry = _Entry(make(), 0)
-        entry = entry._replace(size=size_of(entry.value))
+        value = make()
+        entry = _Entry(value, size_of(value))
         if entry.size <= MAX_ENTRY_BYTES:
             with _cache_lock:
                 _cache[full_key] = entry

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 from dash import html
 
 from dashboard import findings
@@ -115,7 +116,7 @@ def test_registry_is_lazy_and_rereads_edited_files(tmp_path):
 
 
 def test_select_and_chart_href():
-    f = findings.parse_finding(__import__("yaml").safe_load(GOOD.replace("[EE, NO]", "[EE, LV]")), "x.yaml")
+    f = findings.parse_finding(yaml.safe_load(GOOD.replace("[EE, NO]", "[EE, LV]")), "x.yaml")
     assert f.chart_href == "/trends?indicator=desi_overall&geo=EE,LV"
     assert findings.select([f], work_packages=["WP4"], geos=["LV"]) == [f]
     assert findings.select([f], work_packages=["WP2"]) == []
@@ -187,5 +188,5 @@ def test_side_panel_callback_takes_what_the_view_state_holds(monkeypatch, tmp_pa
 def test_each_bad_field_is_named_the_way_the_yaml_reads(change, field, reason):
     """pydantic's error locations and types become the YAML's path and an analyst's words."""
     with pytest.raises(findings._FieldError) as caught:
-        findings.parse_finding(__import__("yaml").load(GOOD.replace(*change), Loader=findings._Loader), "x.yaml")
+        findings.parse_finding(yaml.load(GOOD.replace(*change), Loader=findings._Loader), "x.yaml")
     assert caught.value.field_path == field and caught.value.reason.startswith(reason)
