@@ -172,70 +172,95 @@ def read_tab_separated(body: pa.Buffer, width: int) -> tuple[pa.Table, list]:
 
 # ---------------------------------------------------------------- series keys
 
-def series_codes(keys: pa.ChunkedArray, header: Header, source: str) -> tuple[pa.Array, np.ndarray]:
-    """(distinct codes, index of each line's codes among them, shape lines x dimensions), codes trimmed.
+def split_geo(keys: pa.Array, header: Header, source: str) -> tuple[pa.Array | None, pa.Array, pa.Array | None]:
+    """(codes before geo, geo, codes after geo) of every key, each part one string (None: the key has no such part).
 
-    A wrong code count or an empty code is refused, naming the line.
+    Eurostat writes geo last: one split at the last comma. Elsewhere a pattern of the expected code count.
+    A key that cannot give the header's code count is refused, naming the line.
     """
-    n_dims = len(header.dimensions)
-    split = pc.split_pattern(keys, ",")
-    wrong = pc.not_equal(pc.list_value_length(split), n_dims)
-    if pc.any(wrong).as_py():
-        at = first_true(wrong)
-        raise DecodeError(source, f"line {at + 2}, column 1",
-                          f"series key {keys[at].as_py()!r} does not give {n_dims} codes for {header.dimensions}")
-    encoded = pc.list_flatten(split).dictionary_encode().combine_chunks()   # one dictionary for every chunk
-    # trimming the distinct codes and encoding them again makes padded spellings of a code one code
-    trimmed = pc.utf8_trim_whitespace(encoded.dictionary).dictionary_encode()
-    code_of = trimmed.indices.to_numpy()[encoded.indices.to_numpy()].reshape(len(keys), n_dims)
-    codes = trimmed.dictionary
-    empty = code_of == codes.index("").as_py()
+    n, g = len(header.dimensions), header.dimensions.index("geo")
+    if n == 1:
+        return None, keys, None
+    if g == n - 1:
+        parts = pc.split_pattern(keys, ",", max_splits=1, reverse=True)
+        refuse_wrong_count(pc.less(pc.list_value_length(parts), 2), keys, header, source)
+        return pc.list_element(parts, 0), pc.list_element(parts, 1), None
+    codes = lambda count: ",".join(["[^,]*"] * count)  # noqa: E731
+    pattern = ("^" + (f"(?P<before>{codes(g)})," if g else "") + "(?P<geo>[^,]*)"
+               + (f",(?P<after>{codes(n - 1 - g)})" if g < n - 1 else "") + "$")
+    parts = pc.extract_regex(keys, pattern)
+    refuse_wrong_count(pc.is_null(parts), keys, header, source)
+    fields = {field.name: parts.field(field.name) for field in parts.type}
+    return fields.get("before"), fields["geo"], fields.get("after")
+
+
+def refuse_wrong_count(wrong: pa.Array | np.ndarray, keys: pa.Array, header: Header, source: str) -> None:
+    """Raise naming the first marked line: its key does not give one code per dimension."""
+    wrong = wrong if isinstance(wrong, np.ndarray) else wrong.to_numpy(zero_copy_only=False)
+    if wrong.any():
+        at = int(np.argmax(wrong))
+        raise DecodeError(source, f"line {at + 2}, column 1", f"series key {keys[at].as_py()!r} does not give "
+                          f"{len(header.dimensions)} codes for {header.dimensions}")
+
+
+def refuse_empty_code(empty: np.ndarray, keys: pa.Array, source: str) -> None:
+    """Raise naming the first marked line: its key has an empty code."""
     if empty.any():
-        at = int(np.flatnonzero(empty.any(axis=1))[0])
+        at = int(np.argmax(empty))
         raise DecodeError(source, f"line {at + 2}, column 1", f"series key {keys[at].as_py()!r} has an empty code")
-    return codes, code_of
 
 
-def same_rows(index: np.ndarray, size: int) -> np.ndarray:
-    """Per row of a matrix of indices below `size`, the index of its row among the distinct rows (0, 1, ...)."""
-    rows = np.zeros(len(index), dtype=np.int64)
-    for column in index.T:
-        rows = pc.dictionary_encode(pa.array(rows * size + column)).indices.to_numpy().astype(np.int64)
-    return rows
+def part_codes(part: pa.Array | None, count: int, keys: pa.Array, header: Header,
+               source: str) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """(the distinct code lists of a key part, trimmed; index of each line's among them); counts and empties checked."""
+    if part is None:
+        return [()], np.zeros(len(keys), dtype=np.intp)
+    encoded = part.dictionary_encode()
+    of = encoded.indices.to_numpy()
+    lists = [tuple(code.strip() for code in text.split(",")) for text in encoded.dictionary.to_pylist()]
+    refuse_wrong_count(np.array([len(codes) != count for codes in lists])[of], keys, header, source)
+    refuse_empty_code(np.array(["" in codes for codes in lists])[of], keys, source)
+    return lists, of
 
 
 def series_keys(keys: pa.ChunkedArray, header: Header, source: str) -> SeriesKeys:
-    """Geo, unit and dims of every series line; a series on two lines is refused."""
-    codes, code_of = series_codes(keys, header, source)
+    """Geo, unit and dims of every series line, codes trimmed (padded spellings are one code); a repeated series refused."""
+    keys = keys.combine_chunks()
     g = header.dimensions.index("geo")
+    before, geo, after = split_geo(keys, header, source)
+    befores, before_of = part_codes(before, g, keys, header, source)
+    afters, after_of = part_codes(after, len(header.dimensions) - 1 - g, keys, header, source)
+    # one combination per distinct list of non-geo codes
+    number: dict[tuple[str, ...], int] = {}
+    pairs = before_of * len(afters) + after_of
+    combination_of_pair = np.array([number.setdefault(b + a, len(number)) for b in befores for a in afters])
+    combination_of = combination_of_pair[pairs]
+    spelled = geo.dictionary_encode()
+    trimmed = pc.utf8_trim_whitespace(spelled.dictionary).dictionary_encode()
+    geo_of = trimmed.indices.to_numpy()[spelled.indices.to_numpy()]
+    geos = trimmed.dictionary
+    refuse_empty_code(geo_of == geos.index("").as_py(), keys, source)
+    series = combination_of * len(geos) + geo_of
+    if len(pc.unique(pa.array(series))) < len(series):
+        refuse_repeated_series(series, keys, source)
     non_geo = [dim for dim in header.dimensions if dim != "geo"]
-    other = np.delete(code_of, g, axis=1)
-    combination_of = same_rows(other, len(codes))
-    series = np.sort(combination_of * len(codes) + code_of[:, g])
-    if (series[1:] == series[:-1]).any():
-        refuse_repeated_series(codes, code_of, source)
-    first_line = pc.index_in(pa.array(np.arange(combination_of.max() + 1)), pa.array(combination_of)).to_numpy()
-    names = codes.take(pa.array(other[first_line].ravel())).to_pylist()
-    k = len(non_geo)
-    combinations = [names[at * k:(at + 1) * k] for at in range(len(first_line))]
-    dims = np.empty(len(combinations), dtype=object)
-    dims[:] = [{dim: code for dim, code in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in combinations]
-    units = pa.array([combo[non_geo.index("unit")] for combo in combinations], pa.large_string()) \
+    dims = np.empty(len(number), dtype=object)
+    dims[:] = [{dim: code for dim, code in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in number]
+    units = pa.array([combo[non_geo.index("unit")] for combo in number], pa.large_string()) \
         if "unit" in non_geo else None
     # large_string: what pandas' str arrays hold, so the frame takes the codes without a cast
-    return SeriesKeys(codes.cast(pa.large_string()), code_of[:, g], units, dims, combination_of)
+    return SeriesKeys(geos.cast(pa.large_string()), geo_of, units, dims, combination_of)
 
 
-def refuse_repeated_series(codes: pa.Array, code_of: np.ndarray, source: str) -> None:
-    """Raise naming the first series key (codes trimmed) that appears on two lines."""
-    names = codes.to_pylist()
-    seen: dict[str, int] = {}
-    for row, line_codes in enumerate(code_of.tolist()):
-        key = ",".join(names[code] for code in line_codes)
-        if key in seen:
-            raise DecodeError(source, f"line {row + 2}, column 1",
-                              f"duplicated series {key!r} (first at line {seen[key] + 2}): duplicated observations")
-        seen[key] = row
+def refuse_repeated_series(series: np.ndarray, keys: pa.Array, source: str) -> None:
+    """Raise naming the first line whose series (codes trimmed) is on an earlier line too."""
+    order = np.argsort(series, kind="stable")
+    again = np.flatnonzero(series[order][1:] == series[order][:-1])
+    at = int(order[again + 1].min())
+    first = int(order[np.searchsorted(series[order], series[at])])
+    key = ",".join(code.strip() for code in keys[at].as_py().split(","))
+    raise DecodeError(source, f"line {at + 2}, column 1",
+                      f"duplicated series {key!r} (first at line {first + 2}): duplicated observations")
 
 
 # ---------------------------------------------------------------- cells
@@ -246,12 +271,28 @@ def first_true(mask: pa.Array | pa.ChunkedArray) -> int:
 
 
 def read_cells(table: pa.Table, header: Header, source: str) -> Cells:
-    """Value and flags of every period cell that is not a bare ':'; unreadable cells refused, naming the first."""
+    """Value and flags of every period cell that is not a bare ':'; unreadable cells refused, naming the first.
+
+    Each distinct spelling is read once: the cells take their value and flags from it.
+    """
     cells = pa.chunked_array([chunk for column in table.columns[1:] for chunk in column.chunks], pa.string())
     published = pc.is_valid(cells).to_numpy(zero_copy_only=False)   # bare ':' cells were read as nulls
     column, line = np.divmod(np.flatnonzero(published), table.num_rows)
-    spelled = pc.drop_null(cells)   # chunks of one CSV block each: string offsets cannot overflow
-    text = pc.ascii_trim_whitespace(spelled)
+    # one dictionary for every chunk (chunks of one CSV block each: string offsets cannot overflow)
+    encoded = pc.drop_null(cells).dictionary_encode().combine_chunks()
+    spelling_of = encoded.indices.to_numpy()
+    values, flags = read_spellings(encoded.dictionary, spelling_of, line, column, header, source)
+    values, flags = values[spelling_of], flags[spelling_of]
+    kept = ~np.isnan(values) | (flags != None)  # noqa: E711 (elementwise on objects)
+    if not kept.all():   # a bare ':' spelled another way (':  ') is no row either
+        line, column, values, flags = line[kept], column[kept], values[kept], flags[kept]
+    return Cells(line, column, values, flags)
+
+
+def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, line: np.ndarray, column: np.ndarray,
+                   header: Header, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(value, flags or None) of each distinct cell spelling; one that is not `value flags` refused at its first cell."""
+    text = pc.ascii_trim_whitespace(spellings)
     # the number is what is left when flag letters are trimmed off the end; the flags, when the number is
     # trimmed off the front: any other spelling fails the cast or the flag check below
     number = pc.ascii_rtrim(text, characters=FLAG_LETTERS)
@@ -262,18 +303,17 @@ def read_cells(table: pa.Table, header: Header, source: str) -> Cells:
     except pa.ArrowInvalid:
         readable = False
     if not readable:
-        refuse_number(spelled, number, missing, line, column, header, source)
-    flags = pc.ascii_ltrim(text, characters=NUMBER_CHARACTERS).dictionary_encode().combine_chunks()
-    flag_texts = flags.dictionary.to_pylist()
-    for code, flag in enumerate(flag_texts):
-        if flag and flag_problem(flag):
-            refuse_flag(flag, pc.equal(flags.indices, code), line, column, header, source)
+        bad = np.array([not (gone or NUMBER.match(n)) for n, gone in zip(number.to_pylist(), missing.to_pylist())])
+        at = first_cell(bad[spelling_of], line, column)
+        raise DecodeError(source, cell_place(line[at], column[at], header),
+                          f"unparsable number {spellings[spelling_of[at]].as_py()!r}")
+    flags = pc.ascii_ltrim(text, characters=NUMBER_CHARACTERS).dictionary_encode()
+    texts = np.array([flag or None for flag in flags.dictionary.to_pylist()], dtype=object)
     flag_of = flags.indices.to_numpy()
-    values = values.to_numpy(zero_copy_only=False)
-    kept = ~np.isnan(values) | np.array([bool(flag) for flag in flag_texts], dtype=bool)[flag_of]
-    if not kept.all():   # a bare ':' spelled another way (':  ') is no row either
-        line, column, values, flag_of = line[kept], column[kept], values[kept], flag_of[kept]
-    return Cells(line, column, values, np.array([flag or None for flag in flag_texts], dtype=object)[flag_of])
+    for code, flag in enumerate(texts):
+        if flag and flag_problem(flag):
+            refuse_flag(flag, (flag_of == code)[spelling_of], line, column, header, source)
+    return values.to_numpy(zero_copy_only=False), texts[flag_of]
 
 
 def cell_place(line: int, column: int, header: Header) -> str:
@@ -287,19 +327,10 @@ def first_cell(mask: np.ndarray, line: np.ndarray, column: np.ndarray) -> int:
     return int(marked[np.lexsort((column[marked], line[marked]))[0]])
 
 
-def refuse_number(spelled: pa.Array, number: pa.Array, missing: pa.Array, line: np.ndarray, column: np.ndarray,
-                  header: Header, source: str) -> None:
-    """Raise naming the first cell whose number is not one Eurostat writes (no exponent, no nan/inf)."""
-    numbers = number.to_pylist()
-    bad = np.array([not (gone or NUMBER.match(n)) for n, gone in zip(numbers, missing.to_pylist())])
-    at = first_cell(bad, line, column)
-    raise DecodeError(source, cell_place(line[at], column[at], header), f"unparsable number {spelled[at].as_py()!r}")
-
-
-def refuse_flag(flag: str, mask: pa.Array, line: np.ndarray, column: np.ndarray, header: Header,
+def refuse_flag(flag: str, mask: np.ndarray, line: np.ndarray, column: np.ndarray, header: Header,
                 source: str) -> None:
     """Raise naming the first cell with this flag text, which is not a combination of known Eurostat letters."""
-    at = first_cell(mask.to_numpy(zero_copy_only=False), line, column)
+    at = first_cell(mask, line, column)
     reason = flag_problem(flag)
     if not FLAG_PATTERN.match(flag):
         reason = f"unreadable cell, expected 'value flags' (after the number: {flag!r})"
