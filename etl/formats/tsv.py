@@ -11,9 +11,11 @@ and flag 'c'; flags are kept exactly as published ('bu' stays 'bu'). Missing is 
 Dataset code: the `dataset` argument, else the file name stem (`isoc_e_dii.tsv.gz` -> `isoc_e_dii`).
 TSV carries no update stamp, so `source_updated` is None (the fetcher's sidecar holds it).
 
-How: pyarrow's CSV reader splits the body into string columns; Arrow compute kernels split each period
-cell into its number and flags; the series keys are split on commas once per series. Rows come period
-column by period column (all series for the first period, then the next).
+How: the body is read in blocks of whole lines. NumPy finds each block's tabs, line ends and the commas around
+geo; the pieces between them (codes before geo, geo, codes after it, each period cell) lie end to end, so one
+Arrow string array over the block's bytes holds them uncopied, and one hash pass numbers the distinct ones.
+Codes and cell spellings are few: each distinct one is read once (Arrow kernels split a spelling into its number
+and flags) and the cells take their value from it. Rows come line by line, left to right.
 """
 from __future__ import annotations
 
@@ -21,13 +23,12 @@ import gzip
 import re
 import string
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 from etl.formats import Format, checked_code, dataset_from_name
 from etl.model import DECODED_COLUMNS, FLAG_PATTERN, Decoded, DecodeError, flag_problem
@@ -37,9 +38,15 @@ OWN_COLUMNS = ("geo", "unit")
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 default "str"
 TIME_LABELS = {"time_period", "time"}
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")   # as Eurostat writes them: no exponent, no nan/inf
-NUMBER_CHARACTERS = "0123456789.+-: "
-FLAG_LETTERS = " " + string.ascii_lowercase
-BARE_CELLS = (":", ": ")   # the usual spellings of a cell with neither value nor flag
+# a lone CR inside a line is read as a space
+NUMBER_CHARACTERS = "0123456789.+-: \r"
+FLAG_LETTERS = " \r" + string.ascii_lowercase
+SEPARATORS = "\t\r\n"   # what ends a cell
+TAB, NEWLINE, COMMA = b"\t"[0], b"\n"[0], b","[0]
+KEY_PARTS = 3              # the pieces of a series key: codes before geo ('A,PC,'), geo, codes after it (',X\t')
+# about this many bytes of lines are read at a time: a block's arrays stay small enough to be reused memory,
+# so a large file costs per cell what a small one does
+BLOCK_BYTES = 1 << 22
 FILE_SUFFIXES = (".gz", ".tsv", ".txt")
 
 
@@ -57,24 +64,49 @@ class Header:
 
 
 @dataclass
-class SeriesKeys:
-    """Geo, unit and dims of every series line, each as an index into its distinct values."""
+class Pieces:
+    """One block of lines cut into pieces, each numbered among the block's distinct pieces."""
 
-    geos: pa.Array                 # distinct geo codes
-    geo_of: np.ndarray             # per line: index into geos
-    units: pa.Array | None         # per combination of the non-geo codes: its unit (None: no unit dimension)
-    dims: np.ndarray               # per combination: its dims dict (every dimension but geo and unit)
-    combination_of: np.ndarray     # per line: index into units and dims
+    distinct: pa.Array             # every distinct piece, still ending in its separator
+    of: np.ndarray                 # lines x (KEY_PARTS + periods): the index of each piece among them
+    first_line: int                # the block's first line, counted from the first series line
+
+    def part(self, columns: int | slice) -> tuple[pa.Array, np.ndarray]:
+        """(the distinct pieces in these columns, index of each piece there among them)."""
+        of = self.of[:, columns]
+        used = np.flatnonzero(np.bincount(of.ravel(), minlength=len(self.distinct)))
+        position = np.zeros(len(self.distinct), dtype=np.int32)
+        position[used] = np.arange(len(used))
+        return self.distinct.take(pa.array(used)), position[of]
+
+    def key(self, line: int) -> str:
+        """The series key of one of the block's lines, as published."""
+        return "".join(self.distinct[int(at)].as_py() for at in self.of[line, :KEY_PARTS]).rstrip(SEPARATORS)
+
+    def place(self, line: int, column: int | None = None, header: Header | None = None) -> str:
+        """'line L, column C (period)' of a line of the block (column 1) or of one of its period cells."""
+        if column is None:
+            return f"line {self.first_line + line + 2}, column 1"
+        return f"line {self.first_line + line + 2}, column {column + 2} ({header.periods[column]})"
 
 
 @dataclass
-class Cells:
-    """The published period cells: where each lies (series line, period column), its value and flags."""
+class Numbering:
+    """The combinations of non-geo codes and the geos met so far, each numbered in order of first appearance."""
 
-    line: np.ndarray
-    column: np.ndarray
-    values: np.ndarray             # float64, NaN where ':'
-    flags: np.ndarray              # object: the flag string, or None
+    combinations: dict[tuple[str, ...], int] = field(default_factory=dict)
+    geos: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Lines:
+    """Per series line (all blocks): its combination and geo; per published cell: where it is, value and flags."""
+
+    combination_of: list[np.ndarray] = field(default_factory=list)
+    geo_of: list[np.ndarray] = field(default_factory=list)
+    cell: list[np.ndarray] = field(default_factory=list)      # line * periods + column
+    values: list[np.ndarray] = field(default_factory=list)
+    flags: list[np.ndarray] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- text and header
@@ -119,8 +151,8 @@ def read_header(line: str, source: str) -> Header:
     return Header(dimensions, periods)
 
 
-def body_bytes(text: bytes, body_start: int, source: str) -> pa.Buffer:
-    """The lines after the header (uncopied), trailing line ends dropped, checked to be UTF-8 and not empty."""
+def body_end(text: bytes, body_start: int, source: str) -> int:
+    """Where the lines after the header end (trailing line ends dropped); refuses an empty body and non-UTF-8 bytes."""
     end = len(text)
     while end > body_start and text[end - 1] in b"\r\n":
         end -= 1
@@ -132,165 +164,140 @@ def body_bytes(text: bytes, body_start: int, source: str) -> pa.Buffer:
         except UnicodeDecodeError as err:
             line = text[body_start:body_start + err.start].count(b"\n") + 2
             raise DecodeError(source, f"line {line}", f"not UTF-8 text (byte {err.start} after the header)") from None
-    return pa.py_buffer(text).slice(body_start, end - body_start)
+    return end
 
 
-def read_table(body: pa.Buffer, header: Header, source: str) -> pa.Table:
-    """The body as a table of strings, column 0 the series keys, then one column per period; widths checked."""
-    table, wrong = read_tab_separated(body, header.width)
-    if wrong and b"\r" in body.to_pybytes().replace(b"\r\n", b"\n"):
-        # pyarrow ends a line at a lone CR; here it is cell text, blank like a space
-        spaced = body.to_pybytes().replace(b"\r\n", b"\n").replace(b"\r", b" ")
-        table, wrong = read_tab_separated(pa.py_buffer(spaced), header.width)
-    if wrong:
-        first = wrong[0]
-        raise DecodeError(source, f"line {first.number + 1}, column {min(first.actual_columns, header.width)}",
-                          f"{first.actual_columns} cells, the header has {header.width} "
-                          f"({len(wrong)} such line(s); truncated file?)")
-    return table
+def line_blocks(text: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of blocks of whole lines of about BLOCK_BYTES, covering text[start:end]."""
+    blocks = []
+    while start < end:
+        cut = text.find(b"\n", min(start + BLOCK_BYTES, end), end)
+        cut = end if cut < 0 else cut + 1
+        blocks.append((start, cut))
+        start = cut
+    return blocks
 
 
-def read_tab_separated(body: pa.Buffer, width: int) -> tuple[pa.Table, list]:
-    """(table of the lines with `width` cells, the other lines as pyarrow InvalidRow records)."""
-    wrong = []
+# ---------------------------------------------------------------- cutting a block into pieces
 
-    def skip(row) -> str:
-        """Note a line of the wrong width."""
-        wrong.append(row)
-        return "skip"
-    names = [str(i) for i in range(width)]
-    table = pcsv.read_csv(
-        pa.BufferReader(body),
-        read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
-        parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False,
-                                        invalid_row_handler=skip),
-        convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in names},
-                                            null_values=list(BARE_CELLS), strings_can_be_null=True,
-                                            check_utf8=False))
-    return table, wrong
+def split_block(text: bytes, start: int, end: int, first_line: int, header: Header, source: str) -> Pieces:
+    """text[start:end] (whole lines) cut into pieces: per line the key's codes before geo, geo, the codes after it,
+    then each period cell. Lines of the wrong width and keys of the wrong code count are refused, naming the line.
+
+    A piece keeps the separator that ends it, so the pieces lie end to end and one string array over the
+    block's bytes holds them all.
+    """
+    block = np.frombuffer(text, dtype=np.uint8, count=end - start, offset=start)
+    separators = np.flatnonzero((block == TAB) | (block == NEWLINE))
+    line_ends = block[separators] == NEWLINE
+    if not len(separators) or block[-1] != NEWLINE:     # the last line of the body has no line end
+        separators, line_ends = np.append(separators, len(block)), np.append(line_ends, True)
+    cells = np.diff(np.flatnonzero(line_ends), prepend=-1)
+    if (cells != header.width).any():
+        refuse_width(text, start, int(np.argmax(cells != header.width)), first_line, header, source)
+    ends = separators.reshape(-1, header.width)                      # per line: where each cell ends
+    starts = np.concatenate([[0], ends[:-1, -1] + 1])               # where each line starts
+    n, g = len(header.dimensions), header.dimensions.index("geo")
+    commas = np.flatnonzero(block == COMMA)
+    first = np.searchsorted(commas, starts)
+    count = np.searchsorted(commas, ends[:, 0]) - first
+    if (count != n - 1).any():
+        at = int(np.argmax(count != n - 1))
+        key = bytes(block[starts[at]:ends[at, 0]]).decode()
+        raise DecodeError(source, f"line {first_line + at + 2}, column 1",
+                          f"series key {key!r} does not give {n} codes for {header.dimensions}")
+    # where each piece starts; each ends where the next starts, the last at the end of the block
+    offsets = np.empty(len(starts) * (KEY_PARTS + len(header.periods)) + 1, dtype=np.int32)
+    bounds = offsets[:-1].reshape(len(starts), -1)
+    bounds[:, 0] = starts
+    bounds[:, 1] = commas[first + g - 1] + 1 if g else starts
+    bounds[:, 2] = commas[first + g] if g < n - 1 else ends[:, 0]
+    bounds[:, KEY_PARTS:] = ends[:, :-1] + 1
+    offsets[-1] = len(block)
+    data = pa.py_buffer(text).slice(start, end - start)
+    pieces = pa.Array.from_buffers(pa.string(), len(offsets) - 1, [None, pa.py_buffer(offsets), data])
+    encoded = pieces.dictionary_encode()
+    return Pieces(encoded.dictionary, encoded.indices.to_numpy().reshape(len(starts), -1), first_line)
+
+
+def refuse_width(text: bytes, start: int, at: int, first_line: int, header: Header, source: str) -> None:
+    """Raise naming the first line (line `at` of the block at `start`) whose cell count is not the header's."""
+    lines = text[start:].rstrip(b"\r\n").split(b"\n")
+    cells = lines[at].count(b"\t") + 1
+    wrong = sum(1 for line in lines[at:] if line.count(b"\t") + 1 != header.width)
+    raise DecodeError(source, f"line {first_line + at + 2}, column {min(cells, header.width)}",
+                      f"{cells} cells, the header has {header.width} ({wrong} such line(s); truncated file?)")
 
 
 # ---------------------------------------------------------------- series keys
 
-def split_geo(keys: pa.Array, header: Header, source: str) -> tuple[pa.Array | None, pa.Array, pa.Array | None]:
-    """(codes before geo, geo, codes after geo) of every key, each part one string (None: the key has no such part).
-
-    Eurostat writes geo last: one split at the last comma. Elsewhere a pattern of the expected code count.
-    A key that cannot give the header's code count is refused, naming the line.
-    """
-    n, g = len(header.dimensions), header.dimensions.index("geo")
-    if n == 1:
-        return None, keys, None
-    if g == n - 1:
-        parts = pc.split_pattern(keys, ",", max_splits=1, reverse=True)
-        refuse_wrong_count(pc.less(pc.list_value_length(parts), 2), keys, header, source)
-        return pc.list_element(parts, 0), pc.list_element(parts, 1), None
-    codes = lambda count: ",".join(["[^,]*"] * count)  # noqa: E731
-    pattern = ("^" + (f"(?P<before>{codes(g)})," if g else "") + "(?P<geo>[^,]*)"
-               + (f",(?P<after>{codes(n - 1 - g)})" if g < n - 1 else "") + "$")
-    parts = pc.extract_regex(keys, pattern)
-    refuse_wrong_count(pc.is_null(parts), keys, header, source)
-    fields = {field.name: parts.field(field.name) for field in parts.type}
-    return fields.get("before"), fields["geo"], fields.get("after")
-
-
-def refuse_wrong_count(wrong: pa.Array | np.ndarray, keys: pa.Array, header: Header, source: str) -> None:
-    """Raise naming the first marked line: its key does not give one code per dimension."""
-    wrong = wrong if isinstance(wrong, np.ndarray) else wrong.to_numpy(zero_copy_only=False)
-    if wrong.any():
-        at = int(np.argmax(wrong))
-        raise DecodeError(source, f"line {at + 2}, column 1", f"series key {keys[at].as_py()!r} does not give "
-                          f"{len(header.dimensions)} codes for {header.dimensions}")
-
-
-def refuse_empty_code(empty: np.ndarray, keys: pa.Array, source: str) -> None:
-    """Raise naming the first marked line: its key has an empty code."""
-    if empty.any():
-        at = int(np.argmax(empty))
-        raise DecodeError(source, f"line {at + 2}, column 1", f"series key {keys[at].as_py()!r} has an empty code")
-
-
-def part_codes(part: pa.Array | None, count: int, keys: pa.Array, header: Header,
-               source: str) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    """(the distinct code lists of a key part, trimmed; index of each line's among them); counts and empties checked."""
-    if part is None:
-        return [()], np.zeros(len(keys), dtype=np.intp)
-    encoded = part.dictionary_encode()
-    of = encoded.indices.to_numpy()
-    lists = [tuple(code.strip() for code in text.split(",")) for text in encoded.dictionary.to_pylist()]
-    refuse_wrong_count(np.array([len(codes) != count for codes in lists])[of], keys, header, source)
-    refuse_empty_code(np.array(["" in codes for codes in lists])[of], keys, source)
+def part_codes(pieces: Pieces, column: int, trim: slice, source: str) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """(the distinct code lists of one key part, codes trimmed; index of each line's among them); an empty code refused."""
+    texts, of = pieces.part(column)
+    lists = [tuple(code.strip() for code in text.split(",")[trim]) for text in texts.to_pylist()]
+    refuse_empty_code(np.array(["" in codes for codes in lists], dtype=bool)[of], pieces, source)
     return lists, of
 
 
-def series_keys(keys: pa.ChunkedArray, header: Header, source: str) -> SeriesKeys:
-    """Geo, unit and dims of every series line, codes trimmed (padded spellings are one code); a repeated series refused."""
-    keys = keys.combine_chunks()
-    g = header.dimensions.index("geo")
-    before, geo, after = split_geo(keys, header, source)
-    befores, before_of = part_codes(before, g, keys, header, source)
-    afters, after_of = part_codes(after, len(header.dimensions) - 1 - g, keys, header, source)
-    # one combination per distinct list of non-geo codes
-    number: dict[tuple[str, ...], int] = {}
-    pairs = before_of * len(afters) + after_of
-    combination_of_pair = np.array([number.setdefault(b + a, len(number)) for b in befores for a in afters])
-    combination_of = combination_of_pair[pairs]
-    spelled = geo.dictionary_encode()
-    trimmed = pc.utf8_trim_whitespace(spelled.dictionary).dictionary_encode()
-    geo_of = trimmed.indices.to_numpy()[spelled.indices.to_numpy()]
-    geos = trimmed.dictionary
-    refuse_empty_code(geo_of == geos.index("").as_py(), keys, source)
-    series = combination_of * len(geos) + geo_of
+def refuse_empty_code(empty: np.ndarray, pieces: Pieces, source: str) -> None:
+    """Raise naming the first marked line of the block: its key has an empty code."""
+    if empty.any():
+        at = int(np.argmax(empty))
+        raise DecodeError(source, pieces.place(at), f"series key {pieces.key(at)!r} has an empty code")
+
+
+def block_keys(pieces: Pieces, numbering: Numbering, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(combination, geo) of each line of the block, numbered across blocks; codes trimmed, so padded spellings are one."""
+    befores, before_of = part_codes(pieces, 0, slice(None, -1), source)     # 'A,PC,': the last comma its separator
+    afters, after_of = part_codes(pieces, 2, slice(1, None), source)        # ',X,Y\t', or the bare tab
+    combinations = numbering.combinations
+    combination_of_pair = np.array([combinations.setdefault(b + a, len(combinations))
+                                    for b in befores for a in afters], dtype=np.int64)
+    texts, geo_of = pieces.part(1)
+    geos = [code.strip(" \t\r") for code in texts.to_pylist()]
+    refuse_empty_code(np.array([not code for code in geos], dtype=bool)[geo_of], pieces, source)
+    geo_of_distinct = np.array([numbering.geos.setdefault(code, len(numbering.geos)) for code in geos], dtype=np.int64)
+    return combination_of_pair[before_of * len(afters) + after_of], geo_of_distinct[geo_of]
+
+
+def check_series(lines: Lines, header: Header, numbering: Numbering, source: str) -> None:
+    """Refuse a series on two lines, naming the second line and the first."""
+    series = np.concatenate(lines.combination_of) * len(numbering.geos) + np.concatenate(lines.geo_of)
     if len(pc.unique(pa.array(series))) < len(series):
-        refuse_repeated_series(series, keys, source)
-    non_geo = [dim for dim in header.dimensions if dim != "geo"]
-    dims = np.empty(len(number), dtype=object)
-    dims[:] = [{dim: code for dim, code in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in number]
-    units = pa.array([combo[non_geo.index("unit")] for combo in number], pa.large_string()) \
-        if "unit" in non_geo else None
-    # large_string: what pandas' str arrays hold, so the frame takes the codes without a cast
-    return SeriesKeys(geos.cast(pa.large_string()), geo_of, units, dims, combination_of)
+        refuse_repeated_series(series, header, numbering, source)
 
 
-def refuse_repeated_series(series: np.ndarray, keys: pa.Array, source: str) -> None:
+def refuse_repeated_series(series: np.ndarray, header: Header, numbering: Numbering, source: str) -> None:
     """Raise naming the first line whose series (codes trimmed) is on an earlier line too."""
     order = np.argsort(series, kind="stable")
-    again = np.flatnonzero(series[order][1:] == series[order][:-1])
-    at = int(order[again + 1].min())
-    first = int(order[np.searchsorted(series[order], series[at])])
-    key = ",".join(code.strip() for code in keys[at].as_py().split(","))
+    ordered = series[order]
+    at = int(order[np.flatnonzero(ordered[1:] == ordered[:-1]) + 1].min())
+    first = int(order[np.searchsorted(ordered, series[at])])
+    n_geos = len(numbering.geos)
+    combination = list(numbering.combinations)[series[at] // n_geos]
+    geo = list(numbering.geos)[series[at] % n_geos]
+    g = header.dimensions.index("geo")
+    key = ",".join([*combination[:g], geo, *combination[g:]])
     raise DecodeError(source, f"line {at + 2}, column 1",
                       f"duplicated series {key!r} (first at line {first + 2}): duplicated observations")
 
 
 # ---------------------------------------------------------------- cells
 
-def first_true(mask: pa.Array | pa.ChunkedArray) -> int:
-    """Index of the first True in a boolean array."""
-    return int(np.argmax(mask.to_numpy(zero_copy_only=False)))
-
-
-def read_cells(table: pa.Table, header: Header, source: str) -> Cells:
-    """Value and flags of every period cell that is not a bare ':'; unreadable cells refused, naming the first.
+def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(index, value, flags) of each published cell of the block (not a bare ':'), index = line * periods + column.
 
     Each distinct spelling is read once: the cells take their value and flags from it.
     """
-    cells = pa.chunked_array([chunk for column in table.columns[1:] for chunk in column.chunks], pa.string())
-    published = pc.is_valid(cells).to_numpy(zero_copy_only=False)   # bare ':' cells were read as nulls
-    column, line = np.divmod(np.flatnonzero(published), table.num_rows)
-    # one dictionary for every chunk (chunks of one CSV block each: string offsets cannot overflow)
-    encoded = pc.drop_null(cells).dictionary_encode().combine_chunks()
-    spelling_of = encoded.indices.to_numpy()
-    values, flags = read_spellings(encoded.dictionary, spelling_of, line, column, header, source)
-    values, flags = values[spelling_of], flags[spelling_of]
-    kept = ~np.isnan(values) | (flags != None)  # noqa: E711 (elementwise on objects)
-    if not kept.all():   # a bare ':' spelled another way (':  ') is no row either
-        line, column, values, flags = line[kept], column[kept], values[kept], flags[kept]
-    return Cells(line, column, values, flags)
+    spellings, spelling_of = pieces.part(slice(KEY_PARTS, None))      # lines x periods, in reading order
+    values, flags = read_spellings(spellings, spelling_of, pieces, header, source)
+    published = np.flatnonzero((~np.isnan(values) | (flags != None))[spelling_of])  # noqa: E711: ':' is no row
+    spelling = spelling_of.ravel()[published]
+    return published + pieces.first_line * len(header.periods), values[spelling], flags[spelling]
 
 
-def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, line: np.ndarray, column: np.ndarray,
-                   header: Header, source: str) -> tuple[np.ndarray, np.ndarray]:
+def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, pieces: Pieces, header: Header,
+                   source: str) -> tuple[np.ndarray, np.ndarray]:
     """(value, flags or None) of each distinct cell spelling; one that is not `value flags` refused at its first cell."""
     text = pc.ascii_trim_whitespace(spellings)
     # the number is what is left when flag letters are trimmed off the end; the flags, when the number is
@@ -304,37 +311,20 @@ def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, line: np.ndarra
         readable = False
     if not readable:
         bad = np.array([not (gone or NUMBER.match(n)) for n, gone in zip(number.to_pylist(), missing.to_pylist())])
-        at = first_cell(bad[spelling_of], line, column)
-        raise DecodeError(source, cell_place(line[at], column[at], header),
-                          f"unparsable number {spellings[spelling_of[at]].as_py()!r}")
+        line, column = divmod(int(np.argmax(bad[spelling_of])), len(header.periods))
+        spelled = spellings[int(spelling_of[line, column])].as_py().rstrip(SEPARATORS)
+        raise DecodeError(source, pieces.place(line, column, header), f"unparsable number {spelled!r}")
     flags = pc.ascii_ltrim(text, characters=NUMBER_CHARACTERS).dictionary_encode()
     texts = np.array([flag or None for flag in flags.dictionary.to_pylist()], dtype=object)
     flag_of = flags.indices.to_numpy()
     for code, flag in enumerate(texts):
         if flag and flag_problem(flag):
-            refuse_flag(flag, (flag_of == code)[spelling_of], line, column, header, source)
+            reason = flag_problem(flag)
+            if not FLAG_PATTERN.match(flag):
+                reason = f"unreadable cell, expected 'value flags' (after the number: {flag!r})"
+            line, column = divmod(int(np.argmax((flag_of == code)[spelling_of])), len(header.periods))
+            raise DecodeError(source, pieces.place(line, column, header), reason)
     return values.to_numpy(zero_copy_only=False), texts[flag_of]
-
-
-def cell_place(line: int, column: int, header: Header) -> str:
-    """'line L, column C (period)' of a period cell, given its series line and period column."""
-    return f"line {line + 2}, column {column + 2} ({header.periods[column]})"
-
-
-def first_cell(mask: np.ndarray, line: np.ndarray, column: np.ndarray) -> int:
-    """Index of the first marked cell in reading order (line by line, left to right)."""
-    marked = np.flatnonzero(mask)
-    return int(marked[np.lexsort((column[marked], line[marked]))[0]])
-
-
-def refuse_flag(flag: str, mask: np.ndarray, line: np.ndarray, column: np.ndarray, header: Header,
-                source: str) -> None:
-    """Raise naming the first cell with this flag text, which is not a combination of known Eurostat letters."""
-    at = first_cell(mask, line, column)
-    reason = flag_problem(flag)
-    if not FLAG_PATTERN.match(flag):
-        reason = f"unreadable cell, expected 'value flags' (after the number: {flag!r})"
-    raise DecodeError(source, cell_place(line[at], column[at], header), reason)
 
 
 # ---------------------------------------------------------------- assembling rows
@@ -351,34 +341,47 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = dataset_of(source, dataset)
     header_line, text, body_start = read_body(raw, source)
     header = read_header(header_line, source)
-    table = read_table(body_bytes(text, body_start, source), header, source)
-    # a key ':' was read as a null like a bare cell
-    keys = series_keys(pc.fill_null(table.column(0), ":"), header, source)
-    cells = read_cells(table, header, source)
-    frame = observations_frame(code, header, keys, cells)
-    return Decoded(dataset=code, observations=frame, source_updated=None)
+    numbering, lines, first_line = Numbering(), Lines(), 0
+    for start, end in line_blocks(text, body_start, body_end(text, body_start, source)):
+        pieces = split_block(text, start, end, first_line, header, source)
+        combination_of, geo_of = block_keys(pieces, numbering, source)
+        cell, values, flags = block_cells(pieces, header, source)
+        for name, array in zip(("combination_of", "geo_of", "cell", "values", "flags"),
+                               (combination_of, geo_of, cell, values, flags)):
+            getattr(lines, name).append(array)
+        first_line += len(geo_of)
+    check_series(lines, header, numbering, source)
+    return Decoded(dataset=code, observations=observations_frame(code, header, numbering, lines), source_updated=None)
 
 
 def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    """An arrow string array as a pandas (default) str array without copying."""
-    return pd.arrays.ArrowStringArray(values.cast(pa.large_string()), dtype=TEXT)
+    """An arrow large_string array as a pandas (default) str array without copying."""
+    return pd.arrays.ArrowStringArray(values, dtype=TEXT)
 
 
-def observations_frame(code: str, header: Header, keys: SeriesKeys, cells: Cells) -> pd.DataFrame:
+def observations_frame(code: str, header: Header, numbering: Numbering, lines: Lines) -> pd.DataFrame:
     """The DECODED_COLUMNS frame of the published cells."""
-    n = len(cells.line)
-    combination = keys.combination_of[cells.line]
-    unit = (text_column(keys.units.take(combination)) if keys.units is not None
-            else pd.Series([None] * n, dtype=object))
+    combination_of, geo_of = np.concatenate(lines.combination_of), np.concatenate(lines.geo_of)
+    line, column = np.divmod(np.concatenate(lines.cell), len(header.periods))
+    non_geo = [dim for dim in header.dimensions if dim != "geo"]
+    dims = np.empty(len(numbering.combinations), dtype=object)
+    dims[:] = [{dim: c for dim, c in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in numbering.combinations]
+    combination = combination_of[line]
+    n = len(line)
+    if "unit" in non_geo:
+        units = pa.array([combo[non_geo.index("unit")] for combo in numbering.combinations], pa.large_string())
+        unit = text_column(units.take(combination))
+    else:
+        unit = pd.Series([None] * n, dtype=object)
     columns = {
         "dataset": text_column(pa.repeat(pa.scalar(code, pa.large_string()), n)),
-        "geo": text_column(keys.geos.take(keys.geo_of[cells.line])),
-        "period": text_column(pa.array(header.periods, pa.large_string()).take(cells.column)),
+        "geo": text_column(pa.array(list(numbering.geos), pa.large_string()).take(geo_of[line])),
+        "period": text_column(pa.array(header.periods, pa.large_string()).take(column)),
         "unit": unit,
-        "dims": keys.dims[combination],
-        "value": cells.values,
+        "dims": dims[combination],
+        "value": np.concatenate(lines.values),
         # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
-        "flags": pd.Series(cells.flags, dtype=object, copy=False),
+        "flags": pd.Series(np.concatenate(lines.flags), dtype=object, copy=False),
     }
     assert list(columns) == DECODED_COLUMNS, f"frame columns {list(columns)}"
     return pd.DataFrame(columns, copy=False)   # no columns=: it would reindex

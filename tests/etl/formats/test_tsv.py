@@ -252,7 +252,7 @@ def test_empty_code_in_a_series_key_is_refused(key):
 
 def test_blank_line_inside_the_body_is_refused():
     raw = synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 ", "", "A,PC,I1,LV\t4 \t5 \t6 ")
-    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: series key '' does not give 4 codes"):
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: 1 cells, the header has 4"):
         tsv.decode(raw, "bad.tsv", dataset="x")
 
 
@@ -294,3 +294,28 @@ def test_decoded_frame_shares_one_dims_dict_per_combination(path):
                     for unit, d in zip(obs["unit"], obs["dims"])}
     assert len({id(d) for d in obs["dims"]}) == len(combinations)     # one dict per (unit, other codes)
     assert len(obs) == len(independent_tsv(path))
+
+
+# ---------------------------------------------------------------- a body read in many blocks
+
+@pytest.mark.parametrize("path", recorded(TSV_DIR, "*.tsv"), ids=lambda p: p.name)
+def test_small_blocks_read_every_file_alike(path, monkeypatch):
+    whole = tsv.decode(path.read_bytes(), path.name, dataset="x").observations
+    monkeypatch.setattr(tsv, "BLOCK_BYTES", 700)            # a few lines per block
+    blocks = tsv.decode(path.read_bytes(), path.name, dataset="x").observations
+    assert decoded_cells(blocks) == decoded_cells(whole) and len(blocks) == len(whole)
+    assert len({id(d) for d in blocks["dims"]}) == len({id(d) for d in whole["dims"]})   # shared across blocks
+
+
+def test_small_blocks_name_lines_counted_from_the_top(monkeypatch):
+    monkeypatch.setattr(tsv, "BLOCK_BYTES", 16)              # every line a block of its own
+    lines = [HEADER] + [f"A,PC,I1,G{k}\t1 \t2 \t3 " for k in range(6)]
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 6, column 3 \(2022\): unparsable number .2\.\.5."):
+        tsv.decode(synthetic(*lines[:5], "A,PC,I1,LV\t1 \t2..5\t3 ", *lines[5:]), "bad.tsv", dataset="x")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 8, column 1: duplicated series 'A,PC,I1,G1' "
+                                          r"\(first at line 3\)"):
+        tsv.decode(synthetic(*lines, "A,PC,I1, G1 \t1 \t2 \t3 "), "bad.tsv", dataset="x")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 7, column 3: 3 cells, the header has 4 \(2 such line"):
+        tsv.decode(synthetic(*lines[:6], "A,PC,I1,LV\t1 \t2 ", "A,PC,I1,LT\t1 "), "bad.tsv", dataset="x")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 5, column 1: series key 'A,PC,,LV' has an empty code"):
+        tsv.decode(synthetic(*lines[:4], "A,PC,,LV\t1 \t2 \t3 ", *lines[4:]), "bad.tsv", dataset="x")
