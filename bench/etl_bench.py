@@ -13,7 +13,10 @@ Peers:
   row per cell).
 Scaled: the TSV and the JSON-stat recording with the most cells, and copies of them x100 and x1000 made in a
 temporary folder (more geos: every series repeated with its geo code suffixed), so cost per cell can be seen
-to stay flat; TSV beside DuckDB read_csv of the same file and the eurostat package, JSON-stat beside json.loads.
+to stay flat; TSV beside DuckDB read_csv of the same file and the eurostat package, JSON-stat beside json.loads
+(the target's yardstick) and orjson.loads (the parser our decoder uses).
+Ours and its peers are timed in turn within each round (paired_cpu), so a ratio is not skewed by load changes
+between one series of runs and the next.
 """
 from __future__ import annotations
 
@@ -53,6 +56,19 @@ def median_time(function, repeat: int, clock=time.perf_counter) -> float:
 def median_cpu(function, repeat: int) -> float:
     """Median CPU time of this process (all threads): steadier than wall time on a shared machine."""
     return median_time(function, repeat, clock=time.process_time)
+
+
+def paired_cpu(functions: dict, repeat: int) -> dict[str, float]:
+    """Median CPU time of each function, the functions called in turn within every round (one warm-up round first),
+    so a ratio between them is not skewed by the machine getting busier or quieter between one series and the next."""
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for round_ in range(repeat + 1):
+        for name, function in functions.items():
+            start = time.process_time()
+            function()
+            if round_:
+                times[name].append(time.process_time() - start)
+    return {name: statistics.median(spent) for name, spent in times.items()}
 
 
 def largest_per_format(folder: Path) -> dict[str, tuple[str, Path]]:
@@ -157,11 +173,7 @@ def bench_decoders(folder: Path, repeat: int) -> list[str]:
         body = path.read_bytes()
         decode, full = our_decode(fmt, dataset, body, path.name)
         n = len(decode().observations)
-        ours = median_cpu(decode, repeat)
         ours_full = median_cpu(full, repeat)
-        print(f"\n[{fmt}] {path.name} ({len(body):,} bytes, {n:,} observations)")
-        print(f"  ours: decode             {rate(n, ours)}")
-        print(f"  ours: decode + finalize  {rate(n, ours_full)}")
         peers = []
         if fmt == "jsonstat":
             peers.append(("pyjstat", pyjstat_peer(body), TARGETS["peer_ratio"]))
@@ -171,8 +183,13 @@ def bench_decoders(folder: Path, repeat: int) -> list[str]:
                       ("pandas read_csv + melt", pandas_melt_peer(body), None),
                       ("duckdb read_csv", plain, TARGETS["duckdb_ratio"]),
                       ("duckdb read_csv + unpivot", unpivot, None)]
-        for name, function, target in peers:
-            seconds = median_cpu(function, repeat)
+        timed = paired_cpu({"ours": decode, **{name: function for name, function, _ in peers}}, repeat)
+        ours = timed["ours"]
+        print(f"\n[{fmt}] {path.name} ({len(body):,} bytes, {n:,} observations)")
+        print(f"  ours: decode             {rate(n, ours)}")
+        print(f"  ours: decode + finalize  {rate(n, ours_full)}")
+        for name, _, target in peers:
+            seconds = timed[name]
             ratio = seconds / ours
             verdict = ""
             if target is not None:
@@ -234,9 +251,10 @@ def bench_scaled(folder: Path, repeat: int) -> list[str]:
     """TSV and JSON-stat decode on the largest recordings and on x100 and x1000 copies, beside DuckDB and json.loads."""
     import json
     import duckdb
+    import orjson
     from etl.formats import jsonstat, tsv
     misses = []
-    print("\n== scaled copies (median CPU time; x1000 once)")
+    print("\n== scaled copies (median CPU time, ours and its peers in turn; x1000 once)")
     tsv_body, json_body = (folder / SCALED_TSV).read_bytes(), (folder / SCALED_JSONSTAT).read_bytes()
     con = duckdb.connect()
     with tempfile.TemporaryDirectory() as scratch:
@@ -246,10 +264,12 @@ def bench_scaled(folder: Path, repeat: int) -> list[str]:
             path = Path(scratch) / f"x{scale}.tsv"
             path.write_bytes(body)
             cells = len(tsv.decode(body, path.name, dataset="x").observations)
-            ours = median_cpu(lambda: tsv.decode(body, path.name, dataset="x"), runs)
-            duck = median_cpu(lambda: con.sql("SELECT * FROM read_csv(?, delim='\t', header=true, all_varchar=true)",
-                                              params=[str(path)]).to_arrow_table(), runs)
-            peer = median_cpu(eurostat_package_peer(body), runs)
+            timed = paired_cpu({
+                "ours": lambda: tsv.decode(body, path.name, dataset="x"),
+                "duckdb": lambda: con.sql("SELECT * FROM read_csv(?, delim='\t', header=true, all_varchar=true)",
+                                          params=[str(path)]).to_arrow_table(),
+                "eurostat": eurostat_package_peer(body)}, runs)
+            ours, duck, peer = timed["ours"], timed["duckdb"], timed["eurostat"]
             print(f"  [tsv x{scale}] {len(body):,} bytes, {cells:,} cells: ours {ours:.3f} s ({ours / cells * 1e6:.2f} us per cell), "
                   f"duckdb read_csv {duck:.3f} s "
                   f"(ours/duckdb {ours / duck:.2f}, target <= {TARGETS['scaled_tsv_vs_duckdb']:g}), "
@@ -258,18 +278,19 @@ def bench_scaled(folder: Path, repeat: int) -> list[str]:
                 misses.append(f"tsv x{scale}: {ours / duck:.2f}x DuckDB read_csv (target <= {TARGETS['scaled_tsv_vs_duckdb']:g})")
             if peer / ours < TARGETS["peer_ratio"]:
                 misses.append(f"tsv x{scale}: {peer / ours:.1f}x the eurostat package (target >= {TARGETS['peer_ratio']:g})")
-            del body
             body = scaled_jsonstat(json_body, scale)
             cells = len(jsonstat.decode(body, "x.json", dataset="isoc_e_dii").observations)
-            ours = median_cpu(lambda: jsonstat.decode(body, "x.json", dataset="isoc_e_dii"), runs)
-            loads = median_cpu(lambda: json.loads(body), runs)
+            timed = paired_cpu({"ours": lambda: jsonstat.decode(body, "x.json", dataset="isoc_e_dii"),
+                                "json.loads": lambda: json.loads(body), "orjson.loads": lambda: orjson.loads(body)},
+                               runs)
+            ours, loads, fast = timed["ours"], timed["json.loads"], timed["orjson.loads"]
             print(f"  [jsonstat x{scale}] {len(body):,} bytes, {cells:,} cells: ours {ours:.3f} s "
                   f"({ours / cells * 1e6:.2f} us per cell), json.loads {loads:.3f} s "
-                  f"(ours/json.loads {ours / loads:.2f}, target <= {TARGETS['scaled_jsonstat_vs_json_loads']:g})")
+                  f"(ours/json.loads {ours / loads:.2f}, target <= {TARGETS['scaled_jsonstat_vs_json_loads']:g}); "
+                  f"orjson.loads, which ours parses with, {fast:.3f} s (ours/orjson.loads {ours / fast:.2f})")
             if ours / loads > TARGETS["scaled_jsonstat_vs_json_loads"]:
                 misses.append(f"jsonstat x{scale}: {ours / loads:.2f}x json.loads "
                               f"(target <= {TARGETS['scaled_jsonstat_vs_json_loads']:g})")
-            del body
     return misses
 
 

@@ -11,12 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
 from etl.model import Decoded, DecodeError
 
 DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 GZIP_MAGIC = b"\x1f\x8b"
 # How Eurostat writes last-update stamps: day first, two- or four-digit year, with or without seconds.
 STAMP_FORMATS = ("%d/%m/%y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%Y %H:%M")
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas' own str dtype, the one it infers for text
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,11 @@ class Format:
     sniff: Callable[[Path], str | None] | None = None   # None when a file is this format, else why not
     updated: Callable[[bytes], str | None] | None = None  # the source's own stamp, when cheap to read
     live: tuple[str, ...] = ()                      # catalogue live_format names fetched in this format
+
+
+def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """An Arrow string array as a pandas str column, uncopied (pd.array would go through Python strings)."""
+    return pd.arrays.ArrowStringArray(values.cast(pa.large_string()), dtype=TEXT)
 
 
 def iso_stamp(text: str) -> str | None:

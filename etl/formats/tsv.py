@@ -30,12 +30,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.formats import Format, checked_code, dataset_from_name
+from etl.formats import Format, checked_code, dataset_from_name, text_column
 from etl.model import DECODED_COLUMNS, FLAG_PATTERN, Decoded, DecodeError, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 OWN_COLUMNS = ("geo", "unit")
-TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 default "str"
 TIME_LABELS = {"time_period", "time"}
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")   # as Eurostat writes them: no exponent, no nan/inf
 # a lone CR inside a line is read as a space
@@ -352,11 +351,6 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
         first_line += len(geo_of)
     check_series(lines, header, numbering, source)
     return Decoded(dataset=code, observations=observations_frame(code, header, numbering, lines), source_updated=None)
-
-
-def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    """An arrow large_string array as a pandas (default) str array without copying."""
-    return pd.arrays.ArrowStringArray(values, dtype=TEXT)
 
 
 def observations_frame(code: str, header: Header, numbering: Numbering, lines: Lines) -> pd.DataFrame:
