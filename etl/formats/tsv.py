@@ -107,6 +107,13 @@ class Lines:
     values: list[np.ndarray] = field(default_factory=list)
     flags: list[np.ndarray] = field(default_factory=list)
 
+    def add(self, combination_of: np.ndarray, geo_of: np.ndarray, cell: np.ndarray, values: np.ndarray,
+            flags: np.ndarray) -> None:
+        """Keep what one block gives."""
+        for kept, array in zip((self.combination_of, self.geo_of, self.cell, self.values, self.flags),
+                               (combination_of, geo_of, cell, values, flags)):
+            kept.append(array)
+
 
 # ---------------------------------------------------------------- text and header
 
@@ -343,12 +350,8 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     numbering, lines, first_line = Numbering(), Lines(), 0
     for start, end in line_blocks(text, body_start, body_end(text, body_start, source)):
         pieces = split_block(text, start, end, first_line, header, source)
-        combination_of, geo_of = block_keys(pieces, numbering, source)
-        cell, values, flags = block_cells(pieces, header, source)
-        for name, array in zip(("combination_of", "geo_of", "cell", "values", "flags"),
-                               (combination_of, geo_of, cell, values, flags)):
-            getattr(lines, name).append(array)
-        first_line += len(geo_of)
+        lines.add(*block_keys(pieces, numbering, source), *block_cells(pieces, header, source))
+        first_line += len(pieces.of)
     check_series(lines, header, numbering, source)
     return Decoded(dataset=code, observations=observations_frame(code, header, numbering, lines), source_updated=None)
 
