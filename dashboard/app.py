@@ -1,10 +1,12 @@
 """The Dash app: multi-page, all assets served locally, no I/O at import (pages build from the URL on request)."""
 from __future__ import annotations
 
+import html as markup
 from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
+from flask import request
 
 from dashboard import components  # noqa: F401  (imported for its side effect: it registers the URL-sync callback)
 from dashboard import i18n, registry
@@ -33,11 +35,23 @@ def create_app() -> Dash:
         update_title=None,
     )
     app.layout = shell
+    title_index_page(app)                # <title> of the page asked for, in the visit's language
     install_sharing(app)                 # /embed and /export routes, share callbacks, security headers
     i18n.install(app)                    # <html lang>, the visit's language cookie, the language switcher
     install_serving(app)                 # brotli/gzip, cache headers on fingerprinted files, <html lang>
     register_brief_routes(app.server)    # /brief/country/<geo>, /brief/wp/<wp> (HTML and PDF)
     return app
+
+
+def title_index_page(app: Dash) -> None:
+    """Dash titles its index page with the app's (English) name until the router runs: give it the page's title."""
+    render_index = app.interpolate_index
+
+    def interpolate_index(**kwargs) -> str:
+        """Dash's index page titled for the path asked for (looked up, never echoed)."""
+        return render_index(**{**kwargs, "title": markup.escape(registry.title_for(request.path))})
+
+    app.interpolate_index = interpolate_index
 
 
 def shell() -> html.Div:

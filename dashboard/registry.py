@@ -83,6 +83,12 @@ def pages() -> dict[str, Page]:
     return PAGES
 
 
+def title_for(path: str) -> str:
+    """The browser title of the page at `path` in the current language; the site's name elsewhere."""
+    page = PAGES.get(path.rstrip("/") or "/")
+    return page.title if page else _(SITE)
+
+
 def navigation() -> list[tuple[str, str]]:
     """(path, name) of the pages in the navigation bar, in their declared order."""
     return [(p.path, p.name) for p in sorted(pages().values(), key=lambda p: p.order) if p.nav]

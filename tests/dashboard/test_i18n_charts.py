@@ -244,6 +244,10 @@ def test_browser_titles_follow_the_language(dsm_env, app):
     fresh = app.server.test_client()
     body = fresh.get("/compare?lang=de").get_data(as_text=True)
     assert 'content="Vergleich — Dashboard digitaler Binnenmarkt Ostseeraum"' in body
+    assert "<title>Vergleich — Dashboard digitaler Binnenmarkt Ostseeraum</title>" in body    # before the router
+    assert "<title>Compare — Baltic DSM Dashboard</title>" in fresh.get("/compare?lang=en").get_data(as_text=True)
+    assert "<title>Dashboard digitaler Binnenmarkt Ostseeraum</title>" in fresh.get("/nowhere?lang=de").get_data(
+        as_text=True)
     title = next(p["title"] for p in dash.page_registry.values() if p["path"] == "/compare")
     with i18n.use("pl"):
         assert title() == f"{i18n._('Compare')} — {i18n._('Baltic DSM Dashboard')}" != "Compare — Baltic DSM Dashboard"
