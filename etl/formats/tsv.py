@@ -99,20 +99,28 @@ class Numbering:
 
 @dataclass
 class Lines:
-    """Per series line (all blocks): its combination and geo; per published cell: where it is, value and flags."""
+    """What the blocks give: per series line its combination and geo; per published cell its period column,
+    combination, geo, value and flags (all a cell needs, so no per-cell line numbers are kept)."""
 
     combination_of: list[np.ndarray] = field(default_factory=list)
     geo_of: list[np.ndarray] = field(default_factory=list)
-    cell: list[np.ndarray] = field(default_factory=list)      # line * periods + column
+    column: list[np.ndarray] = field(default_factory=list)
+    combination: list[np.ndarray] = field(default_factory=list)
+    geo: list[np.ndarray] = field(default_factory=list)
     values: list[np.ndarray] = field(default_factory=list)
     flags: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, combination_of: np.ndarray, geo_of: np.ndarray, cell: np.ndarray, values: np.ndarray,
-            flags: np.ndarray) -> None:
-        """Keep what one block gives."""
-        for kept, array in zip((self.combination_of, self.geo_of, self.cell, self.values, self.flags),
-                               (combination_of, geo_of, cell, values, flags)):
+    def add(self, combination_of: np.ndarray, geo_of: np.ndarray, line: np.ndarray, column: np.ndarray,
+            values: np.ndarray, flags: np.ndarray) -> None:
+        """Keep one block's lines (combination and geo of each) and published cells (line in the block, column)."""
+        for kept, array in zip((self.combination_of, self.geo_of, self.column, self.combination, self.geo,
+                                self.values, self.flags),
+                               (combination_of, geo_of, column, combination_of[line], geo_of[line], values, flags)):
             kept.append(array)
+
+    def joined(self, name: str) -> np.ndarray:
+        """One field over every block."""
+        return np.concatenate(getattr(self, name))
 
 
 # ---------------------------------------------------------------- text and header
@@ -258,17 +266,17 @@ def block_keys(pieces: Pieces, numbering: Numbering, source: str) -> tuple[np.nd
     afters, after_of = part_codes(pieces, 2, slice(1, None), source)        # ',X,Y\t', or the bare tab
     combinations = numbering.combinations
     combination_of_pair = np.array([combinations.setdefault(b + a, len(combinations))
-                                    for b in befores for a in afters], dtype=np.int64)
+                                    for b in befores for a in afters], dtype=np.int32)
     texts, geo_of = pieces.part(1)
     geos = [code.strip(" \t\r") for code in texts.to_pylist()]
     refuse_empty_code(np.array([not code for code in geos], dtype=bool)[geo_of], pieces, source)
-    geo_of_distinct = np.array([numbering.geos.setdefault(code, len(numbering.geos)) for code in geos], dtype=np.int64)
+    geo_of_distinct = np.array([numbering.geos.setdefault(code, len(numbering.geos)) for code in geos], dtype=np.int32)
     return combination_of_pair[before_of * len(afters) + after_of], geo_of_distinct[geo_of]
 
 
 def check_series(lines: Lines, header: Header, numbering: Numbering, source: str) -> None:
     """Refuse a series on two lines, naming the second line and the first."""
-    series = np.concatenate(lines.combination_of) * len(numbering.geos) + np.concatenate(lines.geo_of)
+    series = lines.joined("combination_of").astype(np.int64) * len(numbering.geos) + lines.joined("geo_of")
     if len(pc.unique(pa.array(series))) < len(series):
         refuse_repeated_series(series, header, numbering, source)
 
@@ -290,8 +298,8 @@ def refuse_repeated_series(series: np.ndarray, header: Header, numbering: Number
 
 # ---------------------------------------------------------------- cells
 
-def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(index, value, flags) of each published cell of the block (not a bare ':'), index = line * periods + column.
+def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray, ...]:
+    """(line in the block, period column, value, flags) of each published cell of the block (not a bare ':').
 
     Each distinct spelling is read once: the cells take their value and flags from it.
     """
@@ -299,7 +307,8 @@ def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray
     values, flags = read_spellings(spellings, spelling_of, pieces, header, source)
     published = np.flatnonzero((~np.isnan(values) | (flags != None))[spelling_of])  # noqa: E711: ':' is no row
     spelling = spelling_of.ravel()[published]
-    return published + pieces.first_line * len(header.periods), values[spelling], flags[spelling]
+    line, column = np.divmod(published, len(header.periods))
+    return line, column.astype(np.int32), values[spelling], flags[spelling]
 
 
 def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, pieces: Pieces, header: Header,
@@ -358,13 +367,11 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
 
 def observations_frame(code: str, header: Header, numbering: Numbering, lines: Lines) -> pd.DataFrame:
     """The DECODED_COLUMNS frame of the published cells."""
-    combination_of, geo_of = np.concatenate(lines.combination_of), np.concatenate(lines.geo_of)
-    line, column = np.divmod(np.concatenate(lines.cell), len(header.periods))
     non_geo = [dim for dim in header.dimensions if dim != "geo"]
     dims = np.empty(len(numbering.combinations), dtype=object)
     dims[:] = [{dim: c for dim, c in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in numbering.combinations]
-    combination = combination_of[line]
-    n = len(line)
+    combination = lines.joined("combination")
+    n = len(combination)
     if "unit" in non_geo:
         units = pa.array([combo[non_geo.index("unit")] for combo in numbering.combinations], pa.large_string())
         unit = text_column(units.take(combination))
@@ -372,13 +379,13 @@ def observations_frame(code: str, header: Header, numbering: Numbering, lines: L
         unit = pd.Series([None] * n, dtype=object)
     columns = {
         "dataset": text_column(pa.repeat(pa.scalar(code, pa.large_string()), n)),
-        "geo": text_column(pa.array(list(numbering.geos), pa.large_string()).take(geo_of[line])),
-        "period": text_column(pa.array(header.periods, pa.large_string()).take(column)),
+        "geo": text_column(pa.array(list(numbering.geos), pa.large_string()).take(lines.joined("geo"))),
+        "period": text_column(pa.array(header.periods, pa.large_string()).take(lines.joined("column"))),
         "unit": unit,
         "dims": dims[combination],
-        "value": np.concatenate(lines.values),
+        "value": lines.joined("values"),
         # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
-        "flags": pd.Series(np.concatenate(lines.flags), dtype=object, copy=False),
+        "flags": pd.Series(lines.joined("flags"), dtype=object, copy=False),
     }
     assert list(columns) == DECODED_COLUMNS, f"frame columns {list(columns)}"
     return pd.DataFrame(columns, copy=False)   # no columns=: it would reindex
