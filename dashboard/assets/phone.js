@@ -1,6 +1,6 @@
 /* Charts on narrow screens (phones, <= 700 px): legend below the plot, a slim colour bar, no toolbar over the title,
  * the in-chart source note left to the source line under the card, the map zoomed to the Baltic Sea Region, ranked
- * bars horizontal, and the scorecard heatmap shown as its table.
+ * and stacked bars horizontal, and the scorecard heatmap shown as its table.
  * Applied after every draw (dcc.Graph redraws with the server's layout whenever the view changes). */
 (function () {
   var NARROW = window.matchMedia('(max-width: 700px)');
@@ -34,27 +34,44 @@
     }
   }
 
-  // A ranked bar chart (many countries side by side) becomes horizontal on a phone: one row per country, names
-  // readable, best at the top, the reference lines (EU27, BSR average, 2030 target) vertical with their labels.
-  var MANY_BARS = 12;
+  // A ranked bar chart (many countries side by side), or a stacked one (the DESI composite, its totals written over
+  // the stacks), becomes horizontal on a phone: one row per country, names readable, best at the top, the totals
+  // after the stacks, the reference lines (EU27, BSR average, 2030 target) vertical with their labels.
+  var MANY_BARS = 12, MANY_STACKS = 6;
   function swapTokens(text) {
     return typeof text === 'string' ? text.replace(/%\{x/g, '%{\u0000').replace(/%\{y/g, '%{x').replace(/%\{\u0000/g, '%{y') : text;
   }
-  function horizontalBars(gd) {
-    if (!NARROW.matches || !gd.data || gd.data.length !== 1) { return false; }
-    var bar = gd.data[0], layout = gd.layout;
+  function turnable(gd) {
+    var layout = gd.layout, bars = gd.data.filter(function (t) { return t.type === 'bar'; });
+    var totals = gd.data.filter(function (t) { return t.type === 'scatter' && t.mode === 'text'; });
+    if (!bars.length || bars.length + totals.length !== gd.data.length || !(layout.xaxis && layout.xaxis.type === 'category')) { return false; }
     // a redraw with the server's figure (new indicator, year, countries) is vertical again: turned again
-    if (bar.type !== 'bar' || bar.orientation === 'h' || !bar.x || bar.x.length < MANY_BARS ||
-        !(layout.xaxis && layout.xaxis.type === 'category')) { return false; }
-    var trace = Object.assign({}, bar, {
-      x: bar.y, y: bar.x, orientation: 'h', textangle: 0,
-      texttemplate: swapTokens(bar.texttemplate), hovertemplate: swapTokens(bar.hovertemplate)
+    if (bars.some(function (t) { return t.orientation === 'h' || !t.x; })) { return false; }
+    var stacked = layout.barmode === 'stack' && bars.length > 1;
+    if (stacked) { return bars[0].x.length >= MANY_STACKS; }
+    return bars.length === 1 && !totals.length && bars[0].x.length >= MANY_BARS;
+  }
+  function horizontalBars(gd) {
+    if (!NARROW.matches || !gd.data || !gd.layout || !turnable(gd)) { return false; }
+    var layout = gd.layout, widest = 0, rows = gd.data[0].x.length;
+    var traces = gd.data.map(function (t) {
+      var turned = Object.assign({}, t, {x: t.y, y: t.x, texttemplate: swapTokens(t.texttemplate),
+                                         hovertemplate: swapTokens(t.hovertemplate)});
+      if (t.type === 'bar') { turned.orientation = 'h'; turned.textangle = 0; } else {
+        turned.textposition = 'middle right';
+        (t.y || []).forEach(function (v) { if (typeof v === 'number' && v > widest) { widest = v; } });
+      }
+      return turned;
     });
     var yTitle = layout.yaxis && layout.yaxis.title;
+    var xaxis = {title: yTitle, rangemode: 'tozero', automargin: true, gridcolor: layout.yaxis.gridcolor};
+    if (widest) { xaxis.range = [0, widest * 1.35]; }     // room for the totals after the longest stack
     var next = Object.assign({}, layout, {
-      xaxis: {title: yTitle, rangemode: 'tozero', automargin: true, gridcolor: layout.yaxis.gridcolor},
+      xaxis: xaxis,
+      // below the value axis and its title
+      legend: Object.assign({}, layout.legend, {orientation: 'h', x: 0, xanchor: 'left', y: -0.3, yanchor: 'top'}),
       yaxis: {type: 'category', autorange: 'reversed', automargin: true, tickfont: {size: 11}},
-      height: Math.max(420, bar.x.length * 20 + 180),
+      height: Math.max(420, rows * (widest ? 28 : 20) + 180),
       shapes: (layout.shapes || []).map(function (s) {
         if (s.type !== 'line' || s.yref !== 'y' || s.xref !== 'paper') { return s; }
         return Object.assign({}, s, {xref: 'x', x0: s.y0, x1: s.y1, yref: 'paper', y0: 0, y1: 1});
@@ -66,7 +83,7 @@
                                      xanchor: a.yanchor === 'top' ? 'left' : 'right', yanchor: 'top'});
       })
     });
-    window.Plotly.react(gd, [trace], next, gd._context);
+    window.Plotly.react(gd, traces, next, gd._context);
     return true;
   }
 

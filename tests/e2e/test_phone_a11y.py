@@ -111,6 +111,27 @@ def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url
                 page.screenshot(path=str(SCREENSHOTS / "compare_390_horizontal.png"), full_page=True)
 
 
+STACK_SHAPE = ("() => { const g = document.querySelector('.js-plotly-plot');"
+               " return [g.data.map(t => t.type + ':' + (t.orientation || t.textposition || 'v')),"
+               " g._fullLayout.yaxis.type, g._fullLayout.xaxis.range[1], Math.max(...g.data.at(-1).x),"
+               " (g.layout.shapes || []).filter(s => s.type === 'line').map(s => s.xref + ':' + s.yref)]; }")
+
+
+def test_desi_stacks_are_horizontal_on_a_phone(app_url, browser):
+    """DESI at 390 px: every dimension's bars horizontal, the totals after the stacks with room for them, the EU
+    reference line vertical; nothing scrolls sideways."""
+    with browser_page(browser, 390, WIDTHS[390]) as page:
+        page.goto(app_url + "/desi")
+        settle(page, "/desi")
+        kinds, category_axis, axis_end, widest, lines = page.evaluate(STACK_SHAPE)
+        assert kinds[:-1] and all(kind == "bar:h" for kind in kinds[:-1]) and kinds[-1] == "scatter:middle right", kinds
+        assert category_axis == "category" and axis_end > widest * 1.2, (axis_end, widest)
+        assert lines and all(line == "x:paper" for line in lines), lines
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "desi_390_horizontal.png"), full_page=True)
+
+
 def test_phone_scorecard_is_its_table_and_map_shows_the_region(app_url, browser):
     """On a phone the scorecard opens as its table and the map is zoomed to the Baltic Sea Region, most of the width."""
     with browser_page(browser, 390, 844) as page:
