@@ -35,6 +35,7 @@ import json
 import logging
 import math
 import re
+import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,51 @@ def _x_axis_space(fig: go.Figure, base: int, width: int) -> int:
     return int(label_px + title_px + base * 0.6)
 
 
+def _category_labels(fig: go.Figure, axis: str) -> list[str]:
+    """The text category labels a figure writes along its x or y axis (heatmap columns/rows, bar categories)."""
+    labels = []
+    for trace in fig.data:
+        if trace.type == "heatmap" or (trace.type == "bar" and (axis == "y") == (trace.orientation == "h")):
+            labels += [label for label in (getattr(trace, axis, None) or ()) if isinstance(label, str)]
+    return labels
+
+
+def _left_space(fig: go.Figure, base: int) -> int:
+    """Pixels left of the plot for the longest row label (a heatmap's rows, horizontal bars' names)."""
+    rows = _category_labels(fig, "y")
+    return int(max(map(len, rows)) * 0.55 * base + base) if rows else 0
+
+
+def _top_axis_space(fig: go.Figure, base: int, plot_width: int) -> int:
+    """Pixels above the plot for the column names of an x axis drawn on top (the scorecard); crowded names are
+    tilted -45° (set here, so title and subtitle can be placed above them)."""
+    labels = _category_labels(fig, "x")
+    if fig.layout.xaxis.side != "top" or not labels:
+        return 0
+    longest = max(map(len, labels))
+    angle = fig.layout.xaxis.tickangle
+    if angle is None and len(labels) * (longest + 1) * 0.6 * base > plot_width:
+        angle = -45
+        fig.update_xaxes(tickangle=angle)
+    return int(longest * 0.6 * base * abs(math.sin(math.radians(float(angle or 0)))) + base * 1.8)
+
+
+def _fit_cell_text(fig: go.Figure, base: int, plot_width: int) -> None:
+    """Write a heatmap's cell texts as large as its cells allow (plotly's own choice is small at export sizes)."""
+    for trace in fig.data:
+        if trace.type != "heatmap" or not trace.text or not trace.x:
+            continue
+        lines = [line for row in trace.text for cell in row for line in str(cell or "").split("<br>")]
+        longest = max(map(len, lines), default=1) or 1
+        trace.textfont.size = max(8, min(round(base * 0.75), int(plot_width / len(trace.x) / (longest * 0.6))))
+
+
+def _wrapped(lines: list[str], width: int, size: int) -> list[str]:
+    """Footer lines wrapped at spaces to fit `width` pixels of `size` px text."""
+    chars = max(40, int(width / (0.55 * size)))
+    return [part for line in lines for part in textwrap.wrap(line, chars, break_long_words=False)]
+
+
 def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZE, theme: str = DEFAULT_THEME,
                   subtitle: str | None = None, source_line: str | None = None,
                   pixels: tuple[int, int] | None = None, fonts: dict | None = None, chrome: bool = True) -> go.Figure:
@@ -404,17 +450,25 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
     title = _title_text(out)
     if not chrome:
         title, subtitle = "", ""
+    left, right = max(60, int(fonts["base"] * 4.5), _left_space(out, fonts["base"])), max(30, int(fonts["base"] * 2))
+    lines = _wrapped(lines, width - 16, fonts["footer"])   # the footer runs from the image's left edge
     line_px = fonts["footer"] * 1.45
     footer_px = int(len(lines) * line_px + fonts["footer"])
-    axis_px = _x_axis_space(out, fonts["base"], width) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
-    top_px = int((fonts["title"] * 1.7 if title else 0) + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"])
+    top_axis_px = _top_axis_space(out, fonts["base"], width - left - right)
+    _fit_cell_text(out, fonts["base"], width - left - right)
+    if top_axis_px:
+        axis_px = int(fonts["base"] * 0.6)
+    else:
+        axis_px = _x_axis_space(out, fonts["base"], width) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
+    top_px = int((fonts["title"] * 1.7 if title else 0) + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"]
+                 + top_axis_px)
     out.update_layout(
         width=width, height=height, autosize=False,
         font=dict(size=fonts["base"]),
         title=dict(text=title, font=dict(size=fonts["title"]), x=0.01, xanchor="left", xref="container",
                    y=1, yanchor="top", yref="container", pad=dict(t=int(fonts["base"] * 0.8)),
                    subtitle=dict(text=subtitle or "", font=dict(size=fonts["subtitle"], color="#444"))),
-        margin=dict(t=top_px, b=axis_px + footer_px, l=max(60, int(fonts["base"] * 4.5)), r=max(30, int(fonts["base"] * 2))),
+        margin=dict(t=top_px, b=axis_px + footer_px, l=left, r=right),
         legend=dict(font=dict(size=fonts["base"])),
     )
     if theme == "presentation":
@@ -431,7 +485,7 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
     for i, text in enumerate(lines):
         out.add_annotation(
             name=FOOTER_NAME, text=text, showarrow=False, align="left",
-            xref="paper", yref="paper", x=0, xanchor="left", y=0, yanchor="top",
+            xref="paper", yref="paper", x=0, xanchor="left", y=0, yanchor="top", xshift=8 - left,
             yshift=-axis_px - i * line_px, font=dict(size=fonts["footer"], color="#444"),
         )
     return out

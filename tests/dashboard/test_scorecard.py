@@ -119,3 +119,29 @@ def test_the_heatmap_offers_the_table_of_links_to_the_keyboard(env):
     tree = overview.layout()
     link = next(c for c in walk(tree) if getattr(c, "id", None) == "scorecard-table-link")
     assert isinstance(link, dcc.Link) and "view=table" in link.href
+
+
+@pytest.mark.parametrize("size", ["column", "slide169"])
+def test_exported_scorecard_keeps_names_title_and_footer_apart(scorecard, size):
+    """At export size the column names (tilted) get their own band between the subtitle and the plot, the row names
+    fit left of it, the footer starts at the image's left edge wrapped to its width, the cell text as large as the
+    cells allow."""
+    from dashboard import export
+    from dashboard.figures import scorecard as figures
+
+    df, meta = scorecard
+    out = export.static_figure(figures.figure(df, meta), df, size=size)
+    width, _height = export.SIZES[size]
+    base = out.layout.font.size
+    longest_column = max(len(x) for x in out.data[0].x)
+    band = longest_column * 0.6 * base * 0.7          # names written at -45°
+    title_and_subtitle = out.layout.title.font.size * 1.7 + out.layout.title.subtitle.font.size * 1.7
+    assert out.layout.xaxis.tickangle == -45 and out.layout.margin.t >= title_and_subtitle + band
+    assert out.layout.margin.l >= max(len(y) for y in out.data[0].y) * 0.55 * base
+    footer = [a for a in out.layout.annotations if a.name == export.FOOTER_NAME]
+    assert footer and all(a.xshift == 8 - out.layout.margin.l for a in footer)
+    assert all(len(a.text) * 0.55 * a.font.size <= width for a in footer)
+    cell = (width - out.layout.margin.l - out.layout.margin.r) / len(out.data[0].x)
+    lines = [line for row in out.data[0].text for text in row for line in str(text or "").split("<br>")]
+    size = out.data[0].textfont.size
+    assert size >= 8 and (size == 8 or size * max(map(len, lines)) * 0.6 <= cell)      # as large as the cells allow
