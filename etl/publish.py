@@ -105,11 +105,11 @@ def previous_tables(previous: Path | None) -> tuple[pa.Table, pa.Table, bool]:
         return VALUES_SCHEMA.empty_table(), REVISIONS_SCHEMA.empty_table(), False
     con = duckdb.connect(":memory:")
     try:
-        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(previous)])
-        values = con.execute(f"SELECT {', '.join(VALUES_SCHEMA.names)} FROM prev.indicator_values").to_arrow_table()
+        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(previous)]).fetchall()
+        values = con.sql(f"SELECT {', '.join(VALUES_SCHEMA.names)} FROM prev.indicator_values").to_arrow_table()
         has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' "
-                          "AND table_name = 'revisions'").fetchone()[0]
-        revisions = (con.execute(f"SELECT {', '.join(REVISIONS_SCHEMA.names)} FROM prev.revisions").to_arrow_table()
+                          "AND table_name = 'revisions'").fetchall()[0][0]
+        revisions = (con.sql(f"SELECT {', '.join(REVISIONS_SCHEMA.names)} FROM prev.revisions").to_arrow_table()
                      if has else REVISIONS_SCHEMA.empty_table())
     finally:
         con.close()
