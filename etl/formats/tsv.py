@@ -268,7 +268,7 @@ def block_keys(pieces: Pieces, numbering: Numbering, source: str) -> tuple[np.nd
     combination_of_pair = np.array([combinations.setdefault(b + a, len(combinations))
                                     for b in befores for a in afters], dtype=np.int32)
     texts, geo_of = pieces.part(1)
-    geos = [code.strip(" \t\r") for code in texts.to_pylist()]
+    geos = [code.strip() for code in texts.to_pylist()]
     refuse_empty_code(np.array([not code for code in geos], dtype=bool)[geo_of], pieces, source)
     geo_of_distinct = np.array([numbering.geos.setdefault(code, len(numbering.geos)) for code in geos], dtype=np.int32)
     return combination_of_pair[before_of * len(afters) + after_of], geo_of_distinct[geo_of]
