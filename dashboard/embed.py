@@ -278,7 +278,7 @@ STATIC_CSS = ("body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Robo
 
 def static_svg(view: export.ChartView) -> str:
     """The chart as an SVG element (title, source line and flag legend drawn in), cached per state and database."""
-    request = export.ExportRequest(chart=view.name, fmt="svg", size=export.DEFAULT_SIZE)
+    request = export.ExportRequest(chart=view.name, fmt="svg", size=registry.chart(view.name).image_size)
     body = export.export_bytes(view, request).decode("utf-8")
     # path coordinates to 0.1 px: a map's country outlines shrink to about a third, drawn the same at screen size
     body = PATH_DATA.sub(lambda m: m.group(1) + DECIMALS.sub(r"\1", m.group(2)) + '"', body)

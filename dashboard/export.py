@@ -831,7 +831,8 @@ def parse_export_request(filename: str, args: dict) -> ExportRequest:
     if fmt not in FORMATS:
         raise ExportError(_("Unknown format '{value}': choose one of {choices}.", value=fmt,
                             choices=", ".join(FORMATS)), status=404)
-    size = args.get("size") or DEFAULT_SIZE
+    known = registry.charts().get(chart)
+    size = args.get("size") or (known.image_size if known else DEFAULT_SIZE)
     if size not in SIZES:
         raise ExportError(_("Unknown size '{value}': choose one of {choices}.", value=size,
                             choices=", ".join(SIZES)), status=400)

@@ -36,6 +36,7 @@ class Chart:
     data: Callable[[State], tuple[pd.DataFrame, ChartMeta]]   # in dashboard/data/charts.py
     figure: Callable[[pd.DataFrame, ChartMeta], go.Figure]    # in dashboard/figures/
     page: str = ""  # set by register_page(): the path of the page that declares the chart
+    image_size: str = "column"  # the size (dashboard.export.SIZES) its PNG/SVG downloads have unless asked
 
 
 @dataclass(frozen=True)

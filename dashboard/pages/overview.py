@@ -13,7 +13,9 @@ from dashboard.i18n import N_, _
 from dashboard.state import State, href
 
 PATH = "/"
-CHART = registry.Chart("scorecard", "Headline scorecard", chart_data.scorecard_data, scorecard.figure)
+# 21 rows x 12 columns: legible on a slide, not in an 800 x 500 column
+CHART = registry.Chart("scorecard", "Headline scorecard", chart_data.scorecard_data, scorecard.figure,
+                       image_size="slide169")
 PAGE = registry.register_page(__name__, registry.Page(PATH, N_("Overview"), order=0, needs_indicator=False, needs_year=False,
                                                charts=(CHART,)))
 

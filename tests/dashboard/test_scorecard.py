@@ -145,3 +145,12 @@ def test_exported_scorecard_keeps_names_title_and_footer_apart(scorecard, size):
     lines = [line for row in out.data[0].text for text in row for line in str(text or "").split("<br>")]
     size = out.data[0].textfont.size
     assert size >= 8 and (size == 8 or size * max(map(len, lines)) * 0.6 <= cell)      # as large as the cells allow
+
+
+def test_scorecard_images_default_to_slide_size(env):
+    """The scorecard's PNG/SVG downloads are slide-sized unless a size is asked; other charts stay column-sized."""
+    from dashboard import export
+
+    assert export.parse_export_request("scorecard.png", {}).size == "slide169"
+    assert export.parse_export_request("scorecard.svg", {"size": "column"}).size == "column"
+    assert export.parse_export_request("trends.png", {}).size == export.DEFAULT_SIZE == "column"
