@@ -277,7 +277,12 @@ def block_keys(pieces: Pieces, numbering: Numbering, source: str) -> tuple[np.nd
 def check_series(lines: Lines, header: Header, numbering: Numbering, source: str) -> None:
     """Refuse a series on two lines, naming the second line and the first."""
     series = lines.joined("combination_of").astype(np.int64) * len(numbering.geos) + lines.joined("geo_of")
-    if len(pc.unique(pa.array(series))) < len(series):
+    possible = len(numbering.combinations) * len(numbering.geos)
+    if possible <= 8 * len(series):   # few possible series: count each (a hash table costs more)
+        repeated = np.bincount(series, minlength=possible).max(initial=0) > 1
+    else:
+        repeated = len(pc.unique(pa.array(series))) < len(series)
+    if repeated:
         refuse_repeated_series(series, header, numbering, source)
 
 

@@ -319,3 +319,12 @@ def test_small_blocks_name_lines_counted_from_the_top(monkeypatch):
         tsv.decode(synthetic(*lines[:6], "A,PC,I1,LV\t1 \t2 ", "A,PC,I1,LT\t1 "), "bad.tsv", dataset="x")
     with pytest.raises(DecodeError, match=r"^bad\.tsv: line 5, column 1: series key 'A,PC,,LV' has an empty code"):
         tsv.decode(synthetic(*lines[:4], "A,PC,,LV\t1 \t2 \t3 ", *lines[4:]), "bad.tsv", dataset="x")
+
+
+def test_repeated_series_found_when_most_possible_series_are_absent():
+    """Every line its own combination and geo: too many possible series to count each, so the other way is used."""
+    lines = [HEADER] + [f"A,PC,I{k},G{k}\t{k} \t: \t1 " for k in range(12)]
+    assert len(tsv.decode(synthetic(*lines), "sparse.tsv", dataset="x").observations) == 24
+    with pytest.raises(DecodeError, match=r"^sparse\.tsv: line 14, column 1: duplicated series 'A,PC,I3,G3' "
+                                          r"\(first at line 5\)"):
+        tsv.decode(synthetic(*lines, "A,PC,I3,G3\t1 \t2 \t3 "), "sparse.tsv", dataset="x")
