@@ -369,22 +369,25 @@ def _has_cartesian_axes(fig: go.Figure) -> bool:
     return any("xaxis" in trace._valid_props for trace in fig.data)
 
 
-def _x_axis_space(fig: go.Figure, base: int, width: int) -> int:
-    """Pixels under the plot for x tick labels and axis title; long category labels are tilted -45° (set here,
-    so the footer can be placed under them: plotly's own auto-angle is only known after rendering)."""
-    labels = {str(x) for trace in fig.data if getattr(trace, "orientation", None) != "h"
-              for x in (getattr(trace, "x", None) or ()) if isinstance(x, str)}
+def _tick_label_space(fig: go.Figure, labels, base: int, plot_width: int) -> int:
+    """Pixels the x tick labels take across the axis; crowded ones are tilted -45° (set here, so what lies beyond
+    them, the footer below or the title above, can be placed: plotly's own auto-angle is only known after rendering)."""
     longest = max((len(label) for label in labels), default=4)
     angle = fig.layout.xaxis.tickangle
-    plot_width = width - max(60, int(base * 4.5)) - max(30, int(base * 2))
     if labels and angle is None and len(labels) * (longest + 1) * 0.6 * base > plot_width:
         angle = -45
         fig.update_xaxes(tickangle=angle)
-    label_px = base * 1.6
-    if angle:
-        label_px = longest * 0.6 * base * abs(math.sin(math.radians(float(angle)))) + base * 1.4
+    if not angle:
+        return int(base * 1.6)
+    return int(longest * 0.6 * base * abs(math.sin(math.radians(float(angle)))) + base * 1.4)
+
+
+def _x_axis_space(fig: go.Figure, base: int, plot_width: int) -> int:
+    """Pixels under the plot for x tick labels (long category labels tilted) and the axis title."""
+    labels = {str(x) for trace in fig.data if getattr(trace, "orientation", None) != "h"
+              for x in (getattr(trace, "x", None) or ()) if isinstance(x, str)}
     title_px = base * 2 if fig.layout.xaxis.title.text else 0
-    return int(label_px + title_px + base * 0.6)
+    return int(_tick_label_space(fig, labels, base, plot_width) + title_px + base * 0.6)
 
 
 def _category_labels(fig: go.Figure, axis: str) -> list[str]:
@@ -403,17 +406,11 @@ def _left_space(fig: go.Figure, base: int) -> int:
 
 
 def _top_axis_space(fig: go.Figure, base: int, plot_width: int) -> int:
-    """Pixels above the plot for the column names of an x axis drawn on top (the scorecard); crowded names are
-    tilted -45° (set here, so title and subtitle can be placed above them)."""
+    """Pixels above the plot for the column names of an x axis drawn on top (the scorecard), tilted when crowded."""
     labels = _category_labels(fig, "x")
     if fig.layout.xaxis.side != "top" or not labels:
         return 0
-    longest = max(map(len, labels))
-    angle = fig.layout.xaxis.tickangle
-    if angle is None and len(labels) * (longest + 1) * 0.6 * base > plot_width:
-        angle = -45
-        fig.update_xaxes(tickangle=angle)
-    return int(longest * 0.6 * base * abs(math.sin(math.radians(float(angle or 0)))) + base * 1.8)
+    return _tick_label_space(fig, labels, base, plot_width) + int(base * 0.4)
 
 
 def _fit_cell_text(fig: go.Figure, base: int, plot_width: int) -> None:
@@ -459,7 +456,8 @@ def static_figure(fig: go.Figure, data: pd.DataFrame, *, size: str = DEFAULT_SIZ
     if top_axis_px:
         axis_px = int(fonts["base"] * 0.6)
     else:
-        axis_px = _x_axis_space(out, fonts["base"], width) if _has_cartesian_axes(out) else int(fonts["base"] * 0.6)
+        axis_px = (_x_axis_space(out, fonts["base"], width - left - right) if _has_cartesian_axes(out)
+                   else int(fonts["base"] * 0.6))
     top_px = int((fonts["title"] * 1.7 if title else 0) + (fonts["subtitle"] * 1.7 if subtitle else 0) + fonts["base"]
                  + top_axis_px)
     out.update_layout(
