@@ -29,7 +29,7 @@ OBSERVATION_SCHEMA = pa.schema(
 OBSERVATION_COLUMNS = OBSERVATION_SCHEMA.names
 
 # Columns a format decoder must produce; the rest are added by `finalize`.
-DECODED_COLUMNS = ["dataset", "geo", "period", "unit", "dims", "value", "flags"]
+DECODED_COLUMNS = ["dataset", "geo", "period", "unit", "dims", "value", "flags"]   # text as str or categorical
 
 # Eurostat status/flag letters (https://ec.europa.eu/eurostat/data/database/information)
 FLAG_MEANINGS: dict[str, str] = {
@@ -122,6 +122,16 @@ def dims_array(dims: pd.Series) -> pa.Array:
     )
 
 
+def text_array(column: pd.Series, *, nullable: bool = False) -> pa.Array:
+    """A decoded text column as an Arrow string array: a categorical is decoded by Arrow from its categories;
+    any other column is read as str (NULL kept only where `nullable`)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.array.codes
+        categories = pa.array(np.asarray(column.array.categories, dtype=object), pa.string())
+        return categories.take(pa.array(codes, mask=codes < 0))
+    return pa.array(column if nullable else column.astype(str), type=pa.string(), from_pandas=True)
+
+
 def year_array(period: pa.Array) -> pa.Array:
     """Calendar year of each published period as int16; NULL where the first four characters are not digits."""
     head = pc.utf8_slice_codeunits(period, 0, 4)
@@ -138,14 +148,14 @@ def finalize(decoded: Decoded, *, retrieved_at: pd.Timestamp, source_file: str) 
     assert not empty.any(), f"{source_file}: {int(empty.sum())} rows with neither value nor flag"
     check_flags(obs["flags"], source_file)
     n = len(obs)
-    period = pa.array(obs["period"].astype(str), type=pa.string())
+    period = text_array(obs["period"])
     frame = {
-        "dataset": pa.array(obs["dataset"].astype(str), type=pa.string()),
+        "dataset": text_array(obs["dataset"]),
         "indicator": pa.nulls(n, pa.string()),
-        "geo": pa.array(obs["geo"].astype(str), type=pa.string()),
+        "geo": text_array(obs["geo"]),
         "period": period,
         "year": year_array(period),
-        "unit": pa.array(obs["unit"], type=pa.string(), from_pandas=True),
+        "unit": text_array(obs["unit"], nullable=True),
         "dims": dims_array(obs["dims"]),
         "value": pa.array(obs["value"], type=pa.float64(), from_pandas=True),
         "flags": pa.array(obs["flags"], type=pa.string(), from_pandas=True),

@@ -13,7 +13,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from etl.model import Decoded, DecodeError
 
@@ -37,9 +36,16 @@ class Format:
     live: tuple[str, ...] = ()                      # catalogue live_format names fetched in this format
 
 
-def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    """An Arrow string array as a pandas str column, uncopied (pd.array would go through Python strings)."""
-    return pd.arrays.ArrowStringArray(values.cast(pa.large_string()), dtype=TEXT)
+def coded_column(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+    """Text given as codes into a list of distinct strings: a categorical whose categories are sorted, so it sorts,
+    compares and groups as the str column would, at a few bytes a row (each string is kept once)."""
+    order = np.argsort(np.array(categories, dtype=object), kind="stable")
+    dtype = pd.CategoricalDtype(pd.Index(np.array(categories, dtype=object)[order], dtype=TEXT))
+    if (order != np.arange(len(order))).any():
+        rank = np.empty(len(order), dtype=codes.dtype)
+        rank[order] = np.arange(len(order))
+        codes = rank[codes]
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def iso_stamp(text: str) -> str | None:

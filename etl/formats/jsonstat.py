@@ -30,9 +30,8 @@ import zlib
 import numpy as np
 import orjson
 import pandas as pd
-import pyarrow as pa
 
-from etl.formats import Format, checked_code, dataset_from_name, head_bytes, text_column
+from etl.formats import Format, checked_code, coded_column, dataset_from_name, head_bytes
 from etl.model import DECODED_COLUMNS, Decoded, DecodeError, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -305,11 +304,6 @@ def cell_rows(value_at: np.ndarray, status_at: np.ndarray) -> tuple[np.ndarray, 
 
 # ---------------------------------------------------------------- assembling rows
 
-def code_column(codes: list[str], positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """The category code of every row as a pandas str column, taken from the codes without per-row Python."""
-    return text_column(pa.array(codes, type=pa.large_string()).take(positions))
-
-
 def coordinate(cells: np.ndarray, sizes: list[int], i: int) -> np.ndarray:
     """The position along dimension i of every flat cell index (row-major: the last dimension varies fastest)."""
     return cells // math.prod(sizes[i + 1:]) % sizes[i]
@@ -372,14 +366,13 @@ def observation_frame(code: str, ids: list[str], sizes: list[int], codes: dict, 
                       value: np.ndarray, flags: np.ndarray, confs: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
     """The DECODED_COLUMNS frame of the published cells, each column built once from the cells' coordinates."""
     own = {dim: coordinate(cells, sizes, ids.index(dim)) for dim in OWN_COLUMNS if dim in ids}
-    unit = np.asarray(codes["unit"], dtype=object)[own["unit"]] if "unit" in own else np.full(len(cells), None)
+    no_unit = pd.Series(np.full(len(cells), None), dtype=object)  # object dtype keeps None (str would write NaN)
     rows = pd.RangeIndex(len(cells))  # one index shared by every column: nothing to align
     frame = pd.DataFrame({
-        "dataset": text_column(pa.repeat(pa.scalar(code, pa.large_string()), len(cells))),
-        "geo": code_column(codes["geo"], own["geo"]),
-        "period": code_column(codes["time"], own["time"]),
-        # object dtype keeps None for "no unit"/"no flag" (pandas would otherwise infer str and write NaN)
-        "unit": pd.Series(unit, index=rows, dtype=object),
+        "dataset": coded_column(np.zeros(len(cells), dtype=np.int8), [code]),
+        "geo": coded_column(own["geo"], codes["geo"]),
+        "period": coded_column(own["time"], codes["time"]),
+        "unit": coded_column(own["unit"], codes["unit"]) if "unit" in own else no_unit,
         "dims": pd.Series(series_dims(ids, sizes, cells, own, codes, confs), index=rows, dtype=object),
         "value": value,
         "flags": pd.Series(flags, index=rows, dtype=object),

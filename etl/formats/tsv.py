@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.formats import Format, checked_code, dataset_from_name, text_column
+from etl.formats import Format, checked_code, coded_column, dataset_from_name
 from etl.model import DECODED_COLUMNS, FLAG_PATTERN, Decoded, DecodeError, flag_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -378,14 +378,16 @@ def observations_frame(code: str, header: Header, numbering: Numbering, lines: L
     combination = lines.joined("combination")
     n = len(combination)
     if "unit" in non_geo:
-        units = pa.array([combo[non_geo.index("unit")] for combo in numbering.combinations], pa.large_string())
-        unit = text_column(units.take(combination))
+        units: dict[str, int] = {}
+        at = non_geo.index("unit")
+        unit_of = np.array([units.setdefault(combo[at], len(units)) for combo in numbering.combinations], dtype=np.int32)
+        unit = coded_column(unit_of[combination], list(units))
     else:
         unit = pd.Series([None] * n, dtype=object)
     columns = {
-        "dataset": text_column(pa.repeat(pa.scalar(code, pa.large_string()), n)),
-        "geo": text_column(pa.array(list(numbering.geos), pa.large_string()).take(lines.joined("geo"))),
-        "period": text_column(pa.array(header.periods, pa.large_string()).take(lines.joined("column"))),
+        "dataset": coded_column(np.zeros(n, dtype=np.int8), [code]),
+        "geo": coded_column(lines.joined("geo"), list(numbering.geos)),
+        "period": coded_column(lines.joined("column"), header.periods),
         "unit": unit,
         "dims": dims[combination],
         "value": lines.joined("values"),

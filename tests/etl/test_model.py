@@ -30,3 +30,17 @@ def test_finalize_keeps_flags_and_missing_and_repeats_provenance():
     assert [r["flags"] for r in rows] == [None, "c", "bu"]
     assert {r["source_file"] for r in rows} == {"toy.tsv"} and {r["source_updated"] for r in rows} == {"2024-01-01"}
     assert {r["retrieved_at"].isoformat() for r in rows} == {"2026-01-02T03:04:05+00:00"}
+
+
+def test_finalize_reads_categorical_text_as_it_reads_str():
+    """A decoder may give its text columns as categoricals (etl.formats.coded_column): the table is the same."""
+    text = pd.DataFrame({
+        "dataset": ["toy"] * 4, "geo": ["LV", "EE", "LV", "LT"], "period": ["2023", "2022", "2023", "2021"],
+        "unit": ["PC", None, "PC", "NR"], "dims": [{"freq": "A"}] * 4, "value": [1.0, 2.0, None, 4.0],
+        "flags": [None, None, "c", None],
+    })
+    coded = text.astype({"dataset": "category", "geo": "category", "period": "category", "unit": "category"})
+    tables = [finalize(Decoded("toy", obs), retrieved_at=pd.Timestamp("2026-01-02T03:04:05Z"), source_file="toy.tsv")
+              for obs in (text, coded)]
+    assert tables[1].equals(tables[0])
+    assert tables[1].column("unit").to_pylist() == ["PC", None, "PC", "NR"]
