@@ -73,10 +73,15 @@ class Pieces:
     def part(self, columns: int | slice) -> tuple[pa.Array, np.ndarray]:
         """(the distinct pieces in these columns, index of each piece there among them)."""
         of = self.of[:, columns]
+        texts, position = self.distinct_in(of)
+        return texts, position[of]
+
+    def distinct_in(self, of: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+        """(the distinct pieces `of` points at, the index among them of each distinct piece of the block)."""
         used = np.flatnonzero(np.bincount(of.ravel(), minlength=len(self.distinct)))
         position = np.zeros(len(self.distinct), dtype=np.int32)
         position[used] = np.arange(len(used))
-        return self.distinct.take(pa.array(used)), position[of]
+        return self.distinct.take(pa.array(used)), position
 
     def key(self, line: int) -> str:
         """The series key of one of the block's lines, as published."""
@@ -212,26 +217,42 @@ def split_block(text: bytes, start: int, end: int, first_line: int, header: Head
     ends = separators.reshape(-1, header.width)                      # per line: where each cell ends
     starts = np.concatenate([[0], ends[:-1, -1] + 1])               # where each line starts
     n, g = len(header.dimensions), header.dimensions.index("geo")
-    commas = np.flatnonzero(block == COMMA)
-    first = np.searchsorted(commas, starts)
-    count = np.searchsorted(commas, ends[:, 0]) - first
-    if (count != n - 1).any():
-        at = int(np.argmax(count != n - 1))
-        key = bytes(block[starts[at]:ends[at, 0]]).decode()
-        raise DecodeError(source, f"line {first_line + at + 2}, column 1",
-                          f"series key {key!r} does not give {n} codes for {header.dimensions}")
+    commas = key_commas(block, starts, ends[:, 0], first_line, header, source)
     # where each piece starts; each ends where the next starts, the last at the end of the block
     offsets = np.empty(len(starts) * (KEY_PARTS + len(header.periods)) + 1, dtype=np.int32)
     bounds = offsets[:-1].reshape(len(starts), -1)
     bounds[:, 0] = starts
-    bounds[:, 1] = commas[first + g - 1] + 1 if g else starts
-    bounds[:, 2] = commas[first + g] if g < n - 1 else ends[:, 0]
+    bounds[:, 1] = commas[:, g - 1] + 1 if g else starts
+    bounds[:, 2] = commas[:, g] if g < n - 1 else ends[:, 0]
     bounds[:, KEY_PARTS:] = ends[:, :-1] + 1
     offsets[-1] = len(block)
     data = pa.py_buffer(text).slice(start, end - start)
     pieces = pa.Array.from_buffers(pa.string(), len(offsets) - 1, [None, pa.py_buffer(offsets), data])
     encoded = pieces.dictionary_encode()
     return Pieces(encoded.dictionary, encoded.indices.to_numpy().reshape(len(starts), -1), first_line)
+
+
+def key_commas(block: np.ndarray, starts: np.ndarray, key_ends: np.ndarray, first_line: int, header: Header,
+               source: str) -> np.ndarray:
+    """Lines x (codes - 1): where the commas of each line's series key are; a key of the wrong code count refused.
+
+    When the block holds exactly that many commas per line and each line's share lies inside its key, every key
+    has its own (the usual case, no search); otherwise each key's commas are counted.
+    """
+    n = len(header.dimensions)
+    commas = np.flatnonzero(block == COMMA)
+    if n > 1 and len(commas) == len(starts) * (n - 1):
+        per_line = commas.reshape(-1, n - 1)
+        if (per_line[:, 0] >= starts).all() and (per_line[:, -1] < key_ends).all():
+            return per_line
+    first = np.searchsorted(commas, starts)          # a key with too few or too many codes, or a comma in a cell
+    count = np.searchsorted(commas, key_ends) - first
+    if (count != n - 1).any():
+        at = int(np.argmax(count != n - 1))
+        key = bytes(block[starts[at]:key_ends[at]]).decode()
+        raise DecodeError(source, f"line {first_line + at + 2}, column 1",
+                          f"series key {key!r} does not give {n} codes for {header.dimensions}")
+    return commas[first[:, None] + np.arange(n - 1)]
 
 
 def refuse_width(text: bytes, start: int, at: int, first_line: int, header: Header, source: str) -> None:
@@ -306,19 +327,23 @@ def refuse_repeated_series(series: np.ndarray, header: Header, numbering: Number
 def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray, ...]:
     """(line in the block, period column, value, flags) of each published cell of the block (not a bare ':').
 
-    Each distinct spelling is read once: the cells take their value and flags from it.
+    Each distinct spelling is read once: the cells take their value and flags from it. A spelling that is not
+    `value flags` is refused at its first cell.
     """
-    spellings, spelling_of = pieces.part(slice(KEY_PARTS, None))      # lines x periods, in reading order
-    values, flags = read_spellings(spellings, spelling_of, pieces, header, source)
-    published = np.flatnonzero((~np.isnan(values) | (flags != None))[spelling_of])  # noqa: E711: ':' is no row
-    spelling = spelling_of.ravel()[published]
-    line, column = np.divmod(published, len(header.periods))
+    of = pieces.of[:, KEY_PARTS:]                                   # lines x periods, in reading order
+    spellings, position = pieces.distinct_in(of)
+    values, flags, problems = read_spellings(spellings)
+    if problems is not None:
+        line, column = np.argwhere((problems != None)[position][of])[0]    # noqa: E711
+        raise DecodeError(source, pieces.place(int(line), int(column), header), problems[position[of[line, column]]])
+    line, column = np.nonzero((~np.isnan(values) | (flags != None))[position][of])  # noqa: E711: ':' is no row
+    spelling = position[of[line, column]]
     return line, column.astype(np.int32), values[spelling], flags[spelling]
 
 
-def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, pieces: Pieces, header: Header,
-                   source: str) -> tuple[np.ndarray, np.ndarray]:
-    """(value, flags or None) of each distinct cell spelling; one that is not `value flags` refused at its first cell."""
+def read_spellings(spellings: pa.Array) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(value, flags or None, None) of each distinct cell spelling; when one is not `value flags`, (None, None,
+    what is wrong with each spelling or None)."""
     text = pc.ascii_trim_whitespace(spellings)
     # the number is what is left when flag letters are trimmed off the end; the flags, when the number is
     # trimmed off the front: any other spelling fails the cast or the flag check below
@@ -330,21 +355,23 @@ def read_spellings(spellings: pa.Array, spelling_of: np.ndarray, pieces: Pieces,
     except pa.ArrowInvalid:
         readable = False
     if not readable:
-        bad = np.array([not (gone or NUMBER.match(n)) for n, gone in zip(number.to_pylist(), missing.to_pylist())])
-        line, column = divmod(int(np.argmax(bad[spelling_of])), len(header.periods))
-        spelled = spellings[int(spelling_of[line, column])].as_py().rstrip(SEPARATORS)
-        raise DecodeError(source, pieces.place(line, column, header), f"unparsable number {spelled!r}")
+        return None, None, np.array([
+            None if gone or NUMBER.match(n) else f"unparsable number {spelled.rstrip(SEPARATORS)!r}"
+            for spelled, n, gone in zip(spellings.to_pylist(), number.to_pylist(), missing.to_pylist())], dtype=object)
     flags = pc.ascii_ltrim(text, characters=NUMBER_CHARACTERS).dictionary_encode()
     texts = np.array([flag or None for flag in flags.dictionary.to_pylist()], dtype=object)
     flag_of = flags.indices.to_numpy()
-    for code, flag in enumerate(texts):
-        if flag and flag_problem(flag):
-            reason = flag_problem(flag)
-            if not FLAG_PATTERN.match(flag):
-                reason = f"unreadable cell, expected 'value flags' (after the number: {flag!r})"
-            line, column = divmod(int(np.argmax((flag_of == code)[spelling_of])), len(header.periods))
-            raise DecodeError(source, pieces.place(line, column, header), reason)
-    return values.to_numpy(zero_copy_only=False), texts[flag_of]
+    reasons = np.array([flag and flag_reason(flag) for flag in texts], dtype=object)
+    if any(reasons):
+        return None, None, reasons[flag_of]
+    return values.to_numpy(zero_copy_only=False), texts[flag_of], None
+
+
+def flag_reason(flag: str) -> str | None:
+    """What is wrong with the text after a cell's number, or None when it is Eurostat flags."""
+    if not FLAG_PATTERN.match(flag):
+        return f"unreadable cell, expected 'value flags' (after the number: {flag!r})"
+    return flag_problem(flag)
 
 
 # ---------------------------------------------------------------- assembling rows

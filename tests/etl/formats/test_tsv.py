@@ -194,6 +194,13 @@ def test_series_key_with_the_wrong_number_of_codes_is_refused():
         tsv.decode(raw, "bad.tsv", dataset="x")
 
 
+def test_keys_with_too_many_and_too_few_codes_are_refused_though_the_commas_add_up():
+    """One code too many on a line and one too few on the next: the block holds as many commas as it should."""
+    raw = synthetic(HEADER, "A,PC,I1,EE\t1 \t2 \t3 ", "A,PC,I1,X,LV\t4 \t5 \t6 ", "A,PC,LT\t7 \t8 \t9 ")
+    with pytest.raises(DecodeError, match=r"^bad\.tsv: line 3, column 1: series key 'A,PC,I1,X,LV' does not give 4"):
+        tsv.decode(raw, "bad.tsv", dataset="x")
+
+
 @pytest.mark.parametrize("header, where", [
     ("freq,unit,geo\t2021 \t2022 ", "line 1, column 1"),            # no '\TIME_PERIOD'
     ("freq,unit,indic\\TIME_PERIOD\t2021 \t2022 ", "line 1, column 1"),   # no geo
