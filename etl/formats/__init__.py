@@ -20,7 +20,6 @@ DATASET_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 GZIP_MAGIC = b"\x1f\x8b"
 # How Eurostat writes last-update stamps: day first, two- or four-digit year, with or without seconds.
 STAMP_FORMATS = ("%d/%m/%y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%Y %H:%M")
-TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas' own str dtype, the one it infers for text
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,10 @@ class Format:
 def coded_column(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
     """Text given as codes into a list of distinct strings: a categorical whose categories are sorted, so it sorts,
     compares and groups as the str column would, at a few bytes a row (each string is kept once)."""
-    order = np.argsort(np.array(categories, dtype=object), kind="stable")
-    dtype = pd.CategoricalDtype(pd.Index(np.array(categories, dtype=object)[order], dtype=TEXT))
+    texts = np.array(categories, dtype=object)
+    order = np.argsort(texts, kind="stable")
+    # object categories: a str Index costs 2.5x as much to build (6 % of a small TSV's decode, paired)
+    dtype = pd.CategoricalDtype(pd.Index(texts[order], dtype=object))
     if (order != np.arange(len(order))).any():
         rank = np.empty(len(order), dtype=codes.dtype)
         rank[order] = np.arange(len(order))
