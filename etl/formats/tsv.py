@@ -15,7 +15,8 @@ How: the body is read in blocks of whole lines. NumPy finds each block's tabs, l
 geo; the pieces between them (codes before geo, geo, codes after it, each period cell) lie end to end, so one
 Arrow string array over the block's bytes holds them uncopied, and one hash pass numbers the distinct ones.
 Codes and cell spellings are few: each distinct one is read once (Arrow kernels split a spelling into its number
-and flags) and the cells take their value from it. Rows come line by line, left to right.
+and flags); a published cell keeps only its line, column and spelling until the frame is built, and takes its
+value and flags from its spelling there. Rows come line by line, left to right.
 """
 from __future__ import annotations
 
@@ -104,28 +105,41 @@ class Numbering:
 
 @dataclass
 class Lines:
-    """What the blocks give: per series line its combination and geo; per published cell its period column,
-    combination, geo, value and flags (all a cell needs, so no per-cell line numbers are kept)."""
+    """What the blocks give: per series line its combination and geo; per published cell its line, period column
+    and spelling; per distinct spelling of each block its value and flags (a cell's value is its spelling's)."""
 
     combination_of: list[np.ndarray] = field(default_factory=list)
     geo_of: list[np.ndarray] = field(default_factory=list)
+    line: list[np.ndarray] = field(default_factory=list)         # counted from the first series line
     column: list[np.ndarray] = field(default_factory=list)
-    combination: list[np.ndarray] = field(default_factory=list)
-    geo: list[np.ndarray] = field(default_factory=list)
+    spelling: list[np.ndarray] = field(default_factory=list)     # among the distinct spellings of every block
     values: list[np.ndarray] = field(default_factory=list)
     flags: list[np.ndarray] = field(default_factory=list)
+    count: int = 0                                               # lines so far
+    spellings: int = 0                                           # distinct spellings so far
 
     def add(self, combination_of: np.ndarray, geo_of: np.ndarray, line: np.ndarray, column: np.ndarray,
-            values: np.ndarray, flags: np.ndarray) -> None:
-        """Keep one block's lines (combination and geo of each) and published cells (line in the block, column)."""
-        for kept, array in zip((self.combination_of, self.geo_of, self.column, self.combination, self.geo,
-                                self.values, self.flags),
-                               (combination_of, geo_of, column, combination_of[line], geo_of[line], values, flags)):
-            kept.append(array)
+            spelling: np.ndarray, values: np.ndarray, flags: np.ndarray) -> None:
+        """Keep one block's lines and published cells (line in the block, column, spelling among the block's)."""
+        self.combination_of.append(combination_of)
+        self.geo_of.append(geo_of)
+        self.line.append((line + self.count).astype(np.int32))
+        self.column.append(column)
+        self.spelling.append(spelling + self.spellings)
+        self.values.append(values)
+        self.flags.append(flags)
+        self.count += len(combination_of)
+        self.spellings += len(values)
 
     def joined(self, name: str) -> np.ndarray:
         """One field over every block."""
         return np.concatenate(getattr(self, name))
+
+    def cells(self) -> tuple[np.ndarray, ...]:
+        """(combination, geo, period column, value, flags) of every published cell."""
+        line, spelling = self.joined("line"), self.joined("spelling")
+        return (self.joined("combination_of")[line], self.joined("geo_of")[line], self.joined("column"),
+                self.joined("values")[spelling], self.joined("flags")[spelling])
 
 
 # ---------------------------------------------------------------- text and header
@@ -325,7 +339,8 @@ def refuse_repeated_series(series: np.ndarray, header: Header, numbering: Number
 # ---------------------------------------------------------------- cells
 
 def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray, ...]:
-    """(line in the block, period column, value, flags) of each published cell of the block (not a bare ':').
+    """(line in the block, period column, spelling) of each published cell of the block (not a bare ':'), and the
+    value and flags of each spelling.
 
     Each distinct spelling is read once: the cells take their value and flags from it. A spelling that is not
     `value flags` is refused at its first cell.
@@ -337,8 +352,7 @@ def block_cells(pieces: Pieces, header: Header, source: str) -> tuple[np.ndarray
         line, column = np.argwhere((problems != None)[position][of])[0]    # noqa: E711
         raise DecodeError(source, pieces.place(int(line), int(column), header), problems[position[of[line, column]]])
     line, column = np.nonzero((~np.isnan(values) | (flags != None))[position][of])  # noqa: E711: ':' is no row
-    spelling = position[of[line, column]]
-    return line, column.astype(np.int32), values[spelling], flags[spelling]
+    return line, column.astype(np.int32), position[of[line, column]], values, flags
 
 
 def read_spellings(spellings: pa.Array) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -388,11 +402,10 @@ def decode(raw: bytes, source: str, *, dataset: str | None = None) -> Decoded:
     code = dataset_of(source, dataset)
     header_line, text, body_start = read_body(raw, source)
     header = read_header(header_line, source)
-    numbering, lines, first_line = Numbering(), Lines(), 0
+    numbering, lines = Numbering(), Lines()
     for start, end in line_blocks(text, body_start, body_end(text, body_start, source)):
-        pieces = split_block(text, start, end, first_line, header, source)
+        pieces = split_block(text, start, end, lines.count, header, source)
         lines.add(*block_keys(pieces, numbering, source), *block_cells(pieces, header, source))
-        first_line += len(pieces.of)
     check_series(lines, header, numbering, source)
     return Decoded(dataset=code, observations=observations_frame(code, header, numbering, lines), source_updated=None)
 
@@ -402,7 +415,7 @@ def observations_frame(code: str, header: Header, numbering: Numbering, lines: L
     non_geo = [dim for dim in header.dimensions if dim != "geo"]
     dims = np.empty(len(numbering.combinations), dtype=object)
     dims[:] = [{dim: c for dim, c in zip(non_geo, combo) if dim not in OWN_COLUMNS} for combo in numbering.combinations]
-    combination = lines.joined("combination")
+    combination, geo, column, values, flags = lines.cells()
     n = len(combination)
     if "unit" in non_geo:
         units: dict[str, int] = {}
@@ -413,13 +426,13 @@ def observations_frame(code: str, header: Header, numbering: Numbering, lines: L
         unit = pd.Series([None] * n, dtype=object)
     columns = {
         "dataset": coded_column(np.zeros(n, dtype=np.int8), [code]),
-        "geo": coded_column(lines.joined("geo"), list(numbering.geos)),
-        "period": coded_column(lines.joined("column"), header.periods),
+        "geo": coded_column(geo, list(numbering.geos)),
+        "period": coded_column(column, header.periods),
         "unit": unit,
         "dims": dims[combination],
-        "value": lines.joined("values"),
+        "value": values,
         # object dtype keeps None for "no flag" (pandas would otherwise infer str and write NaN)
-        "flags": pd.Series(lines.joined("flags"), dtype=object, copy=False),
+        "flags": pd.Series(flags, dtype=object, copy=False),
     }
     assert list(columns) == DECODED_COLUMNS, f"frame columns {list(columns)}"
     return pd.DataFrame(columns, copy=False)   # no columns=: it would reindex
