@@ -105,21 +105,14 @@ DIMS_TYPE = pa.map_(pa.string(), pa.string())
 
 
 def dims_array(dims: pd.Series) -> pa.Array:
-    """The dims column as an Arrow MAP; built key by key when all rows share their keys (every real file does)."""
-    rows = dims.tolist()
-    keys = tuple(rows[0]) if rows and rows[0] else ()
-    if not keys or any(not d or tuple(d) != keys for d in rows):
-        # Ragged keys: rare, so the simple row-by-row build is fine.
-        return pa.array([list(d.items()) if d else [] for d in rows], type=DIMS_TYPE)
-    n, k = len(rows), len(keys)
-    items = np.empty((n, k), dtype=object)
-    for j, key in enumerate(keys):
-        items[:, j] = [d[key] for d in rows]
-    offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
-    return pa.MapArray.from_arrays(
-        offsets, pa.array(np.tile(np.array(keys, dtype=object), n), type=pa.string()),
-        pa.array(items.ravel(), type=pa.string()),
-    )
+    """The dims column as an Arrow MAP: each distinct dict object built once, then taken for its rows (the decoders
+    share one dict among the rows of a series, so a file has as many as it has series)."""
+    rows = dims.to_numpy(dtype=object)
+    # every dict is alive while `rows` holds it, so its id names it
+    codes, _ = pd.factorize(np.fromiter(map(id, rows), dtype=np.int64, count=len(rows)))
+    first = pd.Series(codes).drop_duplicates().index.to_numpy()    # where each object is first met, in code order
+    distinct = pa.array([list(d.items()) if d else [] for d in rows[first]], type=DIMS_TYPE)
+    return distinct.take(pa.array(codes))
 
 
 def text_array(column: pd.Series, *, nullable: bool = False) -> pa.Array:

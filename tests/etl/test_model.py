@@ -13,8 +13,10 @@ def test_year_is_the_leading_four_digits_or_null():
 def test_dims_array_matches_a_row_by_row_build_for_shared_and_ragged_keys():
     shared = pd.Series([{"freq": "A", "indic_is": f"I{i}"} for i in range(5)])
     ragged = pd.Series([{"freq": "A"}, {}, {"freq": "A", "hhtyp": "TOTAL"}])
-    for dims in (shared, ragged):
-        expected = pa.array([list(d.items()) for d in dims], type=DIMS_TYPE)
+    series = {"freq": "A", "indic_is": "I1"}    # one dict object for the rows of a series, as the decoders give
+    objects = pd.Series([series, {"freq": "A", "indic_is": "I1"}, None, series, {"freq": "Q"}, None], dtype=object)
+    for dims in (shared, ragged, objects):
+        expected = pa.array([list(d.items()) if d else [] for d in dims], type=DIMS_TYPE)
         assert dims_array(dims).equals(expected)
 
 
