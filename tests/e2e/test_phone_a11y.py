@@ -1,5 +1,5 @@
 """Every page on a phone (390 px), a tablet (768 px) and a desktop (1440 px) in real Chromium: no sideways scrolling,
-the chart inside the screen, legends under the plot on phones; axe-core finds no WCAG 2.0/2.1 A/AA violation; the
+the chart inside the screen, legends under the plot on phones, no chart text cut at the chart's edge; axe-core finds no WCAG 2.0/2.1 A/AA violation; the
 controls are reachable by keyboard with a visible focus.
 
 axe-core comes from npm (scripts/js, installed by scripts/setup.sh) and is injected into the test browser only,
@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 
 AXE = REPO / "scripts" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa"]
-PAGES = ["/", "/compare", "/trends", "/map", "/relationships", "/country", "/desi", "/findings", "/sources"]
+PAGES = ["/", "/compare", "/trends", "/map", "/relationships", "/country", "/desi", "/digital-decade", "/findings",
+         "/sources"]
 CHART_PAGES = {"/compare", "/trends", "/map", "/relationships", "/country", "/desi"}
 WIDTHS = {390: 844, 768: 1024, 1440: 900}
 WAIT_MS = 3 * PAGE_TIMEOUT_MS  # nine pages per width on a shared machine
@@ -86,9 +87,37 @@ def test_every_page_fits_the_screen_and_passes_axe(app_url, browser, axe_source,
     assert not problems, "\n".join(problems)
 
 
+# Every title, legend entry, note and tick label of every chart that runs past its chart's edge (where it is cut off)
+CUT_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot .main-svg:first-of-type')].flatMap(svg => {
+  const edge = svg.getBoundingClientRect();
+  return [...svg.parentElement.querySelectorAll('.gtitle, .legendtext, .annotation-text, .xtick text, .ytick text')]
+    .map(t => [t.textContent, t.getBoundingClientRect()])
+    .filter(([, r]) => r.width && (r.right > edge.right + 2 || r.left < edge.left - 2))
+    .map(([text, r]) => `${text.slice(0, 60)} (${Math.round(r.left)}-${Math.round(r.right)} px, chart ${Math.round(edge.left)}-${Math.round(edge.right)})`);
+})"""
+
+
+@pytest.mark.parametrize("lang", ["de", "fi"])
+def test_no_chart_text_is_cut_on_a_phone(app_url, browser, lang):
+    """At 390 px in the languages with the longest words: every chart's title, legend entries and notes are broken
+    over lines to fit; the Digital Decade KPI rows, whose labels would leave the plot a sliver, open as the table."""
+    cut = []
+    with browser_page(browser, 390, WIDTHS[390]) as page:
+        for path in sorted(CHART_PAGES):
+            page.goto(f"{app_url}{path}?lang={lang}")
+            settle(page, path)
+            cut += [f"{path}: {text}" for text in page.evaluate(CUT_TEXT)]
+        page.goto(f"{app_url}/digital-decade?lang={lang}")
+        page.wait_for_selector("#dd_targets-table", timeout=WAIT_MS)
+        assert page.locator(".view-toggle input[value='table']").first.is_checked()
+    assert not cut, "\n".join(cut)
+
+
 BAR_SHAPE = ("() => { const g = document.querySelector('.js-plotly-plot'); const t = g.data[0];"
              " return [t.orientation || 'v', t.y.length, g._fullLayout.yaxis.type, g._fullLayout.height,"
-             " (g.layout.shapes || []).filter(s => s.type === 'line').map(s => s.xref + ':' + s.yref)]; }")
+             " (g.layout.shapes || []).filter(s => s.type === 'line').map(s => s.xref + ':' + s.yref),"
+             " (g.layout.shapes || []).filter(s => s.type === 'line' && s.showlegend && s.name).length,"
+             " (g.layout.annotations || []).filter(a => a.textangle).map(a => a.text)]; }")
 
 
 def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url, browser):
@@ -98,11 +127,13 @@ def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url
         with browser_page(browser, width, WIDTHS[width]) as page:
             page.goto(app_url + "/compare")
             settle(page, "/compare")
-            orientation, count, category_axis, height, lines = page.evaluate(BAR_SHAPE)
+            orientation, count, category_axis, height, lines, named, labels = page.evaluate(BAR_SHAPE)
             assert orientation == expected, (width, orientation)
             if expected == "h":
                 assert category_axis == "category" and count >= 20 and height >= count * 20, (count, height)
                 assert lines and all(line == "x:paper" for line in lines), lines
+                # each line named in the legend, not by a label running over the bars
+                assert named == len(lines) and not labels, (named, labels)
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= width
                 page.goto(app_url + "/compare?geo=EE,FI")
                 settle(page, "/compare")
@@ -114,7 +145,9 @@ def test_ranked_bars_are_horizontal_on_a_phone_and_vertical_on_a_desktop(app_url
 STACK_SHAPE = ("() => { const g = document.querySelector('.js-plotly-plot');"
                " return [g.data.map(t => t.type + ':' + (t.orientation || t.textposition || 'v')),"
                " g._fullLayout.yaxis.type, g._fullLayout.xaxis.range[1], Math.max(...g.data.at(-1).x),"
-               " (g.layout.shapes || []).filter(s => s.type === 'line').map(s => s.xref + ':' + s.yref)]; }")
+               " (g.layout.shapes || []).filter(s => s.type === 'line').map(s => s.xref + ':' + s.yref),"
+               " (g.layout.shapes || []).filter(s => s.type === 'line' && s.showlegend && s.name).length,"
+               " (g.layout.annotations || []).filter(a => a.textangle).map(a => a.text)]; }")
 
 
 def test_desi_stacks_are_horizontal_on_a_phone(app_url, browser):
@@ -123,10 +156,11 @@ def test_desi_stacks_are_horizontal_on_a_phone(app_url, browser):
     with browser_page(browser, 390, WIDTHS[390]) as page:
         page.goto(app_url + "/desi")
         settle(page, "/desi")
-        kinds, category_axis, axis_end, widest, lines = page.evaluate(STACK_SHAPE)
+        kinds, category_axis, axis_end, widest, lines, named, labels = page.evaluate(STACK_SHAPE)
         assert kinds[:-1] and all(kind == "bar:h" for kind in kinds[:-1]) and kinds[-1] == "scatter:middle right", kinds
         assert category_axis == "category" and axis_end > widest * 1.2, (axis_end, widest)
         assert lines and all(line == "x:paper" for line in lines), lines
+        assert named == len(lines) and not labels, (named, labels)   # the EU line named in the legend
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "desi_390_horizontal.png"), full_page=True)
