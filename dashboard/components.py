@@ -129,12 +129,27 @@ def view_toggle(view: str) -> dcc.RadioItems:
     )
 
 
-# The column names the pages' tables use, as a reader reads them (other columns, e.g. indicator titles, are shown
-# as they are). The frame keeps its own names: flag columns are found by them.
+# The column names the pages' tables use, as a reader reads them in each language: the one place a table heading is
+# written. A page passes its frame with these names (other columns, e.g. a chart's own axis titles, are shown as
+# they are); flag columns are found by them ('...flags'), so a heading is never translated before the table is built.
 TABLE_HEADERS = {
     "country": N_("country"), "geo": N_("geo"), "value": N_("value"), "flags": N_("flags"), "rank": N_("rank"),
     "period": N_("period"), "year": N_("year"), "x_flags": N_("x flags"), "y_flags": N_("y flags"),
-    "is_bsr": N_("BSR"),
+    "is_bsr": N_("BSR"), "indicator": N_("indicator"), "theme": N_("theme"), "reference": N_("reference"),
+    "unit_label": N_("unit"), "ranked": N_("of"), "rank_among": N_("ranked among"),
+    # Digital Decade
+    "kpi": N_("KPI"), "eu_value": N_("EU27"), "target_2030": N_("2030 target"), "distance": N_("distance"),
+    "required_per_year": N_("needed a year"), "observed_per_year": N_("observed a year"),
+    "observed_window": N_("observed over"), "verdict_text": N_("verdict"), "series": N_("series"),
+    "measure": N_("measure"), "gap": N_("gap (points)"),
+    # DESI
+    "overall_score": N_("overall score"), "dimension": N_("dimension"), "score": N_("score"),
+    "score_flags": N_("score flags"), "weight_pct": N_("weight %"), "contribution": N_("weighted contribution"),
+    "contribution_flags": N_("contribution flags"), "edition": N_("DESI edition"),
+    # country profile (the headings its downloads use)
+    "eu27": N_("EU27 value"), "eu27_flags": N_("EU27 flags"), "bsr": N_("BSR average"),
+    "bsr_flags": N_("BSR average flags"), "change_5y": N_("change over five years"),
+    "change_from": N_("change from year"), "gap_pct": N_("ahead of the EU27 (%, + better)"),
 }
 
 

@@ -154,6 +154,16 @@ TRAJECTORY_LABELS = {"dd_baseline_2023": N_("EU trajectory (2023 baseline)"),
                      "dd_ideal_2026": N_("EU ideal trajectory (2026)")}
 
 
+def series_names(meta: ChartMeta) -> dict[str, str]:
+    """What each series of the trajectory chart is called, in its legend and in its table."""
+    return {
+        "country": meta.name, "eu": _("EU27"),
+        "path": _("{country}: straight path to the 2030 target", country=meta.name),
+        "eu_path": _("EU27: straight path to the 2030 target"),
+        **{code: _(label) for code, label in TRAJECTORY_LABELS.items()},
+    }
+
+
 def trajectory_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """The country's and the EU's values over the years, the straight path from the latest value to the 2030
     target (dashed), the Commission's EU trajectory where it has one; the definition printed under the chart."""
@@ -161,15 +171,15 @@ def trajectory_figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
         return common.empty_figure(_("No Digital Decade values for this selection."), title=meta.title)
     country = colours.colour_for(meta.geo)
     styles = {
-        "country": (meta.name, country, "solid", "lines+markers"),
-        "eu": (_("EU27"), EU_COLOUR, "solid", "lines+markers"),
-        "path": (_("{country}: straight path to the 2030 target", country=meta.name), country, "dash", "lines"),
-        "eu_path": (_("EU27: straight path to the 2030 target"), EU_COLOUR, "dot", "lines"),
-        **{code: (_(label), "#777777", TRAJECTORY_DASH[code], "lines") for code, label in TRAJECTORY_LABELS.items()},
+        "country": (country, "solid", "lines+markers"), "eu": (EU_COLOUR, "solid", "lines+markers"),
+        "path": (country, "dash", "lines"), "eu_path": (EU_COLOUR, "dot", "lines"),
+        **{code: ("#777777", TRAJECTORY_DASH[code], "lines") for code in TRAJECTORY_LABELS},
     }
+    names = series_names(meta)
     traces = []
     for series, rows in df.groupby("series", sort=False):
-        name, colour, dash, mode = styles.get(series, (series, "#777777", "dot", "lines"))
+        name = names.get(series, series)
+        colour, dash, mode = styles.get(series, ("#777777", "dot", "lines"))
         traces.append({
             "type": "scatter", "x": rows["year"].tolist(), "y": rows["value"].astype(float).tolist(), "name": name,
             "mode": mode, "line": {"color": colour, "dash": dash, "width": 3 if series in ("country", "eu") else 2},

@@ -107,10 +107,7 @@ def table_rows(df):
                 "rank", "ranked", "rank_among", "change_5y", "change_from", "gap_pct"]].copy()
     table["theme"] = table["theme"].map(profile_figure.theme_label)
     table["change_from"] = table["change_from"].map(lambda y: None if y != y or y is None else str(int(y)))
-    return table.rename(columns={"title": "indicator", "eu27": "EU value", "eu27_flags": "EU flags",
-                                 "bsr": "BSR average", "bsr_flags": "BSR flags", "ranked": "of",
-                                 "rank_among": "ranked among", "change_5y": "change over 5 years",
-                                 "change_from": "since", "gap_pct": "% vs EU (+ better)"})
+    return table.rename(columns={"title": "indicator"})
 
 
 layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

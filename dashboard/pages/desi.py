@@ -158,24 +158,22 @@ def _stack_table(stack, meta):
     """Table view of the stacked chart: rank, score, weight and contribution per country and dimension."""
     names = meta.names
     table = stack[["geo", "label", "score", "score_flags", "weight", "contribution", "flags"]].copy()
-    table.insert(0, _("country"), table["geo"].map(names).fillna(table["geo"]))
-    table.insert(1, _("rank"), table["geo"].map(lambda g: _("{rank} of {count}", rank=meta.ranks[g][0],
-                                                           count=meta.ranks[g][1]) if g in meta.ranks else "–"))
-    table.insert(2, _("overall score"), table["geo"].map(lambda g: meta.totals.get(g, (None, None))[0]))
+    table.insert(0, "country", table["geo"].map(names).fillna(table["geo"]))
+    table.insert(1, "rank", table["geo"].map(lambda g: _("{rank} of {count}", rank=meta.ranks[g][0],
+                                                        count=meta.ranks[g][1]) if g in meta.ranks else "–"))
+    table.insert(2, "overall_score", table["geo"].map(lambda g: meta.totals.get(g, (None, None))[0]))
     table["weight"] = table["weight"] * 100
     order = {g: i for i, g in enumerate(meta.order)}
     table = table.sort_values(["geo", "label"], key=lambda s: s.map(order) if s.name == "geo" else s)
-    return table.rename(columns={"label": _("dimension"), "score": _("score"), "score_flags": "score flags",
-                                 "weight": _("weight %"), "contribution": _("weighted contribution"),
-                                 "flags": "contribution flags"})  # '…flags' columns: '—' when none
+    return table.rename(columns={"label": "dimension", "weight": "weight_pct", "flags": "contribution_flags"})
 
 
 def _trend_table(trend, meta):
     """Table view of the trend chart: one row per country and edition."""
     names = meta.names
     table = trend[["geo", "year", "value", "flags"]].copy()
-    table.insert(0, _("country"), table["geo"].map(names).fillna(table["geo"]))
-    return table.rename(columns={"year": _("DESI edition"), "value": meta.measure_label})
+    table.insert(0, "country", table["geo"].map(names).fillna(table["geo"]))
+    return table.rename(columns={"year": "edition", "value": meta.measure_label})
 
 
 layout = components.page_layout(build, PATH)  # Dash's pages router calls it with the URL query

@@ -103,12 +103,7 @@ def _targets_card(state, chart_view: bool):
     figure = registry.page_figure(TARGETS.name, state) if chart_view else None
     table = df[["label", "name", "year", "value", "flags", "unit_label", "eu_value", "target_2030", "distance",
                 "required_per_year", "observed_per_year", "observed_window", "verdict_text", "rank", "ranked"]]
-    table = table.drop(columns=["label" if state.indicator else "name"]).rename(columns={
-        "label": _("KPI"), "name": _("country"), "year": _("year"),
-        "value": _("value"), "flags": _("flags"), "unit_label": _("unit"), "eu_value": _("EU27"),
-        "target_2030": _("2030 target"), "distance": _("distance"), "required_per_year": _("needed a year"),
-        "observed_per_year": _("observed a year"), "observed_window": _("observed over"),
-        "verdict_text": _("verdict"), "rank": _("rank"), "ranked": _("of")})
+    table = table.drop(columns=["label" if state.indicator else "name"]).rename(columns={"label": "kpi", "name": "country"})
     undrawn = df.loc[~df["drawn"].astype(bool), "label"].tolist()
     note = [html.P(_("Not drawn (counts, not shares or scores): {kpis}; see the table.", kpis=", ".join(undrawn)),
                    className="chart-note")] if undrawn and chart_view else []
@@ -131,8 +126,9 @@ def _trajectory_card(state, chart_view: bool):
     """The chosen (or first targeted) KPI's trajectory with the required and observed pace in words."""
     df, meta = TRAJECTORY.data(state)
     figure = registry.page_figure(TRAJECTORY.name, state) if chart_view else None
-    table = df.rename(columns={"series": _("series"), "indicator": _("indicator"), "name": _("country"),
-                               "year": _("year"), "value": _("value"), "flags": _("flags")}).drop(columns=["geo"])
+    names = figures.series_names(meta)
+    table = df.assign(series=df["series"].map(lambda s: names.get(s, s))).rename(columns={"name": "country"})
+    table = table.drop(columns=["geo"])
     return components.chart_card(TRAJECTORY.name, figure, table, view=state.view, source=meta.source,
                                  note=html.P(_pace_sentence(state, meta), className="chart-note"))
 
@@ -161,8 +157,7 @@ def _crossborder_card(state, chart_view: bool):
     """The WP3 dumbbells (or their table) with the chosen country's gap in numbers; a secondary compilation."""
     df, meta = CROSSBORDER.data(state)
     figure = registry.page_figure(CROSSBORDER.name, state) if chart_view else None
-    table = df.rename(columns={"name": _("country"), "year": _("year"), "measure": _("measure"), "value": _("value"),
-                               "flags": _("flags"), "gap": _("gap (points)")}).drop(columns=["indicator", "is_bsr"])
+    table = df.rename(columns={"name": "country"}).drop(columns=["indicator", "is_bsr"])
     sentences = [s for s in (dd.gap_sentence(df, state.geos[0], y) for y in sorted(df["year"].unique())) if s]
     note = html.Div([
         html.P(_("Secondary compilation: the eGovernment Benchmark's country scores as compiled by a third party, "

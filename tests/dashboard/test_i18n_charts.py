@@ -252,3 +252,34 @@ def test_browser_titles_follow_the_language(dsm_env, app):
     with i18n.use("pl"):
         assert title() == f"{i18n._('Compare')} — {i18n._('Baltic DSM Dashboard')}" != "Compare — Baltic DSM Dashboard"
     assert title() == "Compare — Baltic DSM Dashboard"
+
+
+TABLES = {"/digital-decade": ["dd_targets-table", "dd_trajectory-table", "wp3_crossborder-table"],
+          "/desi": ["desi_stack-table"], "/country": ["profile-table"]}
+
+
+@pytest.mark.parametrize("lang", ["de", "lv"])
+def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as_flags(dsm_env, app, lang):
+    """Every heading of these tables is its column's heading in the visitor's language (one table of headings,
+    components.TABLE_HEADERS), a flag column shows '—' for "no flag", never ':' (which reads as "no value"), and
+    the Digital Decade trajectory's series are named as in its legend."""
+    from dashboard import components
+
+    with i18n.use(lang):
+        headings = {i18n._(message) for message in components.TABLE_HEADERS.values()}
+        flag_headings = {i18n._(message) for key, message in components.TABLE_HEADERS.items() if key.endswith("flags")}
+    flag_columns = 0
+    for path, ids in TABLES.items():
+        tree = page_layout(app, path)(view="table", lang=lang)
+        for table_id in ids:
+            table = find(tree, html.Table, id=table_id)[0]
+            head = [th.children for th in find(table, html.Th)]
+            assert set(head) <= headings, f"{table_id}: headings not in the language: {set(head) - headings}"
+            rows = [[td.children for td in find(tr, html.Td)] for tr in find(table, html.Tr)][1:]
+            if table_id == "dd_trajectory-table":   # the series by their legend names, not their codes
+                assert not {row[0] for row in rows} & {"country", "eu", "path", "eu_path"}, rows[:3]
+            for at, heading in enumerate(head):
+                if heading in flag_headings:
+                    flag_columns += 1
+                    assert ":" not in {row[at] for row in rows}, f"{table_id}: ':' in the flag column {heading!r}"
+    assert flag_columns >= 5
