@@ -150,6 +150,15 @@ TABLE_HEADERS = {
     "eu27": N_("EU27 value"), "eu27_flags": N_("EU27 flags"), "bsr": N_("BSR average"),
     "bsr_flags": N_("BSR average flags"), "change_5y": N_("change over five years"),
     "change_from": N_("change from year"), "gap_pct": N_("ahead of the EU27 (%, + better)"),
+    # Data & sources
+    "id": N_("id"), "title": N_("title"), "dataset": N_("dataset"), "unit": N_("unit code"),
+    "higher_is_better": N_("better when"), "target_label": N_("target"), "headline": N_("headline"),
+    "live_only": N_("live only"), "has_data": N_("data loaded"), "population": N_("BSR average weighted by"),
+    "file": N_("file"), "source_updated": N_("updated at the source"), "retrieved_at": N_("retrieved (UTC)"),
+    "rows": N_("rows"), "sha256_short": N_("sha256 (first 12)"), "format": N_("format"), "bytes": N_("bytes"),
+    "added": N_("added"), "removed": N_("removed"), "revised": N_("revised"),
+    "last_checked": N_("last checked (UTC)"), "last_refreshed": N_("last refreshed (UTC)"), "warning": N_("warning"),
+    "flag": N_("flag"), "meaning": N_("meaning"),
 }
 
 

@@ -23,7 +23,7 @@ def resolve(state, query: dict):
     theme = state.get("theme") or ALL_THEMES
     themes = sorted(queries.catalogue()["theme"].dropna().unique())
     if theme != ALL_THEMES and theme not in themes:
-        raise InvalidState(f"Unknown theme “{theme}”: choose one of {', '.join(themes)}.")
+        raise InvalidState(_("Unknown theme “{theme}”: choose one of {themes}.", theme=theme, themes=", ".join(themes)))
     return state.with_(extra_theme=None if theme == ALL_THEMES else theme)
 
 
@@ -36,33 +36,33 @@ def build(state):
     catalogue)."""
     theme = state.get("theme") or ALL_THEMES
     themes = sorted(queries.catalogue()["theme"].dropna().unique())
-    controls = [components.dropdown("theme", [(ALL_THEMES, "All themes")] + [(t, theme_label(t)) for t in themes],
-                                    theme, label="Theme")]
+    controls = [components.dropdown("theme", [(ALL_THEMES, _("All themes"))] + [(t, theme_label(t)) for t in themes],
+                                    theme, label=_("Theme"))]
     body = [
-        html.Section(id="catalogue-section", children=[html.H2("Indicators"), catalogue_table(theme)]),
-        html.Section(id="provenance-section", children=[html.H2("Provenance per dataset"), provenance_table(),
+        html.Section(id="catalogue-section", children=[html.H2(_("Indicators")), catalogue_table(theme)]),
+        html.Section(id="provenance-section", children=[html.H2(_("Provenance per dataset")), provenance_table(),
                                                         _refresh_note()]),
         html.Section(id="changes-section", children=[
-            html.H2("What changed in the last refresh"), changes_summary(), freshness_table(),
-            html.Button("Download the changes (CSV)", id="download-changes-button", n_clicks=0,
+            html.H2(_("What changed in the last refresh")), changes_summary(), freshness_table(),
+            html.Button(_("Download the changes (CSV)"), id="download-changes-button", n_clicks=0,
                         className="download-button"),
             dcc.Download(id="download-changes"),
         ]),
-        html.Section(id="flags-section", children=[html.H2("Eurostat flags"), flags_table()]),
+        html.Section(id="flags-section", children=[html.H2(_("Eurostat flags")), flags_table()]),
         methods_note(),
         html.Section(id="download-section", children=[
-            html.H2("Download everything"),
-            html.P("A zip of CSV files: every observation with its flags as published and its provenance "
-                   "(source file, source update, retrieval time), the catalogued values, the catalogue, the "
-                   "provenance of each raw file and the flag legend."),
-            html.Button("Download all data (zip of CSV)", id="download-all-button", n_clicks=0,
+            html.H2(_("Download everything")),
+            html.P(_("A zip of CSV files: every observation with its flags as published and its provenance "
+                     "(source file, source update, retrieval time), the catalogued values, the catalogue, the "
+                     "provenance of each raw file and the flag legend.")),
+            html.Button(_("Download all data (zip of CSV)"), id="download-all-button", n_clicks=0,
                         className="download-button"),
             dcc.Download(id="download-all"),
         ]),
     ]
-    intro = ("Where every number comes from: the Eurostat datasets and the DESI export behind each indicator, when "
-             "each file was published and retrieved, and what the flag letters mean.")
-    return components.page("Data and sources", intro=intro, controls=controls, body=body, panel=False,
+    intro = _("Where every number comes from: the Eurostat datasets and the DESI export behind each indicator, when "
+              "each file was published and retrieved, and what the flag letters mean.")
+    return components.page(_("Data and sources"), intro=intro, controls=controls, body=body, panel=False,
                            state_data={"page": PATH, "theme": theme})
 
 
@@ -140,14 +140,12 @@ def catalogue_frame(theme: str = ALL_THEMES):
                  "headline", "live_only", "has_data", "population"]].copy()
     table["theme"] = table["theme"].map(theme_label)
     table["population"] = table["population"].map(dict(zip(cat["id"], cat["title"])))
-    table["higher_is_better"] = table["higher_is_better"].map({True: "higher", False: "lower"})
+    table["higher_is_better"] = table["higher_is_better"].map({True: _("higher"), False: _("lower")})
     table.loc[cat["directed"].fillna(True).astype(bool).to_numpy() == False, "higher_is_better"] = \
         _("no direction")  # noqa: E712  (composition shares, counts)
     for column in ("headline", "live_only", "has_data"):
-        table[column] = table[column].map({True: "yes", False: "no"})
-    return table.rename(columns={"higher_is_better": "better when", "target_2030": "2030 target",
-                                 "population": "BSR average weighted by",
-                                 "target_label": "target", "live_only": "live only", "has_data": "data loaded"})
+        table[column] = table[column].map({True: _("yes"), False: _("no")})
+    return table
 
 
 @cached  # one build per database version: Dash only serialises a component tree, never changes it
@@ -162,8 +160,7 @@ def provenance_frame():
     table = prov[["dataset", "file", "source_updated", "retrieved_at", "rows", "sha256_short", "format", "bytes"]].copy()
     table["retrieved_at"] = table["retrieved_at"].astype(str).str.slice(0, 19)
     table["source_updated"] = table["source_updated"].where(table["source_updated"].notna(), None)
-    return table.rename(columns={"source_updated": "source update", "retrieved_at": "retrieved (UTC)",
-                                 "sha256_short": "sha256 (first 12)"})
+    return table
 
 
 @cached  # one build per database version: Dash only serialises a component tree, never changes it
@@ -175,29 +172,31 @@ def provenance_table() -> html.Table:
 @cached  # one build per database version: Dash only serialises a component tree, never changes it
 def flags_table() -> html.Table:
     """Every flag letter (etl.model.FLAG_MEANINGS) and its meaning."""
-    return components.data_table(queries.flags_legend(), table_id="flags-table")
+    legend = queries.flags_legend()
+    return components.data_table(legend.assign(meaning=legend["flag"].map(i18n.flag_meaning)), table_id="flags-table")
 
 
 def _refresh_note() -> html.P:
     """When the database was last refreshed and how that went."""
     run = queries.last_refresh()
     if not run:
-        return html.P("No refresh run is recorded.", className="refresh-note")
-    return html.P(f"Last refresh {str(run.get('finished_at') or run.get('started_at'))[:19]} UTC: {run.get('status')}"
-                  f" — {run.get('message') or ''}", className="refresh-note", id="refresh-note")
+        return html.P(_("No refresh run is recorded."), className="refresh-note")
+    return html.P(_("Last refresh {time} UTC: {status} — {detail}",
+                    time=str(run.get("finished_at") or run.get("started_at"))[:19], status=run.get("status"),
+                    detail=run.get("message") or ""), className="refresh-note", id="refresh-note")
 
 
 def changes_summary():
     """Cells added, removed and revised per dataset and indicator by the refresh that built the database."""
     changes = freshness.last_changes()
     if changes.empty:
-        return html.P("The last refresh added, removed or revised no published value (or it was the first build).",
-                      id="changes-note")
+        return html.P(_("The last refresh added, removed or revised no published value (or it was the first "
+                        "build)."), id="changes-note")
     counts = freshness.change_counts(changes)
     totals = counts[["added", "removed", "revised"]].sum()
     return html.Div([
-        html.P(f"{totals['added']} values added, {totals['removed']} removed, {totals['revised']} revised "
-               "against the data it replaced.", id="changes-note"),
+        html.P(_("Values against the data it replaced: added {added}, removed {removed}, revised {revised}.",
+                 added=totals["added"], removed=totals["removed"], revised=totals["revised"]), id="changes-note"),
         components.data_table(counts, table_id="changes-table"),
     ])
 
@@ -206,9 +205,7 @@ def freshness_table():
     """Per dataset: when the source was last checked and last refreshed, flagged when stale or failed."""
     table = freshness.freshness(sorted(queries.catalogue()["dataset"].dropna().unique()))
     table["warning"] = table["warning"].fillna("")
-    return components.data_table(table.rename(columns={"last_checked": "last checked (UTC)",
-                                                       "last_refreshed": "last refreshed (UTC)"}),
-                                 table_id="freshness-table")
+    return components.data_table(table, table_id="freshness-table")
 
 
 @callback(Output("download-changes", "data"), Input("download-changes-button", "n_clicks"), prevent_initial_call=True)

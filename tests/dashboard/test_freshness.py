@@ -37,7 +37,7 @@ def test_sources_page_section_and_csv_download(revised):
     from dashboard.app import app  # noqa: F401 (registers the pages)
     from dashboard.pages import sources
     summary = sources.changes_summary()
-    assert "0 values added, 0 removed, 1 revised" in summary.children[0].children
+    assert "added 0, removed 0, revised 1" in summary.children[0].children
     sent = sources.download_changes(1)
     assert sent["filename"] == "baltic-dsm-changes.csv"
     lines = sent["content"].splitlines()

@@ -255,12 +255,13 @@ def test_browser_titles_follow_the_language(dsm_env, app):
 
 
 TABLES = {"/digital-decade": ["dd_targets-table", "dd_trajectory-table", "wp3_crossborder-table"],
-          "/desi": ["desi_stack-table"], "/country": ["profile-table"]}
+          "/desi": ["desi_stack-table"], "/country": ["profile-table"],
+          "/sources": ["catalogue-table", "provenance-table", "freshness-table", "flags-table"]}
 
 
 @pytest.mark.parametrize("lang", ["de", "lv"])
 def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as_flags(dsm_env, app, lang):
-    """Every heading of these tables is its column's heading in the visitor's language (one table of headings,
+    """Every heading of these tables (chart pages and Data & sources) is its column's heading in the visitor's language (one table of headings,
     components.TABLE_HEADERS), a flag column shows '—' for "no flag", never ':' (which reads as "no value"), and
     the Digital Decade trajectory's series are named as in its legend."""
     from dashboard import components
@@ -271,6 +272,10 @@ def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as
     flag_columns = 0
     for path, ids in TABLES.items():
         tree = page_layout(app, path)(view="table", lang=lang)
+        with i18n.use(lang):
+            assert i18n._("Data and sources") != "Data and sources"
+            if path == "/sources":   # the analysts' page too, not only its tables
+                assert i18n._("Data and sources") in text_of(tree) and "Provenance per dataset" not in text_of(tree)
         for table_id in ids:
             table = find(tree, html.Table, id=table_id)[0]
             head = [th.children for th in find(table, html.Th)]

@@ -116,8 +116,8 @@ def test_methods_note_states_every_rule(real):
                   "Newest data wins", "standardised score", "no better or worse direction"):
         assert words in note, words
     rows = sources.catalogue_frame().set_index("id")
-    assert rows.loc["ict_specialists_female", "better when"] == "no direction"
-    assert rows.loc["households_internet_access", "BSR average weighted by"] == "Private households"
+    assert rows.loc["ict_specialists_female", "higher_is_better"] == "no direction"   # headed "better when"
+    assert rows.loc["households_internet_access", "population"] == "Private households"
 
 
 def test_unweighted_bsr_average_is_not_placed_against_the_eu(real):
