@@ -272,10 +272,11 @@ def friendly_error(message: str, back_href: str = "/", *, back_label: str | None
 
 
 def flag_legend(flags: pd.DataFrame) -> html.Details:
-    """Collapsible list of every Eurostat flag letter and its meaning."""
+    """Collapsible list of every Eurostat flag letter and its meaning in the current language."""
     return html.Details(className="flag-legend", children=[
         html.Summary(_("What the flag letters mean")),
-        html.Dl([item for row in flags.itertuples(index=False) for item in (html.Dt(row.flag), html.Dd(row.meaning))]),
+        html.Dl([item for row in flags.itertuples(index=False)
+                 for item in (html.Dt(row.flag), html.Dd(i18n.flag_meaning(row.flag)))]),
     ])
 
 

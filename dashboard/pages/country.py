@@ -26,13 +26,14 @@ def profile_geo(state) -> str:
     """The state's one country; the default (EE) when the URL named none (the state then holds the peer group)."""
     if len(state.geos) != 1:
         if tuple(state.geos) != tuple(queries.peer_group()):
-            raise InvalidState(f"A country profile shows one country; the address names {len(state.geos)} "
-                               f"({', '.join(state.geos)}).")
+            raise InvalidState(ngettext("A country profile shows one country; the address names {n} ({codes}).",
+                                        "A country profile shows one country; the address names {n} ({codes}).",
+                                        len(state.geos), codes=", ".join(state.geos)))
         return DEFAULT_GEO
     if state.geos[0] not in set(profile.profile_countries()):
         name = queries.geo_names().get(state.geos[0], state.geos[0])
-        raise InvalidState(f"No indicator in this database compares {name} ({state.geos[0]}) with the EU average, "
-                           "so there is no profile to show.")
+        raise InvalidState(_("No indicator in this database compares {name} ({code}) with the EU average, so there "
+                             "is no profile to show.", name=name, code=state.geos[0]))
     return state.geos[0]
 
 
@@ -47,7 +48,7 @@ def build(state):
     df, meta = CHART.data(state)
     with_profile = set(profile.profile_countries())
     options = [o for o in components.country_options() if o["value"] in with_profile]
-    controls = [components.dropdown("geo", options, state.geos[0], label="Country")]
+    controls = [components.dropdown("geo", options, state.geos[0], label=_("Country"))]
     chart_view = state.view == "chart"  # build only what is shown: the figure or the table
     card = components.chart_card("profile", CHART.figure(df, meta) if chart_view else None,
                                  None if chart_view else table_rows(df), view=state.view, source=meta.source,

@@ -276,6 +276,12 @@ def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as
             assert i18n._("Data and sources") != "Data and sources"
             if path == "/sources":   # the analysts' page too, not only its tables
                 assert i18n._("Data and sources") in text_of(tree) and "Provenance per dataset" not in text_of(tree)
+            if path == "/country":   # the flag legend under the chart, and a refused address, in the language too
+                assert i18n.flag_meaning("e") in text_of(tree) and "estimated" not in text_of(tree)
+                refused = text_of(page_layout(app, path)(geo="EE,LV", lang=lang))
+                assert i18n.ngettext("A country profile shows one country; the address names {n} ({codes}).",
+                                     "A country profile shows one country; the address names {n} ({codes}).", 2,
+                                     codes="EE, LV") in refused and "shows one country" not in refused
         for table_id in ids:
             table = find(tree, html.Table, id=table_id)[0]
             head = [th.children for th in find(table, html.Th)]
