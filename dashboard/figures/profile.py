@@ -13,15 +13,7 @@ from dashboard.meta import BSR_AVERAGE, EU27
 BSR_AVERAGE = BSR_AVERAGE
 
 
-THEME_LABELS = {"e_commerce": "E-commerce", "cross_border": "Cross-border"}
-
-
 PROFILE_NOTE_CHARS = 80  # the profile's plot area is narrow: its long indicator labels take the left half
-
-
-def theme_label(theme: str) -> str:
-    """'integration_of_digital_technology' -> 'Integration of digital technology' ('e_commerce' -> 'E-commerce')."""
-    return THEME_LABELS.get(str(theme), str(theme).replace("_", " ").capitalize())
 
 
 def number(value, digits: int = 1) -> str:
@@ -82,7 +74,7 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     if rows.empty:
         return common.empty_figure("No indicator of this country can be compared with the EU.", title=title)
     rows = rows.sort_values(["theme", "title"], ascending=[False, False])
-    labels = [f"{theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
+    labels = [f"{i18n.theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
     colour = colours.colour_for(meta.geo)
     flags = rows["flags"].tolist()
     bsr_x = [None if pd.isna(v) else float(v) for v in bsr_gap(rows)]

@@ -106,7 +106,7 @@ def table_rows(df):
     """Table view: one row per indicator with values, flags as published, rank and five-year change."""
     table = df[["theme", "title", "year", "value", "flags", "reference", "eu27", "eu27_flags", "bsr", "bsr_flags",
                 "rank", "ranked", "rank_among", "change_5y", "change_from", "gap_pct"]].copy()
-    table["theme"] = table["theme"].map(profile_figure.theme_label)
+    table["theme"] = table["theme"].map(i18n.theme_label)
     table["change_from"] = table["change_from"].map(lambda y: None if y != y or y is None else str(int(y)))
     return table.rename(columns={"title": "indicator"})
 

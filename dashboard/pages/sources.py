@@ -10,7 +10,6 @@ from dashboard.data import freshness, profile, queries
 from dashboard.data.connection import cached
 from dashboard.i18n import N_, _
 from dashboard.meta import NOISE_PP
-from dashboard.figures.profile import theme_label
 from dashboard.state import InvalidState
 
 PATH = "/sources"
@@ -36,8 +35,8 @@ def build(state):
     catalogue)."""
     theme = state.get("theme") or ALL_THEMES
     themes = sorted(queries.catalogue()["theme"].dropna().unique())
-    controls = [components.dropdown("theme", [(ALL_THEMES, _("All themes"))] + [(t, theme_label(t)) for t in themes],
-                                    theme, label=_("Theme"))]
+    options = [(ALL_THEMES, _("All themes"))] + [(t, i18n.theme_label(t)) for t in themes]
+    controls = [components.dropdown("theme", options, theme, label=_("Theme"))]
     body = [
         html.Section(id="catalogue-section", children=[html.H2(_("Indicators")), catalogue_table(theme)]),
         html.Section(id="provenance-section", children=[html.H2(_("Provenance per dataset")), provenance_table(),
@@ -138,7 +137,7 @@ def catalogue_frame(theme: str = ALL_THEMES):
             cat = cat.assign(**{column: None})
     table = cat[["id", "title", "dataset", "unit", "theme", "higher_is_better", "target_2030", "target_label",
                  "headline", "live_only", "has_data", "population"]].copy()
-    table["theme"] = table["theme"].map(theme_label)
+    table["theme"] = table["theme"].map(i18n.theme_label)
     table["population"] = table["population"].map(dict(zip(cat["id"], cat["title"])))
     table["higher_is_better"] = table["higher_is_better"].map({True: _("higher"), False: _("lower")})
     table.loc[cat["directed"].fillna(True).astype(bool).to_numpy() == False, "higher_is_better"] = \

@@ -278,6 +278,10 @@ def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as
                 assert i18n._("Data and sources") in text_of(tree) and "Provenance per dataset" not in text_of(tree)
             if path == "/country":   # the flag legend under the chart, and a refused address, in the language too
                 assert i18n.flag_meaning("e") in text_of(tree) and "estimated" not in text_of(tree)
+                chart = find(page_layout(app, path)(lang=lang), dcc.Graph)[0].figure
+                rows = [str(label) for trace in chart.data for label in (trace.y or [])]
+                assert any(r.startswith(i18n.theme_label("connectivity") + " · ") for r in rows), rows[:3]
+                assert not any(r.startswith("Connectivity · ") for r in rows)
                 refused = text_of(page_layout(app, path)(geo="EE,LV", lang=lang))
                 assert i18n.ngettext("A country profile shows one country; the address names {n} ({codes}).",
                                      "A country profile shows one country; the address names {n} ({codes}).", 2,
