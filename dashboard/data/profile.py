@@ -31,7 +31,7 @@ def pair_values(x_indicator: str, y_indicator: str, year: int) -> pd.DataFrame:
     geo = queries.countries()[["code", "name", "is_bsr", "is_aggregate"]].rename(columns={"code": "geo"})
     df = both.merge(geo, on="geo")
     df = df[~df["is_aggregate"] | (df["geo"] == EU27)].copy()
-    df["name"] = df["name"].fillna(df["geo"])
+    df["name"] = df["geo"].map(queries.geo_names()).fillna(df["geo"])   # 'EU27', as the chart labels it
     df["is_reference"] = df["geo"] == EU27
     df["is_bsr"] = df["is_bsr"].astype(bool) & ~df["is_reference"]
     for column in ("x_flags", "y_flags"):

@@ -298,3 +298,11 @@ def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as
                     flag_columns += 1
                     assert ":" not in {row[at] for row in rows}, f"{table_id}: ':' in the flag column {heading!r}"
     assert flag_columns >= 5
+
+
+def test_relationships_table_names_the_eu_as_its_chart_does(dsm_env, app):
+    """The EU27 reference row is 'EU27' in the table, as on the chart, not the geo table's long English label."""
+    tree = page_layout(app, "/relationships")(view="table", lang="de")
+    rows = [[td.children for td in find(tr, html.Td)] for tr in find(find(tree, html.Table, id="scatter-table")[0], html.Tr)]
+    names = {row[0] for row in rows[1:]}
+    assert "EU27" in names and not any("European Union" in str(name) for name in names), sorted(names)[:5]
