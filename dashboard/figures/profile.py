@@ -16,35 +16,33 @@ BSR_AVERAGE = BSR_AVERAGE
 PROFILE_NOTE_CHARS = 80  # the profile's plot area is narrow: its long indicator labels take the left half
 
 
-def number(value, digits: int = 1) -> str:
-    """A value for text, ':' when missing (Eurostat's notation)."""
-    return ":" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
-
-
 def _flagged(value, flags) -> str:
     """'62.6 b' — a value followed by its flags exactly as published."""
     letters = common.flag_letters(flags)
-    return f"{number(value)} {letters}".rstrip()
+    return f"{i18n.format_number(value, 1)} {letters}".rstrip()
 
 
 def _change_text(row) -> str:
     """'+2.8 since 2019', or why there is no five-year change."""
     if pd.isna(row["change_5y"]):
-        return f"no value {int(row['year']) - 5} to compare"
-    return f"{row['change_5y']:+,.1f} since {int(row['change_from'])}"
+        return _("no value in {year} to compare with", year=int(row["year"]) - 5)
+    change = row["change_5y"]
+    return _("{change} since {year}", change=("+" if change >= 0 else "−") + i18n.format_number(abs(change), 1),
+             year=int(row["change_from"]))
 
 
 def _hover(row, name: str) -> str:
     """Everything the profile knows about one indicator, for the country's marker."""
-    direction = {1: "higher is better", -1: "lower is better"}.get(int(row["direction"]), "no better/worse direction")
+    direction = {1: _("higher is better"), -1: _("lower is better")}.get(int(row["direction"]),
+                                                                        _("no better/worse direction"))
     return (
         f"<b>{row['title']}</b> ({row['year']}, {direction})"
         f"<br>{name}: {_flagged(row['value'], row['flags'])} {row['unit'] or ''}{common.hover_flags(row['flags'])}"
         f"<br>{row['reference']}: {_flagged(row['eu27'], row['eu27_flags'])}"
-        f"<br>BSR average: {_flagged(row['bsr'], row['bsr_flags'])}"
-        f"<br>Rank {row['rank']} of {row['ranked']} ({row['rank_among']})"
-        f"<br>Change over five years: {_change_text(row)}"
-        f"{_score_text(row)}"
+        f"<br>{_('BSR average')}: {_flagged(row['bsr'], row['bsr_flags'])}"
+        "<br>" + _("Rank {rank} of {ranked} ({among})", rank=row["rank"], ranked=row["ranked"], among=row["rank_among"])
+        + "<br>" + _("Change over five years: {change}", change=_change_text(row))
+        + _score_text(row)
     )
 
 
@@ -69,17 +67,17 @@ def bsr_gap(df: pd.DataFrame) -> pd.Series:
 def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     """Dot chart: % ahead of (+) or behind (−) the EU reference per indicator, country and BSR average."""
     name = meta.name or meta.geo
-    title = f"{name}: every indicator against the EU"
+    title = _("{name}: every indicator against the EU", name=name)
     rows = df.dropna(subset=["gap_pct"])
     if rows.empty:
-        return common.empty_figure("No indicator of this country can be compared with the EU.", title=title)
+        return common.empty_figure(_("No indicator of this country can be compared with the EU."), title=title)
     rows = rows.sort_values(["theme", "title"], ascending=[False, False])
     labels = [f"{i18n.theme_label(t)} · {ti}" for t, ti in zip(rows["theme"], rows["title"])]
     colour = colours.colour_for(meta.geo)
     flags = rows["flags"].tolist()
     bsr_x = [None if pd.isna(v) else float(v) for v in bsr_gap(rows)]
     bsr = {"type": "scatter", "x": bsr_x, "y": labels, "mode": "markers",
-           "name": "BSR average", "hovertemplate": "BSR average: %{x:+.1f} % vs EU<extra></extra>",
+           "name": _("BSR average"), "hovertemplate": _("BSR average: %{x:+.1f} % against the EU") + "<extra></extra>",
            "marker": {"symbol": "diamond-open", "size": 10, "color": colours.colour_for(BSR_AVERAGE)}}
     country = {
         "type": "scatter", "x": rows["gap_pct"].astype(float).tolist(), "y": labels, "mode": "markers+text",
@@ -92,13 +90,13 @@ def figure(df: pd.DataFrame, meta: ChartMeta) -> go.Figure:
     }
     zero = {"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
             "line": {"color": colours.colour_for(EU27), "width": 2}, "name": "EU"}
-    zero_note = {"text": "EU = 0", "xref": "x", "x": 0, "yref": "paper", "y": 1, "yanchor": "bottom",
+    zero_note = {"text": _("EU = 0"), "xref": "x", "x": 0, "yref": "paper", "y": 1, "yanchor": "bottom",
                  "showarrow": False, "font": {"size": 11}}
     positions = pd.concat([rows["gap_pct"], bsr_gap(rows), pd.Series([0.0])]).astype(float)
     low, high = float(positions.min()), float(positions.max())
     pad = max(high - low, 1.0) * 0.06
     layout = {
-        "xaxis": {"title": {"text": "% better (+) or worse (−) than the EU average, direction-adjusted"},
+        "xaxis": {"title": {"text": _("% better (+) or worse (−) than the EU average, direction-adjusted")},
                   "zeroline": False, "range": [low - pad, high + 3 * pad]},  # room for the rank labels
         "yaxis": {"automargin": True},
         "legend": {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},

@@ -282,6 +282,10 @@ def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as
                 rows = [str(label) for trace in chart.data for label in (trace.y or [])]
                 assert any(r.startswith(i18n.theme_label("connectivity") + " · ") for r in rows), rows[:3]
                 assert not any(r.startswith("Connectivity · ") for r in rows)
+                with i18n.use(lang):
+                    assert chart.layout.title.text == i18n._("{name}: every indicator against the EU",
+                                                             name=i18n.country_name("EE", "Estonia"))
+                assert "EU average" not in chart.layout.xaxis.title.text
                 refused = text_of(page_layout(app, path)(geo="EE,LV", lang=lang))
                 assert i18n.ngettext("A country profile shows one country; the address names {n} ({codes}).",
                                      "A country profile shows one country; the address names {n} ({codes}).", 2,
