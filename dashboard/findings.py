@@ -13,12 +13,13 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StrictStr, String
                       field_validator)
 
 from dashboard.data.connection import remember
+from dashboard.meta import EU27
 
 FINDINGS_DIR = Path(__file__).resolve().parent / "findings"
 WORK_PACKAGES = ("WP2", "WP3", "WP4")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 # Eurostat geo codes: two letters for countries, or a named aggregate such as EU27_2020.
-GEO_PATTERN = r"^([A-Z]{2}|EU27_2020|EU)$"
+GEO_PATTERN = rf"^([A-Z]{{2}}|{EU27}|EU)$"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 FindingId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]

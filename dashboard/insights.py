@@ -13,11 +13,11 @@ from babel.lists import format_list
 
 from dashboard import i18n
 from dashboard.i18n import N_, _
-from dashboard.meta import EPSILON, EU_REFERENCES, IndicatorMeta
+from dashboard.meta import EPSILON, EU27, EU28, EU_REFERENCES, IndicatorMeta
 
 # The EU reference of a year (eu_reference): the EU27 where published, else the edition's own EU28 (DESI up to
 # 2020), named as such.
-REFERENCE_LABELS = {"EU27_2020": "EU27", "EU28": "EU28"}
+REFERENCE_LABELS = {EU27: "EU27", EU28: "EU28"}
 PACE_WINDOW_YEARS = 5                 # a pace is the linear trend over the last five years (six annual points)
 MIN_PACE_POINTS = 3                   # fewer points give no pace: two points are a difference, not a trend
 BREAK_FLAG = "b"                      # Eurostat's break in series: the years before it are not comparable

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EU27 = "EU27_2020"
+from etl.codelists import EU27, EU28
+
 # The EU references: DESI editions up to 2020 publish the EU28 average, not EU27_2020 (the reference when EU27 is absent).
-EU_REFERENCES = (EU27, "EU28")
+EU_REFERENCES = (EU27, EU28)
 BSR_AVERAGE = "BSR_AVG"  # pseudo-geo code of the computed BSR average series; never stored in the database
 NOISE_PP = 2.0  # survey estimates carry roughly +/-1-2 pp sampling error (stated in the methods note)
 EPSILON = 1e-9  # below this a difference is no difference (counts, thousands)

@@ -277,6 +277,9 @@ def parse_groups(entry: dict, where: str) -> Groups:
     if entry["reference"] not in aggregates:
         raise CatalogueError(f"{where}: field 'reference' must be an aggregate of geo.csv (is_aggregate = 1), "
                              f"got {entry['reference']!r}")
+    if entry["reference"] != codelists.EU27:
+        raise CatalogueError(f"{where}: field 'reference' must be {codelists.EU27!r}, the aggregate the DESI and Scoreboard "
+                             f"decoders give for 'EU' and the dashboard compares with, got {entry['reference']!r}")
     return Groups(tuple(entry["bsr"]), tuple(entry["eu27"]), entry["reference"], tuple(entry["best_practice"]))
 
 

@@ -35,6 +35,8 @@ import pandas as pd
 CODELIST_DIR = Path(__file__).resolve().parent / "codelists"
 PROVISIONAL_PREFIX = "UNCONFIRMED_"       # our stand-in for an official code not yet confirmed
 GEO_FLAG_COLUMNS = ("is_aggregate",)
+# the EU aggregates a source's bare 'EU' may mean: the 27 Member States since 2020, the 28 before the UK left
+EU27, EU28 = "EU27_2020", "EU28"
 _SPACES = re.compile(r"\s+")
 
 

@@ -10,7 +10,7 @@ from dashboard import colours, i18n
 from dashboard.figures import common
 from dashboard.figures.meta import ChartMeta
 from dashboard.i18n import _
-from dashboard.meta import EU27
+from dashboard.meta import EU27, EU_REFERENCES
 
 POSITION_SCORE = {"worse": -1, "same": 0, "better": 1, "reference": 0, "missing": None}
 POSITION_SYMBOLS = {"better": "▲", "worse": "▼", "same": "≈"}   # against the EU aggregate
@@ -54,7 +54,7 @@ def _column_name(code: str, meta: ChartMeta, df: pd.DataFrame) -> str:
     """Column heading: the country's name; the EU column names the aggregates its rows use ('EU27 / EU28')."""
     if code != EU27:
         return meta.names.get(code, code)
-    used = [r for r in ("EU27_2020", "EU28") if r in set(df["reference"].dropna())] if "reference" in df else []
+    used = [r for r in EU_REFERENCES if r in set(df["reference"].dropna())] if "reference" in df else []
     return " / ".join(r.removesuffix("_2020") for r in used) or meta.names.get(code, code)
 
 

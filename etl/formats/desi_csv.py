@@ -40,7 +40,7 @@ def eurostat_geo(ref_area: str, period: str, source: str, where: str) -> str:
     if ref_area == "EU":
         if not period[:4].isdigit():
             raise DecodeError(source, where, f"cannot tell which EU aggregate period {period!r} means")
-        return "EU28" if int(period[:4]) <= LAST_EU28_EDITION else "EU27_2020"
+        return codelists.EU28 if int(period[:4]) <= LAST_EU28_EDITION else codelists.EU27
     geo = ISO_TO_EUROSTAT.get(ref_area, ref_area)
     if geo not in codelists.codelist("geo"):
         raise DecodeError(source, where, f"unknown ref_area {ref_area!r}: not a Eurostat geo code in etl/codelists/geo.csv")

@@ -41,7 +41,6 @@ HEADER = ["Year + Country", "Indicator code", "Year", "Country", "Variable", "Br
 SHEETS = {"Data": "value", "Data 3": "score"}
 KEY = re.compile(r"^y([1-9])_([A-Z]{2})$")
 FIRST_EDITION = 2017        # y1 is DESI 2017, ..., y6 is DESI 2022
-EU = "EU27_2020"
 
 
 def workbook(raw: bytes, source: str) -> CalamineWorkbook:
@@ -75,7 +74,7 @@ def find_header(rows: list[list], sheet: str, source: str):
 def geo_of(country, source: str, where: str) -> str:
     """The Eurostat geo code of a workbook country."""
     if country == "EU":
-        return EU
+        return codelists.EU27
     if not isinstance(country, str) or country not in codelists.codelist("geo") or country.startswith(("EU", "EA")):
         raise DecodeError(source, where, f"unknown country {country!r}")
     return country

@@ -39,14 +39,13 @@ FIELDS = ["period", "country", "indicator", "breakdown", "unit", "value", "flags
 REQUIRED = ["period", "country", "indicator", "breakdown", "unit", "value"]
 INDICATOR_LIST = ["code", "label", "alt_label", "definition"]  # the API's indicators/?format=csv columns (first four)
 LIST_FIELDS = ("indicator", "breakdown", "unit", "country", "period")
-SCOREBOARD_EU = "EU27_2020"
 LIVE_FORMAT = "scoreboard"  # the catalogue's live_format of datasets the Digital Scoreboard API serves
 
 
 def geo_of(country: str, source: str, where: str) -> str:
     """The Eurostat geo code of a scoreboard country code."""
     if country == "EU":
-        return SCOREBOARD_EU
+        return codelists.EU27
     if country not in codelists.codelist("geo") or country.startswith(("EU", "EA")):
         raise DecodeError(source, where, f"unknown country {country!r}: not a Member State code in etl/codelists/geo.csv")
     return country

@@ -179,6 +179,8 @@ BAD_ENTRIES = [
     ("group code not in geo.csv", lambda d: d["groups"]["bsr"].append("XX"), "[groups]", "'bsr': codes ['XX']"),
     ("group code twice", lambda d: d["groups"]["eu27"].append("EE"), "[groups]", "'eu27': codes ['EE'] are listed"),
     ("reference not an aggregate", lambda d: d["groups"].update(reference="EE"), "[groups]", "'reference'"),
+    ("reference another aggregate", lambda d: d["groups"].update(reference="EA20"), "[groups]",
+     "'reference' must be 'EU27_2020'"),
 ]
 
 
