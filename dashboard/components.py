@@ -385,7 +385,8 @@ def country_options(include_aggregates: bool = False) -> list[dict]:
     geo = queries.countries()
     if not include_aggregates:
         geo = geo[~geo["is_aggregate"]]
-    named = sorted(zip(geo["code"], geo["name"].fillna(geo["code"])), key=lambda cn: _sort_key(cn[1]))
+    names = queries.geo_names()  # the EU27 by its short name, as the charts call it
+    named = sorted(((code, names.get(code, code)) for code in geo["code"]), key=lambda cn: _sort_key(cn[1]))
     return [{"value": c, "label": f"{n} ({c})", "search": f"{n} {c}"} for c, n in named]
 
 

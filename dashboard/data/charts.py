@@ -276,14 +276,22 @@ def profile_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
 
 
 def sources_line(datasets) -> str:
-    """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI export' for datasets."""
+    """'Source: Eurostat, isoc_ec_esels (updated 2024-12-12), ...; European Commission, DESI, desi_2020' for
+    datasets, in the current language (dates in its style)."""
     updated = profile.dataset_updates()
-    named = [f"{d} (updated {updated[d]})" if d in updated else d for d in sorted(set(datasets)) if d]
-    eurostat = [n for n in named if not n.startswith("desi")]
-    desi = [n.replace("desi", "DESI export", 1) for n in named if n.startswith("desi")]
+
+    def named(dataset: str) -> str:
+        """A dataset code with the date of its newest source update, when its files state one."""
+        if dataset not in updated:
+            return dataset
+        return _("{dataset} (updated {date})", dataset=dataset, date=i18n.format_date(updated[dataset]))
+
+    codes = sorted({d for d in datasets if d})
+    eurostat = [named(d) for d in codes if not d.startswith("desi")]
+    desi = [named(d) for d in codes if d.startswith("desi")]
     parts = ([f"Eurostat, {', '.join(eurostat)}"] if eurostat else []) + (
-        [f"European Commission, {', '.join(desi)}"] if desi else [])
-    return "Source: " + "; ".join(parts) if parts else "Source: none (no data)"
+        [f"{_('European Commission, DESI')}, {', '.join(desi)}"] if desi else [])
+    return _("Source: {name}", name="; ".join(parts)) if parts else _("Source: none (no data)")
 
 
 # ---------------------------------------------------------------- DESI

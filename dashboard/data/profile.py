@@ -100,7 +100,10 @@ def position_vs_eu(value: float, eu_value: float, direction: int) -> float | Non
 
 def _pool_label(members_reporting: int, members: int, extra: list[str]) -> str:
     """'EU27', 'EU27 (25 of 27 reporting)', plus ' + NO' etc. for the countries ranked beside the members."""
-    label = "EU27" if members_reporting == members else f"EU27 ({members_reporting} of {members} reporting)"
+    label = _("EU27")
+    if members_reporting != members:
+        label = _("{label} ({reporting})", label=label,
+                  reporting=_("{n} of {peers} reporting", n=members_reporting, peers=members))
     return label + "".join(f" + {code}" for code in extra)
 
 

@@ -113,12 +113,14 @@ def _targets_card(state, chart_view: bool):
 
 
 def _definitions(df, state) -> html.Details:
-    """The scoreboard's definition of every KPI shown (scoreboard_indicators.json)."""
+    """The scoreboard's definition of every KPI shown (scoreboard_indicators.json), marked as the English the
+    Commission publishes them in, so a screen reader reads them as English on a page in another language."""
     shown = df.drop_duplicates("indicator")
     return html.Details(className="definitions", children=[
         html.Summary(_("Definitions (Digital Scoreboard)")),
         html.Dl([item for r in shown.itertuples() for item in
-                 (html.Dt(queries.indicator(r.indicator).get("title") or r.indicator), html.Dd(r.definition or "—"))]),
+                 (html.Dt(queries.indicator(r.indicator).get("title") or r.indicator),
+                  html.Dd(r.definition, lang="en") if r.definition else html.Dd("—"))]),
     ])
 
 

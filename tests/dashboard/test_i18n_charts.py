@@ -310,3 +310,29 @@ def test_relationships_table_names_the_eu_as_its_chart_does(dsm_env, app):
     rows = [[td.children for td in find(tr, html.Td)] for tr in find(find(tree, html.Table, id="scatter-table")[0], html.Tr)]
     names = {row[0] for row in rows[1:]}
     assert "EU27" in names and not any("European Union" in str(name) for name in names), sorted(names)[:5]
+
+
+def test_country_profile_sources_ranks_and_digital_decade_choices_in_the_language(dsm_env, app):
+    """The country profile's source line (dates in the locale's style) and its ranking pool ('EU27 (25 of 27
+    reporting)') in German; the Digital Decade's country list names the EU27 as the charts do, and its definitions,
+    published only in English, are marked lang="en"."""
+    import re
+
+    with i18n.use("de"):
+        prefix = i18n._("Source: {name}", name="")
+        updated = i18n._("{dataset} (updated {date})", dataset="", date="").strip(" ()")
+    assert prefix != "Source: " and updated != "updated"
+    chart = find(page_layout(app, "/country")(lang="de"), dcc.Graph)[0].figure
+    source = chart.layout.meta["source"]
+    assert source.startswith(prefix) and "(updated" not in source and updated in source, source[:120]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", source), source[:120]      # 06.09.2024, not 2024-09-06
+    table = text_of(page_layout(app, "/country")(view="table", lang="de"))
+    assert "reporting" not in table and "Source:" not in table
+    with i18n.use("de"):
+        assert i18n._("{n} of {peers} reporting", n=26, peers=27) in table
+    tree = page_layout(app, "/digital-decade")(lang="de")
+    labels = [option["label"] for dropdown in find(tree, dcc.Dropdown) for option in (dropdown.options or [])
+              if isinstance(option, dict) and option.get("value") == "EU27_2020"]
+    assert labels and all(label == "EU27 (EU27_2020)" for label in labels), labels
+    definitions = find(tree, html.Dd)
+    assert definitions and all(dd.lang == "en" for dd in definitions if dd.children != "—")
