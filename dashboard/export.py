@@ -117,6 +117,16 @@ COLUMN_LABELS = {
     "y_flags": N_("y-axis flags"), "y_flag_meaning": N_("meaning of the y-axis flags"),
     "y_period": N_("y-axis period"), "y_dataset": N_("y-axis dataset"),
     "y_source_updated": N_("y-axis updated at the source"), "y_retrieved_at": N_("y-axis retrieved"),
+    "common_year": N_("year compared across countries"), "bsr_weighted": N_("BSR average weighted by population"),
+    "source": N_("DESI source file"), "series": N_("series"), "measure": N_("measure"),
+    "gap": N_("gap between national and cross-border (points)"),
+    "eu_value": N_("EU value"), "eu_year": N_("EU year"), "eu_flags": N_("EU flags"),
+    "eu_flag_meaning": N_("meaning of the EU flags"), "distance": N_("distance to the 2030 target"),
+    "required_per_year": N_("change needed per year to reach the target"),
+    "observed_per_year": N_("observed change per year"), "observed_window": N_("years of the observed change"),
+    "observed_points": N_("points in the observed change"), "verdict": N_("verdict code"), "verdict_text": N_("verdict"),
+    "drawn": N_("shown per country"), "definition": N_("definition (Digital Scoreboard, in English)"),
+    "sources": N_("indicator codes behind the KPI"),
 }
 
 

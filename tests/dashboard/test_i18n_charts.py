@@ -336,3 +336,22 @@ def test_country_profile_sources_ranks_and_digital_decade_choices_in_the_languag
     assert labels and all(label == "EU27 (EU27_2020)" for label in labels), labels
     definitions = find(tree, html.Dd)
     assert definitions and all(dd.lang == "en" for dd in definitions if dd.children != "—")
+
+
+@pytest.mark.parametrize("lang", ["de", "lt"])
+def test_every_download_column_is_headed_in_the_language(client, lang):
+    """Every CSV column of every registered chart, in chart and in table view, is headed by its words from
+    export.COLUMN_LABELS in the visitor's language (a column the map lacks kept its English name, e.g. the Digital
+    Decade's 'required_per_year')."""
+    from dashboard import export, registry
+
+    with i18n.use(lang):
+        headings = {i18n._(message) for message in export.COLUMN_LABELS.values()}
+    charts = list(registry.charts())
+    assert len(charts) >= 10
+    for name in charts:
+        for view in ("chart", "table"):
+            answer = client.get(f"/export/{name}.csv?lang={lang}&view={view}")
+            assert answer.status_code == 200, name
+            head = next(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+            assert set(head) <= headings, f"{name}: {sorted(set(head) - headings)} not in the language"
