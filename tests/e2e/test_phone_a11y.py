@@ -100,7 +100,7 @@ CUT_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot .main-svg:fir
 })"""
 
 
-@pytest.mark.parametrize("lang", ["de", "fi"])
+@pytest.mark.parametrize("lang", ["de", "fi", "lt"])
 def test_no_chart_text_is_cut_on_a_phone(app_url, browser, lang):
     """At 390 px in the languages with the longest words: every chart's title, legend entries and notes are broken
     over lines to fit; the Digital Decade KPIs and the country profile, whose row labels would leave the plot a
