@@ -16,7 +16,8 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dashboard import embed, i18n, registry
 from dashboard.data import profile, queries
 from dashboard.data.connection import DatabaseMissing, cached, clear_cache, database_version, remember
-from dashboard.i18n import N_, _
+from dashboard.columns import table_heading
+from dashboard.i18n import _
 from dashboard.state import InvalidState, href, parse_query_string
 
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash's page_container (refresh="callback-nav")
@@ -129,48 +130,10 @@ def view_toggle(view: str) -> dcc.RadioItems:
     )
 
 
-# The column names the pages' tables use, as a reader reads them in each language: the one place a table heading is
-# written. A page passes its frame with these names (other columns, e.g. a chart's own axis titles, are shown as
-# they are); flag columns are found by them ('...flags'), so a heading is never translated before the table is built.
-TABLE_HEADERS = {
-    "country": N_("country"), "geo": N_("geo"), "value": N_("value"), "flags": N_("flags"), "rank": N_("rank"),
-    "period": N_("period"), "year": N_("year"), "x_flags": N_("x flags"), "y_flags": N_("y flags"),
-    "is_bsr": N_("BSR"), "indicator": N_("indicator"), "theme": N_("theme"), "reference": N_("reference"),
-    "unit_label": N_("unit"), "ranked": N_("of"), "rank_among": N_("ranked among"),
-    # Digital Decade
-    "kpi": N_("KPI"), "eu_value": N_("EU27"), "target_2030": N_("2030 target"), "distance": N_("distance"),
-    "required_per_year": N_("needed a year"), "observed_per_year": N_("observed a year"),
-    "observed_window": N_("observed over"), "verdict_text": N_("verdict"), "series": N_("series"),
-    "measure": N_("measure"), "gap": N_("gap (points)"),
-    # DESI
-    "overall_score": N_("overall score"), "dimension": N_("dimension"), "score": N_("score"),
-    "score_flags": N_("score flags"), "weight_pct": N_("weight %"), "contribution": N_("weighted contribution"),
-    "contribution_flags": N_("contribution flags"), "edition": N_("DESI edition"),
-    # country profile (the headings its downloads use)
-    "eu27": N_("EU27 value"), "eu27_flags": N_("EU27 flags"), "bsr": N_("BSR average"),
-    "bsr_flags": N_("BSR average flags"), "change_5y": N_("change over five years"),
-    "change_from": N_("change from year"), "gap_pct": N_("ahead of the EU27 (%, + better)"),
-    # Data & sources
-    "id": N_("id"), "title": N_("title"), "dataset": N_("dataset"), "unit": N_("unit code"),
-    "higher_is_better": N_("better when"), "target_label": N_("target"), "headline": N_("headline"),
-    "live_only": N_("live only"), "has_data": N_("data loaded"), "population": N_("BSR average weighted by"),
-    "file": N_("file"), "source_updated": N_("updated at the source"), "retrieved_at": N_("retrieved (UTC)"),
-    "rows": N_("rows"), "sha256_short": N_("sha256 (first 12)"), "format": N_("format"), "bytes": N_("bytes"),
-    "added": N_("added"), "removed": N_("removed"), "revised": N_("revised"),
-    "last_checked": N_("last checked (UTC)"), "last_refreshed": N_("last refreshed (UTC)"), "warning": N_("warning"),
-    "flag": N_("flag"), "meaning": N_("meaning"),
-}
-
-
-def table_header(column) -> str:
-    """A table column's heading in the current language."""
-    return _(TABLE_HEADERS[column]) if column in TABLE_HEADERS else str(column)
-
-
 def data_table(df: pd.DataFrame, *, table_id: str | None = None, max_rows: int = 500) -> html.Table:
     """The chart's rows as a plain HTML table (flags in their own column, missing shown as ':')."""
     assert len(df) <= max_rows, f"table of {len(df)} rows is too long for a page; aggregate first"
-    header = html.Thead(html.Tr([html.Th(table_header(c)) for c in df.columns]))
+    header = html.Thead(html.Tr([html.Th(table_heading(c)) for c in df.columns]))
     flag_columns = [str(c).lower().endswith("flags") for c in df.columns]
     body = html.Tbody([html.Tr([html.Td(_cell(v, no_value="—" if is_flag else ":"))
                                 for v, is_flag in zip(row, flag_columns)]) for row in df.itertuples(index=False)])

@@ -45,6 +45,7 @@ import plotly.graph_objects as go
 from flask import Response, request
 
 from dashboard import i18n, registry, render, slides
+from dashboard.columns import download_heading
 from dashboard.data import queries
 from dashboard.data.connection import DatabaseMissing, cached, remember
 from dashboard.figures import common
@@ -86,48 +87,6 @@ PAIRED_LEADING = ["geo", "geo_name"] + [f"{axis}_{c}" if c else axis for axis in
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # first characters that make a spreadsheet cell a formula
 FOOTER_NAME = "dsm-export-footer"  # annotation name, so a figure is never given two footers
 LICENCE = N_("Source: Eurostat / European Commission (DESI); reuse authorised with acknowledgement (Decision 2011/833/EU).")
-# Column headings of CSV/XLSX downloads outside English, in words (English keeps the column names scripts rely on;
-# in every language the cells are the same codes and machine-readable numbers). A column not listed keeps its name.
-COLUMN_LABELS = {
-    "indicator": N_("indicator code"), "title": N_("indicator"), "geo": N_("country code"), "geo_name": N_("country"),
-    "period": N_("period"), "year": N_("year"), "value": N_("value"), "value_text": N_("value as written locally"),
-    "unit": N_("unit code"), "unit_label": N_("unit"), "reporting": N_("countries reporting"), "group": N_("indicator group"),
-    "noise": N_("about-the-same band (percentage points)"), "href": N_("link to the chart"), "flags": N_("flags"), "flag_meaning": N_("meaning of the flags"),
-    "dataset": N_("dataset"), "source_updated": N_("updated at the source"), "retrieved_at": N_("retrieved"),
-    "method": N_("how the BSR average is computed"), "rank": N_("rank"), "is_bsr": N_("Baltic Sea Region country"),
-    "is_selected": N_("highlighted"), "is_reference": N_("reference (not in the fit)"),
-    "iso3": N_("ISO 3166 alpha-3 code"), "eu27": N_("EU27 value"), "eu27_flags": N_("EU27 flags"),
-    "eu27_flag_meaning": N_("meaning of the EU27 flags"), "diff_vs_eu27": N_("difference from the EU27"),
-    "position": N_("position against the EU27"), "change_5y": N_("change over five years"),
-    "base_year": N_("base year of the change"), "target_2030": N_("2030 target"),
-    "distance_to_target": N_("distance to the 2030 target"), "higher_is_better": N_("higher is better"),
-    "spark": N_("values of the last six years"), "theme": N_("theme"), "direction": N_("direction"),
-    "reference": N_("reference"), "bsr": N_("BSR average"), "bsr_flags": N_("BSR average flags"),
-    "bsr_flag_meaning": N_("meaning of the BSR average flags"), "ranked": N_("countries ranked"),
-    "rank_among": N_("ranked among"), "change_from": N_("change from year"),
-    "gap_pct": N_("gap to the EU27 (%)"), "composite": N_("composite index"), "dimension": N_("dimension code"),
-    "label": N_("dimension"), "score": N_("score"), "score_flags": N_("score flags"),
-    "score_flag_meaning": N_("meaning of the score flags"), "contribution": N_("weighted contribution"),
-    "weight": N_("weight"),
-    "x_indicator": N_("x-axis indicator code"), "x": N_("x-axis value"), "x_unit": N_("x-axis unit code"),
-    "x_flags": N_("x-axis flags"), "x_flag_meaning": N_("meaning of the x-axis flags"),
-    "x_period": N_("x-axis period"), "x_dataset": N_("x-axis dataset"),
-    "x_source_updated": N_("x-axis updated at the source"), "x_retrieved_at": N_("x-axis retrieved"),
-    "y_indicator": N_("y-axis indicator code"), "y": N_("y-axis value"), "y_unit": N_("y-axis unit code"),
-    "y_flags": N_("y-axis flags"), "y_flag_meaning": N_("meaning of the y-axis flags"),
-    "y_period": N_("y-axis period"), "y_dataset": N_("y-axis dataset"),
-    "y_source_updated": N_("y-axis updated at the source"), "y_retrieved_at": N_("y-axis retrieved"),
-    "common_year": N_("year compared across countries"), "bsr_weighted": N_("BSR average weighted by population"),
-    "source": N_("DESI source file"), "series": N_("series"), "measure": N_("measure"),
-    "gap": N_("gap between national and cross-border (points)"),
-    "eu_value": N_("EU value"), "eu_year": N_("EU year"), "eu_flags": N_("EU flags"),
-    "eu_flag_meaning": N_("meaning of the EU flags"), "distance": N_("distance to the 2030 target"),
-    "required_per_year": N_("change needed per year to reach the target"),
-    "observed_per_year": N_("observed change per year"), "observed_window": N_("years of the observed change"),
-    "observed_points": N_("points in the observed change"), "verdict": N_("verdict code"), "verdict_text": N_("verdict"),
-    "drawn": N_("shown per country"), "definition": N_("definition (Digital Scoreboard, in English)"),
-    "sources": N_("indicator codes behind the KPI"),
-}
 
 
 class ExportError(ValueError):
@@ -262,7 +221,7 @@ def headed(table: pd.DataFrame) -> pd.DataFrame:
     """The table with its column headings in the current language (English keeps the column names)."""
     if i18n.current() == i18n.DEFAULT:
         return table
-    return table.rename(columns={c: _(COLUMN_LABELS[c]) for c in table.columns if c in COLUMN_LABELS})
+    return table.rename(columns={c: download_heading(c) for c in table.columns})
 
 
 def to_csv(table: pd.DataFrame) -> bytes:

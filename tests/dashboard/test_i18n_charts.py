@@ -262,13 +262,13 @@ TABLES = {"/digital-decade": ["dd_targets-table", "dd_trajectory-table", "wp3_cr
 @pytest.mark.parametrize("lang", ["de", "lv"])
 def test_page_tables_head_their_columns_in_the_language_and_flag_columns_read_as_flags(dsm_env, app, lang):
     """Every heading of these tables (chart pages and Data & sources) is its column's heading in the visitor's language (one table of headings,
-    components.TABLE_HEADERS), a flag column shows '—' for "no flag", never ':' (which reads as "no value"), and
+    dashboard.columns), a flag column shows '—' for "no flag", never ':' (which reads as "no value"), and
     the Digital Decade trajectory's series are named as in its legend."""
-    from dashboard import components
+    from dashboard import columns
 
     with i18n.use(lang):
-        headings = {i18n._(message) for message in components.TABLE_HEADERS.values()}
-        flag_headings = {i18n._(message) for key, message in components.TABLE_HEADERS.items() if key.endswith("flags")}
+        headings = {columns.table_heading(column) for column in columns.HEADINGS}
+        flag_headings = {columns.table_heading(column) for column in columns.HEADINGS if column.endswith("flags")}
     flag_columns = 0
     for path, ids in TABLES.items():
         tree = page_layout(app, path)(view="table", lang=lang)
@@ -341,12 +341,12 @@ def test_country_profile_sources_ranks_and_digital_decade_choices_in_the_languag
 @pytest.mark.parametrize("lang", ["de", "lt"])
 def test_every_download_column_is_headed_in_the_language(client, lang):
     """Every CSV column of every registered chart, in chart and in table view, is headed by its words from
-    export.COLUMN_LABELS in the visitor's language (a column the map lacks kept its English name, e.g. the Digital
+    dashboard.columns in the visitor's language (a column the map lacks kept its English name, e.g. the Digital
     Decade's 'required_per_year')."""
-    from dashboard import export, registry
+    from dashboard import columns, registry
 
     with i18n.use(lang):
-        headings = {i18n._(message) for message in export.COLUMN_LABELS.values()}
+        headings = {columns.download_heading(column) for column in columns.HEADINGS}
     charts = list(registry.charts())
     assert len(charts) >= 10
     for name in charts:
