@@ -67,7 +67,7 @@ def build(state):
           "them report), averaged over the area. Composition shares, such as the share of ICT specialists who are "
           "women, have no better or worse direction: they are in the table, not in the areas."),
     ])
-    return components.page(f"Country profile: {meta.name}", intro=intro, controls=controls,
+    return components.page(_("Country profile: {country}", country=meta.name), intro=intro, controls=controls,
                            body=[areas_summary(df), card],
                            state_data={"page": PATH, "geos": list(state.geos)})
 

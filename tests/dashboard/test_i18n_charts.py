@@ -313,7 +313,7 @@ def test_relationships_table_names_the_eu_as_its_chart_does(dsm_env, app):
 
 
 def test_country_profile_sources_ranks_and_digital_decade_choices_in_the_language(dsm_env, app):
-    """The country profile's source line (dates in the locale's style) and its ranking pool ('EU27 (25 of 27
+    """The country profile's heading, its source line (dates in the locale's style) and its ranking pool ('EU27 (25 of 27
     reporting)') in German; the Digital Decade's country list names the EU27 as the charts do, and its definitions,
     published only in English, are marked lang="en"."""
     import re
@@ -322,7 +322,11 @@ def test_country_profile_sources_ranks_and_digital_decade_choices_in_the_languag
         prefix = i18n._("Source: {name}", name="")
         updated = i18n._("{dataset} (updated {date})", dataset="", date="").strip(" ()")
     assert prefix != "Source: " and updated != "updated"
-    chart = find(page_layout(app, "/country")(lang="de"), dcc.Graph)[0].figure
+    page = page_layout(app, "/country")(lang="de")
+    heading = find(page, html.H1)[0].children
+    with i18n.use("de"):
+        assert heading == i18n._("Country profile: {country}", country="Estland") != "Country profile: Estland"
+    chart = find(page, dcc.Graph)[0].figure
     source = chart.layout.meta["source"]
     assert source.startswith(prefix) and "(updated" not in source and updated in source, source[:120]
     assert not re.search(r"\d{4}-\d{2}-\d{2}", source), source[:120]      # 06.09.2024, not 2024-09-06
