@@ -240,13 +240,18 @@ def about_rows(table: pd.DataFrame, meta: dict) -> list[tuple[str, str]]:
         for _row, source in sources.iterrows():
             dataset, updated, retrieved = (source[c] for c in columns)
             rows.append((_("source dataset"), _("{dataset} (updated {updated}; retrieved {retrieved})",
-                                               dataset=dataset, updated=updated or _("unknown"),
-                                               retrieved=retrieved or _("unknown"))))
+                                               dataset=dataset, updated=_known(updated) or _("unknown"),
+                                               retrieved=_known(retrieved) or _("unknown"))))
     for letter in flags_present(table):
         rows.append((_("flag {letter}", letter=letter), i18n.flag_meaning(letter)))
     rows.append((_("missing values"), _("an empty value cell means not available (':' in Eurostat), never zero")))
     rows.append((_("licence"), _(LICENCE)))
     return rows
+
+
+def _known(value) -> str:
+    """A provenance cell as text, '' when it is missing (None, NaN or blank: never printed as 'nan')."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
 def to_xlsx(table: pd.DataFrame, meta: dict) -> bytes:

@@ -458,8 +458,8 @@ def stack_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
         year=year, names={g: names[g] for g in order}, order=tuple(order), reference=reference, totals=totals,
         ranks={g: ranks[g] for g in order if g in ranks}, weights=_weight_text(weights), custom_weights=custom,
         notes=_weight_notes(ignored, year), source=_desi_source(source), unit="score (0-100)", edition_label=label,
-        title=_("DESI {edition}", edition=year), dataset=profile.DESI_DATASETS[source],
-        indicator=facts_of(profile.desi_composite(source)))
+        unit_label=desi_unit_label(source), title=_("DESI {edition}", edition=year),
+        dataset=profile.DESI_DATASETS[source], indicator=facts_of(profile.desi_composite(source)))
 
 
 @cached
@@ -491,10 +491,17 @@ def trend_data(state: State) -> tuple[pd.DataFrame, ChartMeta]:
     df = df[df["geo"].isin(order)].sort_values(["geo", "year"]).reset_index(drop=True)
     return df, ChartMeta(measure=measure, measure_label=label, names={g: names[g] for g in order},
                          order=tuple(order), references=(reference,) if reference else (), reference=reference,
-                         source=_desi_source(source), unit="score (0-100)", title=label, notes=notes,
+                         source=_desi_source(source), unit="score (0-100)", unit_label=desi_unit_label(source),
+                         title=label, notes=notes,
                          edition_label=edition_label(year, source), custom_weights=custom,
                          dataset=profile.DESI_DATASETS[source],
                          indicator=facts_of(_measure_indicator(source, measure)))
+
+
+def desi_unit_label(source: str) -> str:
+    """The DESI scores' unit as a reader reads it, in the current language (the composite's catalogue unit)."""
+    facts = facts_of(profile.desi_composite(source))
+    return facts.unit if facts and facts.unit else ""
 
 
 def facts_of(indicator_id: str | None) -> IndicatorMeta | None:

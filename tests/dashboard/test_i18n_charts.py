@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import duckdb
 import openpyxl
@@ -359,3 +360,27 @@ def test_every_download_column_is_headed_in_the_language(client, lang):
             assert answer.status_code == 200, name
             head = next(csv.reader(io.StringIO(answer.get_data(as_text=True))))
             assert set(head) <= headings, f"{name}: {sorted(set(head) - headings)} not in the language"
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_xlsx_about_sheets_never_print_nan_and_name_the_desi_unit_in_words(client, db, lang):
+    """No About sheet of any chart prints a missing source date as 'nan' (the DESI files state none: 'unknown');
+    the DESI charts' unit is the catalogue's words in the language, not the English 'score (0-100)'."""
+    from dashboard import registry
+
+    undated = db.execute("SELECT count(*) FROM provenance WHERE source_updated IS NULL").fetchone()[0]
+    assert undated, "every recorded file states its update: the 'unknown' path is not exercised"
+    with i18n.use(lang):
+        unknown, unit_field = i18n._("unknown"), i18n._("unit")
+        desi_unit = i18n.localise_catalogue(db.execute(
+            "SELECT id, unit FROM catalogue WHERE id = 'desi2022_overall'").df())["unit"].iloc[0]
+    seen_unknown = False
+    for name in registry.charts():
+        book = openpyxl.load_workbook(io.BytesIO(client.get(f"/export/{name}.xlsx?lang={lang}").data))
+        rows = list(book.worksheets[-1].iter_rows(values_only=True))[1:]
+        cells = [str(value) for row in rows for value in row if value is not None]
+        assert not [c for c in cells if re.search(r"\bnan\b", c)], f"{name}: 'nan' on the About sheet"
+        seen_unknown |= any(f" {unknown};" in c for c in cells)
+        if name == "desi_stack":
+            assert dict(rows)[unit_field] == desi_unit and (lang == "en" or desi_unit != "score (0-100)")
+    assert seen_unknown
