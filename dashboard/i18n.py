@@ -213,6 +213,15 @@ def format_number(value, decimals: int = 1) -> str:
     return numbers.format_decimal(value, format=pattern, locale=locale(), decimal_quantization=True)
 
 
+def format_signed(value, decimals: int = 1, *, zero: str = "+") -> str:
+    """A change with its sign in the locale's number format ('+12,5', '−3,0'; `zero` before 0); missing is ':'."""
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    sign = "+" if value > 0 else "−" if value < 0 else zero
+    return sign + format_number(abs(value), decimals)
+
+
 def format_percent(value, decimals: int = 1) -> str:
     """A value already in percent (45.3) with the locale's percent sign and spacing ('45,3 %' in German)."""
     if _missing(value):

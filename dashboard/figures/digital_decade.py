@@ -30,10 +30,8 @@ def _number(value) -> str:
 
 
 def signed(value) -> str:
-    """'+1.5' / '−0.3' a year; ':' when missing."""
-    if value is None or pd.isna(value):
-        return ":"
-    return ("+" if value >= 0 else "−") + i18n.format_number(abs(float(value)), 2)
+    """'+1.50' / '−0.30' a year; ':' when missing."""
+    return i18n.format_signed(value, 2)
 
 
 def _short(text: str, chars: int = DEFINITION_CHARS) -> str:

@@ -26,9 +26,7 @@ def _change_text(row) -> str:
     """'+2.8 since 2019', or why there is no five-year change."""
     if pd.isna(row["change_5y"]):
         return _("no value in {year} to compare with", year=int(row["year"]) - 5)
-    change = row["change_5y"]
-    return _("{change} since {year}", change=("+" if change >= 0 else "−") + i18n.format_number(abs(change), 1),
-             year=int(row["change_from"]))
+    return _("{change} since {year}", change=i18n.format_signed(row["change_5y"], 1), year=int(row["change_from"]))
 
 
 def _hover(row, name: str) -> str:

@@ -118,8 +118,8 @@ def distance_text(row) -> str:
 
 
 def _signed(value: float) -> str:
-    """'+12.5' / '−3.0' in the locale's number format."""
-    return ("+" if value > 0 else "−" if value < 0 else "±") + i18n.format_number(abs(value), 1)
+    """'+12.5' / '−3.0' / '±0.0' in the locale's number format."""
+    return i18n.format_signed(value, 1, zero="±")
 
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"

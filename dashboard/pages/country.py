@@ -95,7 +95,7 @@ def _area_list(themes, list_id: str) -> html.Ul:
         html.Li(ngettext("{area}: {score} standard deviations from the EU on average ({n} indicator, {years})",
                          "{area}: {score} standard deviations from the EU on average ({n} indicators, {years})",
                          int(row.n_indicators), area=i18n.theme_label(row.theme),
-                         score=f"{'+' if row.mean_score >= 0 else '−'}{i18n.format_number(abs(row.mean_score), 2)}",
+                         score=i18n.format_signed(row.mean_score, 2),
                          years=str(row.first_year) if row.first_year == row.last_year
                          else f"{row.first_year}–{row.last_year}"))
         for row in themes.itertuples()

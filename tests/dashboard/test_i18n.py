@@ -100,6 +100,8 @@ def test_numbers_follow_the_locale(lang, number, percent):
         assert i18n.format_number(12345.67) == number
         assert i18n.format_percent(45.3) == percent
         assert i18n.format_number(None) == ":" and i18n.format_number(float("nan")) == ":"
+        assert i18n.format_signed(12345.67) == "+" + number and i18n.format_signed(-12345.67) == "−" + number
+        assert i18n.format_signed(0.0, 1, zero="±") == "±" + i18n.format_number(0.0) and i18n.format_signed(None) == ":"
 
 
 @pytest.mark.parametrize("lang, germany", [("pl", "Niemcy"), ("et", "Saksamaa"), ("lv", "Vācija"),
